@@ -1,0 +1,28 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-theano",
+    products: [
+        .library(name: "Theano", targets: ["Theano"]),
+        .library(name: "TheanoTestSupport", targets: ["TheanoTestSupport"]),
+        .executable(name: "theano", targets: ["theano"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "Theano",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            resources: [.copy("Datasets/Resources")]
+        ),
+        .target(name: "TheanoTestSupport", dependencies: ["Theano"]),
+        .executableTarget(
+            name: "theano",
+            dependencies: ["Theano", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "TheanoTests", dependencies: ["Theano", "TheanoTestSupport"]),
+    ]
+)

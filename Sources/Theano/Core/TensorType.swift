@@ -1,0 +1,37 @@
+/// The static type of a symbolic tensor: its dtype and what is known of its shape.
+///
+/// Each dimension is either a known size or `nil` (unknown until run time). A dimension of
+/// static size 1 is *broadcastable*: elementwise operations stretch it to the size of the
+/// other operands. Broadcasting is decided here, at graph construction, never at run time.
+public struct TensorType: Hashable, Sendable, CustomStringConvertible {
+    public var dtype: DType
+    public var shape: [Int?]
+
+    public init(_ dtype: DType, shape: [Int?]) {
+        self.dtype = dtype
+        self.shape = shape
+    }
+
+    public var ndim: Int { shape.count }
+
+    /// For each dimension, whether its static size is 1.
+    public var broadcastable: [Bool] { shape.map { $0 == 1 } }
+
+    /// The number of elements, when every dimension is known.
+    public var staticSize: Int? {
+        shape.reduce(Int?.some(1)) { acc, dim in acc.flatMap { a in dim.map { a * $0 } } }
+    }
+
+    /// The same shape with another dtype.
+    public func with(dtype: DType) -> TensorType { TensorType(dtype, shape: shape) }
+
+    /// Whether a concrete shape is compatible with this type.
+    public func accepts(shape concrete: [Int]) -> Bool {
+        concrete.count == shape.count && zip(concrete, shape).allSatisfy { $1 == nil || $0 == $1 }
+    }
+
+    /// Renders as `float32[?, 784]`; a scalar is `float32[]`.
+    public var description: String {
+        "\(dtype)[\(shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]"
+    }
+}

@@ -1,0 +1,87 @@
+/// A symbolic tensor: a node of the graph that stands for a value computed when a compiled
+/// function runs.
+///
+/// A variable is either a free input (made by `scalar`, `matrix`, `tensor`, …), the output of
+/// an ``Apply`` node (`owner`), a ``Constant`` or a ``SharedVariable``. Identity is object
+/// identity: two variables are the same node only if they are the same object.
+public class Variable: Hashable, CustomStringConvertible {
+    /// The static type: dtype and what is known of the shape.
+    public let type: TensorType
+    /// A name for printing and error messages.
+    public var name: String?
+    /// The node that computes this variable, or `nil` for a leaf.
+    public internal(set) var owner: Apply?
+    /// Which of `owner`'s outputs this is.
+    public internal(set) var outputIndex: Int
+    /// Where the user built this variable (for a leaf) or its owner.
+    public let location: SourceLocation
+
+    init(type: TensorType, name: String? = nil, owner: Apply? = nil, outputIndex: Int = 0, location: SourceLocation) {
+        self.type = type
+        self.name = name
+        self.owner = owner
+        self.outputIndex = outputIndex
+        self.location = location
+    }
+
+    public var dtype: DType { type.dtype }
+    public var ndim: Int { type.ndim }
+    /// The static shape (`nil` for dimensions known only at run time).
+    public var staticShape: [Int?] { type.shape }
+
+    public static func == (lhs: Variable, rhs: Variable) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+
+    /// The name, or the op that computes it, with the type: `x: float32[?, 784]`.
+    public var description: String {
+        let label = name ?? owner.map { "\($0.op)(…)" } ?? "<\(kindName)>"
+        return "\(label): \(type)"
+    }
+
+    var kindName: String { "input" }
+}
+
+/// A variable whose value is fixed when the graph is built. Constants with equal type and
+/// elements are interchangeable, and compilation merges them.
+public final class Constant: Variable {
+    public let value: NDArray
+
+    init(_ value: NDArray, name: String? = nil, location: SourceLocation) {
+        self.value = value
+        super.init(type: TensorType(value.dtype, shape: value.shape), name: name, location: location)
+    }
+
+    /// Whether `other` holds the same dtype, shape and elements (NaNs compare by bits).
+    func hasSameValue(as other: Constant) -> Bool {
+        value.dtype == other.value.dtype && value.shape == other.value.shape
+            && value.contiguous().withBytes { a in other.value.contiguous().withBytes { b in a.elementsEqual(b) } }
+    }
+
+    override var kindName: String { "constant \(value.count == 1 ? value.description : "")" }
+}
+
+/// A variable with a value that lives between calls of compiled functions: model parameters,
+/// optimizer state. Compiled functions read it, and write it through their `updates`.
+public final class SharedVariable: Variable {
+    /// The current value.
+    public private(set) var value: NDArray
+
+    init(_ value: NDArray, type: TensorType, name: String?, location: SourceLocation) {
+        self.value = value
+        super.init(type: type, name: name, location: location)
+    }
+
+    /// Replaces the value; it must fit the variable's type.
+    public func setValue(_ newValue: NDArray) throws {
+        guard newValue.dtype == type.dtype, type.accepts(shape: newValue.shape) else {
+            throw TheanoError.badInput(function: "SharedVariable.setValue", input: name ?? "shared variable",
+                                       expected: type, dtype: newValue.dtype, shape: newValue.shape)
+        }
+        value = newValue
+    }
+
+    /// Stores a value computed by a function update (already checked against the type).
+    func store(_ newValue: NDArray) { value = newValue }
+
+    override var kindName: String { "shared" }
+}

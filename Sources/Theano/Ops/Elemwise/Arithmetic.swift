@@ -1,0 +1,190 @@
+import RealModule
+
+/// `a + b`.
+public struct Add: BinaryNumericOp {
+    public var description: String { "add" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .add(a, b) }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [g, g] }
+}
+
+/// `a - b`.
+public struct Subtract: BinaryNumericOp {
+    public var description: String { "sub" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .subtract(a, b) }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [g, try -g] }
+}
+
+/// `a * b`.
+public struct Multiply: BinaryNumericOp {
+    public var description: String { "mul" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .multiply(a, b) }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        [try g * operands[1], try g * operands[0]]
+    }
+}
+
+/// `a / b`, true division: integers are divided as floats.
+public struct Divide: BinaryFloatOp {
+    public var description: String { "true_div" }
+    public func apply<T: FloatElement & NumericElement>(_ a: T, _ b: T) -> T { a / b }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        [try g / operands[1], try -(g * output / operands[1])]
+    }
+}
+
+/// `a // b`: division rounded toward negative infinity. No gradient flows.
+public struct FloorDivide: BinaryNumericOp {
+    public var description: String { "int_div" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .floorDivide(a, b) }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [nil, nil] }
+}
+
+/// `a % b` with the sign of `b`, as Python and NumPy.
+public struct Remainder: BinaryNumericOp {
+    public var description: String { "mod" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .remainder(a, b) }
+    /// d(a - b⌊a/b⌋): 1 for `a`, -⌊a/b⌋ for `b`.
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        [g, try -(g * floor(operands[0] / operands[1]))]
+    }
+}
+
+/// `a ** b`.
+public struct Power: BinaryNumericOp {
+    public var description: String { "pow" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .power(a, b) }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        let (a, b) = (operands[0], operands[1])
+        return [try g * b * pow(a, b - 1), try g * output * log(a)]
+    }
+}
+
+/// The larger of `a` and `b` (NaN if either is NaN).
+public struct Maximum: BinaryNumericOp {
+    public var description: String { "maximum" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .maximum(a, b) }
+    /// The gradient goes to whichever operand equals the result (to both on a tie).
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        [try g * eq(output, operands[0]), try g * eq(output, operands[1])]
+    }
+}
+
+/// The smaller of `a` and `b` (NaN if either is NaN).
+public struct Minimum: BinaryNumericOp {
+    public var description: String { "minimum" }
+    public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .minimum(a, b) }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        [try g * eq(output, operands[0]), try g * eq(output, operands[1])]
+    }
+}
+
+/// `-x`.
+public struct Negate: UnaryNumericOp {
+    public var description: String { "neg" }
+    public func apply<T: NumericElement>(_ x: T) -> T { .negate(x) }
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [try -g] }
+}
+
+// MARK: - Operators
+
+extension Variable {
+    public static func + (lhs: Variable, rhs: Variable) throws -> Variable {
+        try elementwise(Add(), [lhs, rhs], at: .operatorCaller())
+    }
+    public static func - (lhs: Variable, rhs: Variable) throws -> Variable {
+        try elementwise(Subtract(), [lhs, rhs], at: .operatorCaller())
+    }
+    public static func * (lhs: Variable, rhs: Variable) throws -> Variable {
+        try elementwise(Multiply(), [lhs, rhs], at: .operatorCaller())
+    }
+    /// True division: integer operands are divided as floats.
+    public static func / (lhs: Variable, rhs: Variable) throws -> Variable {
+        try elementwise(Divide(), [lhs, rhs], at: .operatorCaller())
+    }
+    /// The remainder with the sign of the divisor, as Python and NumPy.
+    public static func % (lhs: Variable, rhs: Variable) throws -> Variable {
+        try elementwise(Remainder(), [lhs, rhs], at: .operatorCaller())
+    }
+    public static prefix func - (operand: Variable) throws -> Variable {
+        try elementwise(Negate(), [operand], at: .operatorCaller())
+    }
+
+    // A Swift number on one side becomes a constant of the other side's dtype (a float
+    // literal beside an integer tensor makes the result float).
+    public static func + (lhs: Variable, rhs: Double) throws -> Variable {
+        try elementwise(Add(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func + (lhs: Double, rhs: Variable) throws -> Variable {
+        try elementwise(Add(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func - (lhs: Variable, rhs: Double) throws -> Variable {
+        try elementwise(Subtract(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func - (lhs: Double, rhs: Variable) throws -> Variable {
+        try elementwise(Subtract(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func * (lhs: Variable, rhs: Double) throws -> Variable {
+        try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func * (lhs: Double, rhs: Variable) throws -> Variable {
+        try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func / (lhs: Variable, rhs: Double) throws -> Variable {
+        try elementwise(Divide(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func / (lhs: Double, rhs: Variable) throws -> Variable {
+        try elementwise(Divide(), lhs, rhs, at: .operatorCaller())
+    }
+    public static func % (lhs: Variable, rhs: Double) throws -> Variable {
+        try elementwise(Remainder(), lhs, rhs, at: .operatorCaller())
+    }
+}
+
+func elementwise(_ op: some ElementwiseOp, _ a: Variable, _ b: Double, at location: SourceLocation) throws -> Variable {
+    try elementwise(op, [a, literal(b, beside: a, at: location)], at: location)
+}
+
+func elementwise(_ op: some ElementwiseOp, _ a: Double, _ b: Variable, at location: SourceLocation) throws -> Variable {
+    try elementwise(op, [literal(a, beside: b, at: location), b], at: location)
+}
+
+/// A 0-d constant for a Swift number used beside `other`: of `other`'s dtype when that
+/// holds the value exactly, else of the float type Theano upgrades `other`'s dtype to.
+func literal(_ value: Double, beside other: Variable, at location: SourceLocation) -> Constant {
+    let dtype: DType
+    if other.dtype.isFloat || (other.dtype.isInteger && value.rounded() == value) {
+        dtype = other.dtype
+    } else if other.dtype == .bool && value.rounded() == value {
+        dtype = .int64
+    } else {
+        dtype = other.dtype.upgradedToFloat
+    }
+    return Constant(NDArray(scalar: value, dtype: dtype), location: location)
+}
+
+// MARK: - Named builders
+
+/// `a ** b`, elementwise.
+public func pow(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try elementwise(Power(), [a, b], at: .resolve(fileID: fileID, line: line))
+}
+
+/// `a ** exponent`, elementwise.
+public func pow(_ a: Variable, _ exponent: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try elementwise(Power(), a, exponent, at: .resolve(fileID: fileID, line: line))
+}
+
+/// `a // b`: division rounded toward negative infinity (integer division).
+public func intDiv(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try elementwise(FloorDivide(), [a, b], at: .resolve(fileID: fileID, line: line))
+}
+
+/// The elementwise larger of `a` and `b`.
+public func maximum(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try elementwise(Maximum(), [a, b], at: .resolve(fileID: fileID, line: line))
+}
+
+/// The elementwise smaller of `a` and `b`.
+public func minimum(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try elementwise(Minimum(), [a, b], at: .resolve(fileID: fileID, line: line))
+}

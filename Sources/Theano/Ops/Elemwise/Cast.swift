@@ -1,0 +1,24 @@
+/// Conversion of every element to another dtype, as a C cast: floats truncate toward zero,
+/// integers wrap, nonzero is `true`.
+public struct Cast: ElementwiseOp {
+    public let dtype: DType
+    public var description: String { "cast{\(dtype)}" }
+
+    public func operandDTypes(_ given: [DType]) -> [DType] { given }
+    public func outputDType(_ operands: [DType]) throws -> DType { dtype }
+    public func evaluate(_ operands: [NDArray], shape: [Int]) -> NDArray { operands[0].cast(to: dtype).contiguous() }
+
+    /// Gradients flow between float types only.
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        [dtype.isFloat && operands[0].dtype.isFloat ? g : nil]
+    }
+}
+
+/// `x` converted to `dtype` (itself when it already has that dtype).
+public func cast(_ x: Variable, to dtype: DType, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try cast(x, to: dtype, at: .resolve(fileID: fileID, line: line))
+}
+
+func cast(_ x: Variable, to dtype: DType, at location: SourceLocation) throws -> Variable {
+    x.dtype == dtype ? x : try Cast(dtype: dtype)([x], at: location)
+}

@@ -1,0 +1,111 @@
+/// An op applied element by element to inputs of one shape after broadcasting.
+///
+/// Inputs have the same number of dimensions (the builders pad lower-rank operands with
+/// broadcastable leading dimensions); a dimension of static size 1 is stretched to the
+/// others' size. The builders also cast operands to the dtypes the op computes in, so
+/// `perform` sees uniform dtypes and each op defines only its scalar function, its output
+/// dtype and the gradient of its scalar function.
+public protocol ElementwiseOp: DifferentiableOp, ShapeInferringOp {
+    /// The dtypes the operands are cast to before the op sees them.
+    func operandDTypes(_ given: [DType]) -> [DType]
+    /// The output dtype for operands already of `operandDTypes`, or an ``OpError``.
+    func outputDType(_ operands: [DType]) throws -> DType
+    /// Computes the output from operands broadcast to `shape`.
+    func evaluate(_ operands: [NDArray], shape: [Int]) -> NDArray
+    /// The gradient with respect to each operand at the output's (broadcast) shape;
+    /// `nil` where none flows.
+    func gradients(_ operands: [Variable], output: Variable, gradient: Variable) throws -> [Variable?]
+}
+
+extension ElementwiseOp {
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let ndim = inputs[0].ndim
+        guard inputs.allSatisfy({ $0.ndim == ndim }) else {
+            throw OpError("operands have different numbers of dimensions")
+        }
+        let expected = operandDTypes(inputs.map(\.dtype))
+        guard expected == inputs.map(\.dtype) else {
+            throw OpError("operands must have dtypes \(expected.map(\.description).joined(separator: ", "))")
+        }
+        let shape = try (0..<ndim).map { d in try broadcastDimension(inputs.map { $0.shape[d] }, axis: d) }
+        return [TensorType(try outputDType(expected), shape: shape)]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        [evaluate(inputs, shape: try broadcastShape(inputs.map(\.shape)))]
+    }
+
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let gradient = outputGradients[0] else { return node.inputs.map { _ in nil } }
+        let local = try gradients(node.inputs, output: node.output(0), gradient: gradient)
+        return try zip(node.inputs, local).map { input, g in
+            guard let g, input.dtype.isFloat else { return nil }
+            return try g.reduced(toBroadcastPatternOf: input)
+        }
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
+        let output = node.outputTypes[0]
+        return [try (0..<output.ndim).map { d in
+            if let size = output.shape[d] { return constant(Double(size), dtype: .int64) }
+            // Any operand not broadcast along d has the output's size there.
+            let operand = node.inputs.firstIndex { $0.type.shape[d] != 1 }!
+            return inputShapes[operand][d]
+        }]
+    }
+}
+
+/// The static size of a broadcast dimension: the operands' sizes must agree where they are
+/// not 1.
+private func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
+    let stretched = sizes.filter { $0 != 1 }
+    if stretched.isEmpty { return 1 }
+    let known = Set(stretched.compactMap { $0 })
+    guard known.count <= 1 else {
+        throw OpError("dimension \(axis) has sizes \(known.sorted().map(String.init).joined(separator: " and ")), which do not broadcast")
+    }
+    return known.first
+}
+
+/// The run-time broadcast shape. A dimension of size 1 stretches only if it was static 1;
+/// here every operand that is not 1 must agree.
+func broadcastShape(_ shapes: [[Int]]) throws -> [Int] {
+    guard let first = shapes.first else { return [] }
+    return try first.indices.map { d in
+        let sizes = Set(shapes.map { $0[d] }).subtracting([1])
+        guard sizes.count <= 1 else {
+            throw OpError("shapes \(shapes.map(shapeText).joined(separator: " and ")) do not match in dimension \(d)")
+        }
+        return sizes.first ?? 1
+    }
+}
+
+extension Variable {
+    /// `self` summed over the dimensions where `target` is broadcastable but `self` is not,
+    /// and cast to `target`'s dtype: the gradient of a broadcast operand.
+    func reduced(toBroadcastPatternOf target: Variable) throws -> Variable {
+        let axes = (0..<ndim).filter { d in target.staticShape[d] == 1 && staticShape[d] != 1 }
+        let summed = axes.isEmpty ? self : try sum(self, axis: Axes(axes), keepDims: true)
+        return summed.dtype == target.dtype ? summed : try cast(summed, to: target.dtype)
+    }
+}
+
+/// Builds `op` over `operands`: pads them to a common number of dimensions, casts them to
+/// the op's operand dtypes, and applies the op.
+func elementwise(_ op: some ElementwiseOp, _ operands: [Variable], at location: SourceLocation) throws -> Variable {
+    let ndim = operands.map(\.ndim).max() ?? 0
+    let dtypes = op.operandDTypes(operands.map(\.dtype))
+    let prepared = try zip(operands, dtypes).map { operand, dtype in
+        var v = operand
+        if v.ndim < ndim { v = try v.padded(toRank: ndim, at: location) }
+        if v.dtype != dtype { v = try cast(v, to: dtype, at: location) }
+        return v
+    }
+    return try op(prepared, at: location)
+}
+
+extension Op {
+    func callAsFunction(_ inputs: [Variable], at location: SourceLocation) throws -> Variable {
+        try apply(inputs, at: location).output(0)
+    }
+}

@@ -1,0 +1,65 @@
+/// The dot product of vectors and matrices: vector·vector (a scalar), matrix·vector,
+/// vector·matrix and matrix·matrix.
+public struct Dot: DifferentiableOp, ShapeInferringOp {
+    public var description: String { "dot" }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let (a, b) = (inputs[0], inputs[1])
+        guard (1...2).contains(a.ndim), (1...2).contains(b.ndim) else {
+            throw OpError("operands must be vectors or matrices")
+        }
+        guard a.dtype == b.dtype, a.dtype != .bool else { throw OpError("operands must share a numeric dtype") }
+        let inner = (a.shape.last!, b.shape[0])
+        if let left = inner.0, let right = inner.1, left != right {
+            throw OpError("inner dimensions \(left) and \(right) differ")
+        }
+        let shape = Array(a.shape.dropLast()) + Array(b.shape.dropFirst())
+        return [TensorType(a.dtype, shape: shape)]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let (a, b) = (inputs[0], inputs[1])
+        guard a.shape.last! == b.shape[0] else {
+            throw OpError("inner dimensions \(a.shape.last!) and \(b.shape[0]) differ")
+        }
+        let left = a.ndim == 1 ? a.expanded([nil, 0]) : a
+        let right = b.ndim == 1 ? b.expanded([0, nil]) : b
+        let product = left.matrixProduct(right)
+        return [product.reshaped(Array(a.shape.dropLast()) + Array(b.shape.dropFirst()))]
+    }
+
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        let (a, b) = (node.inputs[0], node.inputs[1])
+        guard let g = outputGradients[0], a.dtype.isFloat else { return [nil, nil] }
+        switch (a.ndim, b.ndim) {
+        case (1, 1): return [try g * b, try g * a]
+        case (2, 1): return [try outer(g, b), try dot(a.T, g)]
+        case (1, 2): return [try dot(b, g), try outer(a, g)]
+        default: return [try dot(g, b.T), try dot(a.T, g)]
+        }
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
+        [Array(inputShapes[0].dropLast()) + Array(inputShapes[1].dropFirst())]
+    }
+}
+
+/// The dot product: vector·vector, matrix·vector, vector·matrix or matrix·matrix (a 0-d
+/// operand multiplies elementwise). Operands are cast to their common dtype.
+public func dot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    if a.ndim == 0 || b.ndim == 0 { return try elementwise(Multiply(), [a, b], at: location) }
+    let common = DType.promote(a.dtype, b.dtype)
+    let dtype = common == .bool ? .int64 : common
+    return try Dot()([cast(a, to: dtype, at: location), cast(b, to: dtype, at: location)], at: location)
+}
+
+/// The outer product of two vectors: `result[i, j] = a[i] * b[j]`.
+public func outer(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    guard a.ndim == 1, b.ndim == 1 else {
+        throw TheanoError.typeMismatch(op: "outer", inputs: [a.type, b.type], reason: "operands must be vectors", location: location)
+    }
+    return try elementwise(Multiply(), [DimShuffle(pattern: [0, .newAxis])([a], at: location),
+                                        DimShuffle(pattern: [.newAxis, 0])([b], at: location)], at: location)
+}

@@ -1,0 +1,154 @@
+/// Combines the elements along some axes into one: sum, product, maximum, minimum, all, any.
+public struct Reduce: DifferentiableOp, ShapeInferringOp {
+    public enum Kind: String, Sendable { case sum, prod, max, min, all, any }
+
+    public let kind: Kind
+    /// Sorted, distinct axes of the input.
+    public let axes: [Int]
+    /// Whether reduced axes stay as dimensions of size 1.
+    public let keepDims: Bool
+
+    public var description: String { "\(kind){axes=\(axes)\(keepDims ? ", keepdims" : "")}" }
+
+    /// NumPy's result dtypes: sums and products of booleans and integers are `int64`
+    /// (`uint8` stays unsigned in NumPy; here it widens to `int64` too), `all`/`any` give `bool`.
+    func outputDType(_ input: DType) -> DType {
+        switch kind {
+        case .sum, .prod: input.isFloat ? input : .int64
+        case .max, .min: input
+        case .all, .any: .bool
+        }
+    }
+
+    func outputShape<D>(_ shape: [D], one: D) -> [D] {
+        keepDims ? shape.indices.map { axes.contains($0) ? one : shape[$0] }
+            : shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
+    }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let input = inputs[0]
+        guard axes.allSatisfy({ $0 < input.ndim }) else { throw OpError("axes \(axes) out of range") }
+        if kind == .max || kind == .min, input.dtype == .bool { throw OpError("\(kind) of booleans; use any/all") }
+        return [TensorType(outputDType(input.dtype), shape: outputShape(input.shape, one: 1))]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let x = inputs[0]
+        if (kind == .max || kind == .min), axes.contains(where: { x.shape[$0] == 0 }) {
+            throw OpError("\(kind) of an empty axis has no identity")
+        }
+        let blocks = x.groupedForReduction(axes: axes)
+        let outShape = outputShape(x.shape, one: 1)
+        let result: NDArray
+        switch kind {
+        case .all, .any:
+            let bools = blocks.array.cast(to: .bool)
+            result = ReduceLoop.run(bools, blockSize: blocks.size, shape: outShape) { (values: UnsafeBufferPointer<Bool>) in
+                kind == .all ? values.allSatisfy { $0 } : values.contains(true)
+            }
+        case .sum, .prod, .max, .min:
+            let source = blocks.array.cast(to: outputDType(x.dtype))
+            result = source.dtype.visitNumeric(NumericReduction(kind: kind, source: source, blockSize: blocks.size, shape: outShape))!
+        }
+        return [result]
+    }
+
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let g = outputGradients[0], node.inputs[0].dtype.isFloat else { return [nil] }
+        let x = node.inputs[0]
+        let expandedGradient = keepDims ? g : try g.insertingAxes(axes)
+        switch kind {
+        case .sum:
+            return [try broadcast(expandedGradient, like: x)]
+        case .prod:
+            let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
+            return [try expandedGradient * output / x]
+        case .max, .min:
+            let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
+            return [try expandedGradient * eq(x, output)]
+        case .all, .any:
+            return [nil]
+        }
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
+        [outputShape(inputShapes[0], one: constant(1, dtype: .int64))]
+    }
+}
+
+private struct NumericReduction: NumericVisitor {
+    let kind: Reduce.Kind, source: NDArray, blockSize: Int, shape: [Int]
+    func visit<T: NumericElement>(_: T.Type) -> NDArray {
+        switch kind {
+        case .sum where T.dtype.isFloat:
+            // Floats accumulate in double precision: exact to the last bit that float32 keeps.
+            ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in
+                T(doubleValue: v.reduce(0.0) { $0 + $1.doubleValue })
+            }
+        case .sum: ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.reduce(T.zero, T.add) }
+        case .prod: ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.reduce(T.one, T.multiply) }
+        case .max: ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.dropFirst().reduce(v[0], T.maximum) }
+        default: ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.dropFirst().reduce(v[0], T.minimum) }
+        }
+    }
+}
+
+/// Reduces each run of `blockSize` contiguous elements of `source` to one element.
+enum ReduceLoop {
+    @inline(__always)
+    static func run<T: Element, R: Element>(_ source: NDArray, blockSize: Int, shape: [Int],
+                                            _ combine: (UnsafeBufferPointer<T>) -> R) -> NDArray {
+        let out = NDArray(uninitialized: shape, dtype: R.dtype)
+        let po = out.pointer(R.self), ps = source.pointer(T.self)
+        for i in 0..<out.count { po[i] = combine(UnsafeBufferPointer(start: ps + i * blockSize, count: blockSize)) }
+        return out
+    }
+}
+
+extension NDArray {
+    /// A contiguous copy with the kept axes first and `axes` last, so each output element
+    /// reduces one contiguous block of `size` elements.
+    func groupedForReduction(axes: [Int]) -> (array: NDArray, size: Int) {
+        let kept = (0..<ndim).filter { !axes.contains($0) }
+        let permuted = transposed(kept + axes)
+        return (permuted.contiguous(), axes.reduce(1) { $0 * shape[$1] })
+    }
+}
+
+// MARK: - Builders
+
+func reduce(_ kind: Reduce.Kind, _ x: Variable, axis: Axes, keepDims: Bool, function: String,
+            at location: SourceLocation) throws -> Variable {
+    let axes = try axis.resolved(ndim: x.ndim, function: function, location: location)
+    return try Reduce(kind: kind, axes: axes, keepDims: keepDims)([x], at: location)
+}
+
+/// The sum of the elements over `axis` (all by default).
+public func sum(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try reduce(.sum, x, axis: axis, keepDims: keepDims, function: "sum", at: .resolve(fileID: fileID, line: line))
+}
+
+/// The product of the elements over `axis`.
+public func prod(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try reduce(.prod, x, axis: axis, keepDims: keepDims, function: "prod", at: .resolve(fileID: fileID, line: line))
+}
+
+/// The largest element over `axis`.
+public func max(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try reduce(.max, x, axis: axis, keepDims: keepDims, function: "max", at: .resolve(fileID: fileID, line: line))
+}
+
+/// The smallest element over `axis`.
+public func min(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try reduce(.min, x, axis: axis, keepDims: keepDims, function: "min", at: .resolve(fileID: fileID, line: line))
+}
+
+/// Whether every element over `axis` is nonzero.
+public func all(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try reduce(.all, x, axis: axis, keepDims: keepDims, function: "all", at: .resolve(fileID: fileID, line: line))
+}
+
+/// Whether any element over `axis` is nonzero.
+public func any(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try reduce(.any, x, axis: axis, keepDims: keepDims, function: "any", at: .resolve(fileID: fileID, line: line))
+}

@@ -1,0 +1,81 @@
+import RealModule
+
+/// A Swift type that can be an element of an ``NDArray``: `Bool`, `Int8`, `Int16`,
+/// `Int32`, `Int64`, `UInt8`, `Float` or `Double`.
+///
+/// Conversions between element types follow C (and NumPy) casts: floats truncate toward
+/// zero, integers wrap, anything nonzero is `true`. NaN and infinities become the smallest
+/// integer, as on x86.
+public protocol Element: Sendable, Equatable, Comparable {
+    /// The dtype this Swift type stores.
+    static var dtype: DType { get }
+    /// The value as a `Double` (exact for every type but large 64-bit integers).
+    var doubleValue: Double { get }
+    /// The value as an `Int64` (truncated for floats).
+    var int64Value: Int64 { get }
+    init(doubleValue: Double)
+    init(int64Value: Int64)
+}
+
+extension Element {
+    /// Converts `value` as a C cast would.
+    @inline(__always)
+    public init<Source: Element>(converting value: Source) {
+        if Source.dtype.isFloat || Self.dtype.isFloat {
+            self.init(doubleValue: value.doubleValue)
+        } else {
+            self.init(int64Value: value.int64Value)
+        }
+    }
+}
+
+extension Bool: Element {
+    public static var dtype: DType { .bool }
+    public var doubleValue: Double { self ? 1 : 0 }
+    public var int64Value: Int64 { self ? 1 : 0 }
+    public init(doubleValue: Double) { self = doubleValue != 0 }
+    public init(int64Value: Int64) { self = int64Value != 0 }
+    public static func < (lhs: Bool, rhs: Bool) -> Bool { !lhs && rhs }
+}
+
+/// An integer element type.
+public protocol IntegerElement: Element, FixedWidthInteger {}
+
+extension IntegerElement {
+    public var doubleValue: Double { Double(self) }
+    public var int64Value: Int64 { Int64(truncatingIfNeeded: self) }
+    public init(int64Value: Int64) { self.init(truncatingIfNeeded: int64Value) }
+    public init(doubleValue: Double) {
+        guard doubleValue.isFinite, doubleValue > -0x1p63, doubleValue < 0x1p63 else {
+            self.init(truncatingIfNeeded: Int64.min)
+            return
+        }
+        self.init(truncatingIfNeeded: Int64(doubleValue))
+    }
+}
+
+extension Int8: IntegerElement { public static var dtype: DType { .int8 } }
+extension Int16: IntegerElement { public static var dtype: DType { .int16 } }
+extension Int32: IntegerElement { public static var dtype: DType { .int32 } }
+extension Int64: IntegerElement { public static var dtype: DType { .int64 } }
+extension UInt8: IntegerElement { public static var dtype: DType { .uint8 } }
+
+/// A floating-point element type: `Float` or `Double`.
+public protocol FloatElement: Element, Real, BinaryFloatingPoint {}
+
+extension FloatElement {
+    public var int64Value: Int64 { Int64(doubleValue: doubleValue) }
+    public init(int64Value: Int64) { self.init(int64Value) }
+}
+
+extension Float: FloatElement {
+    public static var dtype: DType { .float32 }
+    public var doubleValue: Double { Double(self) }
+    public init(doubleValue: Double) { self.init(doubleValue) }
+}
+
+extension Double: FloatElement {
+    public static var dtype: DType { .float64 }
+    public var doubleValue: Double { self }
+    public init(doubleValue: Double) { self = doubleValue }
+}

@@ -1,0 +1,128 @@
+/// A strided, dtype-erased, n-dimensional array: the values that flow through compiled
+/// functions.
+///
+/// The elements live in 64-byte-aligned ``Storage`` that several arrays may share: a
+/// transpose, a reshape of contiguous data or a slice is a *view* (new shape, strides and
+/// offset over the same storage). Mutation copies first unless the storage is uniquely
+/// referenced (copy-on-write), so arrays behave as values.
+public struct NDArray: Sendable {
+    public let dtype: DType
+    public private(set) var shape: [Int]
+    /// Distance, in elements, between neighbours along each dimension.
+    public private(set) var strides: [Int]
+    /// Position of the first element in `storage`, in elements.
+    private(set) var offset: Int
+    private(set) var storage: Storage
+
+    /// A zero-filled, contiguous array.
+    public init(zeros shape: [Int], dtype: DType) {
+        self.init(shape: shape, dtype: dtype, zeroed: true)
+    }
+
+    /// A contiguous array whose elements the caller is about to write.
+    init(uninitialized shape: [Int], dtype: DType) {
+        self.init(shape: shape, dtype: dtype, zeroed: false)
+    }
+
+    private init(shape: [Int], dtype: DType, zeroed: Bool) {
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = Self.contiguousStrides(shape)
+        self.offset = 0
+        self.storage = Storage(byteCount: shape.reduce(1, *) * dtype.byteSize, zeroed: zeroed)
+    }
+
+    init(dtype: DType, shape: [Int], strides: [Int], offset: Int, storage: Storage) {
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        self.storage = storage
+    }
+
+    /// An array of `values` in row-major order, reshaped to `shape` (by default 1-D).
+    public init<T: Element>(_ values: [T], shape: [Int]? = nil) {
+        let shape = shape ?? [values.count]
+        precondition(shape.reduce(1, *) == values.count,
+                     "NDArray: \(values.count) values do not fill shape \(shapeText(shape))")
+        self.init(zeros: shape, dtype: T.dtype)
+        let base = storage.data.assumingMemoryBound(to: T.self)
+        for (i, v) in values.enumerated() { base[i] = v }
+    }
+
+    /// A 0-d array holding `value`.
+    public init<T: Element>(scalar value: T) { self.init([value], shape: []) }
+
+    /// A 0-d array of `dtype` holding `value` converted as a C cast would.
+    public init(scalar value: Double, dtype: DType) {
+        struct Store: ElementVisitor {
+            let value: Double
+            func visit<T: Element>(_: T.Type) -> NDArray { NDArray(scalar: T(doubleValue: value)) }
+        }
+        self = dtype.visit(Store(value: value))
+    }
+
+    public var ndim: Int { shape.count }
+    /// The number of elements.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// Whether the elements are laid out row-major without gaps (a view may not be).
+    public var isContiguous: Bool { strides == Self.contiguousStrides(shape) || count <= 1 }
+
+    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var step = 1
+        for d in shape.indices.reversed() {
+            strides[d] = step
+            step *= Swift.max(shape[d], 1)
+        }
+        return strides
+    }
+
+    /// A typed pointer to the first element (`offset` applied).
+    @inline(__always)
+    func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+        storage.data.assumingMemoryBound(to: T.self) + offset
+    }
+
+    /// Ensures `storage` is not shared, so it may be written in place.
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) || !isContiguous {
+            self = contiguousCopy()
+        }
+    }
+
+    /// A contiguous copy of the elements (always a new storage).
+    public func contiguousCopy() -> NDArray {
+        struct Copy: LayoutVisitor {
+            let source: NDArray
+            func visit<T>(_: T.Type) -> NDArray { source.mapBits(T.self) { $0 } }
+        }
+        return dtype.visitLayout(Copy(source: self))
+    }
+
+    /// The same elements laid out contiguously: `self` when already so.
+    public func contiguous() -> NDArray { isContiguous ? self : contiguousCopy() }
+
+    /// The elements converted to `dtype` (a copy, or `self` if the dtype already matches).
+    public func cast(to dtype: DType) -> NDArray {
+        if dtype == self.dtype { return self }
+        struct From: ElementVisitor {
+            let source: NDArray, target: DType
+            func visit<S: Element>(_: S.Type) -> NDArray { target.visit(To<S>(source: source)) }
+        }
+        struct To<S: Element>: ElementVisitor {
+            let source: NDArray
+            func visit<D: Element>(_: D.Type) -> NDArray { map1(source) { (x: S) in D(converting: x) } }
+        }
+        return self.dtype.visit(From(source: self, target: dtype))
+    }
+}
+
+extension NDArray {
+    /// Calls `body` with the bytes of a contiguous array.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        precondition(isContiguous, "withBytes on a strided array")
+        return body(UnsafeRawBufferPointer(start: storage.data + offset * dtype.byteSize, count: count * dtype.byteSize))
+    }
+}

@@ -1,0 +1,40 @@
+import RealModule
+
+/// A small, fast, seedable random number generator (SplitMix64), so runs are repeatable:
+/// the same seed gives the same weights and the same minibatch order on every machine.
+public struct RandomState: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform `Double` in `[0, 1)`.
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A standard normal `Double` (Box–Muller).
+    public mutating func nextNormal() -> Double {
+        let u = 1 - nextUnit(), v = nextUnit()
+        return (-2 * Double.log(u)).squareRoot() * Double.cos(2 * .pi * v)
+    }
+}
+
+extension NDArray {
+    /// Values drawn uniformly from `[low, high)`.
+    public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .defaultFloat,
+                               using random: inout RandomState) -> NDArray {
+        NDArray((0..<shape.reduce(1, *)).map { _ in low + (high - low) * random.nextUnit() }, shape: shape).cast(to: dtype)
+    }
+
+    /// Values drawn from a normal distribution.
+    public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .defaultFloat,
+                              using random: inout RandomState) -> NDArray {
+        NDArray((0..<shape.reduce(1, *)).map { _ in mean + std * random.nextNormal() }, shape: shape).cast(to: dtype)
+    }
+}

@@ -1,0 +1,19 @@
+/// A 64-byte-aligned block of memory shared by arrays that view it.
+///
+/// Arrays copy-on-write: an array mutates its storage in place only when it holds the sole
+/// reference (`isKnownUniquelyReferenced`).
+final class Storage: @unchecked Sendable {
+    static let alignment = 64
+
+    let data: UnsafeMutableRawPointer
+    let byteCount: Int
+
+    /// New memory, zero-filled unless the caller will write every byte itself.
+    init(byteCount: Int, zeroed: Bool = true) {
+        self.byteCount = byteCount
+        data = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
+        if zeroed { data.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
+    }
+
+    deinit { data.deallocate() }
+}
