@@ -5,6 +5,7 @@ let package = Package(
     name: "swift-theano",
     products: [
         .library(name: "Theano", targets: ["Theano"]),
+        .library(name: "TheanoModels", targets: ["TheanoModels"]),
         .library(name: "TheanoTestSupport", targets: ["TheanoTestSupport"]),
         .executable(name: "theano", targets: ["theano"]),
     ],
@@ -18,11 +19,12 @@ let package = Package(
             dependencies: [.product(name: "RealModule", package: "swift-numerics")],
             resources: [.copy("Datasets/Resources")]
         ),
+        .target(name: "TheanoModels", dependencies: ["Theano"]),
         .target(name: "TheanoTestSupport", dependencies: ["Theano"]),
         .executableTarget(
             name: "theano",
-            dependencies: ["Theano", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Theano", "TheanoModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "TheanoTests", dependencies: ["Theano", "TheanoTestSupport"]),
+        .testTarget(name: "TheanoTests", dependencies: ["Theano", "TheanoModels", "TheanoTestSupport"]),
     ]
 )

@@ -116,3 +116,40 @@ func map3<A, B, C, R: Element>(
     }
     return out
 }
+
+extension NDArray {
+    /// Writes `combine(old, new)` into every element of this view, with `source` broadcast to
+    /// the view's shape. The view's storage must be owned by the caller (a fresh copy).
+    @inline(__always)
+    func update<T>(from source: NDArray, _: T.Type, _ combine: (T, T) -> T) {
+        let pd = pointer(T.self), ps = source.pointer(T.self)
+        forEachRow(of: shape, strides: [strides, source.broadcastStrides(to: shape)]) { offsets, inner, length in
+            let d = pd + offsets[0], s = ps + offsets[1], sd = inner[0], ss = inner[1]
+            for j in 0..<length { d[j * sd] = combine(d[j * sd], s[j * ss]) }
+        }
+    }
+
+    /// Copies `source` (broadcast, same dtype) into this view.
+    func assign(from source: NDArray) {
+        struct Assign: LayoutVisitor {
+            let target: NDArray, source: NDArray
+            func visit<T>(_: T.Type) { target.update(from: source, T.self) { _, new in new } }
+        }
+        dtype.visitLayout(Assign(target: self, source: source))
+    }
+
+    /// Adds `source` (broadcast, same dtype) into this view.
+    func accumulate(from source: NDArray) {
+        struct Accumulate: NumericVisitor {
+            let target: NDArray, source: NDArray
+            func visit<T: NumericElement>(_: T.Type) { target.update(from: source, T.self, T.add) }
+        }
+        if dtype == .bool {
+            target(orInto: source)
+        } else {
+            _ = dtype.visitNumeric(Accumulate(target: self, source: source))
+        }
+    }
+
+    private func target(orInto source: NDArray) { update(from: source, Bool.self) { $0 || $1 } }
+}

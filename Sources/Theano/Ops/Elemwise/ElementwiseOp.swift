@@ -57,7 +57,7 @@ extension ElementwiseOp {
 
 /// The static size of a broadcast dimension: the operands' sizes must agree where they are
 /// not 1.
-private func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
+func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
     let stretched = sizes.filter { $0 != 1 }
     if stretched.isEmpty { return 1 }
     let known = Set(stretched.compactMap { $0 })

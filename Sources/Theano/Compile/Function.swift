@@ -1,0 +1,97 @@
+/// A compiled function: call it with arrays for its inputs to get its outputs, and to apply
+/// its updates to shared variables.
+///
+/// ```swift
+/// let train = try function(inputs: [x, y], outputs: [cost], updates: [W: W - 0.1 * gW])
+/// let loss = try train(batchX, batchY)[0]
+/// ```
+public final class Function {
+    /// The name used in error messages.
+    public let name: String
+    /// The symbolic inputs, in call order.
+    public let inputs: [Variable]
+    /// The number of results each call returns.
+    public let outputCount: Int
+    /// The optimized graph the executor runs.
+    public let graph: FunctionGraph
+    private let updated: [SharedVariable]
+    private let executor: any Executor
+
+    init(name: String, inputs: [Variable], outputCount: Int, updated: [SharedVariable], graph: FunctionGraph, executor: any Executor) {
+        self.name = name
+        self.inputs = inputs
+        self.outputCount = outputCount
+        self.updated = updated
+        self.graph = graph
+        self.executor = executor
+    }
+
+    /// Runs the function. Outputs are computed, then every update is applied, all from the
+    /// values before the call. A failed call changes no shared variable.
+    public func callAsFunction(_ arguments: [NDArray]) throws -> [NDArray] {
+        guard arguments.count == inputs.count else {
+            throw TheanoError.wrongArgumentCount(function: name, expected: inputs.count, got: arguments.count)
+        }
+        for (index, (input, value)) in zip(inputs, arguments).enumerated()
+        where value.dtype != input.dtype || !input.type.accepts(shape: value.shape) {
+            throw TheanoError.badInput(function: name, input: input.name.map { "'\($0)'" } ?? "#\(index)",
+                                       expected: input.type, dtype: value.dtype, shape: value.shape)
+        }
+        let results = try executor.run(inputs: arguments)
+        for (variable, value) in zip(updated, results[outputCount...]) where !variable.type.accepts(shape: value.shape) {
+            throw TheanoError.badInput(function: name, input: "update of \(variable.name ?? "a shared variable")",
+                                       expected: variable.type, dtype: value.dtype, shape: value.shape)
+        }
+        for (variable, value) in zip(updated, results[outputCount...]) { variable.store(value) }
+        return Array(results[..<outputCount])
+    }
+
+    /// Runs the function (see ``callAsFunction(_:)-([NDArray])``).
+    public func callAsFunction(_ arguments: NDArray...) throws -> [NDArray] { try callAsFunction(arguments) }
+}
+
+/// How `function` compiles a graph. Options are values: nothing is configured globally.
+public struct CompileOptions: Sendable {
+    /// Turns the graph into something that runs.
+    public var linker: any Linker
+
+    public init(linker: any Linker = ReferenceLinker()) {
+        self.linker = linker
+    }
+
+    public static let reference = CompileOptions()
+}
+
+/// Compiles a function from `inputs` to `outputs` (Theano's `theano.function`).
+///
+/// - Parameters:
+///   - updates: new values of shared variables, assigned after each call; all are computed
+///     from the values before the call.
+///   - givens: substitutions made before compiling: each key is replaced by its value.
+public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable] = [:],
+                     givens: [Variable: Variable] = [:], name: String? = nil, options: CompileOptions = .reference,
+                     fileID: String = #fileID, line: Int = #line) throws -> Function {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    let name = name ?? "function at \(location)"
+    func fail(_ reason: String) -> TheanoError { .invalidArgument(function: "function", reason: reason, location: location) }
+    guard Set(inputs).count == inputs.count else { throw fail("an input is listed twice") }
+    for input in inputs where input.owner != nil || input is Constant || input is SharedVariable {
+        throw fail("input \(input) is not a free variable: it is computed, constant or shared")
+    }
+    let updated = updates.keys.sorted { ($0.name ?? "") < ($1.name ?? "") }
+    for variable in updated {
+        let value = updates[variable]!
+        guard value.dtype == variable.dtype, value.ndim == variable.ndim,
+              zip(value.staticShape, variable.staticShape).allSatisfy({ $0 == nil || $1 == nil || $0 == $1 })
+        else { throw fail("the update of \(variable) has type \(value.type), which does not fit") }
+    }
+    for (key, value) in givens where key.dtype != value.dtype || key.ndim != value.ndim {
+        throw fail("given \(value) (\(value.type)) cannot replace \(key) (\(key.type))")
+    }
+    let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updated.map { updates[$0]! }, givens: givens)
+    if let missing = graph.missingInputs().first {
+        throw fail("the outputs depend on \(missing), built at \(missing.location), which is not an input (add it to inputs, or to givens)")
+    }
+    let executor = try options.linker.link(graph)
+    return Function(name: name, inputs: inputs, outputCount: outputs.count, updated: updated, graph: graph, executor: executor)
+}

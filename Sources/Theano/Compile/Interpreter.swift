@@ -1,0 +1,80 @@
+/// The reference executor: runs every node's Swift `perform` in topological order.
+///
+/// The program is laid out once at link time: each variable gets a slot, constants are
+/// stored in theirs, and each step knows which slots it reads and writes and which values it
+/// may free afterwards. A call then only moves arrays between slots.
+public struct ReferenceLinker: Linker {
+    public init() {}
+    public func link(_ graph: FunctionGraph) throws -> any Executor { Interpreter(graph) }
+}
+
+final class Interpreter: Executor {
+    private struct Step {
+        let node: Apply
+        let op: any Op
+        let inputSlots: [Int]
+        let outputSlots: [Int]
+        /// Slots whose values no later step or output needs.
+        let freedSlots: [Int]
+    }
+
+    private let steps: [Step]
+    private let inputSlots: [Int]
+    private let sharedSlots: [(slot: Int, variable: SharedVariable)]
+    private let outputSlots: [Int]
+    private let initialSlots: [NDArray?]
+
+    init(_ graph: FunctionGraph) {
+        var slots: [Variable: Int] = [:]
+        var initial: [NDArray?] = []
+        func slot(_ v: Variable) -> Int {
+            if let s = slots[v] { return s }
+            slots[v] = initial.count
+            initial.append((v as? Constant)?.value)
+            return initial.count - 1
+        }
+        inputSlots = graph.inputs.map(slot)
+        let nodes = graph.nodes
+        var shared: [(Int, SharedVariable)] = []
+        for variable in nodes.flatMap(\.inputs) + graph.outputs {
+            if let s = variable as? SharedVariable, slots[s] == nil { shared.append((slot(s), s)) }
+        }
+        sharedSlots = shared
+        var lastUse: [Int: Int] = [:]
+        for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[slot(input)] = i } }
+        let kept = Set(graph.outputs.map(slot) + inputSlots).union(initial.indices.filter { initial[$0] != nil })
+        steps = nodes.enumerated().map { i, node in
+            let reads = node.inputs.map(slot)
+            return Step(node: node, op: node.op, inputSlots: reads, outputSlots: node.outputs.map(slot),
+                        freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
+        }
+        outputSlots = graph.outputs.map(slot)
+        initialSlots = initial
+    }
+
+    func run(inputs: [NDArray]) throws -> [NDArray] {
+        var values = initialSlots
+        for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
+        for (slot, variable) in sharedSlots { values[slot] = variable.value }
+        for step in steps {
+            let arguments = step.inputSlots.map { values[$0]! }
+            let results: [NDArray]
+            do {
+                results = try step.op.perform(arguments)
+            } catch let error as OpError {
+                throw TheanoError.runtime(op: step.op.description, inputShapes: arguments.map(\.shape),
+                                          reason: error.description, location: step.node.location)
+            }
+            for (slot, (result, type)) in zip(step.outputSlots, zip(results, step.node.outputTypes)) {
+                guard result.dtype == type.dtype, type.accepts(shape: result.shape) else {
+                    throw TheanoError.runtime(op: step.op.description, inputShapes: arguments.map(\.shape),
+                                              reason: "produced \(result.dtype) of shape \(shapeText(result.shape)), which contradicts its static type \(type)",
+                                              location: step.node.location)
+                }
+                values[slot] = result
+            }
+            for slot in step.freedSlots { values[slot] = nil }
+        }
+        return outputSlots.map { values[$0]! }
+    }
+}

@@ -1,0 +1,62 @@
+/// The mean of the elements over `axis` (integers average as `float64`, as NumPy).
+public func mean(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try mean(x, axis: axis, keepDims: keepDims, at: .resolve(fileID: fileID, line: line))
+}
+
+func mean(_ x: Variable, axis: Axes, keepDims: Bool, at location: SourceLocation) throws -> Variable {
+    let axes = try axis.resolved(ndim: x.ndim, function: "mean", location: location)
+    return try SourceLocation.attributing(to: location) {
+        let total = try reduce(.sum, x, axis: Axes(axes), keepDims: keepDims, function: "mean", at: location)
+        let sizes = try x.dimensionSizes()
+        let count = try axes.dropFirst().reduce(sizes[axes.first ?? 0]) { try $0 * sizes[$1] }
+        let divisor = axes.isEmpty ? constant(1, dtype: .int64) : count
+        return try total / cast(divisor, to: total.dtype.isFloat ? total.dtype : .float64)
+    }
+}
+
+/// The variance over `axis`: the mean squared deviation from the mean, divided by
+/// `count - ddof` (NumPy's `var`).
+public func `var`(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, ddof: Int = 0,
+                  fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try variance(x, axis: axis, keepDims: keepDims, ddof: ddof, at: .resolve(fileID: fileID, line: line))
+}
+
+/// The standard deviation over `axis`: the square root of ``var(_:axis:keepDims:ddof:fileID:line:)``.
+public func std(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, ddof: Int = 0,
+                fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    return try elementwise(SquareRoot(), [variance(x, axis: axis, keepDims: keepDims, ddof: ddof, at: location)], at: location)
+}
+
+private func variance(_ x: Variable, axis: Axes, keepDims: Bool, ddof: Int, at location: SourceLocation) throws -> Variable {
+    let axes = try axis.resolved(ndim: x.ndim, function: "var", location: location)
+    return try SourceLocation.attributing(to: location) {
+        let deviation = try x - mean(x, axis: Axes(axes), keepDims: true, at: location)
+        let squares = try reduce(.sum, sqr(deviation), axis: Axes(axes), keepDims: keepDims, function: "var", at: location)
+        let sizes = try x.dimensionSizes()
+        let count = try axes.reduce(constant(1, dtype: .int64) as Variable) { try $0 * sizes[$1] }
+        return try squares / cast(count - Double(ddof), to: squares.dtype)
+    }
+}
+
+/// `log(sum(exp(x)))` over `axis`, computed with the maximum subtracted so that large
+/// inputs neither overflow nor lose all precision.
+public func logsumexp(_ x: Variable, axis: Axes = .all, keepDims: Bool = false,
+                      fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    let axes = try axis.resolved(ndim: x.ndim, function: "logsumexp", location: location)
+    return try SourceLocation.attributing(to: location) {
+        let floatX = try cast(x, to: x.dtype.upgradedToFloat)
+        let peak = try reduce(.max, floatX, axis: Axes(axes), keepDims: true, function: "logsumexp", at: location)
+        // An all -inf slice has peak -inf; shift by 0 there so the result is -inf, not NaN.
+        let shift = try `switch`(isinf(peak), zerosLike(peak), peak)
+        let total = try reduce(.sum, exp(floatX - shift), axis: Axes(axes), keepDims: true, function: "logsumexp", at: location)
+        let result = try log(total) + shift
+        return keepDims ? result : try squeezeAxes(result, axes, at: location)
+    }
+}
+
+/// `x` without the (broadcastable) dimensions `axes`.
+func squeezeAxes(_ x: Variable, _ axes: [Int], at location: SourceLocation) throws -> Variable {
+    try DimShuffle(pattern: (0..<x.ndim).filter { !axes.contains($0) }.map(DimPattern.input))([x], at: location)
+}

@@ -1,0 +1,56 @@
+/// `start, start + step, …` up to (not including) `stop`: NumPy's `arange`. Inputs: start,
+/// stop and step as scalars of one dtype, which the result has.
+public struct Arange: DifferentiableOp, ShapeInferringOp {
+    /// The length, when the bounds are constants.
+    public let staticLength: Int?
+    public var description: String { "arange" }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        guard inputs.allSatisfy({ $0.ndim == 0 && $0.dtype == inputs[0].dtype && $0.dtype != .bool }) else {
+            throw OpError("start, stop and step must be numeric scalars of one dtype")
+        }
+        return [TensorType(inputs[0].dtype, shape: [staticLength])]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let (start, stop, step) = (inputs[0].scalar(as: Double.self), inputs[1].scalar(as: Double.self), inputs[2].scalar(as: Double.self))
+        guard step != 0 else { throw OpError("step cannot be zero") }
+        let count = Swift.max(0, Int(((stop - start) / step).rounded(.up)))
+        return [NDArray((0..<count).map { start + Double($0) * step }).cast(to: inputs[0].dtype)]
+    }
+
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { [nil, nil, nil] }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
+        let (start, stop, step) = (node.inputs[0], node.inputs[1], node.inputs[2])
+        let count = try cast(ceil((stop - start) / step), to: .int64)
+        return [[try maximum(count, constant(0, dtype: .int64))]]
+    }
+}
+
+/// The integers `0 ..< stop` as an `int64` vector, for a symbolic `stop` (e.g. a batch size
+/// from `shape`).
+public func arange(_ stop: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    let zero = Constant(NDArray(scalar: 0, dtype: stop.dtype), location: location)
+    let one = Constant(NDArray(scalar: 1, dtype: stop.dtype), location: location)
+    return try Arange(staticLength: nil)([zero, stop, one], at: location)
+}
+
+/// `start, start + step, …` below `stop`, with a static length.
+public func arange(_ start: Int = 0, _ stop: Int, step: Int = 1, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    guard step != 0 else { throw TheanoError.invalidArgument(function: "arange", reason: "step cannot be zero", location: location) }
+    let bounds = [start, stop, step].map { Constant(NDArray(scalar: Int64($0)), location: location) }
+    let length = Swift.max(0, (stop - start + step - (step > 0 ? 1 : -1)) / step)
+    return try Arange(staticLength: length)(bounds, at: location)
+}
+
+/// A `rows × columns` matrix with ones on diagonal `k` (0: the main one) and zeros elsewhere.
+public func eye(_ rows: Int, _ columns: Int? = nil, k: Int = 0, dtype: DType = .defaultFloat,
+                fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let columns = columns ?? rows
+    var value = NDArray(zeros: [rows, columns], dtype: dtype)
+    for r in 0..<rows where (0..<columns).contains(r + k) { value.setElement(1.0, at: [r, r + k]) }
+    return constant(value, fileID: fileID, line: line)
+}
