@@ -25,6 +25,10 @@ let package = Package(
             name: "theano",
             dependencies: ["Theano", "TheanoModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "TheanoTests", dependencies: ["Theano", "TheanoModels", "TheanoTestSupport"]),
+        .testTarget(
+            name: "TheanoTests",
+            dependencies: ["Theano", "TheanoModels", "TheanoTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
