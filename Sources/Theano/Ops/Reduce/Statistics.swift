@@ -8,9 +8,8 @@ func mean(_ x: Variable, axis: Axes, keepDims: Bool, at location: SourceLocation
     return try SourceLocation.attributing(to: location) {
         let total = try reduce(.sum, x, axis: Axes(axes), keepDims: keepDims, function: "mean", at: location)
         let sizes = try x.dimensionSizes()
-        let count = try axes.dropFirst().reduce(sizes[axes.first ?? 0]) { try $0 * sizes[$1] }
-        let divisor = axes.isEmpty ? constant(1, dtype: .int64) : count
-        return try total / cast(divisor, to: total.dtype.isFloat ? total.dtype : .float64)
+        let count = try sizeProduct([constant(1, dtype: .int64)] + axes.map { sizes[$0] }, at: location)
+        return try total / cast(count, to: total.dtype.isFloat ? total.dtype : .float64)
     }
 }
 
@@ -34,7 +33,7 @@ private func variance(_ x: Variable, axis: Axes, keepDims: Bool, ddof: Int, at l
         let deviation = try x - mean(x, axis: Axes(axes), keepDims: true, at: location)
         let squares = try reduce(.sum, sqr(deviation), axis: Axes(axes), keepDims: keepDims, function: "var", at: location)
         let sizes = try x.dimensionSizes()
-        let count = try axes.reduce(constant(1, dtype: .int64) as Variable) { try $0 * sizes[$1] }
+        let count = try sizeProduct([constant(1, dtype: .int64)] + axes.map { sizes[$0] }, at: location)
         return try squares / cast(count - Double(ddof), to: squares.dtype)
     }
 }

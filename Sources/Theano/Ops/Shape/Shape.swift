@@ -48,7 +48,16 @@ public func shape(_ x: Variable, fileID: String = #fileID, line: Int = #line) th
 
 /// The number of elements of `x` as a symbolic `int64` scalar.
 public func size(_ x: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try SourceLocation.attributing(to: .resolve(fileID: fileID, line: line)) {
-        try x.dimensionSizes().reduce(constant(1, dtype: .int64)) { try $0 * $1 }
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
+    return try SourceLocation.attributing(to: location) { try sizeProduct([constant(1, dtype: .int64)] + x.dimensionSizes(), at: location) }
+}
+
+/// The product of `int64` scalar sizes, folded to a constant when every factor is one (so
+/// static shapes survive reshapes of known dimensions).
+func sizeProduct(_ factors: [Variable], at location: SourceLocation) throws -> Variable {
+    let constants = factors.compactMap { $0 as? Constant }
+    if constants.count == factors.count {
+        return Constant(NDArray(scalar: constants.reduce(Int64(1)) { $0 * $1.value.scalar(as: Int64.self) }), location: location)
     }
+    return try factors.dropFirst().reduce(factors[0]) { try elementwise(Multiply(), [$0, $1], at: location) }
 }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct TheanoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "theano",
+        abstract: "Symbolic tensor expressions compiled to fast functions: examples and tools.",
+        subcommands: [Train.self]
+    )
+}
