@@ -35,8 +35,9 @@ public struct SourceLocation: Sendable, CustomStringConvertible {
     @inline(never)
     static func operatorCaller() -> SourceLocation {
         if let attributed { return attributed }
-        // Frames: [0] operatorCaller, [1] the operator, [2] its caller.
-        guard let trace = try? Backtrace.capture(algorithm: .fast, limit: 1, offset: 2, images: images)
+        // Frames: [0] operatorCaller, [1] the operator, [2] its caller. The limit counts the
+        // marker that ends a truncated trace, hence 2 for one frame.
+        guard let trace = try? Backtrace.capture(algorithm: .fast, limit: 2, offset: 2, top: 0, images: images)
         else { return .unknown }
         return SourceLocation(origin: .callSite(trace))
     }
@@ -57,7 +58,7 @@ public struct SourceLocation: Sendable, CustomStringConvertible {
         case .unknown: return "<unknown location>"
         case .callSite(let trace):
             guard let symbolicated = trace.symbolicated(with: Self.images),
-                  let frame = symbolicated.frames.first
+                  let frame = symbolicated.frames.first(where: { $0.symbol != nil })
             else { return "<unknown location>" }
             if let source = frame.symbol?.sourceLocation {
                 return "\(source.path.split(separator: "/").suffix(2).joined(separator: "/")):\(source.line)"

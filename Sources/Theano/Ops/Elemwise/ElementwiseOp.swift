@@ -101,7 +101,12 @@ func elementwise(_ op: some ElementwiseOp, _ operands: [Variable], at location: 
         if v.dtype != dtype { v = try cast(v, to: dtype, at: location) }
         return v
     }
-    return try op(prepared, at: location)
+    do {
+        return try op(prepared, at: location)
+    } catch TheanoError.typeMismatch(let name, _, let reason, let location) {
+        // Report the operands as the user gave them, before padding and casts.
+        throw TheanoError.typeMismatch(op: name, inputs: operands.map(\.type), reason: reason, location: location)
+    }
 }
 
 extension Op {

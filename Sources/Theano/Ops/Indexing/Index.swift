@@ -10,13 +10,6 @@ public enum TensorIndex {
     /// A new broadcastable dimension (written `.newAxis`).
     case expand
 
-    /// Every element along the dimension (`:`).
-    public static var all: TensorIndex { .slice(start: nil, stop: nil, step: nil) }
-
-    /// `start:stop:step` with optional bounds, e.g. `.stride(by: -1)` reverses.
-    public static func stride(from start: Int? = nil, to stop: Int? = nil, by step: Int) -> TensorIndex {
-        .slice(start: start, stop: stop, step: step)
-    }
 }
 
 /// Anything that can stand in a subscript of a ``Variable``: integers, Swift ranges,
@@ -43,6 +36,10 @@ extension IndexConvertible where Self == TensorIndex {
     public static var all: TensorIndex { .slice(start: nil, stop: nil, step: nil) }
     /// A new broadcastable dimension.
     public static var newAxis: TensorIndex { .expand }
+    /// `start:stop:step` with optional bounds, e.g. `.stride(by: -1)` reverses.
+    public static func stride(from start: Int? = nil, to stop: Int? = nil, by step: Int) -> TensorIndex {
+        .slice(start: start, stop: stop, step: step)
+    }
 }
 
 extension Variable {
