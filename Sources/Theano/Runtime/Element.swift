@@ -45,9 +45,12 @@ extension IntegerElement {
     public var doubleValue: Double { Double(self) }
     public var int64Value: Int64 { Int64(truncatingIfNeeded: self) }
     public init(int64Value: Int64) { self.init(truncatingIfNeeded: int64Value) }
+    /// As x86 converts: 32- and 64-bit integers get their smallest value for NaN, infinities
+    /// and values out of range; narrower ones take the low bits of the 32-bit conversion.
     public init(doubleValue: Double) {
-        guard doubleValue.isFinite, doubleValue > -0x1p63, doubleValue < 0x1p63 else {
-            self.init(truncatingIfNeeded: Int64.min)
+        let wide = Self.bitWidth == 64 ? 0x1p63 : 0x1p31
+        guard doubleValue.isFinite, doubleValue > -wide - 1, doubleValue < wide else {
+            self = Self.bitWidth >= 32 ? Self.min : Self(truncatingIfNeeded: Int32.min)
             return
         }
         self.init(truncatingIfNeeded: Int64(doubleValue))

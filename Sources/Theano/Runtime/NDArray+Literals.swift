@@ -11,8 +11,11 @@ extension NDArray: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, Expre
     public init(booleanLiteral value: Bool) { self.init(scalar: value) }
 
     public init(arrayLiteral elements: NDArray...) {
+        // Integer literals beside float ones take the float dtype.
+        let floats = elements.map(\.dtype).filter(\.isFloat)
+        let dtype = floats.isEmpty ? DType.promote(elements.map(\.dtype)) : DType.promote(floats)
         do {
-            self = try NDArray(stacking: elements)
+            self = try NDArray(stacking: elements.map { $0.cast(to: dtype) })
         } catch {
             preconditionFailure("NDArray literal: \(error)")
         }
