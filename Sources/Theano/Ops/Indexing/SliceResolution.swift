@@ -33,6 +33,25 @@ public enum SubtensorEntry: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Reads bound values: constants from the bound itself, symbolic ones from the node's
+/// scalar inputs in order.
+struct BoundReader {
+    let scalars: [Int]
+    private var next = 0
+
+    init(scalars: [Int]) { self.scalars = scalars }
+
+    mutating func value(_ bound: IndexBound) -> Int? {
+        switch bound {
+        case .none: return nil
+        case .constant(let v): return v
+        case .symbolic:
+            defer { next += 1 }
+            return scalars[next]
+        }
+    }
+}
+
 /// A subscript entry resolved against a concrete dimension.
 enum ResolvedEntry {
     case index(Int)
@@ -42,16 +61,8 @@ enum ResolvedEntry {
 /// Resolves `entries` against `shape`, taking symbolic bounds from `scalars` in order.
 /// Throws for out-of-bounds positions and zero steps.
 func resolve(_ entries: [SubtensorEntry], scalars: [Int], shape: [Int]) throws -> [ResolvedEntry] {
-    var next = 0
-    func value(_ bound: IndexBound) -> Int? {
-        switch bound {
-        case .none: return nil
-        case .constant(let v): return v
-        case .symbolic:
-            defer { next += 1 }
-            return scalars[next]
-        }
-    }
+    var bounds = BoundReader(scalars: scalars)
+    func value(_ bound: IndexBound) -> Int? { bounds.value(bound) }
     return try entries.enumerated().map { axis, entry in
         let size = shape[axis]
         switch entry {

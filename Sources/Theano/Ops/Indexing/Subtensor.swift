@@ -143,20 +143,11 @@ public struct SliceLength: DifferentiableOp {
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] { [TensorType(.int64, shape: [])] }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let values = scalarValues(inputs[...])
-        var next = 1
-        func value(_ b: IndexBound) -> Int? {
-            switch b {
-            case .none: return nil
-            case .constant(let v): return v
-            case .symbolic:
-                defer { next += 1 }
-                return values[next]
-            }
-        }
-        let (first, last, by) = (value(start), value(stop), value(step) ?? 1)
+        let size = Int(inputs[0].scalar(as: Int64.self))
+        var bounds = BoundReader(scalars: scalarValues(inputs.dropFirst()))
+        let (first, last, by) = (bounds.value(start), bounds.value(stop), bounds.value(step) ?? 1)
         guard by != 0 else { throw OpError("slice step cannot be zero") }
-        return [NDArray(scalar: Int64(sliceExtent(start: first, stop: last, step: by, size: values[0]).count))]
+        return [NDArray(scalar: Int64(sliceExtent(start: first, stop: last, step: by, size: size).count))]
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { node.inputs.map { _ in nil } }

@@ -1,0 +1,48 @@
+import Testing
+@testable import Theano
+
+@Suite("FunctionGraph")
+struct FunctionGraphTests {
+    @Test func copiesTheGraphAndTracksClients() throws {
+        let x = vector("x")
+        let e = try exp(x)
+        let y = try e + e
+        let graph = try FunctionGraph(inputs: [x], outputs: [y])
+        #expect(graph.nodes.count == 2)
+        #expect(graph.nodes.allSatisfy { node in node !== e.owner && node !== y.owner })
+        let copiedExp = graph.nodes[0].output(0)
+        #expect(graph.clients[copiedExp]?.count == 2)
+    }
+
+    @Test func replaceRedirectsEveryReader() throws {
+        let x = vector("x")
+        let y = try exp(x) * 2
+        let graph = try FunctionGraph(inputs: [x], outputs: [y])
+        let oldExp = graph.nodes.first { $0.op is Exp }!.output(0)
+        let replacement = try log(graph.inputs[0])
+        graph.replace(oldExp, with: replacement)
+        #expect(graph.clients[oldExp] == nil)
+        #expect(graph.nodes.contains { $0.op is Log } && !graph.nodes.contains { $0.op is Exp })
+        let executor = try ReferenceLinker().link(graph)
+        let result = try executor.run(inputs: [NDArray([1, 2] as [Float])])[0]
+        #expect(result.isClose(to: NDArray([0, 2 * Float(0.6931472)] as [Float])))
+    }
+
+    @Test func replacingAnOutput() throws {
+        let x = vector("x")
+        let graph = try FunctionGraph(inputs: [x], outputs: [exp(x)])
+        let replacement = try sqr(graph.inputs[0])
+        graph.replace(graph.outputs[0], with: replacement)
+        #expect(graph.outputs[0] === replacement)
+    }
+
+    @Test func everyNodeRecordsItsSourceLocation() throws {
+        let x = vector("x")
+        let y = try tanh(x) + 1
+        #expect("\(y.owner!.location)" == "TheanoTests/FunctionGraphTests.swift:\(#line - 1)")
+        #expect("\(y.owner!.inputs[0].owner!.location)" == "TheanoTests/FunctionGraphTests.swift:\(#line - 2)")
+        let g = try grad(sum(y), wrt: [x])[0]
+        // Gradient nodes point at the forward node they differentiate.
+        #expect("\(g.owner!.location)".hasPrefix("TheanoTests/FunctionGraphTests.swift:"))
+    }
+}
