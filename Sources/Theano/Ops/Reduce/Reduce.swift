@@ -61,8 +61,7 @@ public struct Reduce: DifferentiableOp, ShapeInferringOp {
         case .sum:
             return [try broadcast(expandedGradient, like: x)]
         case .prod:
-            let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
-            return [try expandedGradient * output / x]
+            return [try expandedGradient * productOfOthers(x)]
         case .max, .min:
             let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
             return [try expandedGradient * eq(x, output)]
@@ -73,6 +72,20 @@ public struct Reduce: DifferentiableOp, ShapeInferringOp {
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         [outputShape(inputShapes[0], one: constant(1, dtype: .int64))]
+    }
+
+    /// For each element, the product of the other elements of its reduced block: the
+    /// derivative of the product. Written without dividing by the element, so zeros give
+    /// exact results (with one zero in a block, only the zero's derivative is nonzero).
+    private func productOfOthers(_ x: Variable) throws -> Variable {
+        let keep = Reduce(kind: .prod, axes: axes, keepDims: true)
+        let count = Reduce(kind: .sum, axes: axes, keepDims: true)
+        let isZero = try eq(x, 0)
+        let zeros = try count([cast(isZero, to: .int64)], at: x.location)
+        let nonzeroProduct = try keep([`switch`(isZero, onesLike(x), x)], at: x.location)
+        let whenNoZero = try nonzeroProduct / `switch`(isZero, onesLike(x), x)
+        let whenOneZero = try `switch`(isZero, nonzeroProduct, zerosLike(x))
+        return try `switch`(eq(zeros, 0), whenNoZero, `switch`(eq(zeros, 1), whenOneZero, zerosLike(x)))
     }
 }
 
