@@ -60,6 +60,7 @@ final class Interpreter: Executor {
             let arguments = step.inputSlots.map { values[$0]! }
             let results: [NDArray]
             do {
+                try step.op.validate(arguments, node: step.node)
                 results = try step.op.perform(arguments)
             } catch let error as OpError {
                 throw TheanoError.runtime(op: step.op.description, inputShapes: arguments.map(\.shape),

@@ -12,6 +12,11 @@ public protocol Op: Hashable, Sendable, CustomStringConvertible {
     /// The reference implementation: computes the outputs from the input values. Throws an
     /// ``OpError`` for values the static types could not rule out (shapes, indices).
     func perform(_ inputs: [NDArray]) throws -> [NDArray]
+
+    /// Checks, before `perform`, what the static types promised beyond dtype and rank —
+    /// chiefly that only dimensions of static size 1 stretch when broadcasting. The default
+    /// checks nothing.
+    func validate(_ inputs: [NDArray], node: Apply) throws
 }
 
 /// An op that knows its pullback (vector-Jacobian product), written as graph.
@@ -31,6 +36,8 @@ public protocol ShapeInferringOp: Op {
 }
 
 extension Op {
+    public func validate(_ inputs: [NDArray], node: Apply) throws {}
+
     /// Whether `other` is the same op with the same parameters.
     func isEqual(to other: any Op) -> Bool {
         guard let other = other as? Self else { return false }

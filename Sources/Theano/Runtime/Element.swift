@@ -1,3 +1,4 @@
+import Glibc
 import RealModule
 
 /// A Swift type that can be an element of an ``NDArray``: `Bool`, `Int8`, `Int16`,
@@ -64,7 +65,10 @@ extension Int64: IntegerElement { public static var dtype: DType { .int64 } }
 extension UInt8: IntegerElement { public static var dtype: DType { .uint8 } }
 
 /// A floating-point element type: `Float` or `Double`.
-public protocol FloatElement: Element, Real, BinaryFloatingPoint {}
+public protocol FloatElement: Element, Real, BinaryFloatingPoint {
+    /// C's `pow` (`powf` for `Float`).
+    static func cPower(_ a: Self, _ b: Self) -> Self
+}
 
 extension FloatElement {
     public var int64Value: Int64 { Int64(doubleValue: doubleValue) }
@@ -73,12 +77,14 @@ extension FloatElement {
 
 extension Float: FloatElement {
     public static var dtype: DType { .float32 }
+    @inline(__always) public static func cPower(_ a: Float, _ b: Float) -> Float { powf(a, b) }
     public var doubleValue: Double { Double(self) }
     public init(doubleValue: Double) { self.init(doubleValue) }
 }
 
 extension Double: FloatElement {
     public static var dtype: DType { .float64 }
+    @inline(__always) public static func cPower(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
     public var doubleValue: Double { self }
     public init(doubleValue: Double) { self = doubleValue }
 }

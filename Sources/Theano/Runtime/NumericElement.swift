@@ -1,3 +1,4 @@
+import Glibc
 import RealModule
 
 /// Arithmetic on the numeric element types with NumPy's semantics: integers wrap on
@@ -71,17 +72,34 @@ extension NumericElement where Self: FloatElement {
     @inline(__always) public static func add(_ a: Self, _ b: Self) -> Self { a + b }
     @inline(__always) public static func subtract(_ a: Self, _ b: Self) -> Self { a - b }
     @inline(__always) public static func multiply(_ a: Self, _ b: Self) -> Self { a * b }
-    @inline(__always) public static func floorDivide(_ a: Self, _ b: Self) -> Self { (a / b).rounded(.down) }
-    @inline(__always) public static func remainder(_ a: Self, _ b: Self) -> Self {
-        let r = a.truncatingRemainder(dividingBy: b)
-        return r != 0 && (r < 0) != (b < 0) ? r + b : r
+    @inline(__always) public static func floorDivide(_ a: Self, _ b: Self) -> Self { divideAndRemainder(a, b).quotient }
+    @inline(__always) public static func remainder(_ a: Self, _ b: Self) -> Self { divideAndRemainder(a, b).remainder }
+
+    /// NumPy's `divmod` for floats: the remainder from `fmod` moved to the divisor's sign, and
+    /// the quotient `(a - remainder) / b` snapped to the nearest integer (so `1 // 0.1` is 9,
+    /// as `1 % 0.1` is nearly 0.1). Division by zero gives `a / b` and a NaN remainder.
+    @inline(__always)
+    static func divideAndRemainder(_ a: Self, _ b: Self) -> (quotient: Self, remainder: Self) {
+        var remainder = a.truncatingRemainder(dividingBy: b)
+        if b == 0 { return (a / b, remainder) }
+        var quotient = (a - remainder) / b
+        if remainder != 0 {
+            if (b < 0) != (remainder < 0) {
+                remainder += b
+                quotient -= 1
+            }
+        } else {
+            remainder = Self(signOf: b, magnitudeOf: 0)
+        }
+        guard quotient != 0 else { return (Self(signOf: a / b, magnitudeOf: 0), remainder) }
+        var floored = quotient.rounded(.down)
+        if quotient - floored > 0.5 { floored += 1 }
+        return (floored, remainder)
     }
-    /// C's `pow`: a negative base with an integral exponent is allowed.
-    @inline(__always) public static func power(_ a: Self, _ b: Self) -> Self {
-        guard a < 0, b.rounded(.towardZero) == b else { return .pow(a, b) }
-        let magnitude = Self.pow(-a, b)
-        return (b / 2).rounded(.towardZero) * 2 == b ? magnitude : -magnitude
-    }
+
+    /// C's `pow`, with its special cases (`pow(x, 0) = 1` even for NaN, a negative base
+    /// with an integral exponent).
+    @inline(__always) public static func power(_ a: Self, _ b: Self) -> Self { cPower(a, b) }
     @inline(__always) public static func maximum(_ a: Self, _ b: Self) -> Self { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
     @inline(__always) public static func minimum(_ a: Self, _ b: Self) -> Self { a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }
     @inline(__always) public static func negate(_ a: Self) -> Self { -a }

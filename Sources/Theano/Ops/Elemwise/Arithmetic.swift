@@ -111,55 +111,72 @@ extension Variable {
 
     // A Swift number on one side becomes a constant of the other side's dtype (a float
     // literal beside an integer tensor makes the result float).
-    public static func + (lhs: Variable, rhs: Double) throws -> Variable {
+    public static func + (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Add(), lhs, rhs, at: .operatorCaller())
     }
-    public static func + (lhs: Double, rhs: Variable) throws -> Variable {
+    public static func + (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Add(), lhs, rhs, at: .operatorCaller())
     }
-    public static func - (lhs: Variable, rhs: Double) throws -> Variable {
+    public static func - (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Subtract(), lhs, rhs, at: .operatorCaller())
     }
-    public static func - (lhs: Double, rhs: Variable) throws -> Variable {
+    public static func - (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Subtract(), lhs, rhs, at: .operatorCaller())
     }
-    public static func * (lhs: Variable, rhs: Double) throws -> Variable {
+    public static func * (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
     }
-    public static func * (lhs: Double, rhs: Variable) throws -> Variable {
+    public static func * (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
     }
-    public static func / (lhs: Variable, rhs: Double) throws -> Variable {
+    public static func / (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Divide(), lhs, rhs, at: .operatorCaller())
     }
-    public static func / (lhs: Double, rhs: Variable) throws -> Variable {
+    public static func / (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Divide(), lhs, rhs, at: .operatorCaller())
     }
-    public static func % (lhs: Variable, rhs: Double) throws -> Variable {
+    public static func % (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Remainder(), lhs, rhs, at: .operatorCaller())
     }
 }
 
-func elementwise(_ op: some ElementwiseOp, _ a: Variable, _ b: Double, at location: SourceLocation) throws -> Variable {
+func elementwise(_ op: some ElementwiseOp, _ a: Variable, _ b: some ScalarLiteral, at location: SourceLocation) throws -> Variable {
     try elementwise(op, [a, literal(b, beside: a, at: location)], at: location)
 }
 
-func elementwise(_ op: some ElementwiseOp, _ a: Double, _ b: Variable, at location: SourceLocation) throws -> Variable {
+func elementwise(_ op: some ElementwiseOp, _ a: some ScalarLiteral, _ b: Variable, at location: SourceLocation) throws -> Variable {
     try elementwise(op, [literal(a, beside: b, at: location), b], at: location)
 }
 
-/// A 0-d constant for a Swift number used beside `other`: of `other`'s dtype when that
-/// holds the value exactly, else of the float type Theano upgrades `other`'s dtype to.
-func literal(_ value: Double, beside other: Variable, at location: SourceLocation) -> Constant {
+/// A Swift number written beside a tensor (`2 * x`, `x - 0.5`): `Int` or `Double` literals
+/// and values.
+public protocol ScalarLiteral {
+    var scalarValue: Double { get }
+    /// Whether it was written as an integer, so it keeps an integer tensor's dtype.
+    var isIntegerLiteral: Bool { get }
+}
+
+extension Int: ScalarLiteral {
+    public var scalarValue: Double { Double(self) }
+    public var isIntegerLiteral: Bool { true }
+}
+
+extension Double: ScalarLiteral {
+    public var scalarValue: Double { self }
+    public var isIntegerLiteral: Bool { false }
+}
+
+/// A 0-d constant for a Swift number used beside `other`: of `other`'s dtype, except that a
+/// float beside an integer tensor takes the float type Theano upgrades it to (`int32` →
+/// `float64`), and an integer beside a boolean tensor is `int64`.
+func literal(_ value: some ScalarLiteral, beside other: Variable, at location: SourceLocation) -> Constant {
     let dtype: DType
-    if other.dtype.isFloat || (other.dtype.isInteger && value.rounded() == value) {
-        dtype = other.dtype
-    } else if other.dtype == .bool && value.rounded() == value {
-        dtype = .int64
-    } else {
-        dtype = other.dtype.upgradedToFloat
+    switch (other.dtype.isFloat, value.isIntegerLiteral) {
+    case (true, _): dtype = other.dtype
+    case (false, true): dtype = other.dtype == .bool ? .int64 : other.dtype
+    case (false, false): dtype = other.dtype.upgradedToFloat
     }
-    return Constant(NDArray(scalar: value, dtype: dtype), location: location)
+    return Constant(NDArray(scalar: value.scalarValue, dtype: dtype), location: location)
 }
 
 // MARK: - Named builders
@@ -170,7 +187,7 @@ public func pow(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: In
 }
 
 /// `a ** exponent`, elementwise.
-public func pow(_ a: Variable, _ exponent: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func pow(_ a: Variable, _ exponent: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(Power(), a, exponent, at: .resolve(fileID: fileID, line: line))
 }
 

@@ -10,7 +10,7 @@ public func eq(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int
 }
 
 /// Whether a equals b, elementwise (`==` compares graph identity).
-public func eq(_ a: Variable, _ b: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func eq(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(Equal(), a, b, at: .resolve(fileID: fileID, line: line))
 }
 
@@ -26,7 +26,7 @@ public func neq(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: In
 }
 
 /// Whether a differs from b, elementwise.
-public func neq(_ a: Variable, _ b: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func neq(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(NotEqual(), a, b, at: .resolve(fileID: fileID, line: line))
 }
 
@@ -42,7 +42,7 @@ public func lt(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int
 }
 
 /// Whether a < b, elementwise.
-public func lt(_ a: Variable, _ b: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func lt(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(Less(), a, b, at: .resolve(fileID: fileID, line: line))
 }
 
@@ -58,7 +58,7 @@ public func le(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int
 }
 
 /// Whether a ≤ b, elementwise.
-public func le(_ a: Variable, _ b: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func le(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(LessEqual(), a, b, at: .resolve(fileID: fileID, line: line))
 }
 
@@ -74,7 +74,7 @@ public func gt(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int
 }
 
 /// Whether a > b, elementwise.
-public func gt(_ a: Variable, _ b: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func gt(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(Greater(), a, b, at: .resolve(fileID: fileID, line: line))
 }
 
@@ -90,7 +90,7 @@ public func ge(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int
 }
 
 /// Whether a ≥ b, elementwise.
-public func ge(_ a: Variable, _ b: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func ge(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(GreaterEqual(), a, b, at: .resolve(fileID: fileID, line: line))
 }
 

@@ -35,6 +35,10 @@ extension ElementwiseOp {
         [evaluate(inputs, shape: try broadcastShape(inputs.map(\.shape)))]
     }
 
+    public func validate(_ inputs: [NDArray], node: Apply) throws {
+        try checkStaticBroadcasting(inputs, types: node.inputs.map(\.type), to: broadcastShape(inputs.map(\.shape)))
+    }
+
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let gradient = outputGradients[0] else { return node.inputs.map { _ in nil } }
         let local = try gradients(node.inputs, output: node.output(0), gradient: gradient)
@@ -67,8 +71,8 @@ func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
     return known.first
 }
 
-/// The run-time broadcast shape. A dimension of size 1 stretches only if it was static 1;
-/// here every operand that is not 1 must agree.
+/// The run-time broadcast shape: every operand that is not 1 must agree. (Which dimensions
+/// may stretch is checked against the static types by ``checkStaticBroadcasting(_:types:to:)``.)
 func broadcastShape(_ shapes: [[Int]]) throws -> [Int] {
     guard let first = shapes.first else { return [] }
     return try first.indices.map { d in
@@ -112,5 +116,17 @@ func elementwise(_ op: some ElementwiseOp, _ operands: [Variable], at location: 
 extension Op {
     func callAsFunction(_ inputs: [Variable], at location: SourceLocation) throws -> Variable {
         try apply(inputs, at: location).output(0)
+    }
+}
+
+/// Throws unless every dimension of `values` that stretches to `target` (aligned at the
+/// right) had static size 1 in its type: broadcasting is decided when the graph is built.
+func checkStaticBroadcasting(_ values: [NDArray], types: [TensorType], to target: [Int]) throws {
+    for (value, type) in zip(values, types) {
+        let lead = target.count - value.ndim
+        for d in 0..<value.ndim where value.shape[d] != target[lead + d] && type.shape[d] != 1 {
+            throw OpError("dimension \(d) of an operand has size \(value.shape[d]) where \(target[lead + d]) is needed; "
+                + "only dimensions of static size 1 broadcast (declare the size 1, or use .newAxis)")
+        }
     }
 }

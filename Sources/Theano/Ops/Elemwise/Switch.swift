@@ -73,7 +73,7 @@ public func clip(_ x: Variable, _ low: Variable, _ high: Variable, fileID: Strin
 }
 
 /// `x` limited to `[low, high]`, elementwise.
-public func clip(_ x: Variable, _ low: Double, _ high: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+public func clip(_ x: Variable, _ low: some ScalarLiteral, _ high: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     return try elementwise(Clip(), [x, literal(low, beside: x, at: location), literal(high, beside: x, at: location)], at: location)
 }

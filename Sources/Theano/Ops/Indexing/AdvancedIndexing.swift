@@ -78,6 +78,10 @@ public struct AdvancedSubtensor: DifferentiableOp, ShapeInferringOp {
         return [out]
     }
 
+    public func validate(_ inputs: [NDArray], node: Apply) throws {
+        try checkIndexBroadcasting(Array(inputs.dropFirst()), types: node.inputs.dropFirst().map(\.type))
+    }
+
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         let x = node.inputs[0]
         guard let g = outputGradients[0], x.dtype.isFloat else { return node.inputs.map { _ in nil } }
@@ -126,6 +130,13 @@ public struct AdvancedIncSubtensor: DifferentiableOp, ShapeInferringOp {
         return [out]
     }
 
+    public func validate(_ inputs: [NDArray], node: Apply) throws {
+        let indices = Array(inputs.dropFirst(2))
+        try checkIndexBroadcasting(indices, types: node.inputs.dropFirst(2).map(\.type))
+        let region = try broadcastShape(indices.map(\.shape)) + inputs[0].shape.dropFirst(indexCount)
+        try checkStaticBroadcasting([inputs[1]], types: [node.inputs[1].type], to: region)
+    }
+
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         let (x, y) = (node.inputs[0], node.inputs[1])
         guard let g = outputGradients[0], x.dtype.isFloat else { return node.inputs.map { _ in nil } }
@@ -136,6 +147,11 @@ public struct AdvancedIncSubtensor: DifferentiableOp, ShapeInferringOp {
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[0]] }
+}
+
+/// Index tensors broadcast among themselves only along dimensions of static size 1.
+private func checkIndexBroadcasting(_ indices: [NDArray], types: [TensorType]) throws {
+    try checkStaticBroadcasting(indices, types: types, to: broadcastShape(indices.map(\.shape)))
 }
 
 /// The element offsets (into a contiguous tensor) that broadcast index tensors select.

@@ -49,6 +49,11 @@ public struct IncSubtensor: DifferentiableOp, ShapeInferringOp {
         return [out]
     }
 
+    public func validate(_ inputs: [NDArray], node: Apply) throws {
+        let region = inputs[0].view(try resolve(entries, scalars: scalarValues(inputs.dropFirst(2)), shape: inputs[0].shape))
+        try checkStaticBroadcasting([inputs[1]], types: [node.inputs[1].type], to: region.shape)
+    }
+
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         let (x, y) = (node.inputs[0], node.inputs[1])
         guard let g = outputGradients[0], x.dtype.isFloat else { return node.inputs.map { _ in nil } }

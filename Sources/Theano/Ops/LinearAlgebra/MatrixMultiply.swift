@@ -18,7 +18,6 @@ struct MatrixMultiply: NumericVisitor {
                 let row = pc + i * n
                 for p in k0..<k1 {
                     let scale = pa[i * sa0 + p * sa1]
-                    if scale == T.zero { continue }
                     let source = pb + p * sb0
                     for j in 0..<n { row[j] = T.add(row[j], T.multiply(scale, source[j])) }
                 }

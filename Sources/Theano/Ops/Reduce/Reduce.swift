@@ -75,17 +75,21 @@ public struct Reduce: DifferentiableOp, ShapeInferringOp {
     }
 
     /// For each element, the product of the other elements of its reduced block: the
-    /// derivative of the product. Written without dividing by the element, so zeros give
-    /// exact results (with one zero in a block, only the zero's derivative is nonzero).
+    /// derivative of the product. It never divides by a zero element, and stays exact to
+    /// second order where a block holds one or two zeros: a zero element's value enters
+    /// symbolically (through `zeroSum`, which is 0 but not constant), so gradients of this
+    /// gradient see it.
     private func productOfOthers(_ x: Variable) throws -> Variable {
-        let keep = Reduce(kind: .prod, axes: axes, keepDims: true)
-        let count = Reduce(kind: .sum, axes: axes, keepDims: true)
+        let sum = Reduce(kind: .sum, axes: axes, keepDims: true), product = Reduce(kind: .prod, axes: axes, keepDims: true)
         let isZero = try eq(x, 0)
-        let zeros = try count([cast(isZero, to: .int64)], at: x.location)
-        let nonzeroProduct = try keep([`switch`(isZero, onesLike(x), x)], at: x.location)
-        let whenNoZero = try nonzeroProduct / `switch`(isZero, onesLike(x), x)
-        let whenOneZero = try `switch`(isZero, nonzeroProduct, zerosLike(x))
-        return try `switch`(eq(zeros, 0), whenNoZero, `switch`(eq(zeros, 1), whenOneZero, zerosLike(x)))
+        let zeros = try sum([cast(isZero, to: .int64)], at: x.location)
+        let safe = try `switch`(isZero, onesLike(x), x)
+        let nonzeroProduct = try product([safe], at: x.location)
+        let zeroSum = try sum([`switch`(isZero, x, zerosLike(x))], at: x.location)
+        let noZero = try nonzeroProduct / safe
+        let oneZero = try `switch`(isZero, nonzeroProduct, zeroSum * nonzeroProduct / safe)
+        let twoZeros = try `switch`(isZero, (zeroSum - x) * nonzeroProduct, zerosLike(x))
+        return try `switch`(eq(zeros, 0), noZero, `switch`(eq(zeros, 1), oneZero, `switch`(eq(zeros, 2), twoZeros, zerosLike(x))))
     }
 }
 

@@ -29,6 +29,11 @@ public struct Alloc: DifferentiableOp, ShapeInferringOp {
         return [value.broadcast(to: shape).contiguousCopy()]
     }
 
+    public func validate(_ inputs: [NDArray], node: Apply) throws {
+        let shape = inputs.dropFirst().map { Int($0.scalar(as: Int64.self)) }
+        try checkStaticBroadcasting([inputs[0]], types: [node.inputs[0].type], to: shape)
+    }
+
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0] else { return node.inputs.map { _ in nil } }
         let value = node.inputs[0]
