@@ -81,3 +81,29 @@ struct FunctionTests {
         #expect(Double(correct) / Double(digits.count) > 0.9)
     }
 }
+
+@Suite("Named inputs and defaults")
+struct NamedInputTests {
+    @Test func trailingDefaultsMayBeLeftOut() throws {
+        let x = vector("x"), scale = scalar("scale")
+        let f = try function(inputs: [x, scale], outputs: [x * scale], defaults: [scale: NDArray(scalar: Float(10))])
+        #expect(try f(NDArray([1, 2] as [Float]))[0] == NDArray([10, 20] as [Float]))
+        #expect(try f(NDArray([1, 2] as [Float]), NDArray(scalar: Float(2)))[0] == NDArray([2, 4] as [Float]))
+    }
+
+    @Test func argumentsByName() throws {
+        let x = vector("x"), shift = scalar("shift")
+        let f = try function(inputs: [x, shift], outputs: [x + shift], defaults: [shift: NDArray(scalar: Float(1))], name: "shifted")
+        #expect(try f(named: ["x": NDArray([1] as [Float])])[0] == NDArray([2] as [Float]))
+        #expect(try f(named: ["shift": NDArray(scalar: Float(5)), "x": NDArray([1] as [Float])])[0] == NDArray([6] as [Float]))
+        #expect { try f(named: ["y": NDArray([1] as [Float])]) } throws: { "\($0)".contains("no input is named 'y'") }
+        #expect { try f(named: ["shift": NDArray(scalar: Float(5))]) } throws: { "\($0)".contains("no value for input x") }
+    }
+
+    @Test func defaultsMustFitTheirInput() {
+        let x = vector("x")
+        #expect { try function(inputs: [x], outputs: [x], defaults: [x: NDArray([1] as [Double])]) } throws: {
+            "\($0)".contains("default for x")
+        }
+    }
+}

@@ -12,15 +12,19 @@ public final class Function {
     public let inputs: [Variable]
     /// The number of results each call returns.
     public let outputCount: Int
+    /// Values used for inputs a call leaves out.
+    public let defaults: [Variable: NDArray]
     /// The optimized graph the executor runs.
     public let graph: FunctionGraph
     private let updated: [SharedVariable]
     private let executor: any Executor
 
-    init(name: String, inputs: [Variable], outputCount: Int, updated: [SharedVariable], graph: FunctionGraph, executor: any Executor) {
+    init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
+         graph: FunctionGraph, executor: any Executor) {
         self.name = name
         self.inputs = inputs
         self.outputCount = outputCount
+        self.defaults = defaults
         self.updated = updated
         self.graph = graph
         self.executor = executor
@@ -28,10 +32,13 @@ public final class Function {
 
     /// Runs the function. Outputs are computed, then every update is applied, all from the
     /// values before the call. A failed call changes no shared variable.
-    public func callAsFunction(_ arguments: [NDArray]) throws -> [NDArray] {
-        guard arguments.count == inputs.count else {
-            throw TheanoError.wrongArgumentCount(function: name, expected: inputs.count, got: arguments.count)
+    /// Trailing inputs that have defaults may be left out.
+    public func callAsFunction(_ given: [NDArray]) throws -> [NDArray] {
+        let required = inputs.count - inputs.reversed().prefix { defaults[$0] != nil }.count
+        guard (required...inputs.count).contains(given.count) else {
+            throw TheanoError.wrongArgumentCount(function: name, expected: inputs.count, got: given.count)
         }
+        let arguments = given + inputs[given.count...].map { defaults[$0]! }
         for (index, (input, value)) in zip(inputs, arguments).enumerated()
         where value.dtype != input.dtype || !input.type.accepts(shape: value.shape) {
             throw TheanoError.badInput(function: name, input: input.name.map { "'\($0)'" } ?? "#\(index)",
@@ -48,6 +55,20 @@ public final class Function {
 
     /// Runs the function (see ``callAsFunction(_:)-([NDArray])``).
     public func callAsFunction(_ arguments: NDArray...) throws -> [NDArray] { try callAsFunction(arguments) }
+
+    /// Runs the function with inputs given by name; inputs left out take their defaults.
+    public func callAsFunction(named arguments: [String: NDArray]) throws -> [NDArray] {
+        let known = Set(inputs.compactMap(\.name))
+        if let unknown = arguments.keys.sorted().first(where: { !known.contains($0) }) {
+            throw TheanoError.badArgumentName(function: name, name: unknown, known: known.sorted())
+        }
+        return try callAsFunction(inputs.map { input in
+            guard let value = input.name.flatMap({ arguments[$0] }) ?? defaults[input] else {
+                throw TheanoError.missingArgument(function: name, input: input.name ?? "an unnamed input")
+            }
+            return value
+        })
+    }
 }
 
 /// How `function` compiles a graph. Options are values: nothing is configured globally.
@@ -68,8 +89,11 @@ public struct CompileOptions: Sendable {
 ///   - updates: new values of shared variables, assigned after each call; all are computed
 ///     from the values before the call.
 ///   - givens: substitutions made before compiling: each key is replaced by its value.
+///   - defaults: values for inputs a call leaves out (trailing ones, or any when calling
+///     with named arguments).
 public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable] = [:],
-                     givens: [Variable: Variable] = [:], name: String? = nil, options: CompileOptions = .reference,
+                     givens: [Variable: Variable] = [:], defaults: [Variable: NDArray] = [:], name: String? = nil,
+                     options: CompileOptions = .reference,
                      fileID: String = #fileID, line: Int = #line) throws -> Function {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     let name = name ?? "function at \(location)"
@@ -85,6 +109,9 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
               zip(value.staticShape, variable.staticShape).allSatisfy({ $0 == nil || $1 == nil || $0 == $1 })
         else { throw fail("the update of \(variable) has type \(value.type), which does not fit") }
     }
+    for (input, value) in defaults where !inputs.contains(input) || value.dtype != input.dtype || !input.type.accepts(shape: value.shape) {
+        throw fail("the default for \(input) must be an input's and fit its type, not \(value.dtype) of shape \(shapeText(value.shape))")
+    }
     for (key, value) in givens where key.dtype != value.dtype || key.ndim != value.ndim {
         throw fail("given \(value) (\(value.type)) cannot replace \(key) (\(key.type))")
     }
@@ -93,5 +120,6 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
         throw fail("the outputs depend on \(missing), built at \(missing.location), which is not an input (add it to inputs, or to givens)")
     }
     let executor = try options.linker.link(graph)
-    return Function(name: name, inputs: inputs, outputCount: outputs.count, updated: updated, graph: graph, executor: executor)
+    return Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
+                    graph: graph, executor: executor)
 }

@@ -15,6 +15,10 @@ public enum TheanoError: Error, CustomStringConvertible {
     case badInput(function: String, input: String, expected: TensorType, dtype: DType, shape: [Int])
     /// A compiled function was called with the wrong number of arguments.
     case wrongArgumentCount(function: String, expected: Int, got: Int)
+    /// A compiled function was called with a name none of its inputs has.
+    case badArgumentName(function: String, name: String, known: [String])
+    /// A compiled function was called without a value for an input that has no default.
+    case missingArgument(function: String, input: String)
     /// A node failed while running: bad shapes, an index out of bounds, …
     case runtime(op: String, inputShapes: [[Int]], reason: String, location: SourceLocation)
     /// A data file could not be read.
@@ -34,6 +38,10 @@ public enum TheanoError: Error, CustomStringConvertible {
             return "\(function): input \(input) expects \(expected) but was given \(dtype) of shape \(shapeText(shape))"
         case let .wrongArgumentCount(function, expected, got):
             return "\(function): expects \(expected) argument\(expected == 1 ? "" : "s") but was given \(got)"
+        case let .badArgumentName(function, name, known):
+            return "\(function): no input is named '\(name)' (inputs: \(known.joined(separator: ", ")))"
+        case let .missingArgument(function, input):
+            return "\(function): no value for input \(input), which has no default"
         case let .runtime(op, inputShapes, reason, location):
             return "\(op): \(reason) (input shapes: \(inputShapes.map(shapeText).joined(separator: ", "))), node built at \(location)"
         case let .data(path, reason):

@@ -7,7 +7,7 @@ import RealModule
 /// Conversions between element types follow C (and NumPy) casts: floats truncate toward
 /// zero, integers wrap, anything nonzero is `true`. NaN and infinities become the smallest
 /// integer, as on x86.
-public protocol Element: Sendable, Equatable, Comparable {
+public protocol Element: Sendable, Equatable {
     /// The dtype this Swift type stores.
     static var dtype: DType { get }
     /// The value as a `Double` (exact for every type but large 64-bit integers).
@@ -16,6 +16,15 @@ public protocol Element: Sendable, Equatable, Comparable {
     var int64Value: Int64 { get }
     init(doubleValue: Double)
     init(int64Value: Int64)
+    /// `a < b` (IEEE for floats: false when either is NaN; `false < true`).
+    static func less(_ a: Self, _ b: Self) -> Bool
+    /// `a <= b` (IEEE for floats).
+    static func lessOrEqual(_ a: Self, _ b: Self) -> Bool
+}
+
+extension Element where Self: Comparable {
+    @inline(__always) public static func less(_ a: Self, _ b: Self) -> Bool { a < b }
+    @inline(__always) public static func lessOrEqual(_ a: Self, _ b: Self) -> Bool { a <= b }
 }
 
 extension Element {
@@ -36,7 +45,8 @@ extension Bool: Element {
     public var int64Value: Int64 { self ? 1 : 0 }
     public init(doubleValue: Double) { self = doubleValue != 0 }
     public init(int64Value: Int64) { self = int64Value != 0 }
-    public static func < (lhs: Bool, rhs: Bool) -> Bool { !lhs && rhs }
+    @inline(__always) public static func less(_ a: Bool, _ b: Bool) -> Bool { !a && b }
+    @inline(__always) public static func lessOrEqual(_ a: Bool, _ b: Bool) -> Bool { !a || b }
 }
 
 /// An integer element type.

@@ -4,7 +4,7 @@ import RealModule
 /// Arithmetic on the numeric element types with NumPy's semantics: integers wrap on
 /// overflow, integer division floors, remainders take the divisor's sign, division or
 /// remainder by integer zero gives 0, and `maximum`/`minimum` propagate NaN.
-public protocol NumericElement: Element {
+public protocol NumericElement: Element, Comparable {
     static var zero: Self { get }
     static var one: Self { get }
     static func add(_ a: Self, _ b: Self) -> Self

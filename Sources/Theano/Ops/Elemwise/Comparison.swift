@@ -33,7 +33,7 @@ public func neq(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID
 /// Whether a < b, elementwise.
 public struct Less: ComparisonOp {
     public var description: String { "lt" }
-    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a < b }
+    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.less(a, b) }
 }
 
 /// Whether a < b, elementwise.
@@ -49,7 +49,7 @@ public func lt(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 /// Whether a ≤ b, elementwise.
 public struct LessEqual: ComparisonOp {
     public var description: String { "le" }
-    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a <= b }
+    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.lessOrEqual(a, b) }
 }
 
 /// Whether a ≤ b, elementwise.
@@ -65,7 +65,7 @@ public func le(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 /// Whether a > b, elementwise.
 public struct Greater: ComparisonOp {
     public var description: String { "gt" }
-    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a > b }
+    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.less(b, a) }
 }
 
 /// Whether a > b, elementwise.
@@ -81,7 +81,7 @@ public func gt(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 /// Whether a ≥ b, elementwise.
 public struct GreaterEqual: ComparisonOp {
     public var description: String { "ge" }
-    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a >= b }
+    public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.lessOrEqual(b, a) }
 }
 
 /// Whether a ≥ b, elementwise.

@@ -50,7 +50,7 @@ extension ElementwiseOp {
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         let output = node.outputTypes[0]
-        return [try (0..<output.ndim).map { d in
+        return [(0..<output.ndim).map { d in
             if let size = output.shape[d] { return constant(Double(size), dtype: .int64) }
             // Any operand not broadcast along d has the output's size there.
             let operand = node.inputs.firstIndex { $0.type.shape[d] != 1 }!

@@ -5,8 +5,7 @@ public struct Exp: UnaryFloatOp {
     public var description: String { "exp" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .exp(x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        let x = operands[0]
-        return [try g * output]
+        [try g * output]
     }
 }
 
@@ -20,8 +19,7 @@ public struct ExpMinusOne: UnaryFloatOp {
     public var description: String { "expm1" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .expMinusOne(x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        let x = operands[0]
-        return [try g * (output + 1)]
+        [try g * (output + 1)]
     }
 }
 
@@ -95,8 +93,7 @@ public struct SquareRoot: UnaryFloatOp {
     public var description: String { "sqrt" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .sqrt(x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        let x = operands[0]
-        return [try g * 0.5 / output]
+        [try g * 0.5 / output]
     }
 }
 
@@ -125,8 +122,7 @@ public struct Reciprocal: UnaryFloatOp {
     public var description: String { "reciprocal" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { 1 / x }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        let x = operands[0]
-        return [try -(g * output * output)]
+        [try -(g * output * output)]
     }
 }
 

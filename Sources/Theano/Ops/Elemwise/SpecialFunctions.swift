@@ -35,8 +35,7 @@ public struct Sigmoid: UnaryFloatOp {
     public var description: String { "sigmoid" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { x >= 0 ? 1 / (1 + .exp(-x)) : .exp(x) / (1 + .exp(x)) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        let x = operands[0]
-        return [try g * output * (1 - output)]
+        [try g * output * (1 - output)]
     }
 }
 

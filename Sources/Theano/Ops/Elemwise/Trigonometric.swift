@@ -35,8 +35,7 @@ public struct Tan: UnaryFloatOp {
     public var description: String { "tan" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .tan(x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        let x = operands[0]
-        return [try g * (output * output + 1)]
+        [try g * (output * output + 1)]
     }
 }
 
@@ -125,8 +124,7 @@ public struct Tanh: UnaryFloatOp {
     public var description: String { "tanh" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .tanh(x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        let x = operands[0]
-        return [try g * (1 - output * output)]
+        [try g * (1 - output * output)]
     }
 }
 

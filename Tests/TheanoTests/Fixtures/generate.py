@@ -1,0 +1,1075 @@
+#!/usr/bin/env python3
+"""Writes the NumPy reference fixtures that OpValueTests.swift checks every op against.
+
+Run from anywhere with `python3 generate.py` (NumPy and SciPy required); the JSON files land
+next to this script and are committed, so `swift test` never needs Python.
+
+Each file holds {"description": ..., "cases": [...]}; each case is
+
+    {"name": unique name, "op": op name, "params": {...}, "inputs": [array, ...], "expected": array}
+
+and each array is {"dtype": ..., "shape": [...], "data": [row-major elements]}. Floats that
+JSON cannot spell are the strings "nan", "inf" and "-inf". float32 elements are written as
+the shortest decimal that reads back as the same float32.
+
+Expected values follow NumPy, with three documented exceptions where the library follows
+Theano instead and says so in its doc comments:
+  * float functions of small integers (int8, int16, uint8, bool) compute in float32
+    (Theano's upgrade_to_float), where NumPy would use float16;
+  * sums and products of uint8 are int64, where NumPy keeps them unsigned (uint64);
+  * floor, ceil and round of integers keep the integer dtype (as NumPy 2 does too).
+"""
+
+import json
+import math
+import pathlib
+import warnings
+
+import numpy as np
+from scipy import special
+
+SEED = 20240517
+OUTPUT_DIRECTORY = pathlib.Path(__file__).resolve().parent
+FLOAT_DTYPES = ("float32", "float64")
+NAN, INF = math.nan, math.inf
+
+
+# MARK: - Encoding
+
+
+def encode_element(value, dtype):
+    """One element as JSON: bools and integers exactly, floats with nan/inf as strings."""
+    if dtype == "bool":
+        return bool(value)
+    if dtype.startswith("int") or dtype.startswith("uint"):
+        return int(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if dtype == "float32":
+        return float(str(np.float32(value)))
+    return float(value)
+
+
+def encode_array(array):
+    """An array as {dtype, shape, data}, data flattened in row-major order."""
+    array = np.asarray(array)
+    dtype = str(array.dtype)
+    return {
+        "dtype": dtype,
+        "shape": list(array.shape),
+        "data": [encode_element(v, dtype) for v in array.reshape(-1).tolist()],
+    }
+
+
+class FixtureFile:
+    """The cases of one JSON fixture file; names must be unique within the file."""
+
+    def __init__(self, stem, description):
+        self.stem = stem
+        self.description = description
+        self.cases = []
+        self.names = set()
+
+    def add(self, name, op, inputs, expected, params=None):
+        """Records a case; `inputs` are arrays of their final dtypes, `expected` likewise."""
+        if name in self.names:
+            raise ValueError(f"duplicate case name {name!r} in {self.stem}")
+        self.names.add(name)
+        case = {
+            "name": name,
+            "op": op,
+            "params": params or {},
+            "inputs": [encode_array(a) for a in inputs],
+            "expected": encode_array(expected),
+        }
+        self.cases.append(case)
+
+    def write(self):
+        """Writes one case per line, so that regenerated files diff readably."""
+        path = OUTPUT_DIRECTORY / f"{self.stem}.json"
+        lines = [json.dumps(case, separators=(",", ":"), allow_nan=False) for case in self.cases]
+        header = json.dumps(self.description)
+        path.write_text('{"description":' + header + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n")
+        print(f"{path.name}: {len(self.cases)} cases, {path.stat().st_size} bytes")
+
+
+# MARK: - Inputs
+
+
+rng = np.random.default_rng(SEED)
+
+
+def dyadic(values, denominator=64):
+    """Values rounded to multiples of 1/denominator: exact in float32 and short in JSON."""
+    return np.round(np.asarray(values, dtype=np.float64) * denominator) / denominator
+
+
+def normal(shape, scale=1.0):
+    return dyadic(rng.normal(size=shape) * scale)
+
+
+def uniform(shape, low, high):
+    return dyadic(rng.uniform(low, high, size=shape))
+
+
+def integers(shape, low, high, dtype):
+    """Uniform integers in [low, high]."""
+    return rng.integers(low, high, size=shape, endpoint=True).astype(dtype)
+
+
+def array(values, dtype):
+    return np.asarray(values, dtype=dtype)
+
+
+def theano_float(dtype):
+    """The float dtype a float function computes in for inputs of `dtype` (Theano's rule)."""
+    if dtype in ("float32", "float64"):
+        return dtype
+    return "float32" if dtype in ("bool", "int8", "int16", "uint8") else "float64"
+
+
+def in_float64(function, dtype):
+    """`function` evaluated in float64 and rounded to `dtype`: the correctly rounded result."""
+
+    def evaluate(*operands):
+        with np.errstate(all="ignore"):
+            result = function(*[np.asarray(x, dtype=np.float64) for x in operands])
+            return np.asarray(result).astype(dtype)
+
+    return evaluate
+
+
+def native(function):
+    """`function` evaluated by NumPy in the operands' own dtypes."""
+
+    def evaluate(*operands):
+        with np.errstate(all="ignore"):
+            return np.asarray(function(*operands))
+
+    return evaluate
+
+
+# MARK: - Elementwise
+
+# Unary float functions: reference in float64, the edge values that matter for each, and
+# the interval random matrices are drawn from.
+UNARY_FLOAT_OPS = {
+    "exp": (np.exp, [-100, -10, -1, -1e-8, 0, 1e-8, 0.5, 1, 10, 80, 100, 800, NAN, INF, -INF], (-4, 4)),
+    "expm1": (np.expm1, [-100, -1, -1e-10, -0.0, 0, 1e-10, 1e-5, 0.5, 10, 100, 800, NAN, INF, -INF], (-4, 4)),
+    "log": (np.log, [0, -0.0, 1e-30, 0.5, 1, 2, 10, 1e30, -1, NAN, INF, -INF], (0.1, 10)),
+    "log1p": (np.log1p, [-1, -0.999, -0.5, -1e-10, 0, 1e-10, 1, 1e10, -2, NAN, INF, -INF], (-0.9, 10)),
+    "log2": (np.log2, [0, 1e-30, 0.5, 1, 2, 1024, 1e30, -1, NAN, INF, -INF], (0.1, 10)),
+    "log10": (np.log10, [0, 1e-30, 0.5, 1, 10, 1000, 1e30, -1, NAN, INF, -INF], (0.1, 10)),
+    "sqrt": (np.sqrt, [0, -0.0, 1e-10, 0.25, 2, 1e10, -1, NAN, INF, -INF], (0, 10)),
+    "reciprocal": (np.reciprocal, [0, -0.0, 2, -4, 1e-3, 3, 1e10, NAN, INF, -INF], (0.5, 4)),
+    "sin": (np.sin, [-math.pi, -1, 0, 1e-8, 0.5, 1, 1.5, 3, 100, 1e4, NAN, INF, -INF], (-4, 4)),
+    "cos": (np.cos, [-math.pi, -1, 0, 1e-8, 0.5, 1, 1.5, 3, 100, 1e4, NAN, INF, -INF], (-4, 4)),
+    "tan": (np.tan, [-math.pi, -1, 0, 1e-8, 0.5, 1, 1.5, 3, 100, NAN, INF, -INF], (-1.5, 1.5)),
+    "tanh": (np.tanh, [-1000, -20, -1, -1e-8, 0, 1e-8, 0.5, 20, 1000, NAN, INF, -INF], (-4, 4)),
+    "sinh": (np.sinh, [-1000, -100, -1, 0, 1e-8, 1, 10, 89, 100, 1000, NAN, INF, -INF], (-4, 4)),
+    "cosh": (np.cosh, [-1000, -100, -1, 0, 1e-8, 1, 10, 89, 100, 1000, NAN, INF, -INF], (-4, 4)),
+    "arcsin": (np.arcsin, [-1, -0.5, 0, 1e-8, 0.5, 0.999, 1, 1.5, -2, NAN, INF], (-1, 1)),
+    "arccos": (np.arccos, [-1, -0.5, 0, 1e-8, 0.5, 0.999, 1, 1.5, -2, NAN, INF], (-1, 1)),
+    "arctan": (np.arctan, [-INF, -1e10, -1, 0, 1e-8, 1, 1e10, INF, NAN], (-4, 4)),
+    "erf": (special.erf, [-INF, -30, -10, -5, -3, -1, -0.5, -1e-8, 0, 1e-8, 0.5, 1, 3, 5, 10, 30, INF, NAN], (-3, 3)),
+    "erfc": (special.erfc, [-INF, -30, -10, -5, -3, -1, -0.5, -1e-8, 0, 1e-8, 0.5, 1, 3, 5, 10, 30, INF, NAN], (-3, 3)),
+    "sigmoid": (special.expit, [-1000, -100, -30, -10, -1, -1e-8, 0, 1e-8, 1, 10, 30, 100, 1000, NAN, INF, -INF], (-6, 6)),
+    "softplus": (lambda x: np.logaddexp(0, x), [-1000, -100, -30, -10, -1, -1e-8, 0, 1e-8, 1, 10, 30, 100, 1000, NAN, INF, -INF], (-6, 6)),
+}
+
+# Unary functions that keep the operand's dtype, with their integer edge values.
+UNARY_NUMERIC_OPS = {
+    "neg": np.negative,
+    "abs": np.absolute,
+    "sign": np.sign,
+    "sqr": np.square,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": np.round,
+}
+NUMERIC_FLOAT_EDGES = [-2.5, -1.5, -0.5, -0.49999997, -0.0, 0, 0.5, 1.5, 2.5, 3.7, -3.7, 1e20, -1e20, NAN, INF, -INF]
+INTEGER_EDGES = {
+    "int8": [-128, -127, -100, -1, 0, 1, 12, 100, 127],
+    "int16": [-32768, -300, -1, 0, 1, 300, 32767],
+    "int32": [-2147483648, -70000, -1, 0, 1, 70000, 2147483647],
+    "int64": [-9223372036854775808, -5000000000, -1, 0, 1, 5000000000, 9223372036854775807],
+    "uint8": [0, 1, 15, 16, 127, 128, 200, 255],
+}
+
+
+def add_unary_float_ops(fixtures):
+    for op, (function, edges, (low, high)) in UNARY_FLOAT_OPS.items():
+        for dtype in FLOAT_DTYPES:
+            reference = in_float64(function, dtype)
+            x = array(edges, dtype)
+            fixtures.add(f"{op}/{dtype}/edges", op, [x], reference(x))
+            x = array(uniform((3, 4), low, high), dtype)
+            fixtures.add(f"{op}/{dtype}/matrix", op, [x], reference(x))
+        # Integers compute in float64 (int32) or float32 (int8), as Theano upgrades them.
+        for dtype in ("int32", "int8"):
+            x = array(np.clip(np.round(uniform((2, 3), low, high)), max(low, -5), min(high, 5)), dtype)
+            fixtures.add(f"{op}/{dtype}", op, [x], in_float64(function, theano_float(dtype))(x))
+
+
+def add_unary_numeric_ops(fixtures):
+    for op, function in UNARY_NUMERIC_OPS.items():
+        for dtype in FLOAT_DTYPES:
+            x = array(NUMERIC_FLOAT_EDGES, dtype)
+            fixtures.add(f"{op}/{dtype}/edges", op, [x], native(function)(x))
+            x = array(normal((3, 4), 3), dtype)
+            fixtures.add(f"{op}/{dtype}/matrix", op, [x], native(function)(x))
+        for dtype, edges in INTEGER_EDGES.items():
+            x = array(edges, dtype)
+            fixtures.add(f"{op}/{dtype}", op, [x], native(function)(x))
+    # Booleans are numbers (int8) for these ops.
+    flags = array([True, False, True], "bool")
+    fixtures.add("neg/bool_as_int8", "neg", [flags], -flags.astype("int8"))
+
+
+def add_predicates(fixtures):
+    for dtype in FLOAT_DTYPES:
+        x = array([0, -1.5, NAN, INF, -INF, 1e30, -0.0, NAN], dtype)
+        fixtures.add(f"isnan/{dtype}", "isnan", [x], np.isnan(x))
+        fixtures.add(f"isinf/{dtype}", "isinf", [x], np.isinf(x))
+    ints = array([0, -5, 7], "int32")
+    fixtures.add("isnan/int32", "isnan", [ints], np.isnan(ints))
+    fixtures.add("isinf/int32", "isinf", [ints], np.isinf(ints))
+    flags = array([[True, False], [False, True]], "bool")
+    fixtures.add("not/bool", "not", [flags], np.logical_not(flags))
+    fixtures.add("not/int32", "not", [array([0, 3, -1, 0], "int32")], np.logical_not([0, 3, -1, 0]))
+    fixtures.add("not/float64_nan_is_true", "not", [array([0.0, NAN, -0.0, 2.5], "float64")],
+                 np.logical_not([0.0, NAN, -0.0, 2.5]))
+
+
+# Binary ops: the NumPy function, the interval of random left and right operands, and the
+# edge pairs (left, right) checked in float32 and float64.
+GENERIC_FLOAT_PAIRS = [
+    (0, 0), (-0.0, 0), (1, -1), (2.5, 1e10), (-1e10, 1e-10), (NAN, 1), (1, NAN), (INF, 1),
+    (INF, -INF), (-INF, -INF), (INF, 0), (3e38, 3e38), (-3e38, 3e38), (1e-30, 1e-30), (7, 7), (-2, 3),
+]
+DIVISION_PAIRS = [
+    (7.5, 2), (-7.5, 2), (7.5, -2), (-7.5, -2), (0, 3), (-0.0, 3), (6, 3), (-6, 3), (1, 0), (-1, 0),
+    (0, 0), (1, 0.1), (5, INF), (-5, INF), (5, -INF), (INF, 3), (NAN, 2), (2, NAN), (1e30, 1e-30),
+]
+POWER_PAIRS = [
+    (2, 3), (-2, 3), (-2, 2), (-2, 0.5), (0, 0), (0, -1), (0, 2.5), (NAN, 0), (1, NAN), (1, INF),
+    (-1, INF), (4, 0.5), (-8, 1 / 3), (INF, -1), (-INF, 3), (0.5, INF), (2, -2), (10, 40),
+]
+ARCTAN2_PAIRS = [
+    (0, 0), (0, -0.0), (-0.0, -0.0), (-0.0, 0), (1, 0), (-1, 0), (INF, INF), (-INF, INF), (INF, -INF),
+    (1, -INF), (-1, -INF), (NAN, 1), (1, NAN), (3, 4), (-3, -4), (1e-30, 1e30),
+]
+
+BINARY_OPS = {
+    "add": (np.add, (-4, 4), (-4, 4), GENERIC_FLOAT_PAIRS),
+    "sub": (np.subtract, (-4, 4), (-4, 4), GENERIC_FLOAT_PAIRS),
+    "mul": (np.multiply, (-4, 4), (-4, 4), GENERIC_FLOAT_PAIRS),
+    "true_div": (np.true_divide, (-4, 4), (0.5, 4), GENERIC_FLOAT_PAIRS + DIVISION_PAIRS),
+    "int_div": (np.floor_divide, (-8, 8), (0.5, 3), DIVISION_PAIRS),
+    "mod": (np.mod, (-8, 8), (0.5, 3), DIVISION_PAIRS),
+    "pow": (np.power, (0.1, 4), (-3, 3), POWER_PAIRS),
+    "maximum": (np.maximum, (-4, 4), (-4, 4), GENERIC_FLOAT_PAIRS),
+    "minimum": (np.minimum, (-4, 4), (-4, 4), GENERIC_FLOAT_PAIRS),
+    "arctan2": (np.arctan2, (-4, 4), (-4, 4), ARCTAN2_PAIRS),
+    "eq": (np.equal, (-2, 2), (-2, 2), GENERIC_FLOAT_PAIRS),
+    "neq": (np.not_equal, (-2, 2), (-2, 2), GENERIC_FLOAT_PAIRS),
+    "lt": (np.less, (-2, 2), (-2, 2), GENERIC_FLOAT_PAIRS),
+    "le": (np.less_equal, (-2, 2), (-2, 2), GENERIC_FLOAT_PAIRS),
+    "gt": (np.greater, (-2, 2), (-2, 2), GENERIC_FLOAT_PAIRS),
+    "ge": (np.greater_equal, (-2, 2), (-2, 2), GENERIC_FLOAT_PAIRS),
+}
+# Ops whose float32 results are computed in float64 and rounded (transcendental ones);
+# the others are exact IEEE operations or follow NumPy's float32 semantics.
+BINARY_FLOAT64_REFERENCE = {"pow", "arctan2"}
+# Operand shapes of the broadcasting cases: matrix with row vector, column with row,
+# scalar with matrix, and two 3-d tensors stretched along different axes.
+BROADCAST_SHAPES = {
+    "matrix_row": ((3, 4), (4,)),
+    "column_row": ((3, 1), (1, 4)),
+    "scalar_matrix": ((), (3, 4)),
+    "matrix_scalar": ((3, 4), ()),
+    "tensor3": ((2, 1, 4), (3, 1)),
+}
+
+# Integer edge pairs per op family (NumPy's integer semantics: wraparound, floor division
+# and remainder by the sign of the divisor, division by zero gives 0).
+INTEGER_PAIRS = {
+    "arithmetic": {
+        "int8": ([100, -100, 127, -128, 5, 0, -7], [100, 100, 1, -1, -3, 0, 7]),
+        "int16": ([30000, -30000, 200, -7], [30000, 10, 200, 3]),
+        "int32": ([2147483647, -2147483648, 70000, -7, 0], [1, -1, 70000, 3, 0]),
+        "int64": ([9223372036854775807, -9223372036854775808, 5000000000, -7], [1, -1, 5000000000, 3]),
+        "uint8": ([250, 7, 0, 255, 16], [10, 2, 3, 255, 16]),
+    },
+    "division": {
+        "int8": ([7, -7, 7, -7, 0, 5, -128, 9, -1], [2, 2, -2, -2, 3, 0, -1, 3, 5]),
+        "int16": ([7, -7, 7, -7, -32768, 1000], [2, 2, -2, -2, -1, 0]),
+        "int32": ([7, -7, 7, -7, 0, 5, -2147483648, 2147483647], [2, 2, -2, -2, 3, 0, -1, -1]),
+        "int64": ([7, -7, 7, -7, 0, 5, -9223372036854775808, 123456789012345], [2, 2, -2, -2, 3, 0, -1, 1000]),
+        "uint8": ([250, 7, 0, 255, 9], [10, 2, 3, 0, 4]),
+    },
+    "power": {
+        "int8": ([3, -3, 2, 0, 1, -1, 5], [5, 3, 7, 0, 9, 9, 3]),
+        "int32": ([-3, -2, 0, 1, 2, 3, 10, 7], [3, 2, 0, 5, 10, 0, 9, 20]),
+        "int64": ([3, -2, 10, 7], [40, 63, 18, 30]),
+        "uint8": ([2, 3, 255, 0], [8, 5, 2, 0]),
+    },
+}
+INTEGER_FAMILY = {
+    "add": "arithmetic", "sub": "arithmetic", "mul": "arithmetic", "maximum": "arithmetic",
+    "minimum": "arithmetic", "int_div": "division", "mod": "division", "pow": "power",
+    "eq": "arithmetic", "neq": "arithmetic", "lt": "arithmetic", "le": "arithmetic",
+    "gt": "arithmetic", "ge": "arithmetic",
+}
+
+
+def binary_reference(op, dtype):
+    function = BINARY_OPS[op][0]
+    if op in BINARY_FLOAT64_REFERENCE and dtype in FLOAT_DTYPES:
+        return in_float64(function, dtype)
+    return native(function)
+
+
+def add_binary_ops(fixtures):
+    for op, (function, left_range, right_range, pairs) in BINARY_OPS.items():
+        for dtype in FLOAT_DTYPES:
+            reference = binary_reference(op, dtype)
+            left = array([a for a, _ in pairs], dtype)
+            right = array([b for _, b in pairs], dtype)
+            fixtures.add(f"{op}/{dtype}/edges", op, [left, right], reference(left, right))
+            for layout, (left_shape, right_shape) in BROADCAST_SHAPES.items():
+                left = array(uniform(left_shape, *left_range), dtype)
+                right = array(uniform(right_shape, *right_range), dtype)
+                fixtures.add(f"{op}/{dtype}/{layout}", op, [left, right], reference(left, right))
+        family = INTEGER_FAMILY.get(op)
+        if family is None:
+            continue
+        for dtype, (left, right) in INTEGER_PAIRS[family].items():
+            left, right = array(left, dtype), array(right, dtype)
+            fixtures.add(f"{op}/{dtype}/edges", op, [left, right], native(function)(left, right))
+        left = integers((3, 1), 1, 9, "int32")
+        right = integers((4,), 1, 5, "int32")
+        fixtures.add(f"{op}/int32/column_row", op, [left, right], native(function)(left, right))
+
+
+def add_mixed_dtype_cases(fixtures):
+    """Operands of different dtypes are promoted as NumPy does."""
+    int8s = array([-128, -1, 0, 100, 127], "int8")
+    uint8s = array([255, 255, 0, 200, 1], "uint8")
+    int32s = array([[16777217, -3, 7]], "int32")
+    float32s = array([[0.5, 0.25, -1.5], [1, 2, 3]], "float32")
+    float64s = array([0.5, NAN, -2.25], "float64")
+    bools = array([True, False, True], "bool")
+    cases = [
+        ("add/int8+uint8", "add", int8s, uint8s),
+        ("mul/int8+uint8", "mul", int8s, uint8s),
+        ("lt/int8_vs_uint8", "lt", int8s, uint8s),
+        ("add/int32+float32", "add", int32s, float32s),
+        ("maximum/int32+float64", "maximum", int32s, float64s),
+        ("mul/bool+int32", "mul", bools, int32s),
+        ("true_div/int32", "true_div", int32s, array([[2, 0, -2]], "int32")),
+        ("true_div/int64_by_zero", "true_div", array([1, -1, 0, 7], "int64"), array([0, 0, 0, 2], "int64")),
+        ("eq/int64+float64", "eq", array([1, 2, 3], "int64"), float64s),
+        ("arctan2/int32", "arctan2", array([1, -1, 0], "int32"), array([0, -1, -5], "int32")),
+        ("add/float32+float64", "add", float32s, float64s),
+        ("add/int16+float32", "add", array([[-300], [7]], "int16"), float32s),
+        ("mul/uint8+float32", "mul", array([255, 0, 3], "uint8"), float32s),
+        ("sub/int64+uint8", "sub", array([1, -1, 300], "int64"), array([255, 255, 0], "uint8")),
+        ("add/bool+float32", "add", bools, float32s),
+    ]
+    for name, op, left, right in cases:
+        fixtures.add(name, op, [left, right], native(BINARY_OPS[op][0])(left, right))
+
+
+# Ops with a Swift number on one side: (op, tensor dtype, number, side, NumPy function).
+LITERAL_CASES = [
+    ("add", "float32", 2.5, "right", np.add),
+    ("add", "float64", 2.5, "left", np.add),
+    ("sub", "float32", 3.0, "left", np.subtract),
+    ("sub", "float64", 0.125, "right", np.subtract),
+    ("mul", "float32", 0.5, "right", np.multiply),
+    ("mul", "int8", 3, "left", np.multiply),
+    ("true_div", "float64", 4.0, "right", np.true_divide),
+    ("true_div", "float32", 10.0, "left", np.true_divide),
+    ("mod", "float64", 3.0, "right", np.mod),
+    ("mod", "int32", 3, "right", np.mod),
+    ("add", "int32", 2, "right", np.add),
+    ("add", "int32", 2.5, "right", np.add),
+    ("pow", "float32", 2.0, "right", np.power),
+    ("pow", "float64", 0.5, "right", np.power),
+    ("eq", "float32", 1.0, "right", np.equal),
+    ("lt", "int32", 2, "right", np.less),
+    ("ge", "float64", -0.5, "right", np.greater_equal),
+    ("lt", "int32", 2.5, "right", np.less),
+    ("add", "bool", 2, "right", np.add),
+    ("sub", "uint8", 3, "right", np.subtract),
+    ("mod", "int32", 2.5, "right", np.mod),
+    ("true_div", "int32", 4.0, "right", np.true_divide),
+    # NumPy (and the doc comment of the Swift operators) make a float literal beside an
+    # integer tensor give a float result, whole-valued or not.
+    ("mul", "int32", 2.0, "right", np.multiply),
+]
+# A tensor of each dtype for the cases above.
+LITERAL_OPERANDS = {
+    "bool": [[True, False, True], [False, False, True]],
+    "uint8": [[0, 1, 2], [3, 200, 255]],
+    "int8": [[-7, 0, 1], [5, 50, 3]],
+    "int32": [[-7, 0, 1], [5, 50, 3]],
+    "float32": [[-1.5, 0, 0.25], [2, 4, NAN]],
+    "float64": [[-1.5, 0, 0.25], [2, 4, NAN]],
+}
+
+
+def add_literal_cases(fixtures):
+    """NumPy 2's rule for a Python number beside an array: the array's dtype wins when it
+    holds the number, else a float64 result for integer arrays."""
+    for op, dtype, number, side, function in LITERAL_CASES:
+        x = array(LITERAL_OPERANDS[dtype], dtype)
+        operands = (x, number) if side == "right" else (number, x)
+        expected = native(function)(*operands)
+        if dtype == "float32" and op == "pow":
+            expected = in_float64(function, dtype)(*operands)
+        fixtures.add(f"{op}/{dtype}/literal_{side}_{number}", op, [x], expected,
+                     params={"scalar": number, "side": side, "integer_literal": isinstance(number, int)})
+
+
+def add_ternary_cases(fixtures):
+    for dtype in FLOAT_DTYPES:
+        condition = array([[True], [False], [True]], "bool")
+        a = array(normal((3, 4)), dtype)
+        b = array(-7.5, dtype)
+        for op in ("switch", "where"):
+            fixtures.add(f"{op}/{dtype}/broadcast", op, [condition, a, b], np.where(condition, a, b))
+        x = array([[-3, -0.5, 0, 0.5], [2, 3, NAN, INF], [-INF, 1.25, -1.25, 10]], dtype)
+        low, high = array(-1, dtype), array([0, 1, 2, 3], dtype)
+        fixtures.add(f"clip/{dtype}/tensor_bounds", "clip", [x, low, high], np.clip(x, low, high))
+        fixtures.add(f"clip/{dtype}/literal_bounds", "clip", [x], np.clip(x, -1.0, 2.5).astype(dtype),
+                     params={"low": -1.0, "high": 2.5})
+        fixtures.add(f"clip/{dtype}/low_above_high", "clip", [x], np.clip(x, 2.0, 1.0).astype(dtype),
+                     params={"low": 2.0, "high": 1.0})
+    condition = array([[True, False, True], [False, False, True]], "bool")
+    ints, floats = array([[1, 2, 3], [4, 5, 6]], "int32"), array([0.5, -0.5, 1.5], "float64")
+    fixtures.add("switch/int32_float64_promotes", "switch", [condition, ints, floats], np.where(condition, ints, floats))
+    numeric_condition = array([0.0, NAN, -2.0, 0.5, -0.0], "float64")
+    a, b = array([1, 2, 3, 4, 5], "int64"), array([-1, -2, -3, -4, -5], "int64")
+    fixtures.add("where/float_condition", "where", [numeric_condition, a, b], np.where(numeric_condition, a, b))
+    ints = array([-100, -3, 0, 4, 100], "int32")
+    fixtures.add("clip/int32/literal_bounds", "clip", [ints], np.clip(ints, -5, 5).astype("int32"),
+                 params={"low": -5, "high": 5, "integer_literal": True})
+    fixtures.add("clip/int32/tensor_bounds", "clip", [ints, array(-3, "int32"), array(50, "int32")],
+                 np.clip(ints, -3, 50))
+
+
+def add_logical_cases(fixtures):
+    left = array([[True, True, False, False]], "bool")
+    right = array([[True], [False]], "bool")
+    ints = array([[0, 2, -1], [3, 0, 0]], "int32")
+    floats = array([0.0, NAN, 0.5], "float64")
+    for op, function in (("and", np.logical_and), ("or", np.logical_or), ("xor", np.logical_xor)):
+        fixtures.add(f"{op}/bool/column_row", op, [left, right], function(left, right))
+        fixtures.add(f"{op}/int32_float64", op, [ints, floats], function(ints, floats))
+
+
+def add_cast_cases(fixtures):
+    casts = [
+        ("float64_to_float32", array([0.1, 1e39, -1e39, 1e-46, 16777217, NAN, INF, -0.0], "float64"), "float32"),
+        ("float32_to_float64", array([0.1, -2.5, 3e38, NAN, -INF], "float32"), "float64"),
+        ("float64_to_int32_truncates", array([2.9, -2.9, 0.5, -0.5, 2147483647.0, -2147483648.0], "float64"), "int32"),
+        ("float32_to_int8_truncates", array([127.9, -128.9, 3.5, -3.5, 0], "float32"), "int8"),
+        ("float64_to_int64", array([1e15, -1e15, 9.99, -9.99], "float64"), "int64"),
+        ("int64_to_int8_wraps", array([300, -129, 127, -128, 255, 256], "int64"), "int8"),
+        ("int32_to_uint8_wraps", array([-1, 256, 300, 255, 0], "int32"), "uint8"),
+        ("int64_to_int16_wraps", array([40000, -40000, 32767], "int64"), "int16"),
+        ("int64_to_float32_rounds", array([16777217, 16777219, -16777217, 3], "int64"), "float32"),
+        ("int64_to_float64", array([9007199254740993, -5, 0], "int64"), "float64"),
+        ("float64_to_bool", array([0.0, -0.0, NAN, INF, 1e-300, -2], "float64"), "bool"),
+        ("int8_to_bool", array([0, -1, 5], "int8"), "bool"),
+        ("bool_to_float32", array([True, False], "bool"), "float32"),
+        ("bool_to_int64", array([[True, False], [False, True]], "bool"), "int64"),
+        ("uint8_to_int8", array([0, 127, 128, 255], "uint8"), "int8"),
+    ]
+    for name, x, dtype in casts:
+        with np.errstate(all="ignore"):
+            fixtures.add(f"cast/{name}", "cast", [x], x.astype(dtype), params={"dtype": dtype})
+
+
+def add_degenerate_shapes(fixtures):
+    """Scalars with scalars, empty tensors, and ops that return their input."""
+    cases = [
+        ("add/float64/scalar_scalar", "add", [array(1.5, "float64"), array(-4, "float64")], np.add),
+        ("exp/float32/empty", "exp", [array(np.zeros((0, 3)), "float32")], np.exp),
+        ("add/float64/empty_with_row", "add", [array(np.zeros((0, 3)), "float64"), array([1, 2, 3], "float64")], np.add),
+        ("mul/int32/empty_with_column", "mul", [array(np.zeros((2, 0)), "int32"), array([[1], [2]], "int32")], np.multiply),
+        ("where/bool_branches", "where", [array([0, 5, -1], "int32"), array([True, True, False], "bool"),
+                                          array([False, False, False], "bool")], np.where),
+    ]
+    for name, op, inputs, function in cases:
+        fixtures.add(name, op, inputs, native(function)(*inputs))
+    same = array([[0.5, -1], [NAN, 2]], "float32")
+    fixtures.add("cast/float32_to_float32_is_identity", "cast", [same], same, params={"dtype": "float32"})
+
+
+def elementwise_fixtures():
+    fixtures = FixtureFile("elementwise", "Elementwise ops in float32, float64 and integer dtypes, "
+                           "with broadcasting and edge values.")
+    add_unary_float_ops(fixtures)
+    add_unary_numeric_ops(fixtures)
+    add_predicates(fixtures)
+    add_binary_ops(fixtures)
+    add_mixed_dtype_cases(fixtures)
+    add_literal_cases(fixtures)
+    add_ternary_cases(fixtures)
+    add_logical_cases(fixtures)
+    add_cast_cases(fixtures)
+    add_degenerate_shapes(fixtures)
+    return fixtures
+
+
+# MARK: - Reductions
+
+# Axis selections: None (every axis), one axis, a negative one and several.
+AXIS_CHOICES = [None, 0, 1, -1, [0, 2], [2, 0, 1]]
+
+
+def axis_label(axis):
+    if axis is None:
+        return "all"
+    if isinstance(axis, list):
+        return "axes_" + "_".join(str(a) for a in axis)
+    return f"axis_{axis}"
+
+
+def numpy_axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    with np.errstate(all="ignore"):
+        return special.logsumexp(x, axis=numpy_axis(axis), keepdims=keepdims)
+
+
+REDUCTIONS = {
+    "sum": lambda x, axis, keep: np.sum(x, axis=numpy_axis(axis), keepdims=keep),
+    "prod": lambda x, axis, keep: np.prod(x, axis=numpy_axis(axis), keepdims=keep),
+    "max": lambda x, axis, keep: np.max(x, axis=numpy_axis(axis), keepdims=keep),
+    "min": lambda x, axis, keep: np.min(x, axis=numpy_axis(axis), keepdims=keep),
+    "mean": lambda x, axis, keep: np.mean(x, axis=numpy_axis(axis), keepdims=keep),
+    "var": lambda x, axis, keep: np.var(x, axis=numpy_axis(axis), keepdims=keep),
+    "std": lambda x, axis, keep: np.std(x, axis=numpy_axis(axis), keepdims=keep),
+    "logsumexp": logsumexp,
+}
+
+
+def reduction_input(op, dtype):
+    """A (2, 3, 4) tensor; products use values near 1 so that they neither overflow nor vanish."""
+    if op == "prod":
+        return array(uniform((2, 3, 4), 0.5, 1.5), dtype)
+    return array(normal((2, 3, 4), 2), dtype)
+
+
+def add_float_reductions(fixtures):
+    for op, function in REDUCTIONS.items():
+        for dtype in FLOAT_DTYPES:
+            x = reduction_input(op, dtype)
+            for axis in AXIS_CHOICES:
+                for keep in (False, True):
+                    expected = in_float64(lambda v: function(v, axis, keep), dtype)(x)
+                    fixtures.add(f"{op}/{dtype}/{axis_label(axis)}/keepdims_{str(keep).lower()}", op, [x], expected,
+                                 params={"axis": axis, "keepdims": keep})
+
+
+def add_integer_reductions(fixtures):
+    x = integers((2, 3, 4), -9, 9, "int32")
+    small = integers((2, 3, 4), -3, 3, "int32")
+    for op in ("sum", "prod", "max", "min", "mean"):
+        source = small if op == "prod" else x
+        for axis in (None, 1, [0, 2]):
+            for keep in (False, True):
+                expected = REDUCTIONS[op](source, axis, keep)
+                fixtures.add(f"{op}/int32/{axis_label(axis)}/keepdims_{str(keep).lower()}", op, [source], expected,
+                             params={"axis": axis, "keepdims": keep})
+    bytes_ = array([[200, 255, 100], [1, 2, 3]], "uint8")
+    fixtures.add("sum/uint8_widens_to_int64", "sum", [bytes_], np.sum(bytes_, axis=1).astype("int64"),
+                 params={"axis": 1, "keepdims": False})
+    int8s = array([[100, 100, 100], [-128, -128, 1]], "int8")
+    fixtures.add("sum/int8_widens_to_int64", "sum", [int8s], np.sum(int8s, axis=1), params={"axis": 1, "keepdims": False})
+    fixtures.add("prod/int64_wraps", "prod", [array([3037000500, 3037000500, 7], "int64")],
+                 native(np.prod)(array([3037000500, 3037000500, 7], "int64")), params={"axis": None, "keepdims": False})
+    fixtures.add("mean/int64_to_float64", "mean", [array([[1, 2], [4, 8]], "int64")],
+                 np.mean(array([[1, 2], [4, 8]], "int64"), axis=0), params={"axis": 0, "keepdims": False})
+    fixtures.add("var/int32_to_float64", "var", [x], np.var(x, axis=-1), params={"axis": -1, "keepdims": False})
+
+
+def add_boolean_reductions(fixtures):
+    flags = array(rng.random((2, 3, 4)) < 0.7, "bool")
+    flags[0, 0, :] = True
+    flags[1, 2, :] = False
+    for op, function in (("all", np.all), ("any", np.any)):
+        for axis in AXIS_CHOICES:
+            for keep in (False, True):
+                fixtures.add(f"{op}/bool/{axis_label(axis)}/keepdims_{str(keep).lower()}", op, [flags],
+                             function(flags, axis=numpy_axis(axis), keepdims=keep),
+                             params={"axis": axis, "keepdims": keep})
+        numbers = array([[0.0, NAN, 2], [-0.0, 0, 0]], "float64")
+        fixtures.add(f"{op}/float64_nonzero_is_true", op, [numbers], function(numbers, axis=1),
+                     params={"axis": 1, "keepdims": False})
+        ints = array([[0, 3], [1, 2]], "int32")
+        fixtures.add(f"{op}/int32", op, [ints], function(ints, axis=0), params={"axis": 0, "keepdims": False})
+
+
+def add_arg_reductions(fixtures):
+    for op, function in (("argmax", np.argmax), ("argmin", np.argmin)):
+        for dtype in FLOAT_DTYPES:
+            x = array(normal((3, 4, 5)), dtype)
+            for axis in (None, 0, 1, -1):
+                for keep in (False, True):
+                    fixtures.add(f"{op}/{dtype}/{axis_label(axis)}/keepdims_{str(keep).lower()}", op, [x],
+                                 function(x, axis=axis, keepdims=keep), params={"axis": axis, "keepdims": keep})
+            # The first extreme wins a tie; NaN counts as both the largest and the smallest.
+            special_rows = array([[1, 3, 3, 0], [2, NAN, 5, NAN], [-INF, -INF, INF, INF], [4, 4, 4, 4]], dtype)
+            fixtures.add(f"{op}/{dtype}/ties_nan_inf", op, [special_rows], function(special_rows, axis=1),
+                         params={"axis": 1, "keepdims": False})
+        ints = array([[5, -3, 5], [-128, 127, -128]], "int8")
+        fixtures.add(f"{op}/int8", op, [ints], function(ints, axis=1), params={"axis": 1, "keepdims": False})
+        fixtures.add(f"{op}/int32/all", op, [array([[4, 9], [9, -1]], "int32")],
+                     function(array([[4, 9], [9, -1]], "int32")), params={"axis": None, "keepdims": False})
+        nan_first = array([[NAN, 1, 2], [3, 2, NAN], [NAN, NAN, 0]], "float64")
+        fixtures.add(f"{op}/float64/nan_first", op, [nan_first], function(nan_first, axis=1),
+                     params={"axis": 1, "keepdims": False})
+
+
+def add_reduction_edges(fixtures):
+    for dtype in FLOAT_DTYPES:
+        with_nan = array([[1, NAN, 3], [INF, 2, -INF], [-1, -2, -3]], dtype)
+        for op in ("sum", "prod", "max", "min", "mean"):
+            fixtures.add(f"{op}/{dtype}/nan_inf_rows", op, [with_nan],
+                         in_float64(lambda v: REDUCTIONS[op](v, 1, False), dtype)(with_nan),
+                         params={"axis": 1, "keepdims": False})
+        # Large values must not overflow; an all -inf row gives -inf, not nan.
+        rows = array([[1000, 0, -1000], [-INF, -INF, -INF], [-INF, 0, 1], [1e30, 1e30, 0], [INF, 0, 1]], dtype)
+        fixtures.add(f"logsumexp/{dtype}/extreme_rows", "logsumexp", [rows],
+                     in_float64(lambda v: logsumexp(v, 1), dtype)(rows), params={"axis": 1, "keepdims": False})
+        x = array(normal((4, 5)), dtype)
+        for op in ("var", "std"):
+            fixtures.add(f"{op}/{dtype}/ddof_1", op, [x],
+                         in_float64(lambda v: getattr(np, op)(v, axis=0, ddof=1), dtype)(x),
+                         params={"axis": 0, "keepdims": False, "ddof": 1})
+        # An offset much larger than the spread: a one-pass formula would cancel badly.
+        shifted = array(1000 + normal((6,)), dtype)
+        fixtures.add(f"var/{dtype}/large_offset", "var", [shifted], in_float64(np.var, dtype)(shifted),
+                     params={"axis": None, "keepdims": False})
+    fixtures.add("logsumexp/int32_to_float64", "logsumexp", [array([[1, 2, 3], [0, -5, 700]], "int32")],
+                 logsumexp(array([[1, 2, 3], [0, -5, 700]], "float64"), 1), params={"axis": 1, "keepdims": False})
+
+
+def add_degenerate_reductions(fixtures):
+    """Empty axes (the identity of the reduction), 0-d inputs, and booleans and small
+    integers counted as numbers."""
+    empty = array(np.zeros((0, 3)), "float64")
+    for op, function in (("sum", np.sum), ("prod", np.prod), ("mean", np.mean), ("all", np.all), ("any", np.any)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of nothing is nan
+            fixtures.add(f"{op}/float64/empty_axis", op, [empty], function(empty, axis=0),
+                         params={"axis": 0, "keepdims": False})
+    fixtures.add("sum/float64/all_of_empty_rows", "sum", [array(np.zeros((2, 0)), "float64")], np.zeros(2),
+                 params={"axis": 1, "keepdims": False})
+    scalar = array(-2.5, "float64")
+    for op in ("sum", "max", "mean", "logsumexp"):
+        fixtures.add(f"{op}/float64/scalar_input", op, [scalar], REDUCTIONS[op](scalar, None, False),
+                     params={"axis": None, "keepdims": False})
+    fixtures.add("argmax/float64/scalar_input", "argmax", [scalar], np.argmax(scalar), params={"axis": None, "keepdims": False})
+    flags = array(rng.random((2, 3, 4)) < 0.5, "bool")
+    fixtures.add("sum/bool_counts_as_int64", "sum", [flags], np.sum(flags, axis=-1), params={"axis": -1, "keepdims": False})
+    fixtures.add("mean/bool_to_float64", "mean", [flags], np.mean(flags, axis=(0, 2)), params={"axis": [0, 2], "keepdims": False})
+    for dtype, values in (("int8", [[-128, 127, 5], [0, -1, -128]]), ("uint8", [[0, 255, 7], [200, 100, 1]])):
+        x = array(values, dtype)
+        fixtures.add(f"max/{dtype}", "max", [x], np.max(x, axis=1), params={"axis": 1, "keepdims": False})
+        fixtures.add(f"min/{dtype}", "min", [x], np.min(x, axis=0, keepdims=True), params={"axis": 0, "keepdims": True})
+
+
+def reduction_fixtures():
+    fixtures = FixtureFile("reductions", "Reductions over no, one and several axes, with and without keepdims.")
+    add_float_reductions(fixtures)
+    add_integer_reductions(fixtures)
+    add_boolean_reductions(fixtures)
+    add_arg_reductions(fixtures)
+    add_reduction_edges(fixtures)
+    add_degenerate_reductions(fixtures)
+    return fixtures
+
+
+# MARK: - Linear algebra
+
+
+def exact_dot(a, b):
+    """np.dot without BLAS, so that 0 * inf and nan propagate as IEEE arithmetic says."""
+    with np.errstate(all="ignore"):
+        left = a if a.ndim == 2 else a[None, :]
+        right = b if b.ndim == 2 else b[:, None]
+        product = (left[:, :, None] * right[None, :, :]).sum(axis=1)
+        shape = a.shape[:-1] + b.shape[1:]
+        return product.reshape(shape)
+
+
+DOT_SHAPES = {
+    "vector_vector": ((5,), (5,)),
+    "matrix_vector": ((3, 5), (5,)),
+    "vector_matrix": ((5,), (5, 4)),
+    "matrix_matrix": ((3, 5), (5, 4)),
+    "matrix_matrix_large": ((20, 33), (33, 12)),
+    "empty_inner": ((3, 0), (0, 2)),
+}
+
+
+def linalg_fixtures():
+    fixtures = FixtureFile("linalg", "dot for every vector/matrix combination and outer.")
+    for dtype in FLOAT_DTYPES + ("int32", "int64"):
+        for name, (left_shape, right_shape) in DOT_SHAPES.items():
+            if dtype in FLOAT_DTYPES:
+                a, b = array(normal(left_shape), dtype), array(normal(right_shape), dtype)
+            else:
+                a, b = integers(left_shape, -9, 9, dtype), integers(right_shape, -9, 9, dtype)
+            expected = in_float64(np.dot, dtype)(a, b) if dtype in FLOAT_DTYPES else np.dot(a, b)
+            fixtures.add(f"dot/{dtype}/{name}", "dot", [a, b], expected)
+        a = array(normal((4,)), dtype) if dtype in FLOAT_DTYPES else integers((4,), -9, 9, dtype)
+        b = array(normal((3,)), dtype) if dtype in FLOAT_DTYPES else integers((3,), -9, 9, dtype)
+        fixtures.add(f"outer/{dtype}", "outer", [a, b], np.outer(a, b))
+    fixtures.add("outer/int32_float32_promotes_to_float64", "outer", [array([1, -2], "int32"), array([0.5, 3], "float32")],
+                 np.outer(array([1, -2], "int32"), array([0.5, 3], "float32")))
+    ints, floats = integers((3, 4), -5, 5, "int32"), array(normal((4, 2)), "float32")
+    fixtures.add("dot/int32_float32_promotes_to_float64", "dot", [ints, floats], np.dot(ints, floats))
+    matrix = array(normal((2, 3)), "float64")
+    fixtures.add("dot/scalar_matrix_multiplies", "dot", [array(2.5, "float64"), matrix], np.dot(2.5, matrix))
+    # A zero times inf or nan is nan, whatever else the row holds.
+    for dtype in FLOAT_DTYPES:
+        a = array([[0, 1, 2], [1, 0, 0], [1, 1, 1]], dtype)
+        b = array([[INF, 1], [2, NAN], [1, 1]], dtype)
+        fixtures.add(f"dot/{dtype}/zero_times_inf_is_nan", "dot", [a, b], exact_dot(a, b))
+        v = array([0, 2], dtype)
+        fixtures.add(f"dot/{dtype}/vector_zero_times_nan", "dot", [v, array([NAN, 1], dtype)],
+                     exact_dot(v, array([NAN, 1], dtype)))
+    bytes_ = array([[100, -100], [127, 2]], "int8")
+    fixtures.add("dot/int8_wraps", "dot", [bytes_, bytes_], np.dot(bytes_, bytes_))
+    large = array([3000000000, 4000000000], "int64")
+    fixtures.add("dot/int64_wraps", "dot", [large, large], native(lambda a, b: (a * b).sum())(large, large))
+    return fixtures
+
+
+# MARK: - Shape
+
+
+def shape_fixtures():
+    fixtures = FixtureFile("shape", "dimshuffle, transpose, reshape, flatten, squeeze, expandDims, shape, "
+                           "size and the constructors alloc, zeros, ones, arange and eye.")
+    matrix = array(normal((2, 3)), "float64")
+    tensor3 = array(normal((2, 3, 4)), "float32")
+    row = array(normal((1, 3)), "float64")
+    middle_one = array(np.arange(6).reshape(2, 1, 3), "int32")
+    dimshuffles = [
+        ("matrix_1_x_0", matrix, [1, "x", 0], matrix.T[:, None, :]),
+        ("tensor3_2_0_1", tensor3, [2, 0, 1], np.transpose(tensor3, (2, 0, 1))),
+        ("row_drops_broadcastable", row, [1], row[0]),
+        ("int32_drops_middle_adds_front", middle_one, ["x", 2, 0], np.transpose(middle_one[:, 0, :])[None]),
+        ("scalar_to_matrix", array(4.5, "float64"), ["x", "x"], array([[4.5]], "float64")),
+    ]
+    for name, x, pattern, expected in dimshuffles:
+        fixtures.add(f"dimshuffle/{name}", "dimshuffle", [x], expected, params={"pattern": pattern})
+    fixtures.add("transpose/matrix", "transpose", [matrix], matrix.T, params={"axes": None})
+    fixtures.add("transpose/tensor3_reversed", "transpose", [tensor3], tensor3.T, params={"axes": None})
+    fixtures.add("transpose/tensor3_1_0_2", "transpose", [tensor3], np.transpose(tensor3, (1, 0, 2)),
+                 params={"axes": [1, 0, 2]})
+    fixtures.add("T/matrix", "T", [matrix], matrix.T)
+    reshapes = [
+        ("tensor3_to_4_by_inferred", tensor3, [4, -1]),
+        ("tensor3_to_inferred_vector", tensor3, [-1]),
+        ("tensor3_to_2_inferred_2", tensor3, [2, -1, 2]),
+        ("vector_to_matrix", array(np.arange(12), "int64"), [3, 4]),
+        ("scalar_to_1_1", array(7, "int32"), [1, 1]),
+        ("bool_matrix", array([[True, False, True], [False, False, True]], "bool"), [3, 2]),
+        ("to_empty", array(np.zeros((0, 4)), "float64"), [2, 0, 2]),
+    ]
+    for name, x, shape in reshapes:
+        fixtures.add(f"reshape/{name}", "reshape", [x], x.reshape(shape), params={"shape": shape})
+    tensor4 = array(normal((2, 3, 2, 2)), "float64")
+    for x, label in ((tensor3, "tensor3"), (tensor4, "tensor4")):
+        for ndim in range(1, x.ndim + 1):
+            fixtures.add(f"flatten/{label}/ndim_{ndim}", "flatten", [x], x.reshape(x.shape[:ndim - 1] + (-1,)),
+                         params={"ndim": ndim})
+    ones = array(normal((1, 3, 1, 2)), "float32")
+    for axis in (None, [0], [2], [-2], [0, 2]):
+        expected = np.squeeze(ones, axis=numpy_axis(axis))
+        fixtures.add(f"squeeze/{axis_label(axis)}", "squeeze", [ones], expected, params={"axis": axis})
+    for axis in (0, 1, 2, -1, -3):
+        fixtures.add(f"expand_dims/matrix/axis_{axis}", "expand_dims", [matrix], np.expand_dims(matrix, axis),
+                     params={"axis": axis})
+    fixtures.add("flatten/scalar", "flatten", [array(2.5, "float32")], array([2.5], "float32"), params={"ndim": 1})
+    fixtures.add("expand_dims/scalar", "expand_dims", [array(3, "int64")], array([3], "int64"), params={"axis": 0})
+    for name, x in (("tensor3", tensor3), ("scalar", array(1.5, "float64")), ("empty", array(np.zeros((3, 0)), "float64"))):
+        fixtures.add(f"shape/{name}", "shape", [x], array(x.shape, "int64"))
+        fixtures.add(f"size/{name}", "size", [x], array(x.size, "int64"))
+    add_constructors(fixtures)
+    return fixtures
+
+
+def add_constructors(fixtures):
+    allocs = [
+        ("scalar_float32", array(1.5, "float32"), [2, 3]),
+        ("vector_to_matrix", array([1, 2, 3], "int32"), [2, 3]),
+        ("column_to_matrix", array([[1.5], [-2.5]], "float64"), [2, 3]),
+        ("matrix_to_tensor3", array([[1, 2], [3, 4]], "int64"), [3, 2, 2]),
+        ("empty", array(0.5, "float64"), [0, 3]),
+    ]
+    for name, value, shape in allocs:
+        fixtures.add(f"alloc/{name}", "alloc", [value], np.broadcast_to(value, shape).copy(), params={"shape": shape})
+    like = [("zeros_like", array(normal((3, 2)), "float32"), None), ("ones_like", array([[1, -2, 3]], "int32"), None),
+            ("ones_like", array([False, True], "bool"), None), ("full_like", array(normal((2, 2)), "float64"), 2.5),
+            ("full_like", array([4, 5, 6], "int64"), 7.0)]
+    for op, x, value in like:
+        expected = np.full_like(x, 0 if op == "zeros_like" else 1 if op == "ones_like" else value)
+        fixtures.add(f"{op}/{x.dtype}", op, [x], expected, params={} if value is None else {"value": value})
+    for dtype in ("float32", "float64", "int32", "bool"):
+        fixtures.add(f"zeros/{dtype}", "zeros", [], np.zeros((2, 3), dtype), params={"shape": [2, 3], "dtype": dtype})
+        fixtures.add(f"ones/{dtype}", "ones", [], np.ones((3, 1, 2), dtype), params={"shape": [3, 1, 2], "dtype": dtype})
+    for start, stop, step in ((0, 5, 1), (2, 11, 3), (10, 0, -2), (-3, 3, 2), (5, 5, 1), (5, 0, 1), (7, -8, -5)):
+        fixtures.add(f"arange/{start}_{stop}_{step}", "arange", [], np.arange(start, stop, step, dtype="int64"),
+                     params={"start": start, "stop": stop, "step": step})
+    for stop in (4, 0, -3):
+        fixtures.add(f"arange/symbolic_stop_{stop}", "arange_symbolic", [array(stop, "int64")],
+                     np.arange(stop, dtype="int64"))
+    fixtures.add("arange/symbolic_float64_stop", "arange_symbolic", [array(2.5, "float64")], np.arange(2.5))
+    eyes = [(3, None, 0, "float32"), (3, 4, 1, "float64"), (4, 3, -1, "float64"), (3, 3, 5, "float32"),
+            (2, 5, 2, "int32"), (3, 2, -2, "int64")]
+    for rows, columns, k, dtype in eyes:
+        fixtures.add(f"eye/{rows}_{columns}_k{k}_{dtype}", "eye", [], np.eye(rows, columns, k, dtype=dtype),
+                     params={"rows": rows, "columns": columns, "k": k, "dtype": dtype})
+
+
+# MARK: - Indexing
+
+# Index entries as the fixtures spell them: {"at": i}, {"slice": [start, stop, step]} (null
+# for a default), {"newaxis": true}, {"input": k} (the k-th input of the case, a symbolic
+# index) and {"arange_rows": true} (arange of the tensor's first dimension, built in the graph).
+
+
+def at(i):
+    return {"at": i}
+
+
+def span(start=None, stop=None, step=None):
+    return {"slice": [start, stop, step]}
+
+
+NEWAXIS = {"newaxis": True}
+ROWS = {"arange_rows": True}
+
+
+def tensor_index(k):
+    return {"input": k}
+
+
+def numpy_index(entries, x, inputs):
+    """The NumPy subscript that `entries` spell, given the case's inputs."""
+    result = []
+    for entry in entries:
+        if "at" in entry:
+            result.append(entry["at"])
+        elif "slice" in entry:
+            result.append(slice(*entry["slice"]))
+        elif "newaxis" in entry:
+            result.append(None)
+        elif "input" in entry:
+            result.append(inputs[entry["input"]])
+        else:
+            result.append(np.arange(x.shape[0]))
+    return tuple(result)
+
+
+def indexing_fixtures():
+    fixtures = FixtureFile("indexing", "Basic and advanced subscripts, boolean masks, setSubtensor and "
+                           "incSubtensor (repeated integer indices accumulate like np.add.at).")
+    x = array(np.arange(20).reshape(4, 5) * 1.5 - 7, "float64")
+    x3 = array(normal((3, 4, 5)), "float32")
+    ints = array(np.arange(20).reshape(4, 5) - 10, "int32")
+    flags = array(rng.random((4, 5)) < 0.5, "bool")
+    basic = [
+        ("row", x, [at(1)]),
+        ("negative_row", x, [at(-1)]),
+        ("element", x, [at(1), at(2)]),
+        ("negative_element", x, [at(-4), at(-1)]),
+        ("rows_1_3", x, [span(1, 3)]),
+        ("reversed", x, [span(step=-1)]),
+        ("reverse_step_2_column", x, [span(step=-2), at(1)]),
+        ("negative_bounds_step_2", x, [span(-3, -1), span(step=2)]),
+        ("negative_step_with_bounds", x, [span(4, 0, -2), span(-4, None)]),
+        ("negative_step_past_start", x, [span(-1, -10, -3), span(3, 0, -1)]),
+        ("last_column", x, [span(), at(-1)]),
+        ("columns_reversed", x, [span(), span(step=-1)]),
+        ("out_of_range_slice_empty", x, [span(10, None)]),
+        ("clamped_bounds", x, [span(-100, 100)]),
+        ("empty_forward", x, [span(3, 1)]),
+        ("newaxis_first", x, [NEWAXIS, at(1)]),
+        ("newaxis_middle", x, [span(), NEWAXIS, at(2)]),
+        ("tensor3_mixed", x3, [at(1), span(step=-1), span(1, 4, 2)]),
+        ("tensor3_trailing_implicit", x3, [span(None, None, 2)]),
+        ("int32_slice", ints, [span(1, None, 2), span(None, -1)]),
+        ("bool_row", flags, [at(2)]),
+    ]
+    for name, source, entries in basic:
+        fixtures.add(f"subtensor/{name}", "subtensor", [source], source[numpy_index(entries, source, [])],
+                     params={"indices": entries})
+    index_vector = array([2, 0, 2, -1], "int64")
+    index_matrix = array([[0, 3], [-1, 1]], "int64")
+    labels = array([2, 0, 1, 2], "int64")
+    rows, columns = array([[0], [2], [3]], "int64"), array([[1, -1]], "int64")
+    row_mask = array([True, False, True, True], "bool")
+    probabilities = array(uniform((4, 3), 0.05, 1), "float64")
+    advanced = [
+        ("integer_vector_rows", [x, index_vector], [tensor_index(1)]),
+        ("int32_vector_rows", [x, array([3, 1], "int32")], [tensor_index(1)]),
+        ("integer_matrix_rows", [x, index_matrix], [tensor_index(1)]),
+        ("integer_vector_then_full_slice", [x, index_vector], [tensor_index(1), span()]),
+        ("arange_rows_labels", [probabilities, labels], [ROWS, tensor_index(1)]),
+        ("row_and_column_vectors", [x, index_vector, array([1, 4, 0, -2], "int64")], [tensor_index(1), tensor_index(2)]),
+        ("broadcast_row_column_indices", [x, rows, columns], [tensor_index(1), tensor_index(2)]),
+        ("constant_row_integer_columns", [x, array([0, 4, 4], "int64")], [at(1), tensor_index(1)]),
+        ("tensor3_integer_vector", [x3, array([2, 0], "int64")], [tensor_index(1)]),
+        ("symbolic_scalar", [x, array(-2, "int64")], [tensor_index(1)]),
+        ("symbolic_scalar_and_slice", [x3, array(1, "int32")], [tensor_index(1), span(step=-1)]),
+        ("mask_2d", [x, flags], [tensor_index(1)]),
+        ("mask_rows", [x, row_mask], [tensor_index(1)]),
+        ("mask_rows_then_full_slice", [x, row_mask], [tensor_index(1), span()]),
+        ("mask_tensor3_leading", [x3, array(flags[:3, :4], "bool")], [tensor_index(1)]),
+        ("mask_all_false", [x, array(np.zeros((4, 5)), "bool")], [tensor_index(1)]),
+    ]
+    for name, inputs, entries in advanced:
+        source = inputs[0]
+        fixtures.add(f"subtensor/{name}", "subtensor", inputs, source[numpy_index(entries, source, inputs)],
+                     params={"indices": entries})
+    add_writes(fixtures, x, ints, flags, probabilities, labels)
+    return fixtures
+
+
+def add_writes(fixtures, x, ints, flags, probabilities, labels):
+    """setSubtensor and incSubtensor: inputs are the tensor, the values, then index tensors."""
+    repeated = array([1, 1, 3, 1], "int64")
+    writes = [
+        ("set", "rows_1_3", x, array(normal((2, 5)), "float64"), [span(1, 3)], []),
+        ("set", "reversed_columns_scalar", x, array(0.5, "float64"), [span(), span(step=-2)], []),
+        ("set", "element", x, array(99, "float64"), [at(-1), at(0)], []),
+        ("inc", "row_vector", x, array(normal((5,)), "float64"), [at(1)], []),
+        ("inc", "strided_region_broadcast_row", x, array(normal((1, 3)), "float64"), [span(step=2), span(1, 4)], []),
+        ("inc", "negative_step_region", x, array(normal((2, 5)), "float64"), [span(3, None, -2)], []),
+        ("set", "int32_from_float_values", ints, array([[2.7, -2.7, 0.5, 9.9, -0.1]], "float64"), [span(1, 3)], []),
+        ("inc", "int32_region", ints, array([[1], [2]], "int32"), [span(0, 2), span(3, None)], []),
+        ("set", "integer_rows_distinct", x, array(normal((2, 5)), "float64"), [tensor_index(2)], [array([3, 0], "int64")]),
+        ("inc", "integer_rows_repeated", x, array(normal((4, 5)), "float64"), [tensor_index(2)], [repeated]),
+        ("inc", "integer_rows_repeated_scalar", x, array(1.0, "float64"), [tensor_index(2)], [array([0, 0, 2, 0], "int64")]),
+        ("inc", "element_pairs_repeated", x, array([1, 2, 3, 4], "float64"), [tensor_index(2), tensor_index(3)],
+         [array([0, 0, 3, 0], "int64"), array([1, 1, -1, 1], "int64")]),
+        ("inc", "arange_rows_labels", probabilities, array(-1, "float64"), [ROWS, tensor_index(2)], [labels]),
+        ("set", "mask", x, array(0, "float64"), [tensor_index(2)], [flags]),
+        ("inc", "mask_rows", x, array(normal((5,)), "float64"), [tensor_index(2)], [array([True, False, False, True], "bool")]),
+        ("set", "symbolic_row", x, array(normal((5,)), "float64"), [tensor_index(2)], [array(-3, "int64")]),
+        ("inc", "int32_repeated_rows", ints, array(10, "int32"), [tensor_index(2)], [array([2, 2, 2], "int64")]),
+    ]
+    for mode, name, source, values, entries, index_inputs in writes:
+        inputs = [source, values] + index_inputs
+        expected = source.copy()
+        subscript = numpy_index(entries, source, inputs)
+        if mode == "set":
+            expected[subscript] = values
+        else:
+            uses_arrays = any(isinstance(entry, np.ndarray) and entry.ndim > 0 for entry in subscript)
+            if uses_arrays:
+                np.add.at(expected, subscript, values.astype(source.dtype))
+            else:
+                expected[subscript] += values.astype(source.dtype)
+        fixtures.add(f"{mode}_subtensor/{name}", f"{mode}_subtensor", inputs, expected, params={"indices": entries})
+
+
+# MARK: - Neural networks
+
+
+def stable_softmax(x):
+    return special.softmax(x, axis=-1)
+
+
+def stable_log_softmax(x):
+    return special.log_softmax(x, axis=-1)
+
+
+def nnet_fixtures():
+    fixtures = FixtureFile("nnet", "softmax, logSoftmax, relu, cross-entropies and oneHot.")
+    for dtype in FLOAT_DTYPES:
+        extreme_rows = array([[1000, 0, 0], [0, -1000, -2000], [-INF, 0, 1], [1, 1, 1], [-1e30, 1e30, 0], [50, 50, -50],
+                              [NAN, 1, 2]], dtype)
+        inputs = [
+            ("matrix", array(normal((3, 4), 2), dtype)),
+            ("vector", array(normal((5,)), dtype)),
+            ("tensor3", array(normal((2, 2, 3)), dtype)),
+            ("extreme_rows", extreme_rows),
+            ("single_column", array([[3.5], [-INF]], dtype)),
+        ]
+        for name, x in inputs:
+            fixtures.add(f"softmax/{dtype}/{name}", "softmax", [x], in_float64(stable_softmax, dtype)(x))
+            fixtures.add(f"log_softmax/{dtype}/{name}", "log_softmax", [x], in_float64(stable_log_softmax, dtype)(x))
+        x = array([[-2, -0.0, 0, 1e-30, 3.5], [NAN, -INF, INF, -1e30, 7]], dtype)
+        fixtures.add(f"relu/{dtype}", "relu", [x], native(lambda v: np.maximum(v, 0))(x))
+        add_crossentropies(fixtures, dtype)
+    ints = array([[-3, 0, 4]], "int32")
+    fixtures.add("relu/int32", "relu", [ints], np.maximum(ints, 0).astype("int32"))
+    fixtures.add("softmax/int32_to_float64", "softmax", [array([[1, 2, 3], [0, 0, 700]], "int32")],
+                 stable_softmax(array([[1, 2, 3], [0, 0, 700]], "float64")))
+    for labels, classes, dtype in ((array([0, 3, 1, 1, 2], "int64"), 4, "float32"),
+                                   (array([[1, 0, 2], [2, 2, 0]], "int32"), 3, "float64"),
+                                   (array([4, 0], "int8"), 5, "int64")):
+        expected = (labels[..., None] == np.arange(classes)).astype(dtype)
+        fixtures.add(f"one_hot/{labels.dtype}_{classes}_classes_{dtype}", "one_hot", [labels], expected,
+                     params={"classes": classes, "dtype": dtype})
+    return fixtures
+
+
+def add_crossentropies(fixtures, dtype):
+    logits = normal((4, 3), 2)
+    probabilities = array(stable_softmax(logits), dtype)
+    labels = array([2, 0, 1, 1], "int64")
+    one_hot = array(np.eye(3)[labels], dtype)
+    soft_targets = array(stable_softmax(normal((4, 3))), dtype)
+    reference = in_float64(lambda p, t: -np.sum(t * np.log(p), axis=-1), dtype)
+    fixtures.add(f"categorical_crossentropy/{dtype}/int64_labels", "categorical_crossentropy", [probabilities, labels],
+                 in_float64(lambda p: -np.log(p[np.arange(4), labels]), dtype)(probabilities))
+    fixtures.add(f"categorical_crossentropy/{dtype}/int32_labels", "categorical_crossentropy",
+                 [probabilities, labels.astype("int32")],
+                 in_float64(lambda p: -np.log(p[np.arange(4), labels]), dtype)(probabilities))
+    fixtures.add(f"categorical_crossentropy/{dtype}/one_hot", "categorical_crossentropy", [probabilities, one_hot],
+                 reference(probabilities, one_hot))
+    fixtures.add(f"categorical_crossentropy/{dtype}/soft_targets", "categorical_crossentropy",
+                 [probabilities, soft_targets], reference(probabilities, soft_targets))
+    # Integer targets promote the result to float64; the logarithms are still taken in the
+    # probabilities' dtype (correctly rounded here).
+    log = in_float64(np.log, dtype)
+    integer_one_hot = one_hot.astype("int64")
+    fixtures.add(f"categorical_crossentropy/{dtype}/int64_one_hot_promotes", "categorical_crossentropy",
+                 [probabilities, integer_one_hot], -np.sum(integer_one_hot * log(probabilities), axis=-1))
+    p = array([[0.5, 0.1, 0.9, 1e-7], [0.999, 0.25, 0.75, 1 - 1e-7]], dtype)
+    targets = array([[1, 0, 1, 0], [0.5, 1, 0, 1]], dtype)
+    fixtures.add(f"binary_crossentropy/{dtype}", "binary_crossentropy", [p, targets],
+                 in_float64(lambda q, t: -(t * np.log(q) + (1 - t) * np.log(1 - q)), dtype)(p, targets))
+    integer_targets = array([[1, 0, 1, 0], [0, 1, 0, 1]], "int64")
+    fixtures.add(f"binary_crossentropy/{dtype}/int64_targets_promote", "binary_crossentropy", [p, integer_targets],
+                 -(integer_targets * log(p) + (1 - integer_targets) * log(1 - p)))
+
+
+def main():
+    files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
+             linalg_fixtures(), nnet_fixtures()]
+    for fixtures in files:
+        fixtures.write()
+    total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)
+    print(f"total: {sum(len(f.cases) for f in files)} cases, {total} bytes")
+
+
+if __name__ == "__main__":
+    main()
