@@ -23,8 +23,11 @@ extension NDArray {
         NDArray(dtype: dtype, shape: shape, strides: broadcastStrides(to: shape), offset: offset, storage: storage)
     }
 
-    /// A view of the elements `start, start + step, …` (count of them) along `axis`.
-    func sliced(axis: Int, start: Int, count: Int, step: Int) -> NDArray {
+    /// A view of `count` elements `start, start + step, …` along `axis` (`step` may be
+    /// negative; the positions must lie inside the dimension).
+    public func sliced(axis: Int, start: Int, count: Int, step: Int = 1) -> NDArray {
+        precondition(count == 0 || ((0..<shape[axis]).contains(start) && (0..<shape[axis]).contains(start + (count - 1) * step)),
+                     "NDArray.sliced: positions \(start), \(start + step), … (\(count) of them) outside axis \(axis) of size \(shape[axis])")
         var shape = self.shape, strides = self.strides
         shape[axis] = count
         strides[axis] = self.strides[axis] * step

@@ -48,6 +48,11 @@ extension Variable {
     public subscript(_ indices: any IndexConvertible...) -> Variable {
         get throws { try subtensor(self, indices.map(\.tensorIndex), at: .operatorCaller()) }
     }
+
+    /// The same subscript with the entries in an array built at run time.
+    public subscript(indices indices: [any IndexConvertible]) -> Variable {
+        get throws { try subtensor(self, indices.map(\.tensorIndex), at: .operatorCaller()) }
+    }
 }
 
 /// Routes a subscript to basic indexing (a view) or advanced indexing (a gather).

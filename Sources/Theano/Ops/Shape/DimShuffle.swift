@@ -74,6 +74,11 @@ extension Variable {
         try DimShuffle(pattern: pattern)([self], at: .resolve(fileID: fileID, line: line))
     }
 
+    /// ``dimshuffle(_:fileID:line:)-(DimPattern...)`` with a pattern built at run time.
+    public func dimshuffle(_ pattern: [DimPattern], fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        try DimShuffle(pattern: pattern)([self], at: .resolve(fileID: fileID, line: line))
+    }
+
     /// The dimensions permuted (`nil`: reversed).
     public func transpose(_ axes: [Int]? = nil, fileID: String = #fileID, line: Int = #line) throws -> Variable {
         let axes = axes ?? Array((0..<ndim).reversed())
