@@ -23,7 +23,7 @@ public final class Classifier {
     ///     regression, `[64, 32, 10]` an MLP with one hidden layer of 32 units).
     ///   - l2: weight decay added to the cost, `l2 · Σ‖W‖²`.
     public init(sizes: [Int], activation: Activation = .tanh, learningRate: Double, l2: Double = 0,
-                seed: UInt64 = 1234, options: CompileOptions = .reference) throws {
+                seed: UInt64 = 1234, options: CompileOptions = .default) throws {
         var random = RandomState(seed: seed)
         let x = matrix("x", shape: (nil, sizes[0]))
         let y = vector("y", dtype: .int64)

@@ -16,11 +16,14 @@ public final class Function {
     public let defaults: [Variable: NDArray]
     /// The optimized graph the executor runs.
     public let graph: FunctionGraph
+    /// What the optimizer did.
+    public let rewriteReport: RewriteReport
     private let updated: [SharedVariable]
     private let executor: any Executor
 
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
-         graph: FunctionGraph, executor: any Executor) {
+         graph: FunctionGraph, rewriteReport: RewriteReport, executor: any Executor) {
+        self.rewriteReport = rewriteReport
         self.name = name
         self.inputs = inputs
         self.outputCount = outputCount
@@ -75,12 +78,28 @@ public final class Function {
 public struct CompileOptions: Sendable {
     /// Turns the graph into something that runs.
     public var linker: any Linker
+    /// Which rewrite phases run.
+    public var optimization: OptimizationLevel
+    /// Names of rules or phases (`RewritePhase.rawValue`) to leave out.
+    public var excluding: Set<String>
+    /// Whether to record every rule firing in the function's `rewriteReport`.
+    public var trace: Bool
+    /// Whether to check the graph's invariants after every rule (slow; for tests).
+    public var checkInvariants: Bool
 
-    public init(linker: any Linker = ReferenceLinker()) {
+    public init(linker: any Linker = ReferenceLinker(), optimization: OptimizationLevel = .fastRun,
+                excluding: Set<String> = [], trace: Bool = false, checkInvariants: Bool = false) {
         self.linker = linker
+        self.optimization = optimization
+        self.excluding = excluding
+        self.trace = trace
+        self.checkInvariants = checkInvariants
     }
 
-    public static let reference = CompileOptions()
+    /// Every phase, the reference interpreter.
+    public static let `default` = CompileOptions()
+    /// No rewriting: the graph runs as built.
+    public static let unoptimized = CompileOptions(optimization: .none)
 }
 
 /// Compiles a function from `inputs` to `outputs` (Theano's `theano.function`).
@@ -93,7 +112,7 @@ public struct CompileOptions: Sendable {
 ///     with named arguments).
 public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable] = [:],
                      givens: [Variable: Variable] = [:], defaults: [Variable: NDArray] = [:], name: String? = nil,
-                     options: CompileOptions = .reference,
+                     options: CompileOptions = .default,
                      fileID: String = #fileID, line: Int = #line) throws -> Function {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     let name = name ?? "function at \(location)"
@@ -119,7 +138,8 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     if let missing = graph.missingInputs().first {
         throw fail("the outputs depend on \(missing), built at \(missing.location), which is not an input (add it to inputs, or to givens)")
     }
+    let report = Pipeline.optimize(graph, options: options)
     let executor = try options.linker.link(graph)
     return Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
-                    graph: graph, executor: executor)
+                    graph: graph, rewriteReport: report, executor: executor)
 }

@@ -1,16 +1,28 @@
 /// A graph being compiled: a private copy of the nodes between a function's inputs and its
-/// outputs, which rewrites may change without touching the user's graph.
+/// outputs, which rewrites change without touching the user's graph.
 ///
-/// It tracks the clients of every variable (the nodes that read it) so a variable can be
-/// replaced everywhere at once.
+/// It knows which nodes belong to it and the clients of every variable (the nodes that read
+/// it), so a variable can be replaced everywhere at once: the replacement's new nodes are
+/// imported and the nodes nobody reads any more are dropped.
 public final class FunctionGraph {
+    /// One reader of a variable: a node and the input position it reads it at.
+    struct Client {
+        let node: Apply
+        let position: Int
+    }
+
     /// The free inputs, in the order the function takes them.
     public let inputs: [Variable]
     /// The outputs: the function's results followed by the new values of updated shared
     /// variables.
     public private(set) var outputs: [Variable]
-    /// For each variable, the nodes that read it and at which input position.
-    private(set) var clients: [Variable: [(node: Apply, position: Int)]] = [:]
+    /// For each variable, the nodes that read it.
+    private(set) var clients: [Variable: [Client]] = [:]
+    /// The nodes of the graph.
+    private var members = Set<ObjectIdentifier>()
+    /// How many replacements have been made (drivers compare it to see whether a pass
+    /// changed anything).
+    private(set) var changeCount = 0
 
     /// Copies the graph computing `outputs` from `inputs`, replacing each key of `givens`
     /// by its value (Theano's `givens`). Constants with equal values are merged.
@@ -38,8 +50,7 @@ public final class FunctionGraph {
         // Inputs of a node are copied before the node (topological order).
         let order = topologicalOrder(of: outputs + givens.values, stoppingAt: Set(inputs))
         for node in order {
-            let newInputs = node.inputs.map(copy)
-            let clone = Apply(op: node.op, inputs: newInputs, outputTypes: node.outputTypes, location: node.location)
+            let clone = Apply(op: node.op, inputs: node.inputs.map(copy), outputTypes: node.outputTypes, location: node.location)
             for (old, new) in zip(node.outputs, clone.outputs) {
                 new.name = old.name
                 copies[old] = new
@@ -47,13 +58,20 @@ public final class FunctionGraph {
         }
         self.inputs = fresh
         self.outputs = outputs.map(copy)
-        for node in topologicalOrder(of: self.outputs, stoppingAt: Set(fresh)) {
-            for (position, input) in node.inputs.enumerated() { clients[input, default: []].append((node, position)) }
-        }
+        for output in self.outputs { importNodes(of: output) }
     }
 
     /// The nodes in an order where each comes after the nodes computing its inputs.
     public var nodes: [Apply] { topologicalOrder(of: outputs, stoppingAt: Set(inputs)) }
+
+    /// Whether `node` is (still) part of the graph.
+    func contains(_ node: Apply) -> Bool { members.contains(ObjectIdentifier(node)) }
+
+    /// The nodes reading `variable`.
+    func readers(of variable: Variable) -> [Client] { clients[variable] ?? [] }
+
+    /// Whether `variable` is one of the graph's outputs.
+    func isOutput(_ variable: Variable) -> Bool { outputs.contains { $0 === variable } }
 
     /// Leaves the outputs depend on that are neither inputs, constants nor shared variables.
     func missingInputs() -> [Variable] {
@@ -67,14 +85,55 @@ public final class FunctionGraph {
         return missing
     }
 
-    /// Makes every reader of `old` read `new` instead (the types must agree).
-    func replace(_ old: Variable, with new: Variable) {
-        precondition(old.type.dtype == new.type.dtype && old.ndim == new.ndim, "replace: \(old.type) by \(new.type)")
-        for (node, position) in clients[old] ?? [] {
-            node.inputs[position] = new
-            clients[new, default: []].append((node, position))
+    /// Makes every reader of `old` (and the outputs) use `new` instead, imports the nodes
+    /// `new` needs, and drops the nodes that no longer contribute. The types must agree in
+    /// dtype, rank and broadcastable dimensions (which decide how readers broadcast).
+    func replace(_ old: Variable, with new: Variable) throws {
+        guard old !== new else { return }
+        guard old.type.fits(new.type) else {
+            throw OpError("cannot replace \(old.type) by \(new.type)")
+        }
+        let readers = clients[old] ?? []
+        importNodes(of: new)
+        for reader in readers {
+            reader.node.inputs[reader.position] = new
+            clients[new, default: []].append(reader)
         }
         clients[old] = nil
         outputs = outputs.map { $0 === old ? new : $0 }
+        removeIfUnused(old)
+        changeCount += 1
+    }
+
+    /// Adds the nodes computing `variable` that are not yet part of the graph.
+    private func importNodes(of variable: Variable) {
+        var stack = [variable]
+        var added: [Apply] = []
+        while let v = stack.popLast() {
+            guard let node = v.owner, members.insert(ObjectIdentifier(node)).inserted else { continue }
+            added.append(node)
+            stack.append(contentsOf: node.inputs)
+        }
+        for node in added {
+            for (position, input) in node.inputs.enumerated() { clients[input, default: []].append(Client(node: node, position: position)) }
+        }
+    }
+
+    /// Drops the node computing `variable` if none of its outputs is read, and so on up.
+    private func removeIfUnused(_ variable: Variable) {
+        var stack = [variable]
+        while let v = stack.popLast() {
+            guard let node = v.owner, contains(node),
+                  node.outputs.allSatisfy({ (clients[$0] ?? []).isEmpty && !isOutput($0) })
+            else { continue }
+            members.remove(ObjectIdentifier(node))
+            for (position, input) in node.inputs.enumerated() {
+                clients[input]?.removeAll { $0.node === node && $0.position == position }
+                if clients[input]?.isEmpty == true {
+                    clients[input] = nil
+                    stack.append(input)
+                }
+            }
+        }
     }
 }

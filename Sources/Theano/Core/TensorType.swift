@@ -25,6 +25,13 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
     /// The same shape with another dtype.
     public func with(dtype: DType) -> TensorType { TensorType(dtype, shape: shape) }
 
+    /// Whether a variable of type `other` may stand where one of this type stood: same dtype,
+    /// rank and broadcastable dimensions, and no known size contradicted.
+    public func fits(_ other: TensorType) -> Bool {
+        other.dtype == dtype && other.broadcastable == broadcastable
+            && zip(shape, other.shape).allSatisfy { $0 == nil || $1 == nil || $0 == $1 }
+    }
+
     /// Whether a concrete shape is compatible with this type.
     public func accepts(shape concrete: [Int]) -> Bool {
         concrete.count == shape.count && zip(concrete, shape).allSatisfy { $1 == nil || $0 == $1 }

@@ -2,6 +2,7 @@ import RealModule
 
 /// `a + b`.
 public struct Add: BinaryNumericOp {
+    public var isCommutative: Bool { true }
     public var description: String { "add" }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .add(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [g, g] }
@@ -16,6 +17,7 @@ public struct Subtract: BinaryNumericOp {
 
 /// `a * b`.
 public struct Multiply: BinaryNumericOp {
+    public var isCommutative: Bool { true }
     public var description: String { "mul" }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .multiply(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
@@ -61,6 +63,7 @@ public struct Power: BinaryNumericOp {
 
 /// The larger of `a` and `b` (NaN if either is NaN).
 public struct Maximum: BinaryNumericOp {
+    public var isCommutative: Bool { true }
     public var description: String { "maximum" }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .maximum(a, b) }
     /// The gradient goes to whichever operand equals the result (to both on a tie).
@@ -71,6 +74,7 @@ public struct Maximum: BinaryNumericOp {
 
 /// The smaller of `a` and `b` (NaN if either is NaN).
 public struct Minimum: BinaryNumericOp {
+    public var isCommutative: Bool { true }
     public var description: String { "minimum" }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .minimum(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {

@@ -1,5 +1,6 @@
 /// Whether a equals b, elementwise (`==` compares graph identity).
 public struct Equal: ComparisonOp {
+    public var isCommutative: Bool { true }
     public var description: String { "eq" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a == b }
 }
@@ -16,6 +17,7 @@ public func eq(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 
 /// Whether a differs from b, elementwise.
 public struct NotEqual: ComparisonOp {
+    public var isCommutative: Bool { true }
     public var description: String { "neq" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a != b }
 }

@@ -15,9 +15,13 @@ public protocol ElementwiseOp: DifferentiableOp, ShapeInferringOp {
     /// The gradient with respect to each operand at the output's (broadcast) shape;
     /// `nil` where none flows.
     func gradients(_ operands: [Variable], output: Variable, gradient: Variable) throws -> [Variable?]
+    /// Whether the operands of a binary op may be swapped (rewrite patterns read this).
+    var isCommutative: Bool { get }
 }
 
 extension ElementwiseOp {
+    public var isCommutative: Bool { false }
+
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
         let ndim = inputs[0].ndim
         guard inputs.allSatisfy({ $0.ndim == ndim }) else {

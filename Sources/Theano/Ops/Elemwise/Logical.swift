@@ -1,5 +1,6 @@
 /// Logical and/or/xor of two boolean tensors.
 public struct LogicalBinary: LogicalOp {
+    public var isCommutative: Bool { true }
     public enum Connective: String, Sendable { case and, or, xor }
     public let connective: Connective
     public var arity: Int { 2 }

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The phases of the optimizer, in the order they run.
+public enum RewritePhase: String, CaseIterable, Sendable {
+    /// Common-subexpression elimination.
+    case merge
+    /// Computing nodes of constant inputs at compile time.
+    case constantFolding = "constant_folding"
+    /// Symbolic shapes, and removing reshapes, casts, … that do nothing.
+    case shape
+    /// Algebraic canonical forms: cancellation, constants gathered, dimshuffles lifted.
+    case canonicalize
+    /// Numerically stable forms: `log1p`, `softplus`, `logSoftmax`, fused cross-entropy.
+    case stabilize
+    /// Faster forms: `sqr` for `x ** 2`, BLAS calls for matrix products.
+    case specialize
+}
+
+/// How much `function` optimizes.
+public enum OptimizationLevel: Sendable {
+    /// Run the graph as built.
+    case none
+    /// Merge, fold constants and simplify shapes: quick, for graphs run a few times.
+    case fastCompile
+    /// Every phase.
+    case fastRun
+
+    var phases: [RewritePhase] {
+        switch self {
+        case .none: []
+        case .fastCompile: [.merge, .constantFolding, .shape]
+        case .fastRun: RewritePhase.allCases
+        }
+    }
+}
+
+/// The one place where rules are assembled into phases.
+enum Pipeline {
+    /// A step of the pipeline: a phase's rules under a driver, or a whole-graph pass.
+    enum Step {
+        case rules(RewritePhase, [Rewrite], RewriteDriver.Strategy)
+        case pass(RewritePhase, GraphPass)
+    }
+
+    static func steps(_ phase: RewritePhase) -> [Step] {
+        switch phase {
+        case .merge: [.pass(.merge, mergeEquivalentNodes)]
+        case .constantFolding: [.rules(.constantFolding, [constantFolding], .equilibrium(maxPasses: 20))]
+        case .shape: [.rules(.shape, shapeRules, .equilibrium(maxPasses: 20))]
+        case .canonicalize: [.rules(.canonicalize, canonicalizeRules + [constantFolding], .equilibrium(maxPasses: 20)),
+                             .pass(.canonicalize, mergeEquivalentNodes)]
+        case .stabilize: [.rules(.stabilize, stabilizeRules, .equilibrium(maxPasses: 20))]
+        case .specialize: [.rules(.specialize, specializeRules + [constantFolding], .equilibrium(maxPasses: 20)),
+                           .pass(.specialize, mergeEquivalentNodes)]
+        }
+    }
+
+    /// Rewrites `graph` in place as `options` ask.
+    static func optimize(_ graph: FunctionGraph, options: CompileOptions) -> RewriteReport {
+        var report = RewriteReport()
+        let start = ContinuousClock.now
+        for phase in options.optimization.phases where !options.excluding.contains(phase.rawValue) {
+            for step in steps(phase) {
+                switch step {
+                case .rules(let phase, let rules, let strategy):
+                    let kept = rules.filter { !options.excluding.contains($0.name) }
+                    RewriteDriver(phase: phase.rawValue, rules: kept, strategy: strategy)
+                        .run(on: graph, report: &report, trace: options.trace, check: options.checkInvariants)
+                case .pass(let phase, let pass):
+                    guard !options.excluding.contains(pass.name), report.failures[pass.name] == nil else { continue }
+                    do {
+                        let changes = try pass.run(graph)
+                        if changes > 0 {
+                            report.counts[pass.name, default: 0] += changes
+                            if options.trace {
+                                report.events.append(.init(phase: phase.rawValue, rule: pass.name, op: "\(changes) node(s)", location: pass.location))
+                            }
+                        }
+                        if options.checkInvariants, let violation = GraphChecker.violation(in: graph) {
+                            report.violations.append("after \(pass.name): \(violation)")
+                        }
+                    } catch {
+                        report.failures[pass.name] = "\(error)"
+                    }
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return report
+    }
+}

@@ -1,0 +1,2 @@
+/// Rules of the canonicalize phase.
+let canonicalizeRules: [Rewrite] = []

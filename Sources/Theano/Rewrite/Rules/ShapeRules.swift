@@ -1,0 +1,2 @@
+/// Rules of the shape phase.
+let shapeRules: [Rewrite] = []

@@ -1,0 +1,2 @@
+/// Rules of the specialize phase.
+let specializeRules: [Rewrite] = []

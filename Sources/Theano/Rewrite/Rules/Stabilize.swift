@@ -1,0 +1,2 @@
+/// Rules of the stabilize phase.
+let stabilizeRules: [Rewrite] = []
