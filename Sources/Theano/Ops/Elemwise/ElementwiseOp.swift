@@ -52,13 +52,14 @@ extension ElementwiseOp {
         }
     }
 
+    /// Each size is that of the operands not broadcast along the dimension; where several
+    /// could differ at run time, the size checks that they agree.
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         let output = node.outputTypes[0]
-        return [(0..<output.ndim).map { d in
-            if let size = output.shape[d] { return constant(Double(size), dtype: .int64) }
-            // Any operand not broadcast along d has the output's size there.
-            let operand = node.inputs.firstIndex { $0.type.shape[d] != 1 }!
-            return inputShapes[operand][d]
+        return [try (0..<output.ndim).map { d in
+            let stretched = node.inputs.indices.filter { node.inputs[$0].type.shape[d] != 1 }
+            guard !stretched.isEmpty else { return Constant(NDArray(scalar: Int64(1)), location: node.location) }
+            return try CheckEqualSizes.combine(stretched.map { inputShapes[$0][d] }, at: node.location)
         }]
     }
 }

@@ -143,6 +143,7 @@ public struct AdvancedIncSubtensor: DifferentiableOp, ShapeInferringOp {
         let indices = Array(node.inputs.dropFirst(2))
         let gx = set ? try AdvancedIncSubtensor(indexCount: indexCount, set: true)([g, zerosLike(y)] + indices, at: node.location) : g
         let gy = try AdvancedSubtensor(indexCount: indexCount)([g] + indices, at: node.location).reduced(toBroadcastPatternOf: y)
+            .specifyingShape(of: y)
         return [gx, gy] + indices.map { _ in nil }
     }
 

@@ -60,6 +60,7 @@ public struct IncSubtensor: DifferentiableOp, ShapeInferringOp {
         let bounds = Array(node.inputs.dropFirst(2))
         let gx = set ? try IncSubtensor(entries: entries, set: true)([g, zerosLike(y)] + bounds, at: node.location) : g
         let gy = try Subtensor(entries: entries)([g] + bounds, at: node.location).reduced(toBroadcastPatternOf: y)
+            .specifyingShape(of: y)
         return [gx, gy] + bounds.map { _ in nil }
     }
 

@@ -44,8 +44,13 @@ public struct Alloc: DifferentiableOp, ShapeInferringOp {
         return [value.dtype.isFloat ? gradient : nil] + node.inputs.dropFirst().map { _ in nil }
     }
 
+    /// The sizes asked for, checked against the value's where the value is not broadcast.
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
-        [Array(node.inputs.dropFirst())]
+        let value = node.inputs[0], sizes = Array(node.inputs.dropFirst()), lead = sizes.count - value.ndim
+        return [try sizes.indices.map { d in
+            guard d >= lead, value.staticShape[d - lead] != 1 else { return sizes[d] }
+            return try CheckEqualSizes.combine([sizes[d], inputShapes[0][d - lead]], at: node.location)
+        }]
     }
 }
 
