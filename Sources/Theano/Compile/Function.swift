@@ -18,7 +18,8 @@ public final class Function {
     public let graph: FunctionGraph
     /// What the optimizer did.
     public let rewriteReport: RewriteReport
-    private let updated: [SharedVariable]
+    /// The shared variables the updates write, in the order of the graph's extra outputs.
+    public let updatedVariables: [SharedVariable]
     private let executor: any Executor
 
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
@@ -28,7 +29,7 @@ public final class Function {
         self.inputs = inputs
         self.outputCount = outputCount
         self.defaults = defaults
-        self.updated = updated
+        self.updatedVariables = updated
         self.graph = graph
         self.executor = executor
     }
@@ -48,11 +49,11 @@ public final class Function {
                                        expected: input.type, dtype: value.dtype, shape: value.shape)
         }
         let results = try executor.run(inputs: arguments)
-        for (variable, value) in zip(updated, results[outputCount...]) where !variable.type.accepts(shape: value.shape) {
+        for (variable, value) in zip(updatedVariables, results[outputCount...]) where !variable.type.accepts(shape: value.shape) {
             throw TheanoError.badInput(function: name, input: "update of \(variable.name ?? "a shared variable")",
                                        expected: variable.type, dtype: value.dtype, shape: value.shape)
         }
-        for (variable, value) in zip(updated, results[outputCount...]) { variable.store(value) }
+        for (variable, value) in zip(updatedVariables, results[outputCount...]) { variable.store(value) }
         return Array(results[..<outputCount])
     }
 

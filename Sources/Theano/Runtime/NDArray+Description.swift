@@ -1,7 +1,7 @@
 extension NDArray: CustomStringConvertible {
     /// NumPy's repr: `array([[1., 2.], [3., 4.]], dtype=float32)` laid out over lines.
     public var description: String {
-        let texts = elementTexts()
+        let texts = elementsText
         let width = texts.map(\.count).max() ?? 0
         var index = 0
         func render(_ dim: Int, indent: Int) -> String {
@@ -18,7 +18,8 @@ extension NDArray: CustomStringConvertible {
         return "array(\(body), dtype=\(dtype))"
     }
 
-    private func elementTexts() -> [String] {
+    /// Each element as NumPy prints it (`1.`, `-inf`, `True`).
+    var elementsText: [String] {
         switch dtype {
         case .bool: return elements(as: Bool.self).map { $0 ? "True" : "False" }
         case .float32, .float64:

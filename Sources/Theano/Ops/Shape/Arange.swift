@@ -23,6 +23,10 @@ public struct Arange: DifferentiableOp, ShapeInferringOp {
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         let (start, stop, step) = (node.inputs[0], node.inputs[1], node.inputs[2])
+        // 0 ..< n counts n (a size is never negative).
+        if start.constantScalar == 0, step.constantScalar == 1, stop.dtype == .int64 {
+            return [[stop.owner?.op is ShapeAt ? stop : try maximum(stop, constant(0, dtype: .int64))]]
+        }
         let count = try cast(ceil((stop - start) / step), to: .int64)
         return [[try maximum(count, constant(0, dtype: .int64))]]
     }

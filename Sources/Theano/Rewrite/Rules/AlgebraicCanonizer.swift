@@ -1,0 +1,121 @@
+/// Theano's add and mul canonizers: a tree of `+ - neg` (or `* / reciprocal`) is read as a
+/// list of signed terms (or factors above and below a fraction bar), equal terms on both
+/// sides cancel (`x - x`, `x * y / x`), constants are gathered into one, a constant 0 term
+/// (or 1 factor) disappears, and the tree is rebuilt. Subtrees read elsewhere are kept
+/// whole, so no work is duplicated.
+struct AlgebraicCanonizer {
+    /// Which family of ops: additive (`+ - neg`) or multiplicative (`* / reciprocal`).
+    enum Family { case additive, multiplicative }
+
+    let family: Family
+
+    /// A term (or factor) and whether it is added (or in the numerator).
+    private struct Term {
+        let value: Variable
+        let positive: Bool
+    }
+
+    func rewrite(_ node: Apply, _ context: RewriteContext) throws -> [Variable]? {
+        let root = node.output(0)
+        let terms = collect(root, positive: true, isRoot: true, context)
+        var kept: [Term] = []
+        var constant = family == .additive ? 0.0 : 1.0
+        var constantCount = 0
+        for term in terms {
+            if let value = term.value.constantScalar, term.value.ndim <= root.ndim {
+                constant = combine(constant, value, term.positive)
+                constantCount += 1
+            } else {
+                kept.append(term)
+            }
+        }
+        let cancelled = cancel(&kept)
+        let identity = family == .additive ? 0.0 : 1.0
+        // A lone identity constant is dropped unless it is the numerator of `1 / x`.
+        let droppable = constantCount == 1 && constant == identity && (family == .additive || kept.contains(where: \.positive))
+        guard cancelled || constantCount > 1 || droppable else { return nil }
+        guard constant.isFinite || kept.isEmpty else { return nil }
+        let rebuilt = try rebuild(kept, constant: constant == identity ? nil : constant, like: root)
+        return [try broadcast(rebuilt, toShapeOf: node)]
+    }
+
+    private func combine(_ total: Double, _ value: Double, _ positive: Bool) -> Double {
+        switch family {
+        case .additive: positive ? total + value : total - value
+        case .multiplicative: positive ? total * value : total / value
+        }
+    }
+
+    /// Flattens the tree under `variable`, descending only into nodes of the family read
+    /// by nobody else.
+    private func collect(_ variable: Variable, positive: Bool, isRoot: Bool, _ context: RewriteContext) -> [Term] {
+        guard let node = variable.owner, isRoot || context.readerCount(of: variable) == 1 else {
+            return [Term(value: variable, positive: positive)]
+        }
+        switch (family, node.op) {
+        case (.additive, is Add), (.multiplicative, is Multiply):
+            return collect(node.inputs[0], positive: positive, isRoot: false, context)
+                + collect(node.inputs[1], positive: positive, isRoot: false, context)
+        case (.additive, is Subtract), (.multiplicative, is Divide):
+            return collect(node.inputs[0], positive: positive, isRoot: false, context)
+                + collect(node.inputs[1], positive: !positive, isRoot: false, context)
+        case (.additive, is Negate), (.multiplicative, is Reciprocal):
+            return collect(node.inputs[0], positive: !positive, isRoot: false, context)
+        default:
+            return [Term(value: variable, positive: positive)]
+        }
+    }
+
+    /// Removes pairs of the same variable on opposite sides; whether any was removed.
+    private func cancel(_ terms: inout [Term]) -> Bool {
+        var cancelled = false
+        var index = 0
+        while index < terms.count {
+            let term = terms[index]
+            if let partner = terms.indices.first(where: { $0 != index && terms[$0].value === term.value && terms[$0].positive != term.positive }) {
+                terms.remove(at: Swift.max(index, partner))
+                terms.remove(at: Swift.min(index, partner))
+                cancelled = true
+                index = Swift.min(index, partner)
+            } else {
+                index += 1
+            }
+        }
+        return cancelled
+    }
+
+    /// The terms put back together: the positive ones combined, then the negative ones
+    /// applied, then the constant.
+    private func rebuild(_ terms: [Term], constant: Double?, like root: Variable) throws -> Variable {
+        let constantTerm = constant.map { Constant(NDArray(scalar: $0, dtype: root.dtype), location: root.location) }
+        let positives = terms.filter(\.positive).map(\.value) + (constantTerm.map { [$0] } ?? [])
+        let negatives = terms.filter { !$0.positive }.map(\.value)
+        let identity = Constant(NDArray(scalar: family == .additive ? 0 : 1, dtype: root.dtype), location: root.location)
+        var result: Variable = try positives.dropFirst().reduce(positives.first ?? identity) { try apply($0, $1, positive: true) }
+        if positives.isEmpty, let first = negatives.first, family == .additive {
+            result = try -negatives.dropFirst().reduce(first) { try $0 + $1 }
+            return result
+        }
+        for negative in negatives { result = try apply(result, negative, positive: false) }
+        return result
+    }
+
+    private func apply(_ a: Variable, _ b: Variable, positive: Bool) throws -> Variable {
+        switch (family, positive) {
+        case (.additive, true): try a + b
+        case (.additive, false): try a - b
+        case (.multiplicative, true): try a * b
+        case (.multiplicative, false): try a / b
+        }
+    }
+}
+
+/// `value` stretched, if needed, to the shape `node`'s output had (a cancelled operand may
+/// have been the one that gave the result its size).
+func broadcast(_ value: Variable, toShapeOf node: Apply) throws -> Variable {
+    let output = node.outputTypes[0]
+    if value.type.broadcastable == output.broadcastable && value.ndim == output.ndim { return value }
+    guard let op = node.op as? any ShapeInferringOp else { throw OpError("cannot restore the shape of \(node.op)") }
+    let sizes = try op.inferShape(node, inputShapes: node.inputs.map { try $0.dimensionSizes() })[0]
+    return try alloc(value, sizes: sizes, at: node.location)
+}
