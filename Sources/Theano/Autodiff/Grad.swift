@@ -15,6 +15,11 @@ public enum DisconnectedPolicy: Sendable {
 /// treated as constants: no gradient flows through them. Nodes the gradient builds record
 /// the source location of the node they differentiate.
 ///
+/// The cost is first rewritten into its numerically stable form (the optimizer's stabilize
+/// phase: `log(softmax(x))` becomes `logSoftmax(x)`, `-log(softmax(x)[rows, y])` one fused
+/// cross-entropy op, …), so the gradient is that of the stable form: finite where the naive
+/// one would divide by an underflowed probability.
+///
 /// ```swift
 /// let (gW, gb) = try grad(cost, wrt: [W, b]).pair
 /// ```
@@ -27,6 +32,7 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
         throw TheanoError.invalidArgument(function: "grad", reason: "the cost must be a float scalar, not \(cost.type)", location: location)
     }
     let blocked = Set(considerConstant)
+    let cost = try Pipeline.stabilized(cost, keeping: wrt + considerConstant)
     let order = topologicalOrder(of: [cost], stoppingAt: blocked)
     let connected = variablesDepending(on: Set(wrt), in: order)
 

@@ -25,11 +25,13 @@ public final class FunctionGraph {
     private(set) var changeCount = 0
 
     /// Copies the graph computing `outputs` from `inputs`, replacing each key of `givens`
-    /// by its value (Theano's `givens`). Constants with equal values are merged.
-    init(inputs: [Variable], outputs: [Variable], givens: [Variable: Variable] = [:]) throws {
+    /// by its value (Theano's `givens`). Constants with equal values are merged. The inputs
+    /// are copied too, unless `copyingInputs` is false: then the copy stops at them and
+    /// reads them as they are (so they may be intermediate variables of another graph).
+    init(inputs: [Variable], outputs: [Variable], givens: [Variable: Variable] = [:], copyingInputs: Bool = true) throws {
         var copies: [Variable: Variable] = [:]
         var constants: [Constant] = []
-        let fresh = inputs.map { Variable(type: $0.type, name: $0.name, location: $0.location) }
+        let fresh = copyingInputs ? inputs.map { Variable(type: $0.type, name: $0.name, location: $0.location) } : inputs
         for (original, copy) in zip(inputs, fresh) { copies[original] = copy }
 
         func copy(_ variable: Variable) -> Variable {

@@ -55,6 +55,18 @@ enum Pipeline {
         }
     }
 
+    /// `cost` rewritten into its numerically stable form (merged, then the stabilize rules),
+    /// with the graph copied down to `stops`, which are kept as they are; `cost` itself if
+    /// nothing changed.
+    static func stabilized(_ cost: Variable, keeping stops: [Variable]) throws -> Variable {
+        let graph = try FunctionGraph(inputs: stops, outputs: [cost], copyingInputs: false)
+        var report = RewriteReport()
+        _ = try mergeEquivalentNodes.run(graph)
+        RewriteDriver(phase: RewritePhase.stabilize.rawValue, rules: stabilizeRules, strategy: .equilibrium(maxPasses: 20))
+            .run(on: graph, report: &report, trace: false, check: false)
+        return report.counts.isEmpty ? cost : graph.outputs[0]
+    }
+
     /// Rewrites `graph` in place as `options` ask.
     static func optimize(_ graph: FunctionGraph, options: CompileOptions) -> RewriteReport {
         var report = RewriteReport()

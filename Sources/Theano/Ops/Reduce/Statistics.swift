@@ -44,18 +44,5 @@ public func logsumexp(_ x: Variable, axis: Axes = .all, keepDims: Bool = false,
                       fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     let axes = try axis.resolved(ndim: x.ndim, function: "logsumexp", location: location)
-    return try SourceLocation.attributing(to: location) {
-        let floatX = try cast(x, to: x.dtype.upgradedToFloat)
-        let peak = try reduce(.max, floatX, axis: Axes(axes), keepDims: true, function: "logsumexp", at: location)
-        // An all -inf slice has peak -inf; shift by 0 there so the result is -inf, not NaN.
-        let shift = try `switch`(isinf(peak), zerosLike(peak), peak)
-        let total = try reduce(.sum, exp(floatX - shift), axis: Axes(axes), keepDims: true, function: "logsumexp", at: location)
-        let result = try log(total) + shift
-        return keepDims ? result : try squeezeAxes(result, axes, at: location)
-    }
-}
-
-/// `x` without the (broadcastable) dimensions `axes`.
-func squeezeAxes(_ x: Variable, _ axes: [Int], at location: SourceLocation) throws -> Variable {
-    try DimShuffle(pattern: (0..<x.ndim).filter { !axes.contains($0) }.map(DimPattern.input))([x], at: location)
+    return try LogSumExp(axes: axes, keepDims: keepDims)([cast(x, to: x.dtype.upgradedToFloat, at: location)], at: location)
 }

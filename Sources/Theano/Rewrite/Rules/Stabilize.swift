@@ -1,2 +1,66 @@
-/// Rules of the stabilize phase.
-let stabilizeRules: [Rewrite] = []
+/// Rules of the stabilize phase: forms that stay finite and accurate where the naive ones
+/// overflow, underflow or cancel. `grad` also applies them to the cost before
+/// differentiating, so gradients are those of the stable forms.
+let stabilizeRules: [Rewrite] = [
+    logOfOnePlus, expMinusOne, logOfSigmoid, logOfOneMinusSigmoid, logOfSoftmax, logOfSumOfExp,
+    sigmoidFromExp, reciprocalSigmoidFromExp, softmaxFromExp, crossentropyOfSoftmax,
+]
+
+/// `log(1 + x) → log1p(x)`: exact for tiny x.
+let logOfOnePlus = Rewrite.pattern("log1p", .op(Log.self, .op(Add.self, 1, "x"))) { try log1p($0["x"]) }
+
+/// `exp(x) - 1 → expm1(x)`: exact for tiny x.
+let expMinusOne = Rewrite.pattern("expm1", .op(Subtract.self, .op(Exp.self, "x"), 1)) { try expm1($0["x"]) }
+
+/// `log(sigmoid(x)) → -softplus(-x)`: finite for very negative x.
+let logOfSigmoid = Rewrite.pattern("log_sigmoid", .op(Log.self, .op(Sigmoid.self, "x"))) { try -softplus(-$0["x"]) }
+
+/// `log(1 - sigmoid(x)) → -softplus(x)`: finite for very positive x.
+let logOfOneMinusSigmoid = Rewrite.pattern("log_one_minus_sigmoid", .op(Log.self, .op(Subtract.self, 1, .op(Sigmoid.self, "x")))) {
+    try -softplus($0["x"])
+}
+
+/// `log(softmax(x)) → logSoftmax(x)`: no log of an underflowed probability.
+let logOfSoftmax = Rewrite.pattern("log_softmax", .op(Log.self, .op(Softmax.self, "x"))) { try logSoftmax($0["x"]) }
+
+/// `log(sum(exp(x))) → logsumexp(x)` with the maximum subtracted first.
+let logOfSumOfExp = Rewrite.pattern("logsumexp", .op(Log.self, .op(Reduce.self, .op(Exp.self, "x"), where: { $0.kind == .sum }))) { match in
+    let reduce = match.root.owner!.inputs[0].owner!.op as! Reduce
+    return try LogSumExp(axes: reduce.axes, keepDims: reduce.keepDims)([match["x"]], at: match.root.location)
+}
+
+/// `1 / (1 + exp(-x)) → sigmoid(x)`.
+let sigmoidFromExp = Rewrite.pattern("sigmoid_from_exp", .op(Divide.self, 1, .op(Add.self, 1, .op(Exp.self, .op(Negate.self, "x"))))) {
+    try sigmoid($0["x"])
+}
+
+/// `reciprocal(1 + exp(-x)) → sigmoid(x)`.
+let reciprocalSigmoidFromExp = Rewrite.pattern("reciprocal_sigmoid_from_exp",
+                                               .op(Reciprocal.self, .op(Add.self, 1, .op(Exp.self, .op(Negate.self, "x"))))) {
+    try sigmoid($0["x"])
+}
+
+/// `exp(x) / sum(exp(x), last axis, keepDims) → softmax(x)`, which subtracts the row maximum.
+let softmaxFromExp = Rewrite.pattern("softmax_from_exp", .op(Divide.self, .op(Exp.self, "x"),
+    .op(Reduce.self, .op(Exp.self, "x"), where: { $0.kind == .sum && $0.keepDims }))) { match in
+    let x = match["x"]
+    let reduce = match.root.owner!.inputs[1].owner!.op as! Reduce
+    return reduce.axes == [x.ndim - 1] ? try softmax(x) : nil
+}
+
+/// `-log(softmax(x)[arange(rows), y]) → crossentropy_softmax(x, y)`: one op, stable for any
+/// logits, whose gradient is `softmax(x) - onehot(y)`.
+let crossentropyOfSoftmax = Rewrite.pattern("crossentropy_softmax",
+    .op(Negate.self, .op(Log.self, .op(AdvancedSubtensor.self, .op(Softmax.self, "x"), "rows", "labels")))) { match in
+    let x = match["x"], labels = match["labels"]
+    let probabilities = match.root.owner!.inputs[0].owner!.inputs[0].owner!.inputs[0]
+    guard x.ndim == 2, labels.ndim == 1, enumeratesRows(match["rows"], of: [x, probabilities]) else { return nil }
+    return try CrossentropySoftmax()([x, labels], at: match.root.location)
+}
+
+/// Whether `rows` is `arange(n)` with `n` the number of rows of the candidates.
+private func enumeratesRows(_ rows: Variable, of candidates: [Variable]) -> Bool {
+    guard let node = rows.owner, node.op is Arange, node.inputs[0].constantScalar == 0, node.inputs[2].constantScalar == 1 else { return false }
+    let stop = SymbolicSize(node.inputs[1])
+    return candidates.contains { SymbolicSize(of: $0, axis: 0) == stop }
+}

@@ -1,0 +1,53 @@
+import RealModule
+
+/// `log(sum(exp(x)))` over some axes, computed with the maximum of each block subtracted
+/// first, so large inputs neither overflow nor lose all precision. Its gradient is the
+/// softmax of each block.
+public struct LogSumExp: DifferentiableOp, ShapeInferringOp {
+    /// Sorted, distinct axes of the input.
+    public let axes: [Int]
+    public let keepDims: Bool
+
+    public var description: String { "logsumexp{axes=\(axes)\(keepDims ? ", keepdims" : "")}" }
+
+    private var shapeRule: Reduce { Reduce(kind: .max, axes: axes, keepDims: keepDims) }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        guard inputs[0].dtype.isFloat else { throw OpError("expects a float tensor") }
+        return try shapeRule.outputTypes(inputs)
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let x = inputs[0]
+        let blocks = x.groupedForReduction(axes: axes)
+        let shape = shapeRule.outputShape(x.shape, one: 1)
+        return [x.dtype.visitFloat(Loop(source: blocks.array, blockSize: blocks.size, shape: shape))!]
+    }
+
+    private struct Loop: FloatVisitor {
+        let source: NDArray, blockSize: Int, shape: [Int]
+        func visit<T: FloatElement & NumericElement>(_: T.Type) -> NDArray {
+            ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) -> T in
+                guard var peak = v.first else { return -T.infinity }
+                for value in v where value > peak || value.isNaN { peak = value }
+                // An all -inf block sums to 0 (log: -inf); an inf or NaN peak is the answer.
+                if !peak.isFinite { return peak.isNaN || peak > 0 ? peak : -T.infinity }
+                var total = 0.0
+                for value in v { total += Double.exp((value - peak).doubleValue) }
+                return peak + T(doubleValue: Double.log(total))
+            }
+        }
+    }
+
+    /// `g · exp(x - logsumexp(x))`: the softmax of each block.
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let g = outputGradients[0] else { return [nil] }
+        let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
+        let gradient = keepDims ? g : try g.insertingAxes(axes)
+        return [try gradient * exp(node.inputs[0] - output)]
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
+        try shapeRule.inferShape(node, inputShapes: inputShapes)
+    }
+}
