@@ -1,6 +1,6 @@
 /// Rules of the canonicalize phase: algebraic canonical forms that later phases match.
 let canonicalizeRules: [Rewrite] = [
-    addCanonizer, mulCanonizer, negationOfNegation, liftDimShuffle, sumOfScaled, liftSubtensor,
+    addCanonizer, mulCanonizer, negationOfNegation, liftDimShuffle, sumOfScaled, liftSubtensor, reduceOfReduce,
 ]
 
 /// `x - x → 0`, `x + 0 → x`, `(x + 2) + 3 → x + 5`, …
@@ -49,4 +49,20 @@ let liftSubtensor = Rewrite.node("lift_subtensor", on: [Subtensor.self]) { node,
     let bounds = Array(node.inputs.dropFirst())
     let operands = try inner.inputs.map { try node.op([$0] + bounds, at: node.location) }
     return [try op(operands, at: inner.location)]
+}
+
+/// `sum(sum(x, a), b) → sum(x, a ∪ b)` (and the same for prod, max, min, all, any): one
+/// pass over the data instead of two.
+let reduceOfReduce = Rewrite.node("reduce_of_reduce", on: [Reduce.self]) { node, context in
+    let outer = node.op as! Reduce
+    guard let innerNode = node.inputs[0].owner, let inner = innerNode.op as? Reduce, inner.kind == outer.kind,
+          context.readerCount(of: node.inputs[0]) == 1 else { return nil }
+    // The input dimensions that survive the inner reduction, in order.
+    let x = innerNode.inputs[0]
+    let surviving = inner.keepDims ? Array(0..<x.ndim) : (0..<x.ndim).filter { !inner.axes.contains($0) }
+    let combined = Set(inner.axes).union(outer.axes.map { surviving[$0] }).sorted()
+    if inner.keepDims && !outer.keepDims && !Set(inner.axes).isSubset(of: Set(outer.axes)) { return nil }
+    let keepDims = outer.keepDims && (inner.keepDims || inner.axes.isEmpty)
+    let reduced = try Reduce(kind: outer.kind, axes: combined, keepDims: keepDims)([x], at: node.location)
+    return reduced.type.broadcastable == node.outputTypes[0].broadcastable ? [reduced] : nil
 }
