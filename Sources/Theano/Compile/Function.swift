@@ -1,3 +1,5 @@
+import Foundation
+
 /// A compiled function: call it with arrays for its inputs to get its outputs, and to apply
 /// its updates to shared variables.
 ///
@@ -18,13 +20,16 @@ public final class Function {
     public let graph: FunctionGraph
     /// What the optimizer did.
     public let rewriteReport: RewriteReport
+    /// Seconds spent compiling, by stage.
+    public let compileTimes: CompileTimes
     /// The shared variables the updates write, in the order of the graph's extra outputs.
     public let updatedVariables: [SharedVariable]
     private let executor: any Executor
 
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
-         graph: FunctionGraph, rewriteReport: RewriteReport, executor: any Executor) {
+         graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, executor: any Executor) {
         self.rewriteReport = rewriteReport
+        self.compileTimes = compileTimes
         self.name = name
         self.inputs = inputs
         self.outputCount = outputCount
@@ -87,14 +92,19 @@ public struct CompileOptions: Sendable {
     public var trace: Bool
     /// Whether to check the graph's invariants after every rule (slow; for tests).
     public var checkInvariants: Bool
+    /// Rules of your own, each run with the rules of its phase (every phase but `merge`,
+    /// which is a single whole-graph pass).
+    public var additionalRules: [(phase: RewritePhase, rule: Rewrite)]
 
     public init(linker: any Linker = ReferenceLinker(), optimization: OptimizationLevel = .fastRun,
-                excluding: Set<String> = [], trace: Bool = false, checkInvariants: Bool = false) {
+                excluding: Set<String> = [], trace: Bool = false, checkInvariants: Bool = false,
+                additionalRules: [(phase: RewritePhase, rule: Rewrite)] = []) {
         self.linker = linker
         self.optimization = optimization
         self.excluding = excluding
         self.trace = trace
         self.checkInvariants = checkInvariants
+        self.additionalRules = additionalRules
     }
 
     /// Every phase, the reference interpreter.
@@ -140,7 +150,27 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
         throw fail("the outputs depend on \(missing), built at \(missing.location), which is not an input (add it to inputs, or to givens)")
     }
     let report = Pipeline.optimize(graph, options: options)
+    let linkStart = ContinuousClock.now
     let executor = try options.linker.link(graph)
+    let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart))
     return Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
-                    graph: graph, rewriteReport: report, executor: executor)
+                    graph: graph, rewriteReport: report, compileTimes: times, executor: executor)
+}
+
+/// Where the time of compiling a function went.
+public struct CompileTimes: Sendable, CustomStringConvertible {
+    /// Seconds spent in the optimizer's rewrite phases.
+    public let rewrite: Double
+    /// Seconds spent linking the optimized graph into an executor.
+    public let link: Double
+
+    public var description: String {
+        String(format: "rewrite %.1f ms, link %.1f ms", rewrite * 1e3, link * 1e3)
+    }
+}
+
+/// Seconds elapsed since `start`.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 }

@@ -23,6 +23,10 @@ public enum TheanoError: Error, CustomStringConvertible {
     case runtime(op: String, inputShapes: [[Int]], reason: String, location: SourceLocation)
     /// A data file could not be read.
     case data(path: String, reason: String)
+    /// An optional program is not installed.
+    case toolMissing(tool: String, purpose: String, hint: String)
+    /// A program the library ran failed.
+    case toolFailed(tool: String, reason: String)
 
     public var description: String {
         switch self {
@@ -46,6 +50,10 @@ public enum TheanoError: Error, CustomStringConvertible {
             return "\(op): \(reason) (input shapes: \(inputShapes.map(shapeText).joined(separator: ", "))), node built at \(location)"
         case let .data(path, reason):
             return "cannot read \(path): \(reason)"
+        case let .toolMissing(tool, purpose, hint):
+            return "\(tool) is needed \(purpose) but is not installed: \(hint)"
+        case let .toolFailed(tool, reason):
+            return "\(tool) failed: \(reason)"
         }
     }
 }

@@ -75,7 +75,8 @@ enum Pipeline {
             for step in steps(phase) {
                 switch step {
                 case .rules(let phase, let rules, let strategy):
-                    let kept = rules.filter { !options.excluding.contains($0.name) }
+                    let added = options.additionalRules.filter { $0.phase == phase }.map(\.rule)
+                    let kept = (rules + added).filter { !options.excluding.contains($0.name) }
                     RewriteDriver(phase: phase.rawValue, rules: kept, strategy: strategy)
                         .run(on: graph, report: &report, trace: options.trace, check: options.checkInvariants)
                 case .pass(let phase, let pass):
@@ -97,8 +98,7 @@ enum Pipeline {
                 }
             }
         }
-        let elapsed = ContinuousClock.now - start
-        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        report.seconds = seconds(since: start)
         return report
     }
 }
