@@ -27,6 +27,8 @@ public enum TheanoError: Error, CustomStringConvertible {
     case toolMissing(tool: String, purpose: String, hint: String)
     /// A program the library ran failed.
     case toolFailed(tool: String, reason: String)
+    /// Generated C code did not compile.
+    case compilation(compiler: String, source: String, log: String)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum TheanoError: Error, CustomStringConvertible {
             return "\(tool) is needed \(purpose) but is not installed: \(hint)"
         case let .toolFailed(tool, reason):
             return "\(tool) failed: \(reason)"
+        case let .compilation(compiler, source, log):
+            return "\(compiler) could not compile the generated kernels in \(source):\n\(log)"
         }
     }
 }

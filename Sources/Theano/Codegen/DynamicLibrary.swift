@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A shared library loaded with `dlopen`, kept loaded while this value lives.
+final class DynamicLibrary: @unchecked Sendable {
+    let path: String
+    private let handle: UnsafeMutableRawPointer
+
+    /// Loads the library at `path` (or a name the loader searches for, like
+    /// `libopenblas.so.0`); `nil` with the loader's message when it cannot.
+    static func load(_ path: String) -> Result<DynamicLibrary, LoadError> {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            return .failure(LoadError(message: dlerror().map { String(cString: $0) } ?? "dlopen failed"))
+        }
+        return .success(DynamicLibrary(path: path, handle: handle))
+    }
+
+    struct LoadError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    private init(path: String, handle: UnsafeMutableRawPointer) {
+        self.path = path
+        self.handle = handle
+    }
+
+    /// The address of `symbol`, or `nil`.
+    func symbol(_ name: String) -> UnsafeMutableRawPointer? { dlsym(handle, name) }
+
+    deinit { dlclose(handle) }
+}
