@@ -27,9 +27,10 @@ public struct CCompiler: Sendable, CustomStringConvertible {
     }
 
     /// Flags for a shared library of kernels: optimized for this CPU, IEEE semantics kept
-    /// (`-fno-math-errno` only lets math calls vectorize), unless `fastMath` asks otherwise.
+    /// (`-fno-math-errno` only lets math calls vectorize; `-fwrapv` makes integer overflow
+    /// wrap, as NumPy), unless `fastMath` asks otherwise.
     public func flags(fastMath: Bool) -> [String] {
-        ["-O3", "-march=native", "-std=c11", "-fPIC", "-shared", "-fno-math-errno"] + (fastMath ? ["-ffast-math"] : [])
+        ["-O3", "-march=native", "-std=c11", "-fPIC", "-shared", "-fno-math-errno", "-fwrapv"] + (fastMath ? ["-ffast-math"] : [])
     }
 
     /// Compiles the C file at `source` into the shared library `output`. Throws

@@ -14,6 +14,8 @@ public enum RewritePhase: String, CaseIterable, Sendable {
     case stabilize
     /// Faster forms: `sqr` for `x ** 2`, BLAS calls for matrix products.
     case specialize
+    /// Chains of elementwise ops fused into single loops.
+    case fusion
 }
 
 /// How much `function` optimizes.
@@ -52,6 +54,7 @@ enum Pipeline {
         case .stabilize: [.rules(.stabilize, stabilizeRules, .equilibrium(maxPasses: 20))]
         case .specialize: [.rules(.specialize, specializeRules + [constantFolding], .equilibrium(maxPasses: 20)),
                            .pass(.specialize, mergeEquivalentNodes)]
+        case .fusion: [.rules(.fusion, fusionRules, .equilibrium(maxPasses: 50))]
         }
     }
 

@@ -1,24 +1,36 @@
 import RealModule
 
 /// `a + b`.
-public struct Add: BinaryNumericOp {
+public struct Add: BinaryNumericOp, CElementwiseOp {
     public var isCommutative: Bool { true }
     public var description: String { "add" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .binary(a, "+", b)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .add(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [g, g] }
 }
 
 /// `a - b`.
-public struct Subtract: BinaryNumericOp {
+public struct Subtract: BinaryNumericOp, CElementwiseOp {
     public var description: String { "sub" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .binary(a, "-", b)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .subtract(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [g, try -g] }
 }
 
 /// `a * b`.
-public struct Multiply: BinaryNumericOp {
+public struct Multiply: BinaryNumericOp, CElementwiseOp {
     public var isCommutative: Bool { true }
     public var description: String { "mul" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .binary(a, "*", b)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .multiply(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * operands[1], try g * operands[0]]
@@ -26,8 +38,12 @@ public struct Multiply: BinaryNumericOp {
 }
 
 /// `a / b`, true division: integers are divided as floats.
-public struct Divide: BinaryFloatOp {
+public struct Divide: BinaryFloatOp, CElementwiseOp {
     public var description: String { "true_div" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .binary(a, "/", b)
+    }
     public func apply<T: FloatElement & NumericElement>(_ a: T, _ b: T) -> T { a / b }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g / operands[1], try -(g * output / operands[1])]
@@ -35,15 +51,23 @@ public struct Divide: BinaryFloatOp {
 }
 
 /// `a // b`: division rounded toward negative infinity. No gradient flows.
-public struct FloorDivide: BinaryNumericOp {
+public struct FloorDivide: BinaryNumericOp, CElementwiseOp {
     public var description: String { "int_div" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .helper("theano_floordiv_\(output.helperSuffix)", [a, b], type: output)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .floorDivide(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [nil, nil] }
 }
 
 /// `a % b` with the sign of `b`, as Python and NumPy.
-public struct Remainder: BinaryNumericOp {
+public struct Remainder: BinaryNumericOp, CElementwiseOp {
     public var description: String { "mod" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .helper("theano_mod_\(output.helperSuffix)", [a, b], type: output)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .remainder(a, b) }
     /// d(a - b⌊a/b⌋): 1 for `a`, -⌊a/b⌋ for `b`.
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
@@ -52,8 +76,12 @@ public struct Remainder: BinaryNumericOp {
 }
 
 /// `a ** b`.
-public struct Power: BinaryNumericOp {
+public struct Power: BinaryNumericOp, CElementwiseOp {
     public var description: String { "pow" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return output.isFloat ? .math("pow", a, b, type: output) : .helper("theano_pow_\(output.helperSuffix)", [a, b], type: output)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .power(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let (a, b) = (operands[0], operands[1])
@@ -62,9 +90,13 @@ public struct Power: BinaryNumericOp {
 }
 
 /// The larger of `a` and `b` (NaN if either is NaN).
-public struct Maximum: BinaryNumericOp {
+public struct Maximum: BinaryNumericOp, CElementwiseOp {
     public var isCommutative: Bool { true }
     public var description: String { "maximum" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .select(output.isFloat ? .binary(.binary(a, ">", b, type: .bool), "||", .binary(a, "!=", a, type: .bool), type: .bool) : .binary(a, ">", b, type: .bool), a, b)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .maximum(a, b) }
     /// The gradient goes to whichever operand equals the result (to both on a tie).
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
@@ -73,9 +105,13 @@ public struct Maximum: BinaryNumericOp {
 }
 
 /// The smaller of `a` and `b` (NaN if either is NaN).
-public struct Minimum: BinaryNumericOp {
+public struct Minimum: BinaryNumericOp, CElementwiseOp {
     public var isCommutative: Bool { true }
     public var description: String { "minimum" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .select(output.isFloat ? .binary(.binary(a, "<", b, type: .bool), "||", .binary(a, "!=", a, type: .bool), type: .bool) : .binary(a, "<", b, type: .bool), a, b)
+    }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .minimum(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * eq(output, operands[0]), try g * eq(output, operands[1])]
@@ -83,8 +119,9 @@ public struct Minimum: BinaryNumericOp {
 }
 
 /// `-x`.
-public struct Negate: UnaryNumericOp {
+public struct Negate: UnaryNumericOp, CElementwiseOp {
     public var description: String { "neg" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? { .prefix("-", operands[0]) }
     public func apply<T: NumericElement>(_ x: T) -> T { .negate(x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [try -g] }
 }

@@ -1,8 +1,13 @@
 /// Conversion of every element to another dtype, as a C cast: floats truncate toward zero,
 /// integers wrap, nonzero is `true`.
-public struct Cast: ElementwiseOp {
+public struct Cast: ElementwiseOp, CElementwiseOp {
     public let dtype: DType
     public var description: String { "cast{\(dtype)}" }
+
+    /// A C cast (to `bool`: nonzero is true).
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        output == .bool ? .binary(operands[0], "!=", .zero(operands[0].type), type: .bool) : operands[0].cast(to: output)
+    }
 
     public func operandDTypes(_ given: [DType]) -> [DType] { given }
     public func outputDType(_ operands: [DType]) throws -> DType { dtype }

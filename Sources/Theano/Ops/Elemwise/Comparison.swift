@@ -1,5 +1,6 @@
 /// Whether a equals b, elementwise (`==` compares graph identity).
-public struct Equal: ComparisonOp {
+public struct Equal: ComparisonOp, CElementwiseOp {
+    public var cOperator: String { "==" }
     public var isCommutative: Bool { true }
     public var description: String { "eq" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a == b }
@@ -16,7 +17,8 @@ public func eq(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 }
 
 /// Whether a differs from b, elementwise.
-public struct NotEqual: ComparisonOp {
+public struct NotEqual: ComparisonOp, CElementwiseOp {
+    public var cOperator: String { "!=" }
     public var isCommutative: Bool { true }
     public var description: String { "neq" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { a != b }
@@ -33,7 +35,8 @@ public func neq(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID
 }
 
 /// Whether a < b, elementwise.
-public struct Less: ComparisonOp {
+public struct Less: ComparisonOp, CElementwiseOp {
+    public var cOperator: String { "<" }
     public var description: String { "lt" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.less(a, b) }
 }
@@ -49,7 +52,8 @@ public func lt(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 }
 
 /// Whether a ≤ b, elementwise.
-public struct LessEqual: ComparisonOp {
+public struct LessEqual: ComparisonOp, CElementwiseOp {
+    public var cOperator: String { "<=" }
     public var description: String { "le" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.lessOrEqual(a, b) }
 }
@@ -65,7 +69,8 @@ public func le(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 }
 
 /// Whether a > b, elementwise.
-public struct Greater: ComparisonOp {
+public struct Greater: ComparisonOp, CElementwiseOp {
+    public var cOperator: String { ">" }
     public var description: String { "gt" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.less(b, a) }
 }
@@ -81,7 +86,8 @@ public func gt(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 }
 
 /// Whether a ≥ b, elementwise.
-public struct GreaterEqual: ComparisonOp {
+public struct GreaterEqual: ComparisonOp, CElementwiseOp {
+    public var cOperator: String { ">=" }
     public var description: String { "ge" }
     public func compare<T: Element>(_ a: T, _ b: T) -> Bool { T.lessOrEqual(b, a) }
 }
@@ -97,7 +103,8 @@ public func ge(_ a: Variable, _ b: some ScalarLiteral, fileID: String = #fileID,
 }
 
 /// Whether x is NaN, elementwise.
-public struct IsNaN: FloatPredicateOp {
+public struct IsNaN: FloatPredicateOp, CElementwiseOp {
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? { .binary(operands[0], "!=", operands[0], type: .bool) }
     public var description: String { "isnan" }
     public func test<T: FloatElement>(_ x: T) -> Bool { x.isNaN }
 }
@@ -108,7 +115,8 @@ public func isnan(_ x: Variable, fileID: String = #fileID, line: Int = #line) th
 }
 
 /// Whether x is +∞ or -∞, elementwise.
-public struct IsInf: FloatPredicateOp {
+public struct IsInf: FloatPredicateOp, CElementwiseOp {
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? { .binary(.math("fabs", operands[0], type: operands[0].type), "==", .literal(.infinity, operands[0].type), type: .bool) }
     public var description: String { "isinf" }
     public func test<T: FloatElement>(_ x: T) -> Bool { x.isInfinite }
 }

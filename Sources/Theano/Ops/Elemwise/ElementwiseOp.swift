@@ -52,15 +52,19 @@ extension ElementwiseOp {
         }
     }
 
-    /// Each size is that of the operands not broadcast along the dimension; where several
-    /// could differ at run time, the size checks that they agree.
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
-        let output = node.outputTypes[0]
-        return [try (0..<output.ndim).map { d in
-            let stretched = node.inputs.indices.filter { node.inputs[$0].type.shape[d] != 1 }
-            guard !stretched.isEmpty else { return Constant(NDArray(scalar: Int64(1)), location: node.location) }
-            return try CheckEqualSizes.combine(stretched.map { inputShapes[$0][d] }, at: node.location)
-        }]
+        [try broadcastSizes(of: node, inputShapes: inputShapes)]
+    }
+}
+
+/// The output sizes of an elementwise node: each that of the operands not broadcast along
+/// the dimension; where several could differ at run time, a size that checks they agree.
+func broadcastSizes(of node: Apply, inputShapes: [[Variable]]) throws -> [Variable] {
+    let output = node.outputTypes[0]
+    return try (0..<output.ndim).map { d in
+        let stretched = node.inputs.indices.filter { node.inputs[$0].type.shape[d] != 1 }
+        guard !stretched.isEmpty else { return Constant(NDArray(scalar: Int64(1)), location: node.location) }
+        return try CheckEqualSizes.combine(stretched.map { inputShapes[$0][d] }, at: node.location)
     }
 }
 

@@ -1,9 +1,13 @@
 import RealModule
 
 /// eˣ, elementwise.
-public struct Exp: UnaryFloatOp {
+public struct Exp: UnaryFloatOp, CElementwiseOp {
     public var description: String { "exp" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .exp(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("exp", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * output]
     }
@@ -15,9 +19,13 @@ public func exp(_ x: Variable, fileID: String = #fileID, line: Int = #line) thro
 }
 
 /// eˣ - 1, accurate for small x.
-public struct ExpMinusOne: UnaryFloatOp {
+public struct ExpMinusOne: UnaryFloatOp, CElementwiseOp {
     public var description: String { "expm1" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .expMinusOne(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("expm1", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * (output + 1)]
     }
@@ -29,9 +37,13 @@ public func expm1(_ x: Variable, fileID: String = #fileID, line: Int = #line) th
 }
 
 /// The natural logarithm, elementwise.
-public struct Log: UnaryFloatOp {
+public struct Log: UnaryFloatOp, CElementwiseOp {
     public var description: String { "log" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .log(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("log", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g / x]
@@ -44,9 +56,13 @@ public func log(_ x: Variable, fileID: String = #fileID, line: Int = #line) thro
 }
 
 /// log(1 + x), accurate for small x.
-public struct LogOnePlus: UnaryFloatOp {
+public struct LogOnePlus: UnaryFloatOp, CElementwiseOp {
     public var description: String { "log1p" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .log(onePlus: x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("log1p", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g / (x + 1)]
@@ -59,9 +75,13 @@ public func log1p(_ x: Variable, fileID: String = #fileID, line: Int = #line) th
 }
 
 /// The base-2 logarithm, elementwise.
-public struct Log2: UnaryFloatOp {
+public struct Log2: UnaryFloatOp, CElementwiseOp {
     public var description: String { "log2" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .log2(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("log2", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g / (x * Double.log(2))]
@@ -74,9 +94,13 @@ public func log2(_ x: Variable, fileID: String = #fileID, line: Int = #line) thr
 }
 
 /// The base-10 logarithm, elementwise.
-public struct Log10: UnaryFloatOp {
+public struct Log10: UnaryFloatOp, CElementwiseOp {
     public var description: String { "log10" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .log10(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("log10", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g / (x * Double.log(10))]
@@ -89,9 +113,13 @@ public func log10(_ x: Variable, fileID: String = #fileID, line: Int = #line) th
 }
 
 /// The square root, elementwise.
-public struct SquareRoot: UnaryFloatOp {
+public struct SquareRoot: UnaryFloatOp, CElementwiseOp {
     public var description: String { "sqrt" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .sqrt(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("sqrt", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * 0.5 / output]
     }
@@ -103,9 +131,13 @@ public func sqrt(_ x: Variable, fileID: String = #fileID, line: Int = #line) thr
 }
 
 /// x², elementwise.
-public struct Square: UnaryNumericOp {
+public struct Square: UnaryNumericOp, CElementwiseOp {
     public var description: String { "sqr" }
     public func apply<T: NumericElement>(_ x: T) -> T { .multiply(x, x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .binary(x, "*", x)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g * x * 2]
@@ -118,9 +150,13 @@ public func sqr(_ x: Variable, fileID: String = #fileID, line: Int = #line) thro
 }
 
 /// 1 / x, elementwise.
-public struct Reciprocal: UnaryFloatOp {
+public struct Reciprocal: UnaryFloatOp, CElementwiseOp {
     public var description: String { "reciprocal" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { 1 / x }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .binary(.one(output), "/", x)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try -(g * output * output)]
     }

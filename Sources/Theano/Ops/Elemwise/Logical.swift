@@ -1,10 +1,18 @@
 /// Logical and/or/xor of two boolean tensors.
-public struct LogicalBinary: LogicalOp {
+public struct LogicalBinary: LogicalOp, CElementwiseOp {
     public var isCommutative: Bool { true }
     public enum Connective: String, Sendable { case and, or, xor }
     public let connective: Connective
     public var arity: Int { 2 }
     public var description: String { "\(connective)" }
+
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        switch connective {
+        case .and: .binary(operands[0], "&&", operands[1], type: .bool)
+        case .or: .binary(operands[0], "||", operands[1], type: .bool)
+        case .xor: .binary(operands[0], "!=", operands[1], type: .bool)
+        }
+    }
 
     public func apply(_ operands: [NDArray], shape: [Int]) -> NDArray {
         switch connective {
@@ -16,9 +24,10 @@ public struct LogicalBinary: LogicalOp {
 }
 
 /// Logical negation of a boolean tensor.
-public struct LogicalNot: LogicalOp {
+public struct LogicalNot: LogicalOp, CElementwiseOp {
     public var arity: Int { 1 }
     public var description: String { "not" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? { .prefix("!", operands[0]).cast(to: .bool) }
     public func apply(_ operands: [NDArray], shape: [Int]) -> NDArray { map1(operands[0]) { (a: Bool) in !a } }
 }
 

@@ -89,6 +89,8 @@ private struct BinaryFloatLoop<Op: BinaryFloatOp>: FloatVisitor {
 /// A comparison of two values of the promoted dtype, giving `bool`. No gradient flows.
 public protocol ComparisonOp: ElementwiseOp {
     func compare<T: Element>(_ a: T, _ b: T) -> Bool
+    /// The C operator computing the same comparison (IEEE for floats, as Swift).
+    var cOperator: String { get }
 }
 
 extension ComparisonOp {
@@ -98,6 +100,13 @@ extension ComparisonOp {
         operands[0].dtype.visit(ComparisonLoop(op: self, a: operands[0], b: operands[1], shape: shape))
     }
     public func gradients(_ operands: [Variable], output: Variable, gradient: Variable) throws -> [Variable?] { [nil, nil] }
+}
+
+extension ComparisonOp where Self: CElementwiseOp {
+    /// `a op b` with the C operator of the comparison.
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        .binary(operands[0], cOperator, operands[1], type: .bool)
+    }
 }
 
 private struct ComparisonLoop<Op: ComparisonOp>: ElementVisitor {

@@ -1,9 +1,13 @@
 import RealModule
 
 /// The error function, elementwise.
-public struct Erf: UnaryFloatOp {
+public struct Erf: UnaryFloatOp, CElementwiseOp {
     public var description: String { "erf" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .erf(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("erf", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g * (2 / Double.sqrt(.pi)) * exp(-(x * x))]
@@ -16,9 +20,13 @@ public func erf(_ x: Variable, fileID: String = #fileID, line: Int = #line) thro
 }
 
 /// The complementary error function 1 - erf(x), accurate where erf(x) is near 1.
-public struct Erfc: UnaryFloatOp {
+public struct Erfc: UnaryFloatOp, CElementwiseOp {
     public var description: String { "erfc" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .erfc(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("erfc", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try -(g * (2 / Double.sqrt(.pi)) * exp(-(x * x)))]
@@ -31,9 +39,13 @@ public func erfc(_ x: Variable, fileID: String = #fileID, line: Int = #line) thr
 }
 
 /// The logistic function 1 / (1 + e⁻ˣ), computed without overflow.
-public struct Sigmoid: UnaryFloatOp {
+public struct Sigmoid: UnaryFloatOp, CElementwiseOp {
     public var description: String { "sigmoid" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { x >= 0 ? 1 / (1 + .exp(-x)) : .exp(x) / (1 + .exp(x)) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .helper(output == .float ? "theano_sigmoidf" : "theano_sigmoid", [x], type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * output * (1 - output)]
     }
@@ -45,9 +57,13 @@ public func sigmoid(_ x: Variable, fileID: String = #fileID, line: Int = #line) 
 }
 
 /// log(1 + eˣ), computed without overflow.
-public struct Softplus: UnaryFloatOp {
+public struct Softplus: UnaryFloatOp, CElementwiseOp {
     public var description: String { "softplus" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { x > 0 ? x + .log(onePlus: .exp(-x)) : .log(onePlus: .exp(x)) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .helper(output == .float ? "theano_softplusf" : "theano_softplus", [x], type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g * sigmoid(x)]

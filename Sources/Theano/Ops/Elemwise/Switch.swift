@@ -1,7 +1,11 @@
 /// `condition ? a : b`, elementwise (NumPy's `where`). Both branches are computed; for a
 /// branch that must not run, use `ifelse`.
-public struct Switch: ElementwiseOp {
+public struct Switch: ElementwiseOp, CElementwiseOp {
     public var description: String { "switch" }
+
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        .select(operands[0], operands[1], operands[2])
+    }
 
     public func operandDTypes(_ given: [DType]) -> [DType] {
         let common = DType.promote(given[1], given[2])
@@ -38,8 +42,14 @@ public func `where`(_ condition: Variable, _ a: Variable, _ b: Variable,
 }
 
 /// `x` limited to `[low, high]`, elementwise.
-public struct Clip: ElementwiseOp {
+public struct Clip: ElementwiseOp, CElementwiseOp {
     public var description: String { "clip" }
+
+    /// `minimum(maximum(x, low), high)`, with their NaN propagation.
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        guard let raised = Maximum().cExpression([operands[0], operands[1]], output: output) else { return nil }
+        return Minimum().cExpression([raised, operands[2]], output: output)
+    }
 
     public func operandDTypes(_ given: [DType]) -> [DType] {
         let common = DType.promote(given)

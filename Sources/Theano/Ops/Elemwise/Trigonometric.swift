@@ -1,9 +1,13 @@
 import RealModule
 
 /// The sine, elementwise (radians).
-public struct Sin: UnaryFloatOp {
+public struct Sin: UnaryFloatOp, CElementwiseOp {
     public var description: String { "sin" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .sin(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("sin", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g * cos(x)]
@@ -16,9 +20,13 @@ public func sin(_ x: Variable, fileID: String = #fileID, line: Int = #line) thro
 }
 
 /// The cosine, elementwise (radians).
-public struct Cos: UnaryFloatOp {
+public struct Cos: UnaryFloatOp, CElementwiseOp {
     public var description: String { "cos" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .cos(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("cos", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try -(g * sin(x))]
@@ -31,9 +39,13 @@ public func cos(_ x: Variable, fileID: String = #fileID, line: Int = #line) thro
 }
 
 /// The tangent, elementwise (radians).
-public struct Tan: UnaryFloatOp {
+public struct Tan: UnaryFloatOp, CElementwiseOp {
     public var description: String { "tan" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .tan(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("tan", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * (output * output + 1)]
     }
@@ -45,9 +57,13 @@ public func tan(_ x: Variable, fileID: String = #fileID, line: Int = #line) thro
 }
 
 /// The inverse sine, elementwise.
-public struct ArcSin: UnaryFloatOp {
+public struct ArcSin: UnaryFloatOp, CElementwiseOp {
     public var description: String { "arcsin" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .asin(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("asin", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g / sqrt(1 - x * x)]
@@ -60,9 +76,13 @@ public func arcsin(_ x: Variable, fileID: String = #fileID, line: Int = #line) t
 }
 
 /// The inverse cosine, elementwise.
-public struct ArcCos: UnaryFloatOp {
+public struct ArcCos: UnaryFloatOp, CElementwiseOp {
     public var description: String { "arccos" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .acos(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("acos", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try -(g / sqrt(1 - x * x))]
@@ -75,9 +95,13 @@ public func arccos(_ x: Variable, fileID: String = #fileID, line: Int = #line) t
 }
 
 /// The inverse tangent, elementwise.
-public struct ArcTan: UnaryFloatOp {
+public struct ArcTan: UnaryFloatOp, CElementwiseOp {
     public var description: String { "arctan" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .atan(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("atan", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g / (x * x + 1)]
@@ -90,9 +114,13 @@ public func arctan(_ x: Variable, fileID: String = #fileID, line: Int = #line) t
 }
 
 /// The hyperbolic sine, elementwise.
-public struct Sinh: UnaryFloatOp {
+public struct Sinh: UnaryFloatOp, CElementwiseOp {
     public var description: String { "sinh" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .sinh(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("sinh", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g * cosh(x)]
@@ -105,9 +133,13 @@ public func sinh(_ x: Variable, fileID: String = #fileID, line: Int = #line) thr
 }
 
 /// The hyperbolic cosine, elementwise.
-public struct Cosh: UnaryFloatOp {
+public struct Cosh: UnaryFloatOp, CElementwiseOp {
     public var description: String { "cosh" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .cosh(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("cosh", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let x = operands[0]
         return [try g * sinh(x)]
@@ -120,9 +152,13 @@ public func cosh(_ x: Variable, fileID: String = #fileID, line: Int = #line) thr
 }
 
 /// The hyperbolic tangent, elementwise.
-public struct Tanh: UnaryFloatOp {
+public struct Tanh: UnaryFloatOp, CElementwiseOp {
     public var description: String { "tanh" }
     public func apply<T: FloatElement & NumericElement>(_ x: T) -> T { .tanh(x) }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .math("tanh", x, type: output)
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         [try g * (1 - output * output)]
     }
@@ -134,8 +170,12 @@ public func tanh(_ x: Variable, fileID: String = #fileID, line: Int = #line) thr
 }
 
 /// The angle of the point (x, y): atan(y / x) in the right quadrant, elementwise.
-public struct ArcTan2: BinaryFloatOp {
+public struct ArcTan2: BinaryFloatOp, CElementwiseOp {
     public var description: String { "arctan2" }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let (a, b) = (operands[0], operands[1])
+        return .math("atan2", a, b, type: output)
+    }
     public func apply<T: FloatElement & NumericElement>(_ y: T, _ x: T) -> T { .atan2(y: y, x: x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let (y, x) = (operands[0], operands[1])

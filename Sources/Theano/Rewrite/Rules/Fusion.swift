@@ -1,0 +1,58 @@
+/// Rules of the fusion phase: chains of elementwise ops become one `Composite`, which the
+/// native backend compiles into one loop (one pass over memory instead of one per op).
+let fusionRules: [Rewrite] = [elementwiseFusion]
+
+/// Merges an elementwise producer into its elementwise consumer when the consumer is its
+/// only reader and the producer is not broadcast into it (fusing a broadcast producer would
+/// compute it again for every stretched element). Repeated to a fixpoint, whole chains fuse.
+let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
+    guard let consumer = fusible(node) else { return nil }
+    let output = node.outputTypes[0]
+    for (position, input) in node.inputs.enumerated() {
+        guard let producerNode = input.owner, let producer = fusible(producerNode), context.readerCount(of: input) == 1,
+              input.type.broadcastable == output.broadcastable else { continue }
+        // New inputs: the consumer's other inputs, then the producer's not already there.
+        var inputs = node.inputs
+        inputs.remove(at: position)
+        var producerValue: [Int] = []
+        for variable in producerNode.inputs {
+            if let existing = inputs.firstIndex(where: { $0 === variable }) {
+                producerValue.append(existing)
+            } else {
+                inputs.append(variable)
+                producerValue.append(inputs.count - 1)
+            }
+        }
+        var steps: [Composite.Step] = []
+        // The producer's steps, renumbered after the new inputs.
+        func renumbered(_ value: Int, base: [Int], firstStep: Int, inputCount: Int) -> Int {
+            value < inputCount ? base[value] : firstStep + value - inputCount
+        }
+        for step in producer.steps {
+            steps.append(.init(op: step.op, operands: step.operands.map {
+                renumbered($0, base: producerValue, firstStep: inputs.count, inputCount: producer.inputDTypes.count)
+            }))
+        }
+        let producerResult = inputs.count + steps.count - 1
+        // The consumer's inputs: the fused one is the producer's result, the others moved up.
+        let consumerBase = node.inputs.indices.map { $0 == position ? producerResult : ($0 < position ? $0 : $0 - 1) }
+        let consumerStart = inputs.count + steps.count
+        for step in consumer.steps {
+            steps.append(.init(op: step.op, operands: step.operands.map {
+                renumbered($0, base: consumerBase, firstStep: consumerStart, inputCount: consumer.inputDTypes.count)
+            }))
+        }
+        let fused = try Composite(inputDTypes: inputs.map(\.dtype), steps: steps)
+        return [try fused(inputs, at: node.location)]
+    }
+    return nil
+}
+
+/// `node` as a composite when it is one or is an elementwise op C can compute for its types.
+func fusible(_ node: Apply) -> Composite? {
+    if let composite = node.op as? Composite { return composite }
+    guard let op = node.op as? any CElementwiseOp else { return nil }
+    let operands = node.inputs.enumerated().map { CExpression.name("i\($0)", $1.dtype.cType) }
+    guard op.cExpression(operands, output: node.outputTypes[0].dtype.cType) != nil else { return nil }
+    return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices))])
+}
