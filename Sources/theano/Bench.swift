@@ -3,57 +3,92 @@ import Foundation
 import Theano
 import TheanoModels
 
-/// `theano bench W1 W2`: times workloads defined as in the peer benchmark harness and prints
-/// one JSON line per workload variant, in the harness's schema, so the figures can be joined
-/// with the peers'. Build in release mode (`swift run -c release theano bench …`).
+/// `theano bench W1 W2 …`: times workloads defined as in the peer benchmark harness
+/// (`shared/bench/peers/common.py`: same sizes, float32, warm-up, medians) and prints one
+/// JSON line per workload variant in the harness's schema, so the figures can be joined with
+/// the peers'. Build in release mode (`swift run -c release theano bench …`).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time benchmark workloads and print JSON lines (workload, variant, median_ms, …)."
     )
 
     @Argument(help: """
-        Workloads to run: W1 (logistic regression SGD step, batch 256), W2 (MLP 784-500-10 SGD step, batch \
-        64/256/1024), rewrite (optimizer time for N-hidden-layer tanh MLPs with their gradients, N = 5, 20, 80).
+        Workloads: W1 (logistic regression SGD step, batch 256), W2 (MLP 784-500-10 SGD step, batch 64/256/1024), \
+        W6 (fused 5-op elementwise, 10M float32), W7 (call overhead of x + 1), W9 (row softmax and column sums of \
+        4096×4096), rewrite (optimizer time for N-hidden-layer tanh MLPs with gradients, N = 5, 20, 80).
         """)
-    var workloads: [String] = ["W1", "W2"]
+    var workloads: [String] = ["W1", "W2", "W6", "W7", "W9"]
 
-    @Option(help: "Timed runs per workload (after 3 warm-up runs).")
+    @Option(help: "Timed runs per workload (after warm-up runs).")
     var runs = 20
+
+    @Flag(help: "Use the reference interpreter instead of the native backend.")
+    var reference = false
+
+    private var options: CompileOptions { reference ? .default : .native }
+    private var backend: String { reference ? "reference interpreter" : "native" }
 
     func run() throws {
         for workload in workloads {
             switch workload {
-            case "W1": try report(workload: "logreg_step", variant: "b256", sizes: [784, 10], batch: 256)
+            case "W1": try timeTraining(workload: "logreg_step", variant: "b256", sizes: [784, 10], batch: 256)
             case "W2":
                 for batch in [64, 256, 1024] {
-                    try report(workload: "mlp_step", variant: "b\(batch)", sizes: [784, 500, 10], batch: batch)
+                    try timeTraining(workload: "mlp_step", variant: "b\(batch)", sizes: [784, 500, 10], batch: batch)
                 }
-            case "rewrite": for layers in [5, 20, 80] { try reportRewrite(layers: layers) }
-            default: throw ValidationError("unknown workload \(workload); known: W1, W2, rewrite")
+            case "W6": try timeElementwise()
+            case "W7": try timeCallOverhead()
+            case "W9": try timeSoftmaxAndSums()
+            case "rewrite": for layers in [5, 20, 80] { try timeRewriting(layers: layers) }
+            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W6, W7, W9, rewrite")
             }
         }
     }
 
-    /// Times one SGD step of a classifier of `sizes` on a random minibatch.
-    private func report(workload: String, variant: String, sizes: [Int], batch: Int) throws {
+    /// One SGD step of a classifier of `sizes` on a random minibatch.
+    private func timeTraining(workload: String, variant: String, sizes: [Int], batch: Int) throws {
         var random = RandomState(seed: 1234)
         let images = NDArray.uniform([batch, sizes[0]], using: &random)
         let labels = NDArray((0..<batch).map { _ in Int64(random.next() % UInt64(sizes.last!)) })
-        let model = try Classifier(sizes: sizes, learningRate: 0.01)
-        for _ in 0..<3 { _ = try model.step(images: images, labels: labels) }
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = ContinuousClock.now
-            _ = try model.step(images: images, labels: labels)
-            let elapsed = ContinuousClock.now - start
-            times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
-        }
-        try printLine(workload: workload, variant: variant, times: times, extra: ["notes": "reference interpreter"])
+        let model = try Classifier(sizes: sizes, learningRate: 0.01, options: options)
+        try report(workload: workload, variant: variant, extra: ["notes": backend]) { _ = try model.step(images: images, labels: labels) }
     }
 
-    /// Times the optimizer on the SGD step of a tanh MLP with `layers` hidden layers of 100
-    /// units (graph built once, compiled `runs` times), and counts nodes before and after.
-    private func reportRewrite(layers: Int) throws {
+    /// `exp(-x·x)·sin(y) + sqrt(|z|)·0.5 - tanh(x·y)` over 10⁷ float32 elements.
+    private func timeElementwise() throws {
+        let (x, y, z) = (vector("x"), vector("y"), vector("z"))
+        let output = try exp(-(x * x)) * sin(y) + sqrt(abs(z)) * 0.5 - tanh(x * y)
+        let f = try function(inputs: [x, y, z], outputs: [output], options: options)
+        var random = RandomState(seed: 700)
+        let values = (0..<3).map { _ in NDArray.uniform([10_000_000], low: -3, high: 3, using: &random) }
+        try report(workload: "elemwise_fusion", variant: "default", extra: ["notes": backend, "kernels": f.compiledNodes]) { _ = try f(values) }
+    }
+
+    /// `x + 1` on a one-element vector: the cost of a call.
+    private func timeCallOverhead() throws {
+        let x = vector("x")
+        let f = try function(inputs: [x], outputs: [x + 1], options: options)
+        let value = NDArray([1] as [Float])
+        let calls = 100_000
+        try report(workload: "call_overhead", variant: "default", extra: ["notes": backend], scale: 1e3 / Double(calls)) {
+            for _ in 0..<calls { _ = try f(value) }
+        }
+    }
+
+    /// Row softmax and column sums of a 4096×4096 float32 matrix.
+    private func timeSoftmaxAndSums() throws {
+        let x = matrix("x")
+        var random = RandomState(seed: 800)
+        let value = NDArray.uniform([4096, 4096], low: -4, high: 4, using: &random)
+        for (variant, output) in [("softmax", try softmax(x)), ("sum0", try sum(x, axis: 0))] {
+            let f = try function(inputs: [x], outputs: [output], options: options)
+            try report(workload: "softmax_reduce", variant: variant, extra: ["notes": backend]) { _ = try f(value) }
+        }
+    }
+
+    /// The optimizer on the SGD step of a tanh MLP with `layers` hidden layers of 100 units
+    /// (graph built once, compiled several times), and the node counts before and after.
+    private func timeRewriting(layers: Int) throws {
         let x = matrix("x", shape: (nil, 100)), y = vector("y", dtype: .int64)
         var random = RandomState(seed: 1)
         var parameters: [SharedVariable] = []
@@ -80,11 +115,25 @@ struct Bench: ParsableCommand {
         try printLine(workload: "rewrite_time", variant: "N\(layers)", times: times, extra: ["nodes_before": before, "nodes_after": after])
     }
 
+    /// Runs `body` 3 times to warm up, then `runs` times, and prints the median (times
+    /// `scale`, for per-call figures).
+    private func report(workload: String, variant: String, extra: [String: Any], scale: Double = 1, _ body: () throws -> Void) throws {
+        for _ in 0..<3 { try body() }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            try body()
+            let elapsed = ContinuousClock.now - start
+            times.append((Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15) * scale)
+        }
+        try printLine(workload: workload, variant: variant, times: times, extra: extra)
+    }
+
     /// One JSON line in the peer harness's schema.
     private func printLine(workload: String, variant: String, times: [Double], extra: [String: Any]) throws {
         let sorted = times.sorted()
         let line: [String: Any] = [
-            "workload": workload, "system": "swift_theano", "variant": variant, "threads": 1,
+            "workload": workload, "system": "swift_theano", "variant": variant, "threads": ProcessInfo.processInfo.activeProcessorCount,
             "median_ms": sorted[sorted.count / 2], "min_ms": sorted.first!, "max_ms": sorted.last!, "n": sorted.count,
         ].merging(extra) { $1 }
         let json = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])

@@ -44,13 +44,17 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for the weights, the split and the minibatch order.")
     var seed: UInt64 = 1234
 
+    @Flag(help: "Run with the reference interpreter instead of the native backend.")
+    var reference = false
+
     func run() throws {
         let (train, test) = try loadData()
         let sizes = model == .mlp ? [train.features, hidden, train.classes] : [train.features, train.classes]
         print("\(model == .mlp ? "MLP" : "logistic regression") \(sizes.map(String.init).joined(separator: "-")) on \(train.count) training and \(test.count) test examples")
         let started = ContinuousClock.now
         let rate = learningRate ?? (model == .mlp ? 0.1 : 0.5)
-        let classifier = try Classifier(sizes: sizes, activation: .tanh, learningRate: rate, l2: l2, seed: seed)
+        let classifier = try Classifier(sizes: sizes, activation: .tanh, learningRate: rate, l2: l2, seed: seed,
+                                        options: reference ? .default : .native)
         print("compiled in \(format(ContinuousClock.now - started))")
         var random = RandomState(seed: seed)
         for epoch in 1...epochs {

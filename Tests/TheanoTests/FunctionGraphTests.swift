@@ -23,8 +23,8 @@ struct FunctionGraphTests {
         try graph.replace(oldExp, with: replacement)
         #expect(graph.clients[oldExp] == nil)
         #expect(graph.nodes.contains { $0.op is Log } && !graph.nodes.contains { $0.op is Exp })
-        let executor = try ReferenceLinker().link(graph)
-        let result = try executor.run(inputs: [NDArray([1, 2] as [Float])])[0]
+        let program = try ReferenceLinker().link(graph)
+        let result = try program.executor.run(inputs: [NDArray([1, 2] as [Float])])[0]
         #expect(result.isClose(to: NDArray([0, 2 * Float(0.6931472)] as [Float])))
     }
 

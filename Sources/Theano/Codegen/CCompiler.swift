@@ -9,7 +9,7 @@ public struct CCompiler: Sendable, CustomStringConvertible {
     public let identity: String
 
     /// Whether it is GCC (whose vectorizer uses glibc's vector math library for `exp`, `tanh`, …).
-    public var isGCC: Bool { identity.contains("gcc") || identity.contains("GCC") }
+    public var isGCC: Bool { !identity.lowercased().contains("clang") }
 
     public var description: String { "\(identity) (\(path))" }
 

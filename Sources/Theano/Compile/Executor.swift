@@ -1,13 +1,27 @@
-/// Runs a compiled graph: given the values of the inputs and the shared variables, computes
-/// the outputs. Executors are what a linker produces; the reference ``Interpreter`` runs each
-/// op's Swift implementation, a native backend may run generated code.
+/// Runs a compiled graph: given the values of the inputs (shared variables are read where
+/// they live), computes the outputs. The reference ``Interpreter`` runs each op's Swift
+/// implementation; the native backend runs generated code where it can.
 public protocol Executor {
-    /// Computes the graph's outputs from `inputs` (one per graph input) and the current
-    /// values of `shared`.
+    /// Computes the graph's outputs from `inputs` (one per graph input).
     func run(inputs: [NDArray]) throws -> [NDArray]
 }
 
-/// Turns an optimized ``FunctionGraph`` into an ``Executor``.
+/// Turns an optimized ``FunctionGraph`` into something that runs.
 public protocol Linker: Sendable {
-    func link(_ graph: FunctionGraph) throws -> any Executor
+    func link(_ graph: FunctionGraph) throws -> LinkedProgram
+}
+
+/// What a linker produced: the executor, and what happened on the way.
+public struct LinkedProgram {
+    public let executor: any Executor
+    /// Problems the linker worked around (no C compiler, a failed compile), each said once.
+    public var warnings: [String] = []
+    /// How many nodes run generated code.
+    public var compiledNodes = 0
+    /// Whether the compiled module came from the on-disk cache.
+    public var cacheHit = false
+    /// Seconds spent generating C, compiling it, and loading it.
+    public var codegenSeconds = 0.0, compileSeconds = 0.0, loadSeconds = 0.0
+
+    public init(executor: any Executor) { self.executor = executor }
 }

@@ -22,12 +22,18 @@ public final class Function {
     public let rewriteReport: RewriteReport
     /// Seconds spent compiling, by stage.
     public let compileTimes: CompileTimes
+    /// Problems the linker worked around (no C compiler, a failed compile).
+    public let linkWarnings: [String]
+    /// How many nodes of the graph run generated code.
+    public let compiledNodes: Int
     /// The shared variables the updates write, in the order of the graph's extra outputs.
     public let updatedVariables: [SharedVariable]
     private let executor: any Executor
 
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
-         graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, executor: any Executor) {
+         graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, program: LinkedProgram) {
+        self.linkWarnings = program.warnings
+        self.compiledNodes = program.compiledNodes
         self.rewriteReport = rewriteReport
         self.compileTimes = compileTimes
         self.name = name
@@ -36,7 +42,7 @@ public final class Function {
         self.defaults = defaults
         self.updatedVariables = updated
         self.graph = graph
-        self.executor = executor
+        self.executor = program.executor
     }
 
     /// Runs the function. Outputs are computed, then every update is applied, all from the
@@ -109,6 +115,8 @@ public struct CompileOptions: Sendable {
 
     /// Every phase, the reference interpreter.
     public static let `default` = CompileOptions()
+    /// Every phase, the native backend (generated C where it can, reference elsewhere).
+    public static let native = CompileOptions(linker: NativeLinker())
     /// No rewriting: the graph runs as built.
     public static let unoptimized = CompileOptions(optimization: .none)
 }
@@ -151,21 +159,27 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     }
     let report = Pipeline.optimize(graph, options: options)
     let linkStart = ContinuousClock.now
-    let executor = try options.linker.link(graph)
-    let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart))
+    let program = try options.linker.link(graph)
+    let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: program.codegenSeconds,
+                             compile: program.compileSeconds, load: program.loadSeconds, cacheHit: program.cacheHit)
     return Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
-                    graph: graph, rewriteReport: report, compileTimes: times, executor: executor)
+                    graph: graph, rewriteReport: report, compileTimes: times, program: program)
 }
 
 /// Where the time of compiling a function went.
 public struct CompileTimes: Sendable, CustomStringConvertible {
     /// Seconds spent in the optimizer's rewrite phases.
     public let rewrite: Double
-    /// Seconds spent linking the optimized graph into an executor.
+    /// Seconds spent linking the optimized graph into an executor (the next three included).
     public let link: Double
+    /// Seconds spent generating C, running the C compiler, and loading the module.
+    public let codegen: Double, compile: Double, load: Double
+    /// Whether the compiled module came from the on-disk cache.
+    public let cacheHit: Bool
 
     public var description: String {
-        String(format: "rewrite %.1f ms, link %.1f ms", rewrite * 1e3, link * 1e3)
+        String(format: "rewrite %.1f ms, link %.1f ms (codegen %.1f, C compile %.1f, load %.1f%@)",
+               rewrite * 1e3, link * 1e3, codegen * 1e3, compile * 1e3, load * 1e3, cacheHit ? ", cache hit" : "")
     }
 }
 

@@ -1,17 +1,34 @@
+/// Runs one node: the op's reference implementation, or generated code.
+protocol NodeRunner {
+    func run(_ inputs: [NDArray]) throws -> [NDArray]
+}
+
+/// Runs a node with its op's `validate` and Swift `perform`.
+struct ReferenceRunner: NodeRunner {
+    let node: Apply
+    func run(_ inputs: [NDArray]) throws -> [NDArray] {
+        try node.op.validate(inputs, node: node)
+        return try node.op.perform(inputs)
+    }
+}
+
 /// The reference executor: runs every node's Swift `perform` in topological order.
+public struct ReferenceLinker: Linker {
+    public init() {}
+    public func link(_ graph: FunctionGraph) throws -> LinkedProgram {
+        LinkedProgram(executor: Interpreter(graph) { ReferenceRunner(node: $0) })
+    }
+}
+
+/// Runs a graph node by node in topological order, each with its runner.
 ///
 /// The program is laid out once at link time: each variable gets a slot, constants are
 /// stored in theirs, and each step knows which slots it reads and writes and which values it
 /// may free afterwards. A call then only moves arrays between slots.
-public struct ReferenceLinker: Linker {
-    public init() {}
-    public func link(_ graph: FunctionGraph) throws -> any Executor { Interpreter(graph) }
-}
-
 final class Interpreter: Executor {
     private struct Step {
         let node: Apply
-        let op: any Op
+        let runner: any NodeRunner
         let inputSlots: [Int]
         let outputSlots: [Int]
         /// Slots whose values no later step or output needs.
@@ -24,7 +41,7 @@ final class Interpreter: Executor {
     private let outputSlots: [Int]
     private let initialSlots: [NDArray?]
 
-    init(_ graph: FunctionGraph) {
+    init(_ graph: FunctionGraph, runner: (Apply) -> any NodeRunner) {
         var slots: [Variable: Int] = [:]
         var initial: [NDArray?] = []
         func slot(_ v: Variable) -> Int {
@@ -45,7 +62,7 @@ final class Interpreter: Executor {
         let kept = Set(graph.outputs.map(slot) + inputSlots).union(initial.indices.filter { initial[$0] != nil })
         steps = nodes.enumerated().map { i, node in
             let reads = node.inputs.map(slot)
-            return Step(node: node, op: node.op, inputSlots: reads, outputSlots: node.outputs.map(slot),
+            return Step(node: node, runner: runner(node), inputSlots: reads, outputSlots: node.outputs.map(slot),
                         freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
         }
         outputSlots = graph.outputs.map(slot)
@@ -60,15 +77,14 @@ final class Interpreter: Executor {
             let arguments = step.inputSlots.map { values[$0]! }
             let results: [NDArray]
             do {
-                try step.op.validate(arguments, node: step.node)
-                results = try step.op.perform(arguments)
+                results = try step.runner.run(arguments)
             } catch let error as OpError {
-                throw TheanoError.runtime(op: step.op.description, inputShapes: arguments.map(\.shape),
+                throw TheanoError.runtime(op: step.node.op.description, inputShapes: arguments.map(\.shape),
                                           reason: error.description, location: step.node.location)
             }
             for (slot, (result, type)) in zip(step.outputSlots, zip(results, step.node.outputTypes)) {
                 guard result.dtype == type.dtype, type.accepts(shape: result.shape) else {
-                    throw TheanoError.runtime(op: step.op.description, inputShapes: arguments.map(\.shape),
+                    throw TheanoError.runtime(op: step.node.op.description, inputShapes: arguments.map(\.shape),
                                               reason: "produced \(result.dtype) of shape \(shapeText(result.shape)), which contradicts its static type \(type)",
                                               location: step.node.location)
                 }

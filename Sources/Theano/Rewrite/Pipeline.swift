@@ -53,6 +53,8 @@ enum Pipeline {
                              .pass(.canonicalize, mergeEquivalentNodes)]
         case .stabilize: [.rules(.stabilize, stabilizeRules, .equilibrium(maxPasses: 20))]
         case .specialize: [.rules(.specialize, specializeRules + [constantFolding], .equilibrium(maxPasses: 20)),
+                           // Last, so that gemv sees dot(A, x) inside sums first.
+                           .rules(.specialize, [matrixVectorProduct], .inToOut),
                            .pass(.specialize, mergeEquivalentNodes)]
         case .fusion: [.rules(.fusion, fusionRules, .equilibrium(maxPasses: 50))]
         }

@@ -50,3 +50,10 @@ extension NDArray {
                 strides: pattern.map { $0.map { strides[$0] } ?? 0 }, offset: offset, storage: storage)
     }
 }
+
+extension NDArray {
+    /// `element` (a one-element array) repeated `count` times, as a vector.
+    init(repeating element: NDArray, count: Int) {
+        self = element.reshaped([1]).broadcast(to: [count]).contiguousCopy()
+    }
+}

@@ -39,12 +39,17 @@ public struct LogSumExp: DifferentiableOp, ShapeInferringOp {
         }
     }
 
-    /// `g · exp(x - logsumexp(x))`: the softmax of each block.
+    /// `g` times the softmax of each block, computed from the block's maximum (exact for
+    /// equal elements) rather than as `exp(x - logsumexp(x))`, which loses the bits of the
+    /// rounded result.
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0] else { return [nil] }
-        let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
+        let x = node.inputs[0]
         let gradient = keepDims ? g : try g.insertingAxes(axes)
-        return [try gradient * exp(node.inputs[0] - output)]
+        let peak = try Reduce(kind: .max, axes: axes, keepDims: true)([x], at: node.location)
+        let shifted = try exp(x - `switch`(isinf(peak), zerosLike(peak), peak))
+        let total = try Reduce(kind: .sum, axes: axes, keepDims: true)([shifted], at: node.location)
+        return [try gradient * (shifted / total)]
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -38,7 +38,8 @@ public func arange(_ stop: Variable, fileID: String = #fileID, line: Int = #line
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     let zero = Constant(NDArray(scalar: 0, dtype: stop.dtype), location: location)
     let one = Constant(NDArray(scalar: 1, dtype: stop.dtype), location: location)
-    return try Arange(staticLength: nil)([zero, stop, one], at: location)
+    let length = stop.constantScalar.map { Swift.max(0, Int($0.rounded(.up))) }
+    return try Arange(staticLength: length)([zero, stop, one], at: location)
 }
 
 /// `start, start + step, …` below `stop`, with a static length.

@@ -49,7 +49,7 @@ struct RewriteDriver {
                 do {
                     guard let replacements = try SourceLocation.attributing(to: node.location, { try rule.transform(node, context) })
                     else { continue }
-                    try replace(node, with: replacements, in: graph)
+                    guard try replace(node, with: replacements, in: graph) else { continue }
                     report.counts[rule.name, default: 0] += 1
                     if trace { report.events.append(.init(phase: phase, rule: rule.name, op: node.op.description, location: node.location)) }
                     if check, let violation = GraphChecker.violation(in: graph) { report.violations.append("after \(rule.name): \(violation)") }
@@ -61,21 +61,36 @@ struct RewriteDriver {
         }
     }
 
-    /// Replaces `node`'s outputs, after checking every replacement fits (so a bad rule
-    /// changes nothing). Dtypes are cast to the originals'.
-    private func replace(_ node: Apply, with replacements: [Variable], in graph: FunctionGraph) throws {
+    /// Replaces `node`'s outputs, after fitting every replacement to the type it replaces
+    /// (so a bad rule changes nothing). Returns `false`, changing nothing, when one cannot fit.
+    private func replace(_ node: Apply, with replacements: [Variable], in graph: FunctionGraph) throws -> Bool {
         guard replacements.count == node.outputTypes.count else {
             throw OpError("returned \(replacements.count) replacements for \(node.outputTypes.count) outputs")
         }
-        let pairs = try zip(node.outputs, replacements).map { old, new in
-            let fitted = new.dtype == old.dtype ? new : try cast(new, to: old.dtype, at: node.location)
-            guard old.type.fits(fitted.type) else {
-                throw OpError("replacement of type \(new.type) does not fit \(old.type)")
-            }
-            return (old, fitted)
+        var pairs: [(Variable, Variable)] = []
+        for (old, new) in zip(node.outputs, replacements) {
+            guard let fitted = try fit(new, replacing: old) else { return false }
+            pairs.append((old, fitted))
         }
         for (old, new) in pairs where old !== new { try graph.replace(old, with: new) }
+        return true
     }
+}
+
+/// `new` made to stand where `old` stood: cast to its dtype, and broadcast to its shape
+/// where `new` is broadcastable but `old` was not (a replacement can be narrower than what
+/// it replaces, as `log1p(x)` for `log(ones(3) + x)`). `nil` when it cannot fit.
+func fit(_ new: Variable, replacing old: Variable) throws -> Variable? {
+    let location = old.owner?.location ?? old.location
+    var fitted = new.dtype == old.dtype ? new : try cast(new, to: old.dtype, at: location)
+    guard fitted.ndim == old.ndim else { return nil }
+    let narrower = zip(fitted.type.broadcastable, old.type.broadcastable).contains { $0 && !$1 }
+    if narrower {
+        guard let node = old.owner, let op = node.op as? any ShapeInferringOp else { return nil }
+        let sizes = try op.inferShape(node, inputShapes: node.inputs.map { try $0.dimensionSizes() })[old.outputIndex]
+        fitted = try alloc(fitted, sizes: sizes, at: location)
+    }
+    return old.type.fits(fitted.type) ? fitted : nil
 }
 
 /// Checks the invariants every rewrite must keep: each node's inputs are graph variables or

@@ -19,31 +19,36 @@ struct AlgebraicCanonizer {
         let root = node.output(0)
         let terms = collect(root, positive: true, isRoot: true, context)
         var kept: [Term] = []
-        var constant = family == .additive ? 0.0 : 1.0
+        let identity = NDArray(scalar: family == .additive ? 0 : 1, dtype: root.dtype)
+        var constant = identity
         var constantCount = 0
         for term in terms {
-            if let value = term.value.constantScalar, term.value.ndim <= root.ndim {
-                constant = combine(constant, value, term.positive)
+            if let value = term.value.constantElement, term.value.ndim <= root.ndim {
+                // Folded in the dtype's own arithmetic, so integers wrap as they would have.
+                constant = try combine(constant, value.cast(to: root.dtype), term.positive)
                 constantCount += 1
             } else {
                 kept.append(term)
             }
         }
         let cancelled = cancel(&kept)
-        let identity = family == .additive ? 0.0 : 1.0
+        let isIdentity = constant == identity
         // A lone identity constant is dropped unless it is the numerator of `1 / x`.
-        let droppable = constantCount == 1 && constant == identity && (family == .additive || kept.contains(where: \.positive))
+        let droppable = constantCount == 1 && isIdentity && (family == .additive || kept.contains(where: \.positive))
         guard cancelled || constantCount > 1 || droppable else { return nil }
-        guard constant.isFinite || kept.isEmpty else { return nil }
-        let rebuilt = try rebuild(kept, constant: constant == identity ? nil : constant, like: root)
-        return [try broadcast(rebuilt, toShapeOf: node)]
+        guard constant.scalar(as: Double.self).isFinite || kept.isEmpty else { return nil }
+        // The driver broadcasts the result back if a cancelled term gave the output its size.
+        return [try rebuild(kept, constant: isIdentity ? nil : constant, like: root)]
     }
 
-    private func combine(_ total: Double, _ value: Double, _ positive: Bool) -> Double {
-        switch family {
-        case .additive: positive ? total + value : total - value
-        case .multiplicative: positive ? total * value : total / value
+    private func combine(_ total: NDArray, _ value: NDArray, _ positive: Bool) throws -> NDArray {
+        let op: any ElementwiseOp = switch (family, positive) {
+        case (.additive, true): Add()
+        case (.additive, false): Subtract()
+        case (.multiplicative, true): Multiply()
+        case (.multiplicative, false): Divide()
         }
+        return try op.perform([total, value])[0]
     }
 
     /// Flattens the tree under `variable`, descending only into nodes of the family read
@@ -86,8 +91,8 @@ struct AlgebraicCanonizer {
 
     /// The terms put back together: the positive ones combined, then the negative ones
     /// applied, then the constant.
-    private func rebuild(_ terms: [Term], constant: Double?, like root: Variable) throws -> Variable {
-        let constantTerm = constant.map { Constant(NDArray(scalar: $0, dtype: root.dtype), location: root.location) }
+    private func rebuild(_ terms: [Term], constant: NDArray?, like root: Variable) throws -> Variable {
+        let constantTerm = constant.map { Constant($0, location: root.location) }
         let positives = terms.filter(\.positive).map(\.value) + (constantTerm.map { [$0] } ?? [])
         let negatives = terms.filter { !$0.positive }.map(\.value)
         let identity = Constant(NDArray(scalar: family == .additive ? 0 : 1, dtype: root.dtype), location: root.location)
@@ -108,14 +113,4 @@ struct AlgebraicCanonizer {
         case (.multiplicative, false): try a / b
         }
     }
-}
-
-/// `value` stretched, if needed, to the shape `node`'s output had (a cancelled operand may
-/// have been the one that gave the result its size).
-func broadcast(_ value: Variable, toShapeOf node: Apply) throws -> Variable {
-    let output = node.outputTypes[0]
-    if value.type.broadcastable == output.broadcastable && value.ndim == output.ndim { return value }
-    guard let op = node.op as? any ShapeInferringOp else { throw OpError("cannot restore the shape of \(node.op)") }
-    let sizes = try op.inferShape(node, inputShapes: node.inputs.map { try $0.dimensionSizes() })[0]
-    return try alloc(value, sizes: sizes, at: node.location)
 }

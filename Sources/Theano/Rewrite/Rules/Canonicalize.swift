@@ -33,19 +33,21 @@ let sumOfScaled = Rewrite.node("sum_of_scaled", on: [Reduce.self]) { node, conte
     let reduce = node.op as! Reduce
     guard reduce.kind == .sum, node.outputTypes[0].dtype.isFloat, let product = node.inputs[0].owner, product.op is Multiply,
           context.readerCount(of: node.inputs[0]) == 1 else { return nil }
-    guard let constantSide = product.inputs.firstIndex(where: { $0.constantScalar != nil }) else { return nil }
+    // A finite scale: sum(x * inf) is NaN when x holds a zero, inf * sum(x) may not be.
+    guard let constantSide = product.inputs.firstIndex(where: { $0.constantScalar?.isFinite == true }) else { return nil }
     let x = product.inputs[1 - constantSide]
     guard x.type.broadcastable == product.outputTypes[0].broadcastable, x.dtype == node.inputs[0].dtype else { return nil }
     let scale = Constant(NDArray(scalar: product.inputs[constantSide].constantScalar!, dtype: node.outputTypes[0].dtype), location: node.location)
     return [try reduce([x], at: node.location) * scale]
 }
 
-/// `f(a, b)[i] → f(a[i], b[i])` for an elementwise `f` read only by the subscript, when no
-/// operand is broadcast: only the selected elements are computed.
+/// `f(a, b)[i] → f(a[i], b[i])` for an elementwise `f` read only by the subscript, when
+/// every operand's static shape is fully known and the same (so no shape check is lost):
+/// only the selected elements are computed.
 let liftSubtensor = Rewrite.node("lift_subtensor", on: [Subtensor.self]) { node, context in
     let selected = node.inputs[0]
     guard let inner = selected.owner, let op = inner.op as? any ElementwiseOp, context.readerCount(of: selected) == 1,
-          inner.inputs.allSatisfy({ $0.type.broadcastable == selected.type.broadcastable }) else { return nil }
+          selected.type.staticSize != nil, inner.inputs.allSatisfy({ $0.type.shape == selected.type.shape }) else { return nil }
     let bounds = Array(node.inputs.dropFirst())
     let operands = try inner.inputs.map { try node.op([$0] + bounds, at: node.location) }
     return [try op(operands, at: inner.location)]

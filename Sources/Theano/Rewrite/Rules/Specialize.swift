@@ -3,7 +3,7 @@
 let specializeRules: [Rewrite] = [
     powerToSquare, powerToSquareRoot, powerToReciprocal, powerToProducts, productWithItself,
     divisionByConstant, multiplicationByMinusOne, multiplicationByZero, negationOfNegation,
-    gemmFromSum, gemvFromSum, gerFromSum, matrixVectorProduct,
+    gemmFromSum, gemvFromSum, gerFromSum,
 ]
 
 /// The exponent of `pow(x, c)` when it is a constant the same everywhere.
@@ -61,8 +61,9 @@ let multiplicationByMinusOne = Rewrite.node("mul_by_minus_one", on: [Multiply.se
 /// `x * 0 → 0` for integers (for floats, `inf * 0` is NaN, so the product stays).
 let multiplicationByZero = Rewrite.node("mul_by_zero", on: [Multiply.self]) { node, _ in
     guard node.outputTypes[0].dtype.isInteger, node.inputs.contains(where: { $0.constantScalar == 0 }) else { return nil }
-    return [try broadcast(Constant(NDArray(scalar: 0, dtype: node.outputTypes[0].dtype), location: node.location)
-        .padded(toRank: node.outputTypes[0].ndim, at: node.location), toShapeOf: node)]
+    // The driver broadcasts the zero to the product's shape.
+    return [try Constant(NDArray(scalar: 0, dtype: node.outputTypes[0].dtype), location: node.location)
+        .padded(toRank: node.outputTypes[0].ndim, at: node.location)]
 }
 
 // MARK: - BLAS
@@ -108,7 +109,9 @@ let gemmFromSum = Rewrite.node("gemm", on: [Add.self, Subtract.self]) { node, _ 
     guard output.ndim == 2, output.dtype.isFloat else { return nil }
     let terms = scaledTerms(node)
     for (productIndex, product) in terms.enumerated() {
-        guard let (dot, _) = product.producer(Dot.self), dot.inputs.allSatisfy({ $0.ndim == 2 }) else { continue }
+        // The product must have the sum's shape: gemm does not broadcast it.
+        guard let (dot, _) = product.producer(Dot.self), dot.inputs.allSatisfy({ $0.ndim == 2 }),
+              dot.outputTypes[0].broadcastable == output.broadcastable else { continue }
         let accumulator = terms[1 - productIndex]
         guard accumulator.value.type.broadcastable == output.broadcastable, accumulator.value.ndim == 2 else { continue }
         let location = node.location
@@ -124,7 +127,8 @@ let gemvFromSum = Rewrite.node("gemv", on: [Add.self, Subtract.self]) { node, _ 
     guard output.ndim == 1, output.dtype.isFloat else { return nil }
     let terms = scaledTerms(node)
     for (productIndex, product) in terms.enumerated() {
-        guard let (dot, _) = product.producer(Dot.self), dot.inputs[0].ndim == 2, dot.inputs[1].ndim == 1 else { continue }
+        guard let (dot, _) = product.producer(Dot.self), dot.inputs[0].ndim == 2, dot.inputs[1].ndim == 1,
+              dot.outputTypes[0].broadcastable == output.broadcastable else { continue }
         let accumulator = terms[1 - productIndex]
         guard accumulator.value.type.broadcastable == output.broadcastable, accumulator.value.ndim == 1 else { continue }
         let location = node.location
@@ -140,7 +144,7 @@ let gerFromSum = Rewrite.node("ger", on: [Add.self, Subtract.self]) { node, _ in
     guard output.ndim == 2, output.dtype.isFloat else { return nil }
     let terms = scaledTerms(node)
     for (productIndex, product) in terms.enumerated() {
-        guard let (multiply, _) = product.producer(Multiply.self),
+        guard let (multiply, _) = product.producer(Multiply.self), multiply.outputTypes[0].broadcastable == output.broadcastable,
               let column = outerOperand(multiply.inputs[0], pattern: [0, .newAxis]),
               let row = outerOperand(multiply.inputs[1], pattern: [.newAxis, 0]) else { continue }
         let accumulator = terms[1 - productIndex]

@@ -58,8 +58,13 @@ let crossentropyOfSoftmax = Rewrite.pattern("crossentropy_softmax",
     return try CrossentropySoftmax()([x, labels], at: match.root.location)
 }
 
-/// Whether `rows` is `arange(n)` with `n` the number of rows of the candidates.
+/// Whether `rows` is `arange(n)` — or the constant `0 ..< n` it folds into — with `n` the
+/// number of rows of the candidates.
 private func enumeratesRows(_ rows: Variable, of candidates: [Variable]) -> Bool {
+    if let constant = rows as? Constant {
+        let values = constant.value.elements(as: Int64.self)
+        return values == (0..<Int64(values.count)).map { $0 } && candidates.contains { SymbolicSize(of: $0, axis: 0) == .constant(values.count) }
+    }
     guard let node = rows.owner, node.op is Arange, node.inputs[0].constantScalar == 0, node.inputs[2].constantScalar == 1 else { return false }
     let stop = SymbolicSize(node.inputs[1])
     return candidates.contains { SymbolicSize(of: $0, axis: 0) == stop }

@@ -1,0 +1,62 @@
+/// The C source of one fused elementwise loop over a node's inputs, in two entry points:
+///
+/// - `NAME_flat(begin, end, inputs, output)`: every input is either laid out exactly like
+///   the output (contiguous) or a single element; a plain loop the compiler vectorizes;
+/// - `NAME_strided(ndim, shape, strides, beginRow, endRow, inputs, output)`: any strides
+///   (0 along broadcast dimensions), row by row.
+///
+/// Both write a contiguous output and take a range, so the runtime can split large work
+/// across cores.
+struct ElementwiseKernel {
+    let name: String
+    let composite: Composite
+    /// Inputs whose static shape is all ones: read once, outside the loop.
+    let scalarInputs: [Bool]
+
+    init?(name: String, node: Apply) {
+        guard let composite = fusible(node) else { return nil }
+        self.name = name
+        self.composite = composite
+        scalarInputs = node.inputs.map { $0.staticShape.allSatisfy { $0 == 1 } }
+    }
+
+    private var inputTypes: [CType] { composite.inputDTypes.map(\.cType) }
+    private var outputType: CType { composite.valueDTypes.last!.cType }
+
+    /// The two functions, or `nil` when an op of the program has no C form for its types.
+    var source: String? {
+        let loaded = inputTypes.enumerated().map { CExpression.name("x\($0)", $1) }
+        guard let body = composite.cBody(loaded) else { return nil }
+        let output = outputType.rawValue
+        let signatureInputs = "const void *const *in, void *out_"
+        var flat = ["void \(name)_flat(int64_t begin, int64_t end, \(signatureInputs)) {"]
+        for (i, type) in inputTypes.enumerated() {
+            flat.append(scalarInputs[i] ? "    const \(type.rawValue) s\(i) = *(const \(type.rawValue) *)in[\(i)];"
+                                        : "    const \(type.rawValue) *restrict in\(i) = (const \(type.rawValue) *)in[\(i)];")
+        }
+        flat.append("    \(output) *restrict out = (\(output) *)out_;")
+        flat.append("    for (int64_t i = begin; i < end; ++i) {")
+        flat += inputTypes.enumerated().map { i, type in "        const \(type.rawValue) x\(i) = \(scalarInputs[i] ? "s\(i)" : "in\(i)[i]");" }
+        flat += body.statements.map { "        " + $0 }
+        flat += ["        out[i] = \(body.result.cast(to: outputType).text);", "    }", "}"]
+
+        var strided = [
+            "void \(name)_strided(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, \(signatureInputs)) {",
+            "    const int64_t inner = ndim > 0 ? shape[ndim - 1] : 1;",
+            "    \(output) *restrict out = (\(output) *)out_;",
+            "    for (int64_t row = begin; row < end; ++row) {",
+        ]
+        for (i, type) in inputTypes.enumerated() {
+            strided.append("        const \(type.rawValue) *p\(i) = (const \(type.rawValue) *)in[\(i)];")
+            strided.append("        const int64_t step\(i) = ndim > 0 ? strides[\(i) * ndim + ndim - 1] : 0;")
+        }
+        strided += ["        int64_t rest = row;", "        for (int d = ndim - 2; d >= 0; --d) {",
+                    "            const int64_t index = rest % shape[d];", "            rest /= shape[d];"]
+        strided += inputTypes.indices.map { "            p\($0) += index * strides[\($0) * ndim + d];" }
+        strided += ["        }", "        \(output) *o = out + row * inner;", "        for (int64_t j = 0; j < inner; ++j) {"]
+        strided += inputTypes.enumerated().map { i, type in "            const \(type.rawValue) x\(i) = p\(i)[j * step\(i)];" }
+        strided += body.statements.map { "            " + $0 }
+        strided += ["            o[j] = \(body.result.cast(to: outputType).text);", "        }", "    }", "}"]
+        return (flat + [""] + strided).joined(separator: "\n")
+    }
+}
