@@ -2,10 +2,12 @@ import Foundation
 
 /// The native backend: nodes with a C form (fused elementwise loops) become one C module —
 /// compiled with the system's C compiler, cached on disk by content, and loaded with
-/// `dlopen` — and every other node runs its reference implementation.
+/// `dlopen`; matrix products (`dot`, `gemm`, `gemv`, `ger`) call BLAS, or a blocked C
+/// fallback compiled into the module when no BLAS library is installed; every other node
+/// runs its reference implementation.
 ///
-/// Without a working C compiler, or when compiling fails, it warns once and runs the whole
-/// graph with the reference implementations: slower, never wrong, never a crash.
+/// Without a working C compiler, or when compiling fails, it warns once and runs those
+/// nodes with the reference implementations: slower, never wrong, never a crash.
 public struct NativeLinker: Linker {
     /// Where compiled modules are kept.
     public var cache: ModuleCache
@@ -15,10 +17,15 @@ public struct NativeLinker: Linker {
     /// The compilers to try, first that works wins (`nil`: `$CC`, `cc`, `gcc`, `clang`).
     public var compilerCandidates: [String]?
 
-    public init(cache: ModuleCache = ModuleCache(), fastMath: Bool = false, compilerCandidates: [String]? = nil) {
+    /// Whether to call a BLAS library for matrix products when one is installed (`false`:
+    /// always the compiled fallback).
+    public var usesBLAS: Bool
+
+    public init(cache: ModuleCache = ModuleCache(), fastMath: Bool = false, compilerCandidates: [String]? = nil, usesBLAS: Bool = true) {
         self.cache = cache
         self.fastMath = fastMath
         self.compilerCandidates = compilerCandidates
+        self.usesBLAS = usesBLAS
     }
 
     public func link(_ graph: FunctionGraph) throws -> LinkedProgram {
@@ -31,8 +38,19 @@ public struct NativeLinker: Linker {
             kernels[ObjectIdentifier(node)] = kernel
             sources.append(source)
         }
-        let reference = { LinkedProgram(executor: Interpreter(graph) { ReferenceRunner(node: $0) }) }
-        guard !kernels.isEmpty else { return reference() }
+        let blas = usesBLAS ? BLAS.shared : nil
+        let products = nodes.filter(MatrixProductRunner.handles)
+        if blas == nil && !products.isEmpty { sources.append(CFallbackGemm.source) }
+        var runners: [ObjectIdentifier: any NodeRunner] = [:]
+        if let blas {
+            for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
+        }
+        let reference = {
+            var program = LinkedProgram(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
+            program.compiledNodes = runners.count
+            return program
+        }
+        guard !sources.isEmpty else { return reference() }
 
         guard let compiler = CCompiler.discover(candidates: compilerCandidates) else {
             let message = "no C compiler found (tried \((compilerCandidates ?? ["$CC", "cc", "gcc", "clang"]).joined(separator: ", "))); "
@@ -57,10 +75,12 @@ public struct NativeLinker: Linker {
         }
         let compileSeconds = seconds(since: compileStart)
         let loadStart = ContinuousClock.now
-        var runners: [ObjectIdentifier: any NodeRunner] = [:]
         for node in nodes {
             guard let kernel = kernels[ObjectIdentifier(node)] else { continue }
             runners[ObjectIdentifier(node)] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: module.library)
+        }
+        if blas == nil, let fallback = GemmRoutines(fallbackIn: module.library) {
+            for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: fallback) }
         }
         var program = LinkedProgram(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
         program.compiledNodes = runners.count
