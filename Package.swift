@@ -27,7 +27,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TheanoTests",
-            dependencies: ["Theano", "TheanoModels", "TheanoTestSupport"],
+            // The tool is built for tests that run it as a second process (the kernel cache).
+            dependencies: ["Theano", "TheanoModels", "TheanoTestSupport", "theano"],
             resources: [.copy("Fixtures")]
         ),
     ]
