@@ -23,7 +23,7 @@ public final class Classifier {
     ///     regression, `[64, 32, 10]` an MLP with one hidden layer of 32 units).
     ///   - l2: weight decay added to the cost, `l2 · Σ‖W‖²`.
     public init(sizes: [Int], activation: Activation = .tanh, learningRate: Double, l2: Double = 0,
-                seed: UInt64 = 1234, options: CompileOptions = .default) throws {
+                seed: UInt64 = 1234, options: CompileOptions = .default, profile: Bool = false) throws {
         var random = RandomState(seed: seed)
         let x = matrix("x", shape: (nil, sizes[0]))
         let y = vector("y", dtype: .int64)
@@ -53,7 +53,7 @@ public final class Classifier {
             updates[parameter] = try parameter - learningRate * gradient
         }
         self.parameters = parameters
-        trainStep = try function(inputs: [x, y], outputs: [cost], updates: updates, name: "train", options: options)
+        trainStep = try function(inputs: [x, y], outputs: [cost], updates: updates, name: "train", options: options, profile: profile)
         predictor = try function(inputs: [x], outputs: [argmax(probabilities, axis: 1)], name: "predict", options: options)
     }
 
@@ -64,6 +64,12 @@ public final class Classifier {
         case .sigmoid: try sigmoid(x)
         }
     }
+
+    /// Where the training step spends its time (when built with `profile: true`).
+    public var trainingProfile: Profile? { trainStep.profile }
+
+    /// The compiled training step (cost and parameter updates).
+    public var trainingFunction: Function { trainStep }
 
     /// One SGD step on a minibatch; returns its cost.
     public func step(images: NDArray, labels: NDArray) throws -> Double {

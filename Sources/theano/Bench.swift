@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Use the reference interpreter instead of the native backend.")
     var reference = false
 
+    @Flag(help: "Print where the training workloads spend their time.")
+    var profile = false
+
     private var options: CompileOptions { reference ? .default : .native }
     private var backend: String { reference ? "reference interpreter" : "native" }
 
@@ -50,8 +53,9 @@ struct Bench: ParsableCommand {
         var random = RandomState(seed: 1234)
         let images = NDArray.uniform([batch, sizes[0]], using: &random)
         let labels = NDArray((0..<batch).map { _ in Int64(random.next() % UInt64(sizes.last!)) })
-        let model = try Classifier(sizes: sizes, learningRate: 0.01, options: options)
+        let model = try Classifier(sizes: sizes, learningRate: 0.01, options: options, profile: profile)
         try report(workload: workload, variant: variant, extra: ["notes": backend]) { _ = try model.step(images: images, labels: labels) }
+        if let profile = model.trainingProfile { print(profile) }
     }
 
     /// `exp(-x·x)·sin(y) + sqrt(|z|)·0.5 - tanh(x·y)` over 10⁷ float32 elements.

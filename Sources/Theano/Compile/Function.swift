@@ -26,6 +26,8 @@ public final class Function {
     public let linkWarnings: [String]
     /// How many nodes of the graph run generated code.
     public let compiledNodes: Int
+    /// Time per node and per op kind, when compiled with `profile: true`.
+    public internal(set) var profile: Profile?
     /// The shared variables the updates write, in the order of the graph's extra outputs.
     public let updatedVariables: [SharedVariable]
     private let executor: any Executor
@@ -129,9 +131,10 @@ public struct CompileOptions: Sendable {
 ///   - givens: substitutions made before compiling: each key is replaced by its value.
 ///   - defaults: values for inputs a call leaves out (trailing ones, or any when calling
 ///     with named arguments).
+///   - profile: time every node of every call; the function's `profile` reports it.
 public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable] = [:],
                      givens: [Variable: Variable] = [:], defaults: [Variable: NDArray] = [:], name: String? = nil,
-                     options: CompileOptions = .default,
+                     options: CompileOptions = .default, profile: Bool = false,
                      fileID: String = #fileID, line: Int = #line) throws -> Function {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     let name = name ?? "function at \(location)"
@@ -162,8 +165,14 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     let program = try options.linker.link(graph)
     let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: program.codegenSeconds,
                              compile: program.compileSeconds, load: program.loadSeconds, cacheHit: program.cacheHit)
-    return Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
-                    graph: graph, rewriteReport: report, compileTimes: times, program: program)
+    let function = Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
+                            graph: graph, rewriteReport: report, compileTimes: times, program: program)
+    if profile, let interpreter = program.executor as? Interpreter {
+        let recorder = Profile(nodes: interpreter.nodes, compileTimes: times)
+        interpreter.profile = recorder
+        function.profile = recorder
+    }
+    return function
 }
 
 /// Where the time of compiling a function went.

@@ -40,6 +40,11 @@ final class Interpreter: Executor {
     private let sharedSlots: [(slot: Int, variable: SharedVariable)]
     private let outputSlots: [Int]
     private let initialSlots: [NDArray?]
+    /// Set by `function(…, profile: true)`: every step is timed.
+    var profile: Profile?
+
+    /// The nodes in the order the steps run them.
+    var nodes: [Apply] { steps.map(\.node) }
 
     init(_ graph: FunctionGraph, runner: (Apply) -> any NodeRunner) {
         var slots: [Variable: Int] = [:]
@@ -73,11 +78,18 @@ final class Interpreter: Executor {
         var values = initialSlots
         for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
         for (slot, variable) in sharedSlots { values[slot] = variable.value }
-        for step in steps {
+        profile?.recordCall()
+        for (index, step) in steps.enumerated() {
             let arguments = step.inputSlots.map { values[$0]! }
             let results: [NDArray]
             do {
-                results = try step.runner.run(arguments)
+                if let profile {
+                    let start = ContinuousClock.now
+                    results = try step.runner.run(arguments)
+                    profile.record(node: index, seconds: seconds(since: start))
+                } else {
+                    results = try step.runner.run(arguments)
+                }
             } catch let error as OpError {
                 throw TheanoError.runtime(op: step.node.op.description, inputShapes: arguments.map(\.shape),
                                           reason: error.description, location: step.node.location)

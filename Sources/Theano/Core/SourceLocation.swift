@@ -35,9 +35,10 @@ public struct SourceLocation: Sendable, CustomStringConvertible {
     @inline(never)
     static func operatorCaller() -> SourceLocation {
         if let attributed { return attributed }
-        // Frames: [0] operatorCaller, [1] the operator, [2] its caller. The limit counts the
-        // marker that ends a truncated trace, hence 2 for one frame.
-        guard let trace = try? Backtrace.capture(algorithm: .fast, limit: 2, offset: 2, top: 0, images: images)
+        // A few frames from here up; the user's is the first outside this library (found
+        // when the location is printed). Optimized builds may omit a frame or two, so the
+        // depth is not fixed. The limit counts the marker that ends a truncated trace.
+        guard let trace = try? Backtrace.capture(algorithm: .fast, limit: 6, offset: 0, top: 0, images: images)
         else { return .unknown }
         return SourceLocation(origin: .callSite(trace))
     }
@@ -51,6 +52,9 @@ public struct SourceLocation: Sendable, CustomStringConvertible {
 
     private static let images = ImageMap.capture()
 
+    /// The prefix of the mangled names of this module's symbols.
+    private static let libraryMangledPrefix = "$s6Theano"
+
     /// `File.swift:12`, resolved from debug information for operator-built nodes.
     public var description: String {
         switch origin {
@@ -58,7 +62,9 @@ public struct SourceLocation: Sendable, CustomStringConvertible {
         case .unknown: return "<unknown location>"
         case .callSite(let trace):
             guard let symbolicated = trace.symbolicated(with: Self.images),
-                  let frame = symbolicated.frames.first(where: { $0.symbol != nil })
+                  let frame = symbolicated.frames.first(where: { frame in
+                      frame.symbol.map { !$0.rawName.hasPrefix(Self.libraryMangledPrefix) } ?? false
+                  })
             else { return "<unknown location>" }
             if let source = frame.symbol?.sourceLocation {
                 return "\(source.path.split(separator: "/").suffix(2).joined(separator: "/")):\(source.line)"
