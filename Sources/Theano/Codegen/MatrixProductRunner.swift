@@ -25,6 +25,7 @@ struct GemmRoutines {
 struct MatrixProductRunner: NodeRunner {
     let node: Apply
     let routines: GemmRoutines
+    let recycler = OutputRecycler()
 
     static func handles(_ node: Apply) -> Bool {
         node.outputTypes[0].dtype.isFloat && (node.op is Dot || node.op is Gemm || node.op is Gemv || node.op is Ger)
@@ -74,7 +75,7 @@ struct MatrixProductRunner: NodeRunner {
             guard accumulator.shape == [m, n] else { throw OpError("accumulator of shape \(shapeText(accumulator.shape)) does not fit \(m)×\(n)") }
             out = accumulator.contiguousCopy()
         } else {
-            out = NDArray(uninitialized: [m, n], dtype: a.dtype)
+            out = recycler.array([m, n], dtype: a.dtype)
         }
         guard m > 0, n > 0 else { return out }
         let left = BlasOperand(a), right = BlasOperand(b)

@@ -33,10 +33,16 @@ public struct NativeLinker: Linker {
         let nodes = graph.nodes
         var kernels: [ObjectIdentifier: ElementwiseKernel] = [:]
         var sources: [String] = []
-        for node in nodes {
-            guard let kernel = ElementwiseKernel(name: "kernel_\(kernels.count)", node: node), let source = kernel.source else { continue }
-            kernels[ObjectIdentifier(node)] = kernel
-            sources.append(source)
+        var opKernels: [ObjectIdentifier: (op: any CKernelOp, name: String)] = [:]
+        for (index, node) in nodes.enumerated() {
+            let name = "kernel_\(index)"
+            if let op = node.op as? any CKernelOp, let source = op.cKernel(name: name, node: node) {
+                opKernels[ObjectIdentifier(node)] = (op, name)
+                sources.append(source)
+            } else if let kernel = ElementwiseKernel(name: name, node: node), let source = kernel.source {
+                kernels[ObjectIdentifier(node)] = kernel
+                sources.append(source)
+            }
         }
         let blas = usesBLAS ? BLAS.shared : nil
         let products = nodes.filter(MatrixProductRunner.handles)
@@ -76,8 +82,12 @@ public struct NativeLinker: Linker {
         let compileSeconds = seconds(since: compileStart)
         let loadStart = ContinuousClock.now
         for node in nodes {
-            guard let kernel = kernels[ObjectIdentifier(node)] else { continue }
-            runners[ObjectIdentifier(node)] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: module.library)
+            let key = ObjectIdentifier(node)
+            if let kernel = kernels[key] {
+                runners[key] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: module.library)
+            } else if let (op, name) = opKernels[key] {
+                runners[key] = CKernelRunner(node: node, op: op, library: module.library, name: name)
+            }
         }
         if blas == nil, let fallback = GemmRoutines(fallbackIn: module.library) {
             for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: fallback) }
@@ -105,6 +115,7 @@ struct ElementwiseKernelRunner: NodeRunner {
     let flat: Flat
     let strided: Strided
     let outputDType: DType
+    let recycler = OutputRecycler()
 
     init(node: Apply, kernel: ElementwiseKernel, library: DynamicLibrary) throws {
         guard let flat = library.symbol(kernel.name + "_flat"), let strided = library.symbol(kernel.name + "_strided") else {
@@ -121,7 +132,7 @@ struct ElementwiseKernelRunner: NodeRunner {
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
         try node.op.validate(inputs, node: node)
         let shape = try broadcastShape(inputs.map(\.shape))
-        let out = NDArray(uninitialized: shape, dtype: outputDType)
+        let out = recycler.array(shape, dtype: outputDType)
         let count = out.count
         let pointers = inputs.map { UnsafeRawPointer($0.storage.data + $0.offset * $0.dtype.byteSize) }
         let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }

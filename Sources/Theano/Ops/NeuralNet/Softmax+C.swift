@@ -1,0 +1,64 @@
+/// Row-wise softmax and log-softmax in C: per row, the maximum, the exponentials and their
+/// sum (vectorized through libmvec under GCC), then the normalization. Rows are split
+/// across cores.
+enum RowSoftmaxKernel {
+    typealias Function = @convention(c) (Int64, Int64, Int64, UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
+
+    static func source(name: String, dtype: DType, logarithm: Bool) -> String? {
+        guard dtype.isFloat else { return nil }
+        let t = dtype.cType.rawValue, suffix = dtype == .float32 ? "f" : ""
+        let body = logarithm
+            ? """
+                    for (int64_t j = 0; j < cols; ++j) total += exp\(suffix)(x[j] - peak);
+                    const \(t) shift = peak + log\(suffix)(total);
+                    for (int64_t j = 0; j < cols; ++j) y[j] = x[j] - shift;
+              """
+            : """
+                    for (int64_t j = 0; j < cols; ++j) { y[j] = exp\(suffix)(x[j] - peak); total += y[j]; }
+                    const \(t) scale = 1 / total;
+                    for (int64_t j = 0; j < cols; ++j) y[j] *= scale;
+              """
+        return """
+            void \(name)(int64_t cols, int64_t begin, int64_t end, const void *in_, void *out_) {
+                for (int64_t row = begin; row < end; ++row) {
+                    const \(t) *restrict x = (const \(t) *)in_ + row * cols;
+                    \(t) *restrict y = (\(t) *)out_ + row * cols;
+                    \(t) peak = x[0];
+                    for (int64_t j = 1; j < cols; ++j) peak = (x[j] > peak || x[j] != x[j]) ? x[j] : peak;
+                    if (isinf(peak) && peak < 0) peak = 0;
+                    \(t) total = 0;
+            \(body)
+                }
+            }
+            """
+    }
+
+    static func run(_ x: NDArray, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> NDArray {
+        let kernel = try library.function(name, as: Function.self)
+        let source = x.contiguous()
+        let out = recycler.array(x.shape, dtype: x.dtype)
+        let cols = x.shape.last!
+        guard cols > 0, x.count > 0 else { return out }
+        let input = UnsafeRawPointer(source.storage.data + source.offset * source.dtype.byteSize), output = out.storage.data
+        parallelFor(x.count / cols, workPerItem: cols * 4) { begin, end in kernel(Int64(cols), Int64(begin), Int64(end), input, output) }
+        return out
+    }
+}
+
+extension Softmax: CKernelOp {
+    func cKernel(name: String, node: Apply) -> String? {
+        RowSoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: false)
+    }
+    func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
+        [try RowSoftmaxKernel.run(inputs[0], library: library, name: name, recycler: recycler)]
+    }
+}
+
+extension LogSoftmax: CKernelOp {
+    func cKernel(name: String, node: Apply) -> String? {
+        RowSoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: true)
+    }
+    func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
+        [try RowSoftmaxKernel.run(inputs[0], library: library, name: name, recycler: recycler)]
+    }
+}
