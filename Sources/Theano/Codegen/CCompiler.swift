@@ -29,8 +29,13 @@ public struct CCompiler: Sendable, CustomStringConvertible {
     /// Flags for a shared library of kernels: optimized for this CPU, IEEE semantics kept
     /// (`-fno-math-errno` only lets math calls vectorize; `-fwrapv` makes integer overflow
     /// wrap, as NumPy), unless `fastMath` asks otherwise.
+    ///
+    /// Fast math is spelled out flag by flag: `-ffast-math` itself makes GCC link
+    /// `crtfastmath.o`, which turns on flush-to-zero for the whole process when the module
+    /// is loaded.
     public func flags(fastMath: Bool) -> [String] {
-        ["-O3", "-march=native", "-std=c11", "-fPIC", "-shared", "-fno-math-errno", "-fwrapv"] + (fastMath ? ["-ffast-math"] : [])
+        ["-O3", "-march=native", "-std=c11", "-fPIC", "-shared", "-fno-math-errno", "-fwrapv"]
+            + (fastMath ? ["-fassociative-math", "-freciprocal-math", "-fno-signed-zeros", "-fno-trapping-math", "-ffinite-math-only"] : [])
     }
 
     /// Compiles the C file at `source` into the shared library `output`. Throws

@@ -11,7 +11,7 @@ enum CPrelude {
     ]
 
     static func text(vectorizeMath: Bool) -> String {
-        var lines = ["#include <math.h>", "#include <stdint.h>", "#include <stddef.h>", ""]
+        var lines = ["#include <math.h>", "#include <stdint.h>", "#include <stddef.h>", "#include <stdlib.h>", ""]
         if vectorizeMath {
             for name in vectorMath {
                 let binary = name == "atan2" || name == "pow"
@@ -73,5 +73,30 @@ enum CPrelude {
     THEANO_INT_DIVMOD(int32_t, i32, 1)
     THEANO_INT_DIVMOD(int64_t, i64, 1)
     THEANO_INT_DIVMOD(uint8_t, u8, 0)
+
+    /* The sum and the maximum (NaN if any element is NaN) of a contiguous run, in 8 lanes. */
+    #define THEANO_LANE_REDUCTIONS(T) \
+    static inline T theano_sum_##T(const T *x, int64_t n) { \
+        T lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0}; \
+        int64_t j = 0; \
+        for (; j + 8 <= n; j += 8) for (int l = 0; l < 8; ++l) lanes[l] += x[j + l]; \
+        T total = 0; \
+        for (int l = 0; l < 8; ++l) total += lanes[l]; \
+        for (; j < n; ++j) total += x[j]; \
+        return total; \
+    } \
+    static inline T theano_max_##T(const T *x, int64_t n) { \
+        T lanes[8]; \
+        for (int l = 0; l < 8; ++l) lanes[l] = x[0]; \
+        int nan = 0; \
+        int64_t j = 0; \
+        for (; j + 8 <= n; j += 8) for (int l = 0; l < 8; ++l) { T v = x[j + l]; nan |= v != v; lanes[l] = v > lanes[l] ? v : lanes[l]; } \
+        T peak = lanes[0]; \
+        for (int l = 1; l < 8; ++l) peak = lanes[l] > peak ? lanes[l] : peak; \
+        for (; j < n; ++j) { T v = x[j]; nan |= v != v; peak = v > peak ? v : peak; } \
+        return nan ? (T)NAN : peak; \
+    }
+    THEANO_LANE_REDUCTIONS(float)
+    THEANO_LANE_REDUCTIONS(double)
     """#
 }

@@ -31,7 +31,8 @@ extension Element {
     /// Converts `value` as a C cast would.
     @inline(__always)
     public init<Source: Element>(converting value: Source) {
-        if Source.dtype.isFloat || Self.dtype.isFloat {
+        // Integers convert directly (rounding once), not through Double.
+        if Source.dtype.isFloat {
             self.init(doubleValue: value.doubleValue)
         } else {
             self.init(int64Value: value.int64Value)

@@ -93,9 +93,12 @@ public struct Power: BinaryNumericOp, CElementwiseOp {
 public struct Maximum: BinaryNumericOp, CElementwiseOp {
     public var isCommutative: Bool { true }
     public var description: String { "maximum" }
+    /// As Swift's `max` (so signed zeros come out as the reference's), NaN if either is NaN.
     public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
         let (a, b) = (operands[0], operands[1])
-        return .select(output.isFloat ? .binary(.binary(a, ">", b, type: .bool), "||", .binary(a, "!=", a, type: .bool), type: .bool) : .binary(a, ">", b, type: .bool), a, b)
+        let chosen = CExpression.select(.binary(b, ">=", a, type: .bool), b, a)
+        guard output.isFloat else { return chosen }
+        return .select(.binary(.binary(a, "!=", a, type: .bool), "||", .binary(b, "!=", b, type: .bool), type: .bool), .binary(a, "+", b), chosen)
     }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .maximum(a, b) }
     /// The gradient goes to whichever operand equals the result (to both on a tie).
@@ -108,9 +111,12 @@ public struct Maximum: BinaryNumericOp, CElementwiseOp {
 public struct Minimum: BinaryNumericOp, CElementwiseOp {
     public var isCommutative: Bool { true }
     public var description: String { "minimum" }
+    /// As Swift's `min` (so signed zeros come out as the reference's), NaN if either is NaN.
     public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
         let (a, b) = (operands[0], operands[1])
-        return .select(output.isFloat ? .binary(.binary(a, "<", b, type: .bool), "||", .binary(a, "!=", a, type: .bool), type: .bool) : .binary(a, "<", b, type: .bool), a, b)
+        let chosen = CExpression.select(.binary(b, "<", a, type: .bool), b, a)
+        guard output.isFloat else { return chosen }
+        return .select(.binary(.binary(a, "!=", a, type: .bool), "||", .binary(b, "!=", b, type: .bool), type: .bool), .binary(a, "+", b), chosen)
     }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .minimum(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {

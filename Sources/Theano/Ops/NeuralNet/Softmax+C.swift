@@ -7,15 +7,17 @@ enum RowSoftmaxKernel {
     static func source(name: String, dtype: DType, logarithm: Bool) -> String? {
         guard dtype.isFloat else { return nil }
         let t = dtype.cType.rawValue, suffix = dtype == .float32 ? "f" : ""
+        // Sums and maxima run in 8 interleaved lanes so the loops vectorize without
+        // reassociating anything the compiler could not prove safe.
         let body = logarithm
             ? """
-                    for (int64_t j = 0; j < cols; ++j) total += exp\(suffix)(x[j] - peak);
-                    const \(t) shift = peak + log\(suffix)(total);
+                    for (int64_t j = 0; j < cols; ++j) y[j] = exp\(suffix)(x[j] - peak);
+                    const \(t) shift = peak + log\(suffix)(theano_sum_\(t)(y, cols));
                     for (int64_t j = 0; j < cols; ++j) y[j] = x[j] - shift;
               """
             : """
-                    for (int64_t j = 0; j < cols; ++j) { y[j] = exp\(suffix)(x[j] - peak); total += y[j]; }
-                    const \(t) scale = 1 / total;
+                    for (int64_t j = 0; j < cols; ++j) y[j] = exp\(suffix)(x[j] - peak);
+                    const \(t) scale = 1 / theano_sum_\(t)(y, cols);
                     for (int64_t j = 0; j < cols; ++j) y[j] *= scale;
               """
         return """
@@ -23,10 +25,8 @@ enum RowSoftmaxKernel {
                 for (int64_t row = begin; row < end; ++row) {
                     const \(t) *restrict x = (const \(t) *)in_ + row * cols;
                     \(t) *restrict y = (\(t) *)out_ + row * cols;
-                    \(t) peak = x[0];
-                    for (int64_t j = 1; j < cols; ++j) peak = (x[j] > peak || x[j] != x[j]) ? x[j] : peak;
+                    \(t) peak = theano_max_\(t)(x, cols);
                     if (isinf(peak) && peak < 0) peak = 0;
-                    \(t) total = 0;
             \(body)
                 }
             }
