@@ -115,6 +115,7 @@ struct ElementwiseKernelRunner: NodeRunner {
     let flat: Flat
     let strided: Strided
     let outputDType: DType
+    let inputTypes: [TensorType]
     let recycler = OutputRecycler()
 
     init(node: Apply, kernel: ElementwiseKernel, library: DynamicLibrary) throws {
@@ -127,11 +128,12 @@ struct ElementwiseKernelRunner: NodeRunner {
         self.flat = unsafeBitCast(flat, to: Flat.self)
         self.strided = unsafeBitCast(strided, to: Strided.self)
         outputDType = node.outputTypes[0].dtype
+        inputTypes = node.inputs.map(\.type)
     }
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
-        try node.op.validate(inputs, node: node)
         let shape = try broadcastShape(inputs.map(\.shape))
+        try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
         let out = recycler.array(shape, dtype: outputDType)
         let count = out.count
         let pointers = inputs.map { UnsafeRawPointer($0.storage.data + $0.offset * $0.dtype.byteSize) }

@@ -55,7 +55,7 @@ public final class Function {
         guard (required...inputs.count).contains(given.count) else {
             throw TheanoError.wrongArgumentCount(function: name, expected: inputs.count, got: given.count)
         }
-        let arguments = given + inputs[given.count...].map { defaults[$0]! }
+        let arguments = given.count == inputs.count ? given : given + inputs[given.count...].map { defaults[$0]! }
         for (index, (input, value)) in zip(inputs, arguments).enumerated()
         where value.dtype != input.dtype || !input.type.accepts(shape: value.shape) {
             throw TheanoError.badInput(function: name, input: input.name.map { "'\($0)'" } ?? "#\(index)",
@@ -67,7 +67,7 @@ public final class Function {
                                        expected: variable.type, dtype: value.dtype, shape: value.shape)
         }
         for (variable, value) in zip(updatedVariables, results[outputCount...]) { variable.store(value) }
-        return Array(results[..<outputCount])
+        return updatedVariables.isEmpty ? results : Array(results[..<outputCount])
     }
 
     /// Runs the function (see ``callAsFunction(_:)-([NDArray])``).

@@ -83,14 +83,17 @@ func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
 /// The run-time broadcast shape: every operand that is not 1 must agree. (Which dimensions
 /// may stretch is checked against the static types by ``checkStaticBroadcasting(_:types:to:)``.)
 func broadcastShape(_ shapes: [[Int]]) throws -> [Int] {
-    guard let first = shapes.first else { return [] }
-    return try first.indices.map { d in
-        let sizes = Set(shapes.map { $0[d] }).subtracting([1])
-        guard sizes.count <= 1 else {
-            throw OpError("shapes \(shapes.map(shapeText).joined(separator: " and ")) do not match in dimension \(d)")
+    guard var result = shapes.first else { return [] }
+    for shape in shapes.dropFirst() {
+        for d in result.indices where shape[d] != result[d] {
+            if result[d] == 1 {
+                result[d] = shape[d]
+            } else if shape[d] != 1 {
+                throw OpError("shapes \(shapes.map(shapeText).joined(separator: " and ")) do not match in dimension \(d)")
+            }
         }
-        return sizes.first ?? 1
     }
+    return result
 }
 
 extension Variable {
