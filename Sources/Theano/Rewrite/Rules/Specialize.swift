@@ -105,35 +105,31 @@ private func scalar(_ value: Double, _ dtype: DType, _ location: SourceLocation)
 /// `β·C + α·dot(A, B) → gemm(C, α, A, B, β)` for matrices, `C` not broadcast (Theano's
 /// gemm optimizer; SGD's `W - lr * dot(x.T, g)` becomes one gemm).
 let gemmFromSum = Rewrite.node("gemm", on: [Add.self, Subtract.self]) { node, _ in
-    let output = node.outputTypes[0]
-    guard output.ndim == 2, output.dtype.isFloat else { return nil }
-    let terms = scaledTerms(node)
-    for (productIndex, product) in terms.enumerated() {
-        // The product must have the sum's shape: gemm does not broadcast it.
-        guard let (dot, _) = product.producer(Dot.self), dot.inputs.allSatisfy({ $0.ndim == 2 }),
-              dot.outputTypes[0].broadcastable == output.broadcastable else { continue }
-        let accumulator = terms[1 - productIndex]
-        guard accumulator.value.type.broadcastable == output.broadcastable, accumulator.value.ndim == 2 else { continue }
-        let location = node.location
-        return [try Gemm(accumulates: true)([accumulator.value, scalar(product.scale, output.dtype, location), dot.inputs[0], dot.inputs[1],
-                                             scalar(accumulator.scale, output.dtype, location)], at: location)]
-    }
-    return nil
+    try accumulatedProduct(node, rightRank: 2) { Gemm(accumulates: true) }
 }
 
 /// `β·y + α·dot(A, x) → gemv(y, α, A, x, β)` for a matrix and vectors.
 let gemvFromSum = Rewrite.node("gemv", on: [Add.self, Subtract.self]) { node, _ in
+    try accumulatedProduct(node, rightRank: 1) { Gemv(accumulates: true) }
+}
+
+/// `β·C + α·dot(A, B)` as one BLAS call made by `blas` (its inputs `C, α, A, B, β`), when the
+/// sum is of a float matrix `A` times an operand of `rightRank` and neither the product nor
+/// the accumulator is broadcast.
+private func accumulatedProduct(_ node: Apply, rightRank: Int, _ blas: () -> any Op) throws -> [Variable]? {
     let output = node.outputTypes[0]
-    guard output.ndim == 1, output.dtype.isFloat else { return nil }
+    guard output.ndim == rightRank, output.dtype.isFloat else { return nil }
     let terms = scaledTerms(node)
     for (productIndex, product) in terms.enumerated() {
-        guard let (dot, _) = product.producer(Dot.self), dot.inputs[0].ndim == 2, dot.inputs[1].ndim == 1,
+        // The product must have the sum's shape: BLAS does not broadcast it.
+        guard let (dot, _) = product.producer(Dot.self), dot.inputs[0].ndim == 2, dot.inputs[1].ndim == rightRank,
               dot.outputTypes[0].broadcastable == output.broadcastable else { continue }
         let accumulator = terms[1 - productIndex]
-        guard accumulator.value.type.broadcastable == output.broadcastable, accumulator.value.ndim == 1 else { continue }
+        guard accumulator.value.type.broadcastable == output.broadcastable, accumulator.value.ndim == rightRank else { continue }
         let location = node.location
-        return [try Gemv(accumulates: true)([accumulator.value, scalar(product.scale, output.dtype, location), dot.inputs[0], dot.inputs[1],
-                                             scalar(accumulator.scale, output.dtype, location)], at: location)]
+        let inputs = [accumulator.value, scalar(product.scale, output.dtype, location), dot.inputs[0], dot.inputs[1],
+                      scalar(accumulator.scale, output.dtype, location)]
+        return [try blas().apply(inputs, at: location).output(0)]
     }
     return nil
 }
