@@ -46,3 +46,31 @@ struct FunctionGraphTests {
         #expect("\(g.owner!.location)".hasPrefix("TheanoTests/FunctionGraphTests.swift:"))
     }
 }
+
+@Suite("Rewrite drivers")
+struct RewriteDriverTests {
+    /// `neg(neg(neg(neg(x))))`: each pass of `neg_neg` removes pairs, walking either way.
+    private func chain() throws -> FunctionGraph {
+        let x = vector("x")
+        return try FunctionGraph(inputs: [x], outputs: [-(-(-(-x)))])
+    }
+
+    @Test(arguments: [RewriteDriver.Strategy.inToOut, .outToIn])
+    func oneWalkVisitsEveryNodeOnce(_ strategy: RewriteDriver.Strategy) throws {
+        let graph = try chain()
+        var report = RewriteReport()
+        RewriteDriver(phase: "test", rules: [negationOfNegation], strategy: strategy).run(on: graph, report: &report, trace: true, check: true)
+        #expect(report.violations.isEmpty && report.failures.isEmpty)
+        #expect(report.counts["neg_neg", default: 0] >= 1)
+        #expect(report.unfinishedPhases.isEmpty)
+    }
+
+    @Test func equilibriumReachesTheFixpoint() throws {
+        let graph = try chain()
+        var report = RewriteReport()
+        RewriteDriver(phase: "test", rules: [negationOfNegation], strategy: .equilibrium(maxPasses: 10))
+            .run(on: graph, report: &report, trace: false, check: true)
+        #expect(graph.nodes.isEmpty)
+        #expect(graph.outputs[0] === graph.inputs[0])
+    }
+}
