@@ -14,8 +14,10 @@ struct Bench: ParsableCommand {
 
     @Argument(help: """
         Workloads: W1 (logistic regression SGD step, batch 256), W2 (MLP 784-500-10 SGD step, batch 64/256/1024), \
-        W6 (fused 5-op elementwise, 10M float32), W7 (call overhead of x + 1), W9 (row softmax and column sums of \
-        4096×4096), rewrite (optimizer time for N-hidden-layer tanh MLPs with gradients, N = 5, 20, 80).
+        W3 (MLP 784-2048-2048-10 relu SGD step, batch 512), W6 (fused 5-op elementwise, 10M float32), W7 (call \
+        overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache), W9 (row \
+        softmax and column sums of 4096×4096), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
+        gradients, N = 5, 20, 80).
         """)
     var workloads: [String] = ["W1", "W2", "W6", "W7", "W9"]
 
@@ -39,23 +41,53 @@ struct Bench: ParsableCommand {
                 for batch in [64, 256, 1024] {
                     try timeTraining(workload: "mlp_step", variant: "b\(batch)", sizes: [784, 500, 10], batch: batch)
                 }
+            case "W3": try timeTraining(workload: "mlp_big", variant: "b512", sizes: [784, 2048, 2048, 10], batch: 512, activation: .relu)
             case "W6": try timeElementwise()
             case "W7": try timeCallOverhead()
+            case "W8": try timeCompiling()
             case "W9": try timeSoftmaxAndSums()
             case "rewrite": for layers in [5, 20, 80] { try timeRewriting(layers: layers) }
-            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W6, W7, W9, rewrite")
+            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W6, W7, W8, W9, rewrite")
             }
         }
     }
 
-    /// One SGD step of a classifier of `sizes` on a random minibatch.
-    private func timeTraining(workload: String, variant: String, sizes: [Int], batch: Int) throws {
+    /// One SGD step of a classifier of `sizes` on a random minibatch. The JSON line carries
+    /// the step's matrix-product rate (the peers' `gflops_exact`).
+    private func timeTraining(workload: String, variant: String, sizes: [Int], batch: Int,
+                              activation: Classifier.Activation = .tanh) throws {
         var random = RandomState(seed: 1234)
         let images = NDArray.uniform([batch, sizes[0]], using: &random)
         let labels = NDArray((0..<batch).map { _ in Int64(random.next() % UInt64(sizes.last!)) })
-        let model = try Classifier(sizes: sizes, learningRate: 0.01, options: options, profile: profile)
-        try report(workload: workload, variant: variant, extra: ["notes": backend]) { _ = try model.step(images: images, labels: labels) }
+        let model = try Classifier(sizes: sizes, activation: activation, learningRate: 0.01, options: options, profile: profile)
+        // Forward and weight-gradient products for every layer, input gradients for all but the first.
+        let weights = zip(sizes, sizes.dropFirst()).map { $0 * $1 }
+        let flops = 2.0 * Double(batch) * Double(2 * weights.reduce(0, +) + weights.dropFirst().reduce(0, +))
+        try report(workload: workload, variant: variant, extra: ["notes": backend], flops: flops) {
+            _ = try model.step(images: images, labels: labels)
+        }
         if let profile = model.trainingProfile { print(profile) }
+    }
+
+    /// Compiling the W2 training step (batch 256) from the graph: with an empty kernel cache,
+    /// then with the cache that compile filled.
+    private func timeCompiling() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("theano-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cache = ModuleCache(directory: directory)
+        var cold: [Double] = [], warm: [Double] = []
+        for _ in 0..<Swift.max(runs / 4, 3) {
+            try cache.clear()
+            for phase in 0..<2 {
+                let start = ContinuousClock.now
+                _ = try Classifier(sizes: [784, 500, 10], learningRate: 0.01, options: CompileOptions(linker: NativeLinker(cache: cache)))
+                let elapsed = ContinuousClock.now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                phase == 0 ? cold.append(seconds * 1e3) : warm.append(seconds * 1e3)
+            }
+        }
+        try printLine(workload: "compile_time", variant: "cold", times: cold, extra: ["notes": "graph, gradient, optimizer, C compile, load"])
+        try printLine(workload: "compile_time", variant: "warm", times: warm, extra: ["notes": "kernel module from the cache"])
     }
 
     /// `exp(-x·x)·sin(y) + sqrt(|z|)·0.5 - tanh(x·y)` over 10⁷ float32 elements.
@@ -120,8 +152,9 @@ struct Bench: ParsableCommand {
     }
 
     /// Runs `body` 3 times to warm up, then `runs` times, and prints the median (times
-    /// `scale`, for per-call figures).
-    private func report(workload: String, variant: String, extra: [String: Any], scale: Double = 1, _ body: () throws -> Void) throws {
+    /// `scale`, for per-call figures), with the rate in GFLOP/s when `flops` is given.
+    private func report(workload: String, variant: String, extra: [String: Any], scale: Double = 1, flops: Double? = nil,
+                        _ body: () throws -> Void) throws {
         for _ in 0..<3 { try body() }
         var times: [Double] = []
         for _ in 0..<runs {
@@ -130,7 +163,9 @@ struct Bench: ParsableCommand {
             let elapsed = ContinuousClock.now - start
             times.append((Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15) * scale)
         }
-        try printLine(workload: workload, variant: variant, times: times, extra: extra)
+        let median = times.sorted()[times.count / 2]
+        let rate: [String: Any] = flops.map { ["gflops_exact": $0 / (median * 1e-3) / 1e9] } ?? [:]
+        try printLine(workload: workload, variant: variant, times: times, extra: extra.merging(rate) { $1 })
     }
 
     /// One JSON line in the peer harness's schema.
