@@ -14,7 +14,8 @@ import Glibc
 
 // MARK: - Scratch space and compiling
 
-private enum Scratch {
+/// The native tests' scratch space: one temporary directory and module cache per test run.
+enum Scratch {
     /// This run's temporary directory, removed when the test process exits.
     static let root: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("theano-native-tests-\(UUID().uuidString)").path

@@ -1,27 +1,11 @@
 import Foundation
 import Testing
 @testable import Theano
-#if canImport(Glibc)
-import Glibc
-#endif
 
 // The random graphs of `RewritePropertyTests` (the same corpus: graph `index` is the same
 // everywhere) through the native backend, against the reference interpreter. Compiling C is
 // the slow part, so each batch of graphs becomes one function with every graph's inputs and
-// outputs: one C module per batch, compiled into a cache under one temporary directory per
-// test run.
-
-private enum NativePropertyScratch {
-    /// This run's module cache, removed when the test process exits.
-    static let directory: String = {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("theano-native-properties-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        atexit { try? FileManager.default.removeItem(atPath: NativePropertyScratch.directory) }
-        return path
-    }()
-
-    static let options = CompileOptions(linker: NativeLinker(cache: ModuleCache(directory: directory)))
-}
+// outputs: one C module per batch, compiled into the native tests' scratch cache.
 
 @Suite("Native backend properties")
 struct NativePropertyTests {
@@ -47,7 +31,7 @@ struct NativePropertyTests {
         // Which graph, and which of its outputs, each output of the batch is.
         let owners = graphs.flatMap { graph in graph.outputs.indices.map { (graph: graph, output: $0) } }
 
-        let native = try function(inputs: inputs, outputs: outputs, options: NativePropertyScratch.options)
+        let native = try function(inputs: inputs, outputs: outputs, options: CompileOptions(linker: Scratch.linker()))
         let reference = try function(inputs: inputs, outputs: outputs, options: CompileOptions(linker: ReferenceLinker()))
         #expect(native.compiledNodes > 0, "batch \(batch): no node compiled to C")
         #expect(native.linkWarnings.isEmpty, "batch \(batch): \(native.linkWarnings)")
@@ -88,7 +72,7 @@ struct NativePropertyTests {
             "built graph:\n" + debugprint(graph.outputs),
         ]
         do {
-            let native = try function(inputs: graph.inputs, outputs: graph.outputs, options: NativePropertyScratch.options)
+            let native = try function(inputs: graph.inputs, outputs: graph.outputs, options: CompileOptions(linker: Scratch.linker()))
             let reference = try function(inputs: graph.inputs, outputs: graph.outputs)
             let alone = zip(try native(graph.arguments), try reference(graph.arguments)).enumerated().compactMap { position, pair in
                 difference(pair.0, pair.1).map { "output \(position): \($0)" }

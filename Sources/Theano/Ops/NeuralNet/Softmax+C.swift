@@ -45,20 +45,19 @@ enum RowSoftmaxKernel {
     }
 }
 
-extension Softmax: CKernelOp {
+/// Softmax and log-softmax share their kernel; it differs only in what it writes.
+protocol RowSoftmaxOp: CKernelOp {
+    var writesLogarithm: Bool { get }
+}
+
+extension RowSoftmaxOp {
     func cKernel(name: String, node: Apply) -> String? {
-        RowSoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: false)
+        RowSoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: writesLogarithm)
     }
     func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
         [try RowSoftmaxKernel.run(inputs[0], library: library, name: name, recycler: recycler)]
     }
 }
 
-extension LogSoftmax: CKernelOp {
-    func cKernel(name: String, node: Apply) -> String? {
-        RowSoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: true)
-    }
-    func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
-        [try RowSoftmaxKernel.run(inputs[0], library: library, name: name, recycler: recycler)]
-    }
-}
+extension Softmax: RowSoftmaxOp { var writesLogarithm: Bool { false } }
+extension LogSoftmax: RowSoftmaxOp { var writesLogarithm: Bool { true } }
