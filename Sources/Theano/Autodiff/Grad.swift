@@ -21,7 +21,7 @@ public enum DisconnectedPolicy: Sendable {
 /// one would divide by an underflowed probability.
 ///
 /// ```swift
-/// let (gW, gb) = try grad(cost, wrt: [W, b]).pair
+/// let gradients = try grad(cost, wrt: [W, b])   // [∂cost/∂W, ∂cost/∂b]
 /// ```
 public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable] = [],
                  disconnected: DisconnectedPolicy = .raise,

@@ -6,55 +6,86 @@
 ///   (0 along broadcast dimensions), row by row.
 ///
 /// Both write a contiguous output and take a range, so the runtime can split large work
-/// across cores.
+/// across cores. A kernel planned to overwrite an input has both again, suffixed `_inplace`.
 struct ElementwiseKernel {
     let name: String
     let composite: Composite
     /// Inputs whose static shape is all ones: read once, outside the loop.
     let scalarInputs: [Bool]
+    private let inputRanks: [Int]
+    private let outputRank: Int
 
     init?(name: String, node: Apply) {
         guard let composite = fusible(node) else { return nil }
         self.name = name
         self.composite = composite
         scalarInputs = node.inputs.map { $0.staticShape.allSatisfy { $0 == 1 } }
+        inputRanks = node.inputs.map(\.ndim)
+        outputRank = node.outputs[0].ndim
     }
 
     private var inputTypes: [CType] { composite.inputDTypes.map(\.cType) }
     private var outputType: CType { composite.valueDTypes.last!.cType }
 
-    /// The two functions, or `nil` when an op of the program has no C form for its types.
+    /// The input whose memory the result may be written over (see ``InplacePlan``): the
+    /// source then also has `NAME_flat_inplace` and `NAME_strided_inplace`, which read that
+    /// input from the output.
+    var overwrites: Int?
+
+    /// The inputs that the result could be written over: those of the output's dtype and
+    /// rank, read element by element.
+    var overwritablePositions: [Int] {
+        let output = composite.valueDTypes.last!
+        return composite.inputDTypes.indices.filter {
+            composite.inputDTypes[$0] == output && !scalarInputs[$0] && inputRanks[$0] == outputRank
+        }
+    }
+
+    /// The entry points, or `nil` when an op of the program has no C form for its types.
     var source: String? {
+        guard let plain = functions(suffix: "", overwriting: nil) else { return nil }
+        guard let overwrites else { return plain }
+        return plain + "\n\n" + functions(suffix: "_inplace", overwriting: overwrites)!
+    }
+
+    /// Both entry points, named with `suffix`; input `overwriting` is read from the output.
+    private func functions(suffix: String, overwriting: Int?) -> String? {
         let loaded = inputTypes.enumerated().map { CExpression.name("x\($0)", $1) }
         guard let body = composite.cBody(loaded) else { return nil }
         let output = outputType.rawValue
         let signatureInputs = "const void *const *in, void *out_"
-        var flat = ["void \(name)_flat(int64_t begin, int64_t end, \(signatureInputs)) {"]
-        for (i, type) in inputTypes.enumerated() {
+        var flat = ["void \(name)_flat\(suffix)(int64_t begin, int64_t end, \(signatureInputs)) {"]
+        for (i, type) in inputTypes.enumerated() where i != overwriting {
             flat.append(scalarInputs[i] ? "    const \(type.rawValue) s\(i) = *(const \(type.rawValue) *)in[\(i)];"
                                         : "    const \(type.rawValue) *restrict in\(i) = (const \(type.rawValue) *)in[\(i)];")
         }
         flat.append("    \(output) *restrict out = (\(output) *)out_;")
         flat.append("    for (int64_t i = begin; i < end; ++i) {")
-        flat += inputTypes.enumerated().map { i, type in "        const \(type.rawValue) x\(i) = \(scalarInputs[i] ? "s\(i)" : "in\(i)[i]");" }
+        flat += inputTypes.enumerated().map { i, type in
+            "        const \(type.rawValue) x\(i) = \(i == overwriting ? "out[i]" : scalarInputs[i] ? "s\(i)" : "in\(i)[i]");"
+        }
         flat += body.statements.map { "        " + $0 }
         flat += ["        out[i] = \(body.result.cast(to: outputType).text);", "    }", "}"]
 
         var strided = [
-            "void \(name)_strided(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, \(signatureInputs)) {",
+            "void \(name)_strided\(suffix)(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, \(signatureInputs)) {",
             "    const int64_t inner = ndim > 0 ? shape[ndim - 1] : 1;",
             "    \(output) *restrict out = (\(output) *)out_;",
             "    for (int64_t row = begin; row < end; ++row) {",
         ]
-        for (i, type) in inputTypes.enumerated() {
-            strided.append("        const \(type.rawValue) *p\(i) = (const \(type.rawValue) *)in[\(i)];")
+        let steppedInputs = inputTypes.indices.filter { $0 != overwriting }
+        for i in steppedInputs {
+            let type = inputTypes[i].rawValue
+            strided.append("        const \(type) *p\(i) = (const \(type) *)in[\(i)];")
             strided.append("        const int64_t step\(i) = ndim > 0 ? strides[\(i) * ndim + ndim - 1] : 0;")
         }
         strided += ["        int64_t rest = row;", "        for (int d = ndim - 2; d >= 0; --d) {",
                     "            const int64_t index = rest % shape[d];", "            rest /= shape[d];"]
-        strided += inputTypes.indices.map { "            p\($0) += index * strides[\($0) * ndim + d];" }
+        strided += steppedInputs.map { "            p\($0) += index * strides[\($0) * ndim + d];" }
         strided += ["        }", "        \(output) *o = out + row * inner;", "        for (int64_t j = 0; j < inner; ++j) {"]
-        strided += inputTypes.enumerated().map { i, type in "            const \(type.rawValue) x\(i) = p\(i)[j * step\(i)];" }
+        strided += inputTypes.enumerated().map { i, type in
+            "            const \(type.rawValue) x\(i) = \(i == overwriting ? "o[j]" : "p\(i)[j * step\(i)]");"
+        }
         strided += body.statements.map { "            " + $0 }
         strided += ["            o[j] = \(body.result.cast(to: outputType).text);", "        }", "    }", "}"]
         return (flat + [""] + strided).joined(separator: "\n")

@@ -21,8 +21,9 @@ struct GemmRoutines {
 }
 
 /// Runs `dot`, `gemm`, `gemv` and `ger` nodes of float dtypes through a gemm routine.
-/// Transposed operands are passed as such (a transpose flag, no copy).
-struct MatrixProductRunner: NodeRunner {
+/// Transposed operands are passed as such (a transpose flag, no copy). Accumulating products
+/// can write their result over the accumulated input (Theano's `Gemm{inplace}`).
+struct MatrixProductRunner: OverwritingRunner {
     let node: Apply
     let routines: GemmRoutines
     let recycler = OutputRecycler()
@@ -31,55 +32,84 @@ struct MatrixProductRunner: NodeRunner {
         node.outputTypes[0].dtype.isFloat && (node.op is Dot || node.op is Gemm || node.op is Gemv || node.op is Ger)
     }
 
+    /// The accumulated input of `gemm`, `gemv` and `ger`.
+    static func overwritablePositions(_ node: Apply) -> [Int] {
+        switch node.op {
+        case let op as Gemm: op.accumulates ? [0] : []
+        case let op as Gemv: op.accumulates ? [0] : []
+        case is Ger: [0]
+        default: []
+        }
+    }
+
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
+        let product = try Product(node: node, inputs: inputs)
+        let out = if let accumulator = product.accumulator, product.beta != 0 {
+            accumulator.contiguousCopy()
+        } else {
+            recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
+        }
+        product.compute(into: out, routines: routines)
+        return [out.reshaped(product.resultShape)]
+    }
+
+    func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
+        let product = try Product(node: node, inputs: inputs)
+        guard let accumulator = product.accumulator, inputs[position].isContiguous else { return nil }
+        return Overwrite(results: [inputs[position]]) { product.compute(into: accumulator, routines: routines) }
+    }
+}
+
+/// `α·a·b + β·accumulator` of one node's inputs, every operand as a matrix.
+private struct Product {
+    let a: NDArray, b: NDArray
+    let alpha: Double, beta: Double
+    /// The accumulated matrix, for `gemm`, `gemv` (a column) and `ger`.
+    let accumulator: NDArray?
+    let resultShape: [Int]
+
+    init(node: Apply, inputs: [NDArray]) throws {
         try node.op.validate(inputs, node: node)
+        func asMatrix(_ x: NDArray, column: Bool) -> NDArray {
+            x.ndim == 2 ? x : (column ? x.expanded([0, nil]) : x.expanded([nil, 0]))
+        }
         switch node.op {
         case is Dot:
-            let (a, b) = (inputs[0], inputs[1])
-            guard a.shape.last! == b.shape[0] else { throw OpError("inner dimensions \(a.shape.last!) and \(b.shape[0]) differ") }
-            let product = try multiply(asMatrix(a, column: false), asMatrix(b, column: true), alpha: 1, beta: 0, accumulator: nil)
-            return [product.reshaped(Array(a.shape.dropLast()) + Array(b.shape.dropFirst()))]
+            (a, b) = (asMatrix(inputs[0], column: false), asMatrix(inputs[1], column: true))
+            (alpha, beta, accumulator) = (1, 0, nil)
+            resultShape = Array(inputs[0].shape.dropLast()) + Array(inputs[1].shape.dropFirst())
         case let op as Gemm:
             let offset = op.accumulates ? 1 : 0
-            let accumulator = op.accumulates ? inputs[0] : nil
-            return [try multiply(inputs[offset + 1], inputs[offset + 2], alpha: inputs[offset], beta: op.accumulates ? inputs[4] : nil,
-                                 accumulator: accumulator)]
+            (a, b) = (inputs[offset + 1], inputs[offset + 2])
+            alpha = inputs[offset].scalar(as: Double.self)
+            beta = op.accumulates ? inputs[4].scalar(as: Double.self) : 0
+            accumulator = op.accumulates ? inputs[0] : nil
+            resultShape = [a.shape[0], b.shape[1]]
         case let op as Gemv:
             let offset = op.accumulates ? 1 : 0
-            let accumulator = op.accumulates ? inputs[0].expanded([0, nil]) : nil
-            let product = try multiply(inputs[offset + 1], asMatrix(inputs[offset + 2], column: true), alpha: inputs[offset],
-                                       beta: op.accumulates ? inputs[4] : nil, accumulator: accumulator)
-            return [product.reshaped([product.shape[0]])]
+            (a, b) = (inputs[offset + 1], asMatrix(inputs[offset + 2], column: true))
+            alpha = inputs[offset].scalar(as: Double.self)
+            beta = op.accumulates ? inputs[4].scalar(as: Double.self) : 0
+            accumulator = op.accumulates ? inputs[0].expanded([0, nil]) : nil
+            resultShape = [a.shape[0]]
         default:  // Ger: A + α·x·yᵀ as a product of a column and a row.
-            let (a, alpha, x, y) = (inputs[0], inputs[1], inputs[2], inputs[3])
-            return [try multiply(x.expanded([0, nil]), y.expanded([nil, 0]), alpha: alpha,
-                                 beta: NDArray(scalar: 1, dtype: a.dtype), accumulator: a)]
+            (a, b) = (inputs[2].expanded([0, nil]), inputs[3].expanded([nil, 0]))
+            (alpha, beta, accumulator) = (inputs[1].scalar(as: Double.self), 1, inputs[0])
+            resultShape = inputs[0].shape
+        }
+        guard b.shape[0] == a.shape[1] else { throw OpError("inner dimensions \(a.shape[1]) and \(b.shape[0]) differ") }
+        if let accumulator, beta != 0, accumulator.shape != [a.shape[0], b.shape[1]] {
+            throw OpError("accumulator of shape \(shapeText(accumulator.shape)) does not fit \(a.shape[0])×\(b.shape[1])")
         }
     }
 
-    /// A vector as a row (or, for the right operand, a column) matrix; a matrix as it is.
-    private func asMatrix(_ x: NDArray, column: Bool) -> NDArray {
-        x.ndim == 2 ? x : (column ? x.expanded([0, nil]) : x.expanded([nil, 0]))
-    }
-
-    private func multiply(_ a: NDArray, _ b: NDArray, alpha: NDArray, beta: NDArray?, accumulator: NDArray?) throws -> NDArray {
-        try multiply(a, b, alpha: alpha.scalar(as: Double.self), beta: beta?.scalar(as: Double.self) ?? 0, accumulator: accumulator)
-    }
-
-    /// `α·a·b + β·accumulator` as a new contiguous matrix.
-    private func multiply(_ a: NDArray, _ b: NDArray, alpha: Double, beta: Double, accumulator: NDArray?) throws -> NDArray {
+    /// Computes the product into `out`, a row-major matrix of the result's size whose
+    /// elements are the accumulator's when β ≠ 0.
+    func compute(into out: NDArray, routines: GemmRoutines) {
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
-        guard b.shape[0] == k else { throw OpError("inner dimensions \(k) and \(b.shape[0]) differ") }
-        var out: NDArray
-        if let accumulator, beta != 0 {
-            guard accumulator.shape == [m, n] else { throw OpError("accumulator of shape \(shapeText(accumulator.shape)) does not fit \(m)×\(n)") }
-            out = accumulator.contiguousCopy()
-        } else {
-            out = recycler.array([m, n], dtype: a.dtype)
-        }
-        guard m > 0, n > 0 else { return out }
+        guard m > 0, n > 0 else { return }
         let left = BlasOperand(a), right = BlasOperand(b)
-        let c = out.storage.data + out.offset * out.dtype.byteSize
+        let c = out.baseAddress
         switch a.dtype {
         case .float32:
             routines.single(BLAS.rowMajor, left.transpose, right.transpose, Int32(m), Int32(n), Int32(k), Float(alpha),
@@ -90,7 +120,6 @@ struct MatrixProductRunner: NodeRunner {
                             left.pointer(Double.self), left.leading, right.pointer(Double.self), right.leading, beta,
                             c.assumingMemoryBound(to: Double.self), Int32(n))
         }
-        return out
     }
 }
 
@@ -114,6 +143,6 @@ private struct BlasOperand {
     }
 
     func pointer<T>(_: T.Type) -> UnsafePointer<T> {
-        UnsafePointer((matrix.storage.data + matrix.offset * matrix.dtype.byteSize).assumingMemoryBound(to: T.self))
+        UnsafePointer(matrix.baseAddress.assumingMemoryBound(to: T.self))
     }
 }

@@ -28,43 +28,62 @@ public struct NativeLinker: Linker {
         self.usesBLAS = usesBLAS
     }
 
-    public func link(_ graph: FunctionGraph) throws -> LinkedProgram {
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram {
         let codegenStart = ContinuousClock.now
         let nodes = graph.nodes
         var kernels: [ObjectIdentifier: ElementwiseKernel] = [:]
-        var sources: [String] = []
-        var opKernels: [ObjectIdentifier: (op: any CKernelOp, name: String)] = [:]
+        var opKernels: [ObjectIdentifier: (op: any CKernelOp, name: String, source: String)] = [:]
         for (index, node) in nodes.enumerated() {
             let name = "kernel_\(index)"
             if let op = node.op as? any CKernelOp, let source = op.cKernel(name: name, node: node) {
-                opKernels[ObjectIdentifier(node)] = (op, name)
-                sources.append(source)
-            } else if let kernel = ElementwiseKernel(name: name, node: node), let source = kernel.source {
+                opKernels[ObjectIdentifier(node)] = (op, name, source)
+            } else if let kernel = ElementwiseKernel(name: name, node: node), kernel.source != nil {
                 kernels[ObjectIdentifier(node)] = kernel
-                sources.append(source)
+            }
+        }
+        let products = nodes.filter(MatrixProductRunner.handles)
+        let productIDs = Set(products.map(ObjectIdentifier.init))
+        let plan = InplacePlan(graph: graph, updates: updates, freshOutputs: {
+            let id = ObjectIdentifier($0)
+            return kernels[id] != nil || opKernels[id] != nil || productIDs.contains(id)
+        }, overwritable: { node in
+            let id = ObjectIdentifier(node)
+            return kernels[id]?.overwritablePositions ?? (productIDs.contains(id) ? MatrixProductRunner.overwritablePositions(node) : [])
+        })
+        var sources: [String] = []
+        for node in nodes {
+            let id = ObjectIdentifier(node)
+            if kernels[id] != nil {
+                kernels[id]!.overwrites = plan.overwrites[id]
+                sources.append(kernels[id]!.source!)
+            } else if let kernel = opKernels[id] {
+                sources.append(kernel.source)
             }
         }
         let blas = usesBLAS ? BLAS.shared : nil
-        let products = nodes.filter(MatrixProductRunner.handles)
         if blas == nil && !products.isEmpty { sources.append(CFallbackGemm.source) }
         var runners: [ObjectIdentifier: any NodeRunner] = [:]
         if let blas {
             for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
         }
-        let reference = {
-            var program = LinkedProgram(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
+        func program(plan: InplacePlan) -> LinkedProgram {
+            var program = LinkedProgram(executor: Interpreter(graph, plan: plan) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
             program.compiledNodes = runners.count
+            program.inplaceNodes = plan.overwrites.keys.filter { runners[$0] is any OverwritingRunner }.count
             return program
         }
-        guard !sources.isEmpty else { return reference() }
+        // Without compiled kernels only the BLAS runners overwrite; the plan must not count on the others.
+        let referencePlan = { InplacePlan(graph: graph, updates: updates, freshOutputs: { productIDs.contains(ObjectIdentifier($0)) && blas != nil },
+                                          overwritable: { blas == nil ? [] : MatrixProductRunner.overwritablePositions($0) }) }
+        guard !sources.isEmpty else { return program(plan: referencePlan()) }
 
         guard let compiler = CCompiler.discover(candidates: compilerCandidates) else {
             let message = "no C compiler found (tried \((compilerCandidates ?? ["$CC", "cc", "gcc", "clang"]).joined(separator: ", "))); "
                 + "running the reference implementations instead, which is slower"
             Diagnostics.warnOnce(message)
-            var program = reference()
-            program.warnings = [message]
-            return program
+            var fallback = program(plan: referencePlan())
+            fallback.warnings = [message]
+            return fallback
         }
         let source = CPrelude.text(vectorizeMath: compiler.isGCC) + "\n\n" + sources.joined(separator: "\n\n") + "\n"
         let codegenSeconds = seconds(since: codegenStart)
@@ -75,35 +94,34 @@ public struct NativeLinker: Linker {
         } catch {
             let message = "\(error)\nrunning the reference implementations instead"
             Diagnostics.warnOnce(message)
-            var program = reference()
-            program.warnings = [message]
-            return program
+            var fallback = program(plan: referencePlan())
+            fallback.warnings = [message]
+            return fallback
         }
         let compileSeconds = seconds(since: compileStart)
         let loadStart = ContinuousClock.now
         for node in nodes {
-            let key = ObjectIdentifier(node)
-            if let kernel = kernels[key] {
-                runners[key] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: module.library)
-            } else if let (op, name) = opKernels[key] {
-                runners[key] = CKernelRunner(node: node, op: op, library: module.library, name: name)
+            let id = ObjectIdentifier(node)
+            if let kernel = kernels[id] {
+                runners[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: module.library)
+            } else if let (op, name, _) = opKernels[id] {
+                runners[id] = CKernelRunner(node: node, op: op, library: module.library, name: name)
             }
         }
         if blas == nil, let fallback = GemmRoutines(fallbackIn: module.library) {
             for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: fallback) }
         }
-        var program = LinkedProgram(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
-        program.compiledNodes = runners.count
-        program.cacheHit = module.cached
-        program.codegenSeconds = codegenSeconds
-        program.compileSeconds = module.cached ? 0 : compileSeconds
-        program.loadSeconds = seconds(since: loadStart) + (module.cached ? compileSeconds : 0)
-        return program
+        var linked = program(plan: plan)
+        linked.cacheHit = module.cached
+        linked.codegenSeconds = codegenSeconds
+        linked.compileSeconds = module.cached ? 0 : compileSeconds
+        linked.loadSeconds = seconds(since: loadStart) + (module.cached ? compileSeconds : 0)
+        return linked
     }
 }
 
 /// Runs a node through its compiled elementwise kernel.
-struct ElementwiseKernelRunner: NodeRunner {
+struct ElementwiseKernelRunner: OverwritingRunner {
     typealias Flat = @convention(c) (Int64, Int64, UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
     typealias Strided = @convention(c) (Int32, UnsafePointer<Int64>, UnsafePointer<Int64>, Int64, Int64,
                                         UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
@@ -112,21 +130,23 @@ struct ElementwiseKernelRunner: NodeRunner {
     let kernel: ElementwiseKernel
     /// Kept so the module stays loaded while the runner exists.
     let library: DynamicLibrary
-    let flat: Flat
-    let strided: Strided
+    let entryPoints: (flat: Flat, strided: Strided)
+    /// The entry points that read the overwritten input from the output, if planned.
+    let inplaceEntryPoints: (flat: Flat, strided: Strided)?
     let outputDType: DType
     let inputTypes: [TensorType]
     let recycler = OutputRecycler()
 
     init(node: Apply, kernel: ElementwiseKernel, library: DynamicLibrary) throws {
-        guard let flat = library.symbol(kernel.name + "_flat"), let strided = library.symbol(kernel.name + "_strided") else {
-            throw TheanoError.toolFailed(tool: "dlsym", reason: "\(kernel.name) is missing from \(library.path)")
+        func entryPoints(_ suffix: String) throws -> (Flat, Strided) {
+            (try library.function(kernel.name + "_flat" + suffix, as: Flat.self),
+             try library.function(kernel.name + "_strided" + suffix, as: Strided.self))
         }
         self.node = node
         self.kernel = kernel
         self.library = library
-        self.flat = unsafeBitCast(flat, to: Flat.self)
-        self.strided = unsafeBitCast(strided, to: Strided.self)
+        self.entryPoints = try entryPoints("")
+        inplaceEntryPoints = kernel.overwrites == nil ? nil : try entryPoints("_inplace")
         outputDType = node.outputTypes[0].dtype
         inputTypes = node.inputs.map(\.type)
     }
@@ -135,29 +155,44 @@ struct ElementwiseKernelRunner: NodeRunner {
         let shape = try broadcastShape(inputs.map(\.shape))
         try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
         let out = recycler.array(shape, dtype: outputDType)
-        let count = out.count
-        let pointers = inputs.map { UnsafeRawPointer($0.storage.data + $0.offset * $0.dtype.byteSize) }
+        launch(entryPoints, inputs: inputs, shape: shape, output: out.baseAddress)
+        return [out]
+    }
+
+    func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
+        let shape = try broadcastShape(inputs.map(\.shape))
+        try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
+        let target = inputs[position]
+        guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
+        return Overwrite(results: [target]) {
+            launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target.baseAddress)
+        }
+    }
+
+    /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
+    /// the work is large.
+    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], shape: [Int], output: UnsafeMutableRawPointer) {
+        let count = shape.reduce(1, *)
         let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }
         let work = Swift.max(kernel.composite.steps.count, 1)
-        pointers.map(Optional.some).withUnsafeBufferPointer { inputPointers in
-            let base = inputPointers.baseAddress!, output = out.storage.data
+        inputs.map { Optional(UnsafeRawPointer($0.baseAddress)) }.withUnsafeBufferPointer { inputPointers in
+            let base = inputPointers.baseAddress!
             if isFlat {
-                parallelFor(count, workPerItem: work) { begin, end in flat(Int64(begin), Int64(end), base, output) }
+                parallelFor(count, workPerItem: work) { begin, end in entryPoints.flat(Int64(begin), Int64(end), base, output) }
                 return
             }
+            guard count > 0 else { return }
             let strides = inputs.flatMap { $0.broadcastStrides(to: shape).map(Int64.init) }
             let sizes = shape.map(Int64.init)
-            let rows = shape.count > 0 ? count / Swift.max(shape.last!, 1) : 1
-            guard count > 0 else { return }
+            let rows = count / Swift.max(shape.last ?? 1, 1)
             strides.withUnsafeBufferPointer { strides in
                 sizes.withUnsafeBufferPointer { sizes in
                     parallelFor(rows, workPerItem: work * Swift.max(shape.last ?? 1, 1)) { begin, end in
-                        strided(Int32(shape.count), sizes.baseAddress ?? UnsafePointer(bitPattern: 8)!, strides.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                Int64(begin), Int64(end), base, output)
+                        entryPoints.strided(Int32(shape.count), sizes.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                            strides.baseAddress ?? UnsafePointer(bitPattern: 8)!, Int64(begin), Int64(end), base, output)
                     }
                 }
             }
         }
-        return [out]
     }
 }

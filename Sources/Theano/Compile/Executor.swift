@@ -8,7 +8,14 @@ public protocol Executor {
 
 /// Turns an optimized ``FunctionGraph`` into something that runs.
 public protocol Linker: Sendable {
-    func link(_ graph: FunctionGraph) throws -> LinkedProgram
+    /// Links `graph`, whose last `updates.count` outputs are the new values of `updates`
+    /// (a linker may write those over the variables' memory).
+    func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram
+}
+
+extension Linker {
+    /// Links a graph that updates no shared variable.
+    public func link(_ graph: FunctionGraph) throws -> LinkedProgram { try link(graph, updates: []) }
 }
 
 /// What a linker produced: the executor, and what happened on the way.
@@ -18,6 +25,8 @@ public struct LinkedProgram {
     public var warnings: [String] = []
     /// How many nodes run generated code.
     public var compiledNodes = 0
+    /// How many nodes may write their result over an input's memory.
+    public var inplaceNodes = 0
     /// Whether the compiled module came from the on-disk cache.
     public var cacheHit = false
     /// Seconds spent generating C, compiling it, and loading it.

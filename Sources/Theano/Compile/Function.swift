@@ -26,6 +26,9 @@ public final class Function {
     public let linkWarnings: [String]
     /// How many nodes of the graph run generated code.
     public let compiledNodes: Int
+    /// How many nodes may write their result over an input's memory (updates written into
+    /// their shared variable, intermediates no other node reads).
+    public let inplaceNodes: Int
     /// Time per node and per op kind, when compiled with `profile: true`.
     public internal(set) var profile: Profile?
     /// The shared variables the updates write, in the order of the graph's extra outputs.
@@ -36,6 +39,7 @@ public final class Function {
          graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, program: LinkedProgram) {
         self.linkWarnings = program.warnings
         self.compiledNodes = program.compiledNodes
+        self.inplaceNodes = program.inplaceNodes
         self.rewriteReport = rewriteReport
         self.compileTimes = compileTimes
         self.name = name
@@ -162,7 +166,7 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     }
     let report = Pipeline.optimize(graph, options: options)
     let linkStart = ContinuousClock.now
-    let program = try options.linker.link(graph)
+    let program = try options.linker.link(graph, updates: updated)
     let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: program.codegenSeconds,
                              compile: program.compileSeconds, load: program.loadSeconds, cacheHit: program.cacheHit)
     let function = Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,

@@ -3,6 +3,21 @@ protocol NodeRunner {
     func run(_ inputs: [NDArray]) throws -> [NDArray]
 }
 
+/// A runner that can write its result over the memory of one of its inputs (see
+/// ``InplacePlan``, which decides when that is safe).
+protocol OverwritingRunner: NodeRunner {
+    /// The results, to be written over `inputs[position]` by the returned `write`, after
+    /// everything that could fail has been checked; `nil` when that input's layout does not
+    /// fit (broadcast or strided): the node then runs as usual.
+    func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite?
+}
+
+/// Results that share an input's memory, and the work that writes them there.
+struct Overwrite {
+    let results: [NDArray]
+    let write: () -> Void
+}
+
 /// Runs a node with its op's `validate` and Swift `perform`.
 struct ReferenceRunner: NodeRunner {
     let node: Apply
@@ -15,7 +30,7 @@ struct ReferenceRunner: NodeRunner {
 /// The reference executor: runs every node's Swift `perform` in topological order.
 public struct ReferenceLinker: Linker {
     public init() {}
-    public func link(_ graph: FunctionGraph) throws -> LinkedProgram {
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram {
         LinkedProgram(executor: Interpreter(graph) { ReferenceRunner(node: $0) })
     }
 }
@@ -29,6 +44,11 @@ final class Interpreter: Executor {
     private struct Step {
         let node: Apply
         let runner: any NodeRunner
+        /// The runner again and the input it writes over, when the plan lets it.
+        let overwrite: (runner: any OverwritingRunner, position: Int)?
+        /// For an update written over its shared variable: that variable's index in
+        /// `sharedTargets`. Such writes wait until every other step has succeeded.
+        let sharedTarget: Int?
         let inputSlots: [Int]
         let outputSlots: [Int]
         /// Slots whose values no later step or output needs.
@@ -40,13 +60,17 @@ final class Interpreter: Executor {
     private let sharedSlots: [(slot: Int, variable: SharedVariable)]
     private let outputSlots: [Int]
     private let initialSlots: [NDArray?]
+    /// The shared variables that updates overwrite when the variable's memory is its own.
+    private let sharedTargets: [SharedVariable]
     /// Set by `function(…, profile: true)`: every step is timed.
     var profile: Profile?
 
     /// The nodes in the order the steps run them.
     var nodes: [Apply] { steps.map(\.node) }
 
-    init(_ graph: FunctionGraph, runner: (Apply) -> any NodeRunner) {
+    /// Lays out `graph`, its nodes in the plan's order, each run by `runner(node)`.
+    init(_ graph: FunctionGraph, plan: InplacePlan? = nil, runner: (Apply) -> any NodeRunner) {
+        let plan = plan ?? InplacePlan(graph: graph)
         var slots: [Variable: Int] = [:]
         var initial: [NDArray?] = []
         func slot(_ v: Variable) -> Int {
@@ -56,7 +80,7 @@ final class Interpreter: Executor {
             return initial.count - 1
         }
         inputSlots = graph.inputs.map(slot)
-        let nodes = graph.nodes
+        let nodes = plan.schedule
         var shared: [(Int, SharedVariable)] = []
         for variable in nodes.flatMap(\.inputs) + graph.outputs {
             if let s = variable as? SharedVariable, slots[s] == nil { shared.append((slot(s), s)) }
@@ -65,31 +89,49 @@ final class Interpreter: Executor {
         var lastUse: [Int: Int] = [:]
         for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[slot(input)] = i } }
         let kept = Set(graph.outputs.map(slot) + inputSlots).union(initial.indices.filter { initial[$0] != nil })
+        var targets: [SharedVariable] = []
         steps = nodes.enumerated().map { i, node in
             let reads = node.inputs.map(slot)
-            return Step(node: node, runner: runner(node), inputSlots: reads, outputSlots: node.outputs.map(slot),
+            let nodeRunner = runner(node)
+            let position = plan.overwrites[ObjectIdentifier(node)]
+            let overwriter = nodeRunner as? any OverwritingRunner
+            let target = plan.sharedTargets[ObjectIdentifier(node)]
+            if overwriter != nil, let target { targets.append(target) }
+            return Step(node: node, runner: nodeRunner, overwrite: position.flatMap { p in overwriter.map { ($0, p) } },
+                        sharedTarget: overwriter != nil && target != nil ? targets.count - 1 : nil,
+                        inputSlots: reads, outputSlots: node.outputs.map(slot),
                         freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
         }
+        sharedTargets = targets
         outputSlots = graph.outputs.map(slot)
         initialSlots = initial
     }
 
     func run(inputs: [NDArray]) throws -> [NDArray] {
+        // Asked before the values are loaded, which adds references of their own.
+        let ownsMemory = sharedTargets.map { $0.ownsValueMemory() && $0.value.isContiguous }
         var values = initialSlots
         for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
         for (slot, variable) in sharedSlots { values[slot] = variable.value }
         profile?.recordCall()
+        var deferredWrites: [(step: Int, write: () -> Void)] = []
         for (index, step) in steps.enumerated() {
-            let arguments = step.inputSlots.map { values[$0]! }
+            var arguments = step.inputSlots.map { values[$0]! }
             let results: [NDArray]
             do {
-                if let profile {
-                    let start = ContinuousClock.now
-                    results = try step.runner.run(arguments)
-                    profile.record(node: index, seconds: seconds(since: start))
+                let start = profile == nil ? nil : ContinuousClock.now
+                // Copy-on-write: a variable's memory someone else sees is copied first, and the
+                // copy is the variable's own from then on.
+                if let (_, position) = step.overwrite, let target = step.sharedTarget, !ownsMemory[target] {
+                    arguments[position] = arguments[position].contiguousCopy()
+                }
+                if let (runner, position) = step.overwrite, let overwrite = try runner.overwriting(arguments, position: position) {
+                    results = overwrite.results
+                    if step.sharedTarget == nil { overwrite.write() } else { deferredWrites.append((index, overwrite.write)) }
                 } else {
                     results = try step.runner.run(arguments)
                 }
+                if let start { profile?.record(node: index, seconds: seconds(since: start)) }
             } catch let error as OpError {
                 throw TheanoError.runtime(op: step.node.op.description, inputShapes: arguments.map(\.shape),
                                           reason: error.description, location: step.node.location)
@@ -103,6 +145,11 @@ final class Interpreter: Executor {
                 values[slot] = result
             }
             for slot in step.freedSlots { values[slot] = nil }
+        }
+        for (index, write) in deferredWrites {
+            let start = profile == nil ? nil : ContinuousClock.now
+            write()
+            if let start { profile?.record(node: index, seconds: seconds(since: start)) }
         }
         return outputSlots.map { values[$0]! }
     }

@@ -83,5 +83,9 @@ public final class SharedVariable: Variable {
     /// Stores a value computed by a function update (already checked against the type).
     func store(_ newValue: NDArray) { value = newValue }
 
+    /// Whether no array but this variable's value refers to its memory, so an update may
+    /// be written over it without anyone seeing.
+    func ownsValueMemory() -> Bool { value.hasUniqueStorage() }
+
     override var kindName: String { "shared" }
 }

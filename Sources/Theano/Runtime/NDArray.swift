@@ -85,6 +85,12 @@ public struct NDArray: Sendable {
         storage.data.assumingMemoryBound(to: T.self) + offset
     }
 
+    /// The address of the first element (`offset` applied).
+    var baseAddress: UnsafeMutableRawPointer { storage.data + offset * dtype.byteSize }
+
+    /// Whether this array holds the only reference to its memory.
+    mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
+
     /// Ensures `storage` is not shared, so it may be written in place.
     mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) || !isContiguous {

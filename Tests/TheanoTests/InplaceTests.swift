@@ -1,0 +1,135 @@
+import Testing
+@testable import Theano
+
+// Writing results over the memory of inputs (the native backend's inplace plan): updates of
+// shared variables written into the variable's storage, intermediates written over inputs
+// nobody else reads — and every case where that would be wrong, which must compute the same
+// values as the reference interpreter.
+
+/// A model built twice, once per backend, with shared variables of its own each time.
+private struct Model {
+    let function: Function
+    let shared: [SharedVariable]
+
+    /// `build` makes the shared variables from `initial` and returns the function's pieces.
+    init(native: Bool, initial: [NDArray],
+         _ build: ([SharedVariable]) throws -> (inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable])) throws {
+        shared = try initial.enumerated().map { try Theano.shared($1, name: "s\($0)") }
+        let (inputs, outputs, updates) = try build(shared)
+        function = try Theano.function(inputs: inputs, outputs: outputs, updates: updates,
+                                       options: native ? CompileOptions(linker: Scratch.linker()) : .default)
+    }
+
+    var values: [NDArray] { shared.map(\.value) }
+}
+
+/// Runs both backends `calls` times on `arguments`; expects the same outputs and shared
+/// values after every call. Returns the native model.
+@discardableResult
+private func expectSameAsReference(initial: [NDArray], arguments: [NDArray] = [], calls: Int = 3,
+                                   _ build: ([SharedVariable]) throws -> (inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable]))
+    throws -> Model {
+    let native = try Model(native: true, initial: initial, build)
+    let reference = try Model(native: false, initial: initial, build)
+    for _ in 0..<calls {
+        let (got, expected) = (try native.function(arguments), try reference.function(arguments))
+        for (g, e) in zip(got + native.values, expected + reference.values) {
+            #expect(g.isClose(to: e, rtol: 1e-5, atol: 1e-6), "\(g) != \(e)")
+        }
+    }
+    return native
+}
+
+private func random(_ shape: [Int], seed: UInt64) -> NDArray {
+    var state = RandomState(seed: seed)
+    return NDArray.uniform(shape, low: -1, high: 1, using: &state)
+}
+
+@Suite("Inplace")
+struct InplaceTests {
+    @Test("an SGD step writes W and b into their own storage")
+    func sgdStepOverwritesParameters() throws {
+        let x = random([8, 5], seed: 1), y = random([8, 3], seed: 2)
+        let model = try expectSameAsReference(initial: [random([5, 3], seed: 3), random([3], seed: 4)], arguments: [x, y]) { s in
+            let (W, b) = (s[0], s[1])
+            let xs = matrix("x"), ys = matrix("y")
+            let cost = try mean(sqr(tanh(dot(xs, W) + b) - ys))
+            let g = try grad(cost, wrt: [W, b])
+            return ([xs, ys], [cost], [W: try W - 0.5 * g[0], b: try b - 0.5 * g[1]])
+        }
+        #expect(model.function.inplaceNodes >= 2)
+        let addresses = model.shared.map { $0.value.baseAddress }
+        _ = try model.function([x, y])
+        #expect(model.shared.map { $0.value.baseAddress } == addresses)
+    }
+
+    @Test("an array the caller kept is not changed by the update")
+    func keptValueIsNotOverwritten() throws {
+        let model = try expectSameAsReference(initial: [random([4, 4], seed: 5)], arguments: [random([4, 4], seed: 6)]) { s in
+            let x = matrix("x")
+            return ([x], [], [s[0]: try s[0] - 0.1 * dot(x, x)])
+        }
+        let kept = model.shared[0].value
+        let copy = kept.contiguousCopy()
+        _ = try model.function([random([4, 4], seed: 6)])
+        #expect(kept == copy)
+        #expect(model.shared[0].value != copy)
+        // Once the caller lets go, the next update is written in place again.
+        let address = model.shared[0].value.baseAddress
+        _ = try model.function([random([4, 4], seed: 6)])
+        #expect(model.shared[0].value.baseAddress == address)
+    }
+
+    @Test("a variable returned as an output, or read through a view by its update, is not overwritten")
+    func aliasesPreventOverwriting() throws {
+        let returned = try expectSameAsReference(initial: [random([3, 3], seed: 7)]) { s in ([], [s[0]], [s[0]: try s[0] * 2]) }
+        #expect(returned.function.inplaceNodes == 0)
+        let transposed = try expectSameAsReference(initial: [random([3, 3], seed: 8)]) { s in ([], [], [s[0]: try s[0] - s[0].T]) }
+        #expect(transposed.function.inplaceNodes == 0)
+    }
+
+    @Test("two shared variables holding the same memory are updated independently")
+    func sharedMemoryBetweenVariables() throws {
+        let value = random([6], seed: 9)
+        let a = try shared(value, name: "a"), b = try shared(a.value, name: "b")
+        let f = try function(inputs: [], outputs: [], updates: [a: try a + 1], options: CompileOptions(linker: Scratch.linker()))
+        #expect(f.inplaceNodes == 1)
+        _ = try f([])
+        #expect(b.value == value)
+        #expect(a.value.elements(as: Float.self) == value.elements(as: Float.self).map { $0 + 1 })
+    }
+
+    @Test("updates that read each other's variables see the values from before the call")
+    func updatesReadingEachOther() throws {
+        try expectSameAsReference(initial: [random([4], seed: 10), random([4], seed: 11)]) { s in
+            ([], [], [s[0]: try s[0] + s[1], s[1]: try s[1] * s[0]])
+        }
+    }
+
+    @Test("a failed call changes no shared variable, even with updates written in place")
+    func failedCallChangesNothing() throws {
+        let W = try shared(random([3, 3], seed: 12), name: "W"), b = try shared(random([3], seed: 13), name: "b")
+        let v = vector("v")
+        let f = try function(inputs: [v], outputs: [], updates: [W: try W * 2, b: try b + v], options: CompileOptions(linker: Scratch.linker()))
+        #expect(f.inplaceNodes == 2)
+        let (before, beforeB) = (W.value.contiguousCopy(), b.value.contiguousCopy())
+        #expect(throws: TheanoError.self) { try f([random([4], seed: 14)]) }
+        #expect(W.value == before && b.value == beforeB)
+    }
+
+    @Test("an intermediate read by one node is overwritten; one that is also an output is not")
+    func intermediates() throws {
+        let (a, b) = (random([5, 4], seed: 15), random([4, 6], seed: 16))
+        let once = try expectSameAsReference(initial: [], arguments: [a, b]) { _ in
+            let x = matrix("x"), y = matrix("y")
+            return ([x, y], [try exp(dot(x, y)) + 1], [:])
+        }
+        #expect(once.function.inplaceNodes == 1)
+        let returned = try expectSameAsReference(initial: [], arguments: [a, b]) { _ in
+            let x = matrix("x"), y = matrix("y")
+            let product = try dot(x, y)
+            return ([x, y], [product, try exp(product) + 1], [:])
+        }
+        #expect(returned.function.inplaceNodes == 0)
+    }
+}
