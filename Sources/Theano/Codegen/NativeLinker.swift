@@ -152,7 +152,7 @@ struct ElementwiseKernelRunner: OverwritingRunner {
     }
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
-        let shape = try broadcastShape(inputs.map(\.shape))
+        let shape = try broadcastShape(inputs.lazy.map(\.shape))
         try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
         let out = recycler.array(shape, dtype: outputDType)
         launch(entryPoints, inputs: inputs, shape: shape, output: out.baseAddress)
@@ -160,7 +160,7 @@ struct ElementwiseKernelRunner: OverwritingRunner {
     }
 
     func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
-        let shape = try broadcastShape(inputs.map(\.shape))
+        let shape = try broadcastShape(inputs.lazy.map(\.shape))
         try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
         let target = inputs[position]
         guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
@@ -175,8 +175,9 @@ struct ElementwiseKernelRunner: OverwritingRunner {
         let count = shape.reduce(1, *)
         let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }
         let work = Swift.max(kernel.composite.steps.count, 1)
-        inputs.map { Optional(UnsafeRawPointer($0.baseAddress)) }.withUnsafeBufferPointer { inputPointers in
-            let base = inputPointers.baseAddress!
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { inputPointers in
+            for (i, input) in inputs.enumerated() { inputPointers[i] = UnsafeRawPointer(input.baseAddress) }
+            let base = UnsafePointer(inputPointers.baseAddress!)
             if isFlat {
                 parallelFor(count, workPerItem: work) { begin, end in entryPoints.flat(Int64(begin), Int64(end), base, output) }
                 return

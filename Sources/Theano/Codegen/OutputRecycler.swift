@@ -2,16 +2,19 @@
 /// array the node returned last time (the storage is uniquely referenced again), its memory
 /// is handed out anew instead of allocating — and faulting in — fresh pages.
 final class OutputRecycler: @unchecked Sendable {
-    private var storage: Storage?
+    /// The array handed out last (kept whole, so a call of the same shape allocates nothing).
+    private var last: NDArray?
 
     /// A contiguous array of `shape` and `dtype` whose elements the caller will write.
     func array(_ shape: [Int], dtype: DType) -> NDArray {
-        let bytes = shape.reduce(1, *) * dtype.byteSize
-        if storage != nil, isKnownUniquelyReferenced(&storage!), storage!.byteCount == bytes {
-            return NDArray(dtype: dtype, shape: shape, strides: NDArray.contiguousStrides(shape), offset: 0, storage: storage!)
+        if last != nil, last!.hasUniqueStorage() {
+            if last!.shape == shape && last!.dtype == dtype { return last! }
+            if last!.storage.byteCount == shape.reduce(1, *) * dtype.byteSize {
+                last = NDArray(dtype: dtype, shape: shape, strides: NDArray.contiguousStrides(shape), offset: 0, storage: last!.storage)
+                return last!
+            }
         }
-        let fresh = NDArray(uninitialized: shape, dtype: dtype)
-        storage = fresh.storage
-        return fresh
+        last = NDArray(uninitialized: shape, dtype: dtype)
+        return last!
     }
 }

@@ -7,6 +7,9 @@ import Foundation
 /// let train = try function(inputs: [x, y], outputs: [cost], updates: [W: W - 0.1 * gW])
 /// let loss = try train(batchX, batchY)[0]
 /// ```
+///
+/// A function reuses its memory from call to call, so it is not `Sendable`: call it from one
+/// thread at a time (compile one per thread to run several at once).
 public final class Function {
     /// The name used in error messages.
     public let name: String
@@ -34,6 +37,9 @@ public final class Function {
     /// The shared variables the updates write, in the order of the graph's extra outputs.
     public let updatedVariables: [SharedVariable]
     private let executor: any Executor
+    /// How many inputs a call must give (the rest have defaults).
+    private let requiredCount: Int
+    private let inputTypes: [TensorType]
 
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
          graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, program: LinkedProgram) {
@@ -49,21 +55,22 @@ public final class Function {
         self.updatedVariables = updated
         self.graph = graph
         self.executor = program.executor
+        inputTypes = inputs.map(\.type)
+        requiredCount = inputs.count - inputs.reversed().prefix { defaults[$0] != nil }.count
     }
 
     /// Runs the function. Outputs are computed, then every update is applied, all from the
     /// values before the call. A failed call changes no shared variable.
     /// Trailing inputs that have defaults may be left out.
     public func callAsFunction(_ given: [NDArray]) throws -> [NDArray] {
-        let required = inputs.count - inputs.reversed().prefix { defaults[$0] != nil }.count
-        guard (required...inputs.count).contains(given.count) else {
+        guard (requiredCount...inputs.count).contains(given.count) else {
             throw TheanoError.wrongArgumentCount(function: name, expected: inputs.count, got: given.count)
         }
         let arguments = given.count == inputs.count ? given : given + inputs[given.count...].map { defaults[$0]! }
-        for (index, (input, value)) in zip(inputs, arguments).enumerated()
-        where value.dtype != input.dtype || !input.type.accepts(shape: value.shape) {
-            throw TheanoError.badInput(function: name, input: input.name.map { "'\($0)'" } ?? "#\(index)",
-                                       expected: input.type, dtype: value.dtype, shape: value.shape)
+        for index in inputs.indices where arguments[index].dtype != inputTypes[index].dtype
+            || !inputTypes[index].accepts(shape: arguments[index].shape) {
+            throw TheanoError.badInput(function: name, input: inputs[index].name.map { "'\($0)'" } ?? "#\(index)",
+                                       expected: inputTypes[index], dtype: arguments[index].dtype, shape: arguments[index].shape)
         }
         let results = try executor.run(inputs: arguments)
         for (variable, value) in zip(updatedVariables, results[outputCount...]) where !variable.type.accepts(shape: value.shape) {

@@ -41,11 +41,17 @@ public struct ReferenceLinker: Linker {
 /// stored in theirs, and each step knows which slots it reads and writes and which values it
 /// may free afterwards. A call then only moves arrays between slots.
 final class Interpreter: Executor {
-    private struct Step {
+    /// A class, so walking the steps copies one reference per step rather than each field.
+    private final class Step {
         let node: Apply
         let runner: any NodeRunner
-        /// The runner again and the input it writes over, when the plan lets it.
-        let overwrite: (runner: any OverwritingRunner, position: Int)?
+        /// Whether the runner's results are checked against the node's static types (the
+        /// reference implementations'; generated code produces its types by construction).
+        let checksResults: Bool
+        /// The input the runner writes its result over, when the plan lets it.
+        let overwrittenInput: Int?
+        /// The runner again, when it can overwrite.
+        let overwriter: (any OverwritingRunner)?
         /// For an update written over its shared variable: that variable's index in
         /// `sharedTargets`. Such writes wait until every other step has succeeded.
         let sharedTarget: Int?
@@ -53,13 +59,34 @@ final class Interpreter: Executor {
         let outputSlots: [Int]
         /// Slots whose values no later step or output needs.
         let freedSlots: [Int]
+        /// The arguments of the current call, kept between calls so their memory is reused.
+        var arguments: [NDArray] = []
+
+        init(node: Apply, runner: any NodeRunner, overwrittenInput: Int?, sharedTarget: Int?,
+             inputSlots: [Int], outputSlots: [Int], freedSlots: [Int]) {
+            self.node = node
+            self.runner = runner
+            checksResults = runner is ReferenceRunner
+            overwriter = runner as? any OverwritingRunner
+            self.overwrittenInput = overwriter == nil ? nil : overwrittenInput
+            self.sharedTarget = sharedTarget
+            self.inputSlots = inputSlots
+            self.outputSlots = outputSlots
+            self.freedSlots = freedSlots
+            arguments.reserveCapacity(inputSlots.count)
+        }
     }
 
     private let steps: [Step]
     private let inputSlots: [Int]
     private let sharedSlots: [(slot: Int, variable: SharedVariable)]
     private let outputSlots: [Int]
-    private let initialSlots: [NDArray?]
+    /// The values of every slot during a call: constants in theirs, the others empty
+    /// between calls (the memory is reused, so a function is not to be called from several
+    /// threads at once).
+    private var registers: [NDArray?]
+    /// The slots emptied after each call.
+    private let transientSlots: [Int]
     /// The shared variables that updates overwrite when the variable's memory is its own.
     private let sharedTargets: [SharedVariable]
     /// Set by `function(…, profile: true)`: every step is timed.
@@ -93,52 +120,58 @@ final class Interpreter: Executor {
         steps = nodes.enumerated().map { i, node in
             let reads = node.inputs.map(slot)
             let nodeRunner = runner(node)
-            let position = plan.overwrites[ObjectIdentifier(node)]
-            let overwriter = nodeRunner as? any OverwritingRunner
+            let overwrites = nodeRunner is any OverwritingRunner
             let target = plan.sharedTargets[ObjectIdentifier(node)]
-            if overwriter != nil, let target { targets.append(target) }
-            return Step(node: node, runner: nodeRunner, overwrite: position.flatMap { p in overwriter.map { ($0, p) } },
-                        sharedTarget: overwriter != nil && target != nil ? targets.count - 1 : nil,
+            if overwrites, let target { targets.append(target) }
+            return Step(node: node, runner: nodeRunner, overwrittenInput: plan.overwrites[ObjectIdentifier(node)],
+                        sharedTarget: overwrites && target != nil ? targets.count - 1 : nil,
                         inputSlots: reads, outputSlots: node.outputs.map(slot),
                         freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
         }
         sharedTargets = targets
         outputSlots = graph.outputs.map(slot)
-        initialSlots = initial
+        registers = initial
+        transientSlots = initial.indices.filter { initial[$0] == nil }
     }
 
     func run(inputs: [NDArray]) throws -> [NDArray] {
         // Asked before the values are loaded, which adds references of their own.
         let ownsMemory = sharedTargets.map { $0.ownsValueMemory() && $0.value.isContiguous }
-        var values = initialSlots
+        var values: [NDArray?] = []
+        swap(&values, &registers)
+        defer {
+            for slot in transientSlots { values[slot] = nil }
+            swap(&values, &registers)
+        }
         for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
         for (slot, variable) in sharedSlots { values[slot] = variable.value }
         profile?.recordCall()
         var deferredWrites: [(step: Int, write: () -> Void)] = []
         for (index, step) in steps.enumerated() {
-            var arguments = step.inputSlots.map { values[$0]! }
+            for slot in step.inputSlots { step.arguments.append(values[slot]!) }
+            defer { step.arguments.removeAll(keepingCapacity: true) }
             let results: [NDArray]
             do {
                 let start = profile == nil ? nil : ContinuousClock.now
                 // Copy-on-write: a variable's memory someone else sees is copied first, and the
                 // copy is the variable's own from then on.
-                if let (_, position) = step.overwrite, let target = step.sharedTarget, !ownsMemory[target] {
-                    arguments[position] = arguments[position].contiguousCopy()
+                if let position = step.overwrittenInput, let target = step.sharedTarget, !ownsMemory[target] {
+                    step.arguments[position] = step.arguments[position].contiguousCopy()
                 }
-                if let (runner, position) = step.overwrite, let overwrite = try runner.overwriting(arguments, position: position) {
+                if let position = step.overwrittenInput, let overwrite = try step.overwriter!.overwriting(step.arguments, position: position) {
                     results = overwrite.results
                     if step.sharedTarget == nil { overwrite.write() } else { deferredWrites.append((index, overwrite.write)) }
                 } else {
-                    results = try step.runner.run(arguments)
+                    results = try step.runner.run(step.arguments)
                 }
                 if let start { profile?.record(node: index, seconds: seconds(since: start)) }
             } catch let error as OpError {
-                throw TheanoError.runtime(op: step.node.op.description, inputShapes: arguments.map(\.shape),
+                throw TheanoError.runtime(op: step.node.op.description, inputShapes: step.arguments.map(\.shape),
                                           reason: error.description, location: step.node.location)
             }
             for (slot, (result, type)) in zip(step.outputSlots, zip(results, step.node.outputTypes)) {
-                guard result.dtype == type.dtype, type.accepts(shape: result.shape) else {
-                    throw TheanoError.runtime(op: step.node.op.description, inputShapes: arguments.map(\.shape),
+                guard !step.checksResults || result.dtype == type.dtype && type.accepts(shape: result.shape) else {
+                    throw TheanoError.runtime(op: step.node.op.description, inputShapes: step.arguments.map(\.shape),
                                               reason: "produced \(result.dtype) of shape \(shapeText(result.shape)), which contradicts its static type \(type)",
                                               location: step.node.location)
                 }

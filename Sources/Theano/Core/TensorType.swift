@@ -34,7 +34,9 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether a concrete shape is compatible with this type.
     public func accepts(shape concrete: [Int]) -> Bool {
-        concrete.count == shape.count && zip(concrete, shape).allSatisfy { $1 == nil || $0 == $1 }
+        guard concrete.count == shape.count else { return false }
+        for d in shape.indices where shape[d] != nil && shape[d] != concrete[d] { return false }
+        return true
     }
 
     /// Renders as `float32[?, 784]`; a scalar is `float32[]`.

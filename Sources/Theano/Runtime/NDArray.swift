@@ -67,7 +67,14 @@ public struct NDArray: Sendable {
     public var count: Int { shape.reduce(1, *) }
 
     /// Whether the elements are laid out row-major without gaps (a view may not be).
-    public var isContiguous: Bool { strides == Self.contiguousStrides(shape) || count <= 1 }
+    public var isContiguous: Bool {
+        var step = 1
+        for d in shape.indices.reversed() {
+            guard strides[d] == step else { return count <= 1 }
+            step *= Swift.max(shape[d], 1)
+        }
+        return true
+    }
 
     static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)

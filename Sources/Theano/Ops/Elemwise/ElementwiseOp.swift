@@ -82,9 +82,11 @@ func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
 
 /// The run-time broadcast shape: every operand that is not 1 must agree. (Which dimensions
 /// may stretch is checked against the static types by ``checkStaticBroadcasting(_:types:to:)``.)
-func broadcastShape(_ shapes: [[Int]]) throws -> [Int] {
-    guard var result = shapes.first else { return [] }
-    for shape in shapes.dropFirst() {
+/// Any sequence of shapes, so callers need not build an array of them.
+func broadcastShape<Shapes: Sequence<[Int]>>(_ shapes: Shapes) throws -> [Int] {
+    var iterator = shapes.makeIterator()
+    guard var result = iterator.next() else { return [] }
+    while let shape = iterator.next() {
         for d in result.indices where shape[d] != result[d] {
             if result[d] == 1 {
                 result[d] = shape[d]
