@@ -425,6 +425,49 @@ struct NativeBackendTests {
         #expect(mismatch(native[0], reference[0], tolerance: .ulps(.float64)) == nil)
     }
 
+    /// Elementwise chains that only feed a sum, product, maximum or minimum are computed inside
+    /// it: one kernel per output, on contiguous, strided and large (multi-core) inputs.
+    @Test(arguments: [DType.float32, .float64])
+    func elementwiseProducersFuseIntoReductions(dtype: DType) throws {
+        let x = matrix("x", dtype: dtype), y = matrix("y", dtype: dtype), s = scalar("s", dtype: dtype)
+        let outputs = [
+            try sum(sqr(x - y), axis: 1), try max(exp(x) * s, axis: 0), try sum(abs(x) + s),
+            try min(y - x, axis: 1, keepDims: true), try prod(cos(x) * 0.5 + 1, axis: 0), try mean(tanh(x * y), axis: 1),
+        ]
+        let pair = try CompiledPair(inputs: [x, y, s], outputs: outputs)
+        let fused = pair.native.graph.nodes.compactMap { $0.op as? ElementwiseReduce }
+        #expect(fused.count == 6, "\(debugprint(pair.native))")
+        #expect(!pair.native.graph.nodes.contains { $0.op is Reduce })
+        #expect(pair.native.rewriteReport.counts["reduction_fusion"] == 6)
+        var random = RandomState(seed: 4)
+        for (rows, columns) in [(7, 5), (600, 700)] {
+            let grid = { (0..<(rows * columns)).map { _ in 2 * random.nextUnit() - 1 } }
+            let (xValues, yValues) = (grid(), grid())
+            for layout in [Layout.contiguous, .transposed] {
+                let arguments = [layout.arrange(xValues, shape: [rows, columns], dtype: dtype, filler: 0),
+                                 layout.arrange(yValues, shape: [rows, columns], dtype: dtype, filler: 0),
+                                 NDArray(scalar: 0.75, dtype: dtype)]
+                let (native, reference) = try pair.callBoth(arguments)
+                for (index, (a, b)) in zip(native, reference).enumerated() {
+                    if let problem = mismatch(a, b, tolerance: .relative(dtype == .float32 ? 2e-5 : 1e-12, atol: dtype == .float32 ? 1e-5 : 1e-12)) {
+                        Issue.record("output \(index), \(rows)×\(columns) \(layout.rawValue): \(problem)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aProducerWithOtherReadersIsNotFusedIntoAReduction() throws {
+        let x = matrix("x", dtype: .float64)
+        let squares = try sqr(x)
+        let pair = try CompiledPair(inputs: [x], outputs: [try sum(squares, axis: 0), squares])
+        #expect(pair.native.graph.nodes.contains { $0.op is Reduce })
+        #expect(!pair.native.graph.nodes.contains { $0.op is ElementwiseReduce })
+        let value = NDArray([[1, -2, 3], [0.5, 4, -1]] as [[Double]])
+        let (native, reference) = try pair.callBoth([value])
+        for (a, b) in zip(native, reference) { #expect(mismatch(a, b, tolerance: .exact) == nil) }
+    }
+
     // MARK: Large arrays
 
     /// Large enough for the loops to be split across cores: flat, strided and broadcast.

@@ -56,7 +56,8 @@ enum Pipeline {
                            // Last, so that gemv sees dot(A, x) inside sums first.
                            .rules(.specialize, [matrixVectorProduct], .inToOut),
                            .pass(.specialize, mergeEquivalentNodes)]
-        case .fusion: [.rules(.fusion, fusionRules, .equilibrium(maxPasses: 50))]
+        case .fusion: [.rules(.fusion, fusionRules, .equilibrium(maxPasses: 50)),
+                       .rules(.fusion, [reductionFusion], .inToOut)]
         }
     }
 

@@ -29,6 +29,9 @@ public struct Composite: ShapeInferringOp {
         valueDTypes = dtypes
     }
 
+    /// The program that returns its one input.
+    static func identity(_ dtype: DType) -> Composite { try! Composite(inputDTypes: [dtype], steps: []) }
+
     public static func == (a: Composite, b: Composite) -> Bool { a.inputDTypes == b.inputDTypes && a.steps == b.steps }
     public func hash(into hasher: inout Hasher) {
         hasher.combine(inputDTypes)

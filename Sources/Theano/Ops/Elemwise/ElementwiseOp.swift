@@ -57,11 +57,11 @@ extension ElementwiseOp {
     }
 }
 
-/// The output sizes of an elementwise node: each that of the operands not broadcast along
-/// the dimension; where several could differ at run time, a size that checks they agree.
+/// The sizes of an elementwise node's operands broadcast together: each that of the operands
+/// not broadcast along the dimension; where several could differ at run time, a size that
+/// checks they agree.
 func broadcastSizes(of node: Apply, inputShapes: [[Variable]]) throws -> [Variable] {
-    let output = node.outputTypes[0]
-    return try (0..<output.ndim).map { d in
+    try (0..<(node.inputs.first?.ndim ?? 0)).map { d in
         let stretched = node.inputs.indices.filter { node.inputs[$0].type.shape[d] != 1 }
         guard !stretched.isEmpty else { return Constant(NDArray(scalar: Int64(1)), location: node.location) }
         return try CheckEqualSizes.combine(stretched.map { inputShapes[$0][d] }, at: node.location)

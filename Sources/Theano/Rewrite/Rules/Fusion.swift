@@ -1,5 +1,6 @@
 /// Rules of the fusion phase: chains of elementwise ops become one `Composite`, which the
-/// native backend compiles into one loop (one pass over memory instead of one per op).
+/// native backend compiles into one loop (one pass over memory instead of one per op); then
+/// (``reductionFusion``) the composites that only feed a reduction go into it.
 let fusionRules: [Rewrite] = [elementwiseFusion]
 
 /// Merges an elementwise producer into its elementwise consumer when the consumer is its
@@ -55,4 +56,17 @@ func fusible(_ node: Apply) -> Composite? {
     let operands = node.inputs.enumerated().map { CExpression.name("i\($0)", $1.dtype.cType) }
     guard op.cExpression(operands, output: node.outputTypes[0].dtype.cType) != nil else { return nil }
     return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices))])
+}
+
+/// Merges an elementwise producer into the float sum, product, maximum or minimum that is its
+/// only reader, when the reduced axes are one run and no operand of the producer is broadcast
+/// (other than a single element): one loop computes and reduces, and the values in between
+/// are never stored. Runs after ``elementwiseFusion`` has finished, on whole chains.
+let reductionFusion = Rewrite.node("reduction_fusion") { node, context in
+    guard let reduce = node.op as? Reduce, [.sum, .prod, .max, .min].contains(reduce.kind), reduce.runOfAxes != nil,
+          let producerNode = node.inputs[0].owner, let producer = fusible(producerNode), producer.valueDTypes.last!.isFloat,
+          context.readerCount(of: node.inputs[0]) == 1,
+          producerNode.inputs.allSatisfy({ $0.type.broadcastable == node.inputs[0].type.broadcastable || $0.staticShape.allSatisfy { $0 == 1 } })
+    else { return nil }
+    return [try ElementwiseReduce(reduce: reduce, program: producer)(producerNode.inputs, at: node.location)]
 }
