@@ -60,16 +60,16 @@ enum Pipeline {
         }
     }
 
-    /// `cost` rewritten into its numerically stable form (merged, then the stabilize rules),
-    /// with the graph copied down to `stops`, which are kept as they are; `cost` itself if
-    /// nothing changed.
-    static func stabilized(_ cost: Variable, keeping stops: [Variable]) throws -> Variable {
-        let graph = try FunctionGraph(inputs: stops, outputs: [cost], copyingInputs: false)
+    /// `outputs` rewritten into their numerically stable form (merged, then the stabilize
+    /// rules), with the graph copied down to `stops`, which are kept as they are; `outputs`
+    /// themselves if nothing changed. Differentiation starts from this form.
+    static func stabilized(_ outputs: [Variable], keeping stops: [Variable]) throws -> [Variable] {
+        let graph = try FunctionGraph(inputs: stops, outputs: outputs, copyingInputs: false)
         var report = RewriteReport()
         _ = try mergeEquivalentNodes.run(graph)
         RewriteDriver(phase: RewritePhase.stabilize.rawValue, rules: stabilizeRules, strategy: .equilibrium(maxPasses: 20))
             .run(on: graph, report: &report, trace: false, check: false)
-        return report.counts.isEmpty ? cost : graph.outputs[0]
+        return report.counts.isEmpty ? outputs : graph.outputs
     }
 
     /// Rewrites `graph` in place as `options` ask.
