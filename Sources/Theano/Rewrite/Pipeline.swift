@@ -2,6 +2,9 @@ import Foundation
 
 /// The phases of the optimizer, in the order they run.
 public enum RewritePhase: String, CaseIterable, Sendable {
+    /// Gradient overrides removed and graph-defined ops (``OpFromGraph``) replaced by their
+    /// inner graphs: what only differentiation needed.
+    case inline
     /// Common-subexpression elimination.
     case merge
     /// Computing nodes of constant inputs at compile time.
@@ -22,7 +25,7 @@ public enum RewritePhase: String, CaseIterable, Sendable {
 public enum OptimizationLevel: Sendable {
     /// Run the graph as built.
     case none
-    /// Merge, fold constants and simplify shapes: quick, for graphs run a few times.
+    /// Inline, merge, fold constants and simplify shapes: quick, for graphs run a few times.
     case fastCompile
     /// Every phase.
     case fastRun
@@ -30,7 +33,7 @@ public enum OptimizationLevel: Sendable {
     var phases: [RewritePhase] {
         switch self {
         case .none: []
-        case .fastCompile: [.merge, .constantFolding, .shape]
+        case .fastCompile: [.inline, .merge, .constantFolding, .shape]
         case .fastRun: RewritePhase.allCases
         }
     }
@@ -46,6 +49,7 @@ enum Pipeline {
 
     static func steps(_ phase: RewritePhase) -> [Step] {
         switch phase {
+        case .inline: [.rules(.inline, inlineRules, .equilibrium(maxPasses: 20))]
         case .merge: [.pass(.merge, mergeEquivalentNodes)]
         case .constantFolding: [.rules(.constantFolding, [constantFolding], .equilibrium(maxPasses: 20))]
         case .shape: [.rules(.shape, shapeRules, .equilibrium(maxPasses: 20))]
