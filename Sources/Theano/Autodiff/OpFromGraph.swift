@@ -68,7 +68,7 @@ public struct OpFromGraph: DifferentiableOp, ForwardDifferentiableOp {
     public func callAsFunction(_ inputs: [Variable], fileID: String = #fileID, line: Int = #line) throws -> [Variable] {
         let location = SourceLocation.resolve(fileID: fileID, line: line)
         guard inputs.count == definition.inputs.count else {
-            throw TheanoError.invalidArgument(function: name, reason: "takes \(definition.inputs.count) inputs, not \(inputs.count)", location: location)
+            throw TheanoError.invalidArgument(function: name, reason: "takes \(arity), not \(inputs.count)", location: location)
         }
         return try apply(inputs, at: location).outputs
     }
@@ -80,11 +80,14 @@ public struct OpFromGraph: DifferentiableOp, ForwardDifferentiableOp {
 
     public var description: String { name }
 
+    /// `1 input`, `2 inputs`, …
+    private var arity: String { "\(definition.inputs.count) input\(definition.inputs.count == 1 ? "" : "s")" }
+
     public static func == (a: OpFromGraph, b: OpFromGraph) -> Bool { a.definition === b.definition }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(definition)) }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        guard inputs.count == definition.inputs.count else { throw OpError("takes \(definition.inputs.count) inputs") }
+        guard inputs.count == definition.inputs.count else { throw OpError("takes \(arity)") }
         for (index, (given, expected)) in zip(inputs, definition.inputs.map(\.type)).enumerated() where !expected.fits(given) {
             throw OpError("input \(index) has type \(given), which does not fit the graph's input of type \(expected)")
         }
