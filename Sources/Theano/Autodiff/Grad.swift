@@ -1,7 +1,9 @@
 /// What ``grad(_:wrt:considerConstant:disconnected:fileID:line:)`` does with a variable the
-/// cost does not depend on.
+/// cost does not depend on (and `Lop`, `Rop`, `jacobian`, … with a variable or an output on
+/// the far side of no dependence).
 public enum DisconnectedPolicy: Sendable {
-    /// Throw ``TheanoError/disconnectedInput(variable:location:)``: usually a bug in the model.
+    /// Throw (``TheanoError/disconnectedInput(variable:location:)`` from `grad`): usually a
+    /// bug in the model.
     case raise
     /// Return zeros of the variable's shape.
     case zero
