@@ -72,6 +72,12 @@ private func numericJacobian(_ f: (Variable) throws -> Variable, at x: NDArray, 
         }
     }
 
+    @Test func jacobianOfAnEmptyExpressionIsEmpty() throws {
+        let empty = try x[0..<0]
+        let J = try jacobian(exp(empty), wrt: x)
+        #expect(try evaluate([J])[0].shape == [0, 4])
+    }
+
     @Test func badArgumentsNameJacobianAndTheLine() throws {
         let unknown = vector("unknown", dtype: .float64)
         expectFailure(mentioning: ["jacobian", "statically", here(#line + 1)]) {
@@ -145,6 +151,27 @@ private func numericJacobian(_ f: (Variable) throws -> Variable, at x: NDArray, 
         let expectedY = (0..<4).map { (i: Int) -> Double in 2 * xs[i] * dx[i] + 6 * ys[i] * dy[i] }
         #expect(results[0].isClose(to: NDArray(expectedX)))
         #expect(results[1].isClose(to: NDArray(expectedY)))
+    }
+
+    /// The example of README.md's section on forward mode.
+    @Test func readmeExample() throws {
+        let x = vector("x", dtype: .float64, length: 5), v = vector("v", dtype: .float64, length: 5)
+        let y = try tanh(x) * x
+        let jvp = try Rop([y], wrt: [x], evalPoints: [v])[0]
+        let J = try jacobian(softmax(x), wrt: x)
+        let H = try hessian(sum(pow(x, 3)), wrt: x)
+        let Hv = try hessianVectorProduct(sum(pow(x, 3)), wrt: [x], vectors: [v])[0]
+        let straightThrough = try OpFromGraph(inputs: [x], outputs: [sign(x)], pullback: { _, _, g in g })
+        let passedBack = try grad(sum(straightThrough(x)[0] * v), wrt: [x])[0]
+
+        let (xs, vs) = ([-1.5, -0.5, 0.25, 1, 2] as [Double], [1, 2, -1, 0.5, 3] as [Double])
+        let results = try function(inputs: [x, v], outputs: [jvp, J, dot(H, v), Hv, passedBack])(NDArray(xs), NDArray(vs))
+        let expectedJvp = zip(xs, vs).map { x, v in (Double.tanh(x) + x * (1 - Double.tanh(x) * Double.tanh(x))) * v }
+        #expect(results[0].isClose(to: NDArray(expectedJvp)))
+        #expect(results[1].shape == [5, 5])
+        #expect(results[2].isClose(to: NDArray(zip(xs, vs).map { 6 * $0 * $1 })))
+        #expect(results[3].isClose(to: results[2]))
+        #expect(results[4] == NDArray(vs))
     }
 
     @Test func hessianVectorProductRejectsVectorsOfTheWrongType() {

@@ -51,7 +51,12 @@ public func jacobian(_ expression: Variable, wrt: Variable, method: JacobianMeth
         byRows = rows != nil && (columns == nil || rows! <= columns!)
     }
     return try SourceLocation.attributing(to: location) {
-        byRows ? try jacobianByRows(expression, wrt: wrt, at: location) : try jacobianByColumns(expression, wrt: wrt, at: location)
+        if rows == 0 || columns == 0 {
+            // Nothing to unroll: the Jacobian is empty.
+            let zero = Constant(NDArray(scalar: 0, dtype: expression.dtype), location: location)
+            return try alloc(zero, sizes: expression.dimensionSizes() + wrt.dimensionSizes(), at: location)
+        }
+        return byRows ? try jacobianByRows(expression, wrt: wrt, at: location) : try jacobianByColumns(expression, wrt: wrt, at: location)
     }
 }
 

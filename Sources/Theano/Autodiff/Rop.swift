@@ -38,10 +38,10 @@ public func Rop(_ f: [Variable], wrt: [Variable], evalPoints: [Variable], discon
     }
 }
 
-/// The tangents of the variables computed from the keys of `seeds` on the way to `outputs`
-/// (the seeds included), where a key changing by its value makes them change: forward mode
-/// over the nodes between them. A variable that does not change has no entry. Each tangent
-/// has its variable's type. `function` and `location` name the caller in errors.
+/// Forward mode over the nodes between the keys of `seeds` and `outputs`: the tangent of
+/// every variable on the way (the seeds included) when each key moves along its value. A
+/// variable that does not change has no entry; each tangent has its variable's type.
+/// `function` and `location` name the caller in errors.
 func propagateTangents(to outputs: [Variable], from seeds: [Variable: Variable], function: String,
                        location: SourceLocation) throws -> [Variable: Variable] {
     var tangents = seeds
