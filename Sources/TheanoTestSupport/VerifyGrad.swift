@@ -19,13 +19,11 @@ public struct GradientMismatch: Error, CustomStringConvertible {
 /// element differs by more than `absoluteTolerance + relativeTolerance · |numeric|`.
 public func verifyGrad(_ f: ([Variable]) throws -> Variable, at point: [NDArray], seed: UInt64 = 42,
                        step: Double = 1e-6, absoluteTolerance: Double = 1e-6, relativeTolerance: Double = 1e-5) throws {
-    let inputs = point.enumerated().map { i, value in
-        tensor("input\(i)", dtype: value.dtype, shape: value.shape.map { $0 == 1 ? 1 : nil })
-    }
+    let inputs = placeholders(for: point)
     let output = try f(inputs)
     let outputShape = try function(inputs: inputs, outputs: [output])(point)[0].shape
     var random = RandomState(seed: seed)
-    let direction = constant(NDArray.uniform(outputShape, low: 0.5, high: 1.5, dtype: .float64, using: &random))
+    let direction = constant(randomDirection(outputShape, using: &random))
     let projected = try sum(cast(output, to: .float64) * direction)
     let cost = try function(inputs: inputs, outputs: [projected])
     let gradients = try function(inputs: inputs, outputs: try grad(projected, wrt: inputs))(point)
@@ -41,7 +39,7 @@ public func verifyGrad(_ f: ([Variable]) throws -> Variable, at point: [NDArray]
                 return try cost(arguments)[0].scalar(as: Double.self)
             }
             let numeric = (try shifted(step) - shifted(-step)) / (2 * step)
-            if !(abs(analytic[element] - numeric) <= absoluteTolerance + relativeTolerance * abs(numeric)) {
+            if !agrees(analytic[element], numeric, absolute: absoluteTolerance, relative: relativeTolerance) {
                 throw GradientMismatch(input: i, element: element, analytic: analytic[element], numeric: numeric)
             }
         }

@@ -3,7 +3,7 @@ import Testing
 import Theano
 
 /// Runs `body`, which must throw; the message must contain every fragment.
-private func expectFailure(mentioning fragments: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation,
+func expectFailure(mentioning fragments: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation,
                            _ body: () throws -> Void) {
     do {
         try body()
@@ -16,8 +16,8 @@ private func expectFailure(mentioning fragments: [String], sourceLocation: Testi
     }
 }
 
-/// `TheanoTests/ErrorTests.swift:N` for a line of this file.
-private func here(_ line: Int = #line) -> String { "TheanoTests/ErrorTests.swift:\(line)" }
+/// `TheanoTests/File.swift:N` for a line of the calling file.
+func here(_ line: Int = #line, fileID: String = #fileID) -> String { "\(fileID):\(line)" }
 
 @Suite("Errors at graph construction")
 struct ConstructionErrors {

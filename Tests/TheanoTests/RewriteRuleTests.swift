@@ -123,6 +123,22 @@ private func applied(_ op: some Op, _ inputs: [Variable], fileID: String = #file
 
 /// The tables of rule cases, one group per phase.
 enum RewriteRuleCases {
+    static let inlinePhase: [RewriteRuleCase] = [
+        RewriteRuleCase("remove_gradient_override", "exp(gradScale(zeroGrad(x), by: 2))", x: [nil], expected: """
+            exp [id A] float32[?]
+             └─ x [id B] float32[?]
+            """) { x in try exp(gradScale(zeroGrad(x), by: 2)) },
+        RewriteRuleCase("inline_op_from_graph", "op(x) for an op computing tanh(a) * 3", x: [nil], expected: """
+            mul [id A] float32[?]
+             ├─ tanh [id B] float32[?]
+             │   └─ x [id C] float32[?]
+             └─ constant 3. [id D] float32[1]
+            """) { x in
+            let a = vector("a")
+            return try OpFromGraph(inputs: [a], outputs: [tanh(a) * 3])(x)[0]
+        },
+    ]
+
     static let shapePhase: [RewriteRuleCase] = [
         RewriteRuleCase("shape_of_known_dimension", "shape(x)[1] of a float32[?, 3]", x: [nil, 3], expected: """
             constant 3 [id A] int64[]
@@ -417,11 +433,14 @@ enum RewriteRuleCases {
             """) { x in try x + constant(2.0) * constant(3.0) },
     ]
 
-    static let all = shapePhase + canonicalizePhase + stabilizePhase + specializePhase + wholeGraph
+    static let all = inlinePhase + shapePhase + canonicalizePhase + stabilizePhase + specializePhase + wholeGraph
 }
 
 @Suite("Rewrite rules")
 struct RewriteRuleTests {
+    @Test(arguments: RewriteRuleCases.inlinePhase)
+    func inlineRule(_ rule: RewriteRuleCase) throws { try rule.check() }
+
     @Test(arguments: RewriteRuleCases.shapePhase)
     func shapeRule(_ rule: RewriteRuleCase) throws { try rule.check() }
 
@@ -438,7 +457,7 @@ struct RewriteRuleTests {
     func wholeGraphRule(_ rule: RewriteRuleCase) throws { try rule.check() }
 
     @Test func everyRuleOfThePipelineHasACase() {
-        let rules = shapeRules + canonicalizeRules + stabilizeRules + specializeRules + [constantFolding]
+        let rules = inlineRules + shapeRules + canonicalizeRules + stabilizeRules + specializeRules + [constantFolding]
         let names = Set(rules.map(\.name) + [mergeEquivalentNodes.name])
         #expect(names.subtracting(RewriteRuleCases.all.map(\.rule)).isEmpty)
     }

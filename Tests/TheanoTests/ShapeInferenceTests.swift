@@ -132,6 +132,7 @@ enum ShapeCases {
         ShapeCase("transpose [2, 0, 1]", tensor3) { try $0.transpose([2, 0, 1]) },
         ShapeCase("expandDims axis -1", matrix) { try expandDims($0, axis: -1) },
         ShapeCase("squeeze a broadcastable dimension", .floats([3, 1, 4], staticShape: [nil, 1, nil])) { try squeeze($0) },
+        ShapeCase("gradient override (identity)", matrix) { try gradScale($0, by: 2) },
         ShapeCase("reshape to constant sizes", tensor3) { try reshape($0, [4, 6]) },
         ShapeCase("reshape with -1", tensor3) { try reshape($0, [-1, 2]) },
         ShapeCase("reshape to symbolic sizes", [tensor3, .size(6), .size(4)]) { try reshape($0[0], sizes: [$0[1], $0[2]]) },
@@ -198,7 +199,7 @@ enum ShapeCases {
         ArcTan.self, Sinh.self, Cosh.self, Tanh.self, ArcTan2.self,
         Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, Softmax.self, LogSoftmax.self, DimShuffle.self,
         Reshape.self, Alloc.self, Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self,
-        Subtensor.self, IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self,
+        Subtensor.self, IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self, GradientOverride.self,
     ]
 }
 

@@ -3,7 +3,8 @@
 /// An op is a small value; equal ops applied to equal inputs compute equal results (so
 /// compilation may merge them). Required: type inference and a reference implementation.
 /// Everything else is an optional facet in its own protocol, so a missing one is visible:
-/// ``DifferentiableOp`` (reverse mode), ``ShapeInferringOp`` (symbolic shapes).
+/// ``DifferentiableOp`` (reverse mode), ``ForwardDifferentiableOp`` (forward mode),
+/// ``ShapeInferringOp`` (symbolic shapes).
 public protocol Op: Hashable, Sendable, CustomStringConvertible {
     /// The static types of the outputs for inputs of `inputs` types, or an ``OpError``
     /// saying why they are not acceptable.
@@ -25,6 +26,27 @@ public protocol DifferentiableOp: Op {
     /// outputs (`nil`: the output does not influence the cost). A `nil` result means no
     /// gradient flows to that input (integer inputs, indices, comparisons).
     func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?]
+
+    /// Whether differentiation sees the outputs as depending on input `index` at all. An
+    /// input that is not connected is *disconnected*: a variable reached only through it is
+    /// one the cost does not depend on (`grad(…, disconnected: .raise)` throws), not one
+    /// whose gradient happens to be zero. By default every input is connected.
+    func isConnected(toInput index: Int) -> Bool
+}
+
+/// An op that knows its pushforward (Jacobian-vector product), written as graph: the
+/// forward-mode counterpart of ``DifferentiableOp/pullback(_:outputGradients:)``, used by
+/// ``Rop(_:wrt:evalPoints:disconnected:fileID:line:)``.
+///
+/// An op with a pullback but no pushforward still works in forward mode, through the
+/// transpose of its pullback (slower to build); a rule of its own is shorter and cheaper.
+public protocol ForwardDifferentiableOp: Op {
+    /// The tangents of `node`'s outputs (how they change), given the tangents of its inputs
+    /// (`nil`: the input does not change, or is not a float). A `nil` result means the
+    /// output does not change (integer outputs, comparisons, piecewise-constant functions).
+    /// A tangent may be broadcastable where its output is not, and of another float dtype;
+    /// forward mode broadcasts and casts it to the output's type.
+    func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?]
 }
 
 /// An op that can say the shapes of its outputs from the shapes of its inputs without
@@ -33,6 +55,10 @@ public protocol ShapeInferringOp: Op {
     /// For each output, one `int64` scalar variable per dimension, built from `inputShapes`
     /// (the same for each input).
     func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]]
+}
+
+extension DifferentiableOp {
+    public func isConnected(toInput index: Int) -> Bool { true }
 }
 
 extension Op {

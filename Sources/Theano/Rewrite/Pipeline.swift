@@ -2,6 +2,9 @@ import Foundation
 
 /// The phases of the optimizer, in the order they run.
 public enum RewritePhase: String, CaseIterable, Sendable {
+    /// Gradient overrides removed and graph-defined ops (``OpFromGraph``) replaced by their
+    /// inner graphs: what only differentiation needed.
+    case inline
     /// Common-subexpression elimination.
     case merge
     /// Computing nodes of constant inputs at compile time.
@@ -22,7 +25,7 @@ public enum RewritePhase: String, CaseIterable, Sendable {
 public enum OptimizationLevel: Sendable {
     /// Run the graph as built.
     case none
-    /// Merge, fold constants and simplify shapes: quick, for graphs run a few times.
+    /// Inline, merge, fold constants and simplify shapes: quick, for graphs run a few times.
     case fastCompile
     /// Every phase.
     case fastRun
@@ -30,7 +33,7 @@ public enum OptimizationLevel: Sendable {
     var phases: [RewritePhase] {
         switch self {
         case .none: []
-        case .fastCompile: [.merge, .constantFolding, .shape]
+        case .fastCompile: [.inline, .merge, .constantFolding, .shape]
         case .fastRun: RewritePhase.allCases
         }
     }
@@ -46,6 +49,7 @@ enum Pipeline {
 
     static func steps(_ phase: RewritePhase) -> [Step] {
         switch phase {
+        case .inline: [.rules(.inline, inlineRules, .equilibrium(maxPasses: 20))]
         case .merge: [.pass(.merge, mergeEquivalentNodes)]
         case .constantFolding: [.rules(.constantFolding, [constantFolding], .equilibrium(maxPasses: 20))]
         case .shape: [.rules(.shape, shapeRules, .equilibrium(maxPasses: 20))]
@@ -61,16 +65,16 @@ enum Pipeline {
         }
     }
 
-    /// `cost` rewritten into its numerically stable form (merged, then the stabilize rules),
-    /// with the graph copied down to `stops`, which are kept as they are; `cost` itself if
-    /// nothing changed.
-    static func stabilized(_ cost: Variable, keeping stops: [Variable]) throws -> Variable {
-        let graph = try FunctionGraph(inputs: stops, outputs: [cost], copyingInputs: false)
+    /// `outputs` rewritten into their numerically stable form (merged, then the stabilize
+    /// rules), with the graph copied down to `stops`, which are kept as they are; `outputs`
+    /// themselves if nothing changed. Differentiation starts from this form.
+    static func stabilized(_ outputs: [Variable], keeping stops: [Variable]) throws -> [Variable] {
+        let graph = try FunctionGraph(inputs: stops, outputs: outputs, copyingInputs: false)
         var report = RewriteReport()
         _ = try mergeEquivalentNodes.run(graph)
         RewriteDriver(phase: RewritePhase.stabilize.rawValue, rules: stabilizeRules, strategy: .equilibrium(maxPasses: 20))
             .run(on: graph, report: &report, trace: false, check: false)
-        return report.counts.isEmpty ? cost : graph.outputs[0]
+        return report.counts.isEmpty ? outputs : graph.outputs
     }
 
     /// Rewrites `graph` in place as `options` ask.

@@ -1,10 +1,11 @@
 /// Elementwise ops fused into one: a small scalar program applied to every element, the
 /// unit the native backend turns into one C loop (Theano's `Composite`). The fusion phase
-/// builds it after differentiation, so it needs no pullback.
+/// builds it after reverse-mode differentiation, so it needs no pullback; its pushforward
+/// goes through its steps.
 ///
 /// Values `0 ..< inputDTypes.count` are the inputs; step `i` computes value
 /// `inputDTypes.count + i` from earlier values; the last step's value is the output.
-public struct Composite: ShapeInferringOp {
+public struct Composite: ForwardDifferentiableOp, ShapeInferringOp {
     public struct Step: Hashable, Sendable {
         public let op: any CElementwiseOp
         public let operands: [Int]
@@ -69,6 +70,15 @@ public struct Composite: ShapeInferringOp {
             values.append(step.op.evaluate(operands, shape: try broadcastShape(operands.map(\.shape))))
         }
         return [values.last!]
+    }
+
+    /// Forward mode through the steps, each by its op's pushforward.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        var values = node.inputs
+        for step in steps {
+            values.append(try step.op.apply(step.operands.map { values[$0] }, at: node.location).output(0))
+        }
+        return try tangents(of: [values.last!], over: node.inputs, inputTangents: inputTangents, at: node)
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

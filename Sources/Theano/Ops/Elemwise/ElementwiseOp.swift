@@ -4,8 +4,8 @@
 /// broadcastable leading dimensions); a dimension of static size 1 is stretched to the
 /// others' size. The builders also cast operands to the dtypes the op computes in, so
 /// `perform` sees uniform dtypes and each op defines only its scalar function, its output
-/// dtype and the gradient of its scalar function.
-public protocol ElementwiseOp: DifferentiableOp, ShapeInferringOp {
+/// dtype and the gradient of its scalar function, which serves both reverse and forward mode.
+public protocol ElementwiseOp: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// The dtypes the operands are cast to before the op sees them.
     func operandDTypes(_ given: [DType]) -> [DType]
     /// The output dtype for operands already of `operandDTypes`, or an ``OpError``.
@@ -13,7 +13,8 @@ public protocol ElementwiseOp: DifferentiableOp, ShapeInferringOp {
     /// Computes the output from operands broadcast to `shape`.
     func evaluate(_ operands: [NDArray], shape: [Int]) -> NDArray
     /// The gradient with respect to each operand at the output's (broadcast) shape;
-    /// `nil` where none flows.
+    /// `nil` where none flows. It must be `gradient` times the operand's partial derivative
+    /// (the pushforward relies on it).
     func gradients(_ operands: [Variable], output: Variable, gradient: Variable) throws -> [Variable?]
     /// Whether the operands of a binary op may be swapped (rewrite patterns read this).
     var isCommutative: Bool { get }
@@ -50,6 +51,21 @@ extension ElementwiseOp {
             guard let g, input.dtype.isFloat else { return nil }
             return try g.reduced(toBroadcastPatternOf: input)
         }
+    }
+
+    /// The sum over operands of each tangent times the operand's partial derivative. The
+    /// Jacobian of an elementwise op is diagonal, so the partial derivatives that weigh an
+    /// output gradient in the pullback weigh a tangent here: `gradients` applied to the
+    /// tangent of each operand in turn.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        guard node.outputTypes[0].dtype.isFloat else { return [nil] }
+        var total: Variable?
+        for (index, tangent) in inputTangents.enumerated() {
+            guard let tangent, node.inputs[index].dtype.isFloat,
+                  let term = try gradients(node.inputs, output: node.output(0), gradient: tangent)[index] else { continue }
+            total = try total.adding(term)
+        }
+        return [total]
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -49,7 +49,7 @@ struct AdvancedIndexing {
 /// Gathers from the leading `indexCount` dimensions of a tensor at the positions given by
 /// `int64` index tensors (broadcast together): NumPy's integer-array indexing. Inputs: the
 /// tensor, then the index tensors. Negative positions count from the end.
-public struct AdvancedSubtensor: DifferentiableOp, ShapeInferringOp {
+public struct AdvancedSubtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let indexCount: Int
     public var description: String { "advanced_subtensor{\(indexCount)}" }
 
@@ -89,6 +89,11 @@ public struct AdvancedSubtensor: DifferentiableOp, ShapeInferringOp {
         return [scatter] + node.inputs.dropFirst().map { _ in nil }
     }
 
+    /// The tangent gathered at the same positions.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: [0])
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         // TensorIndex tensors agree where not broadcast; take each size from one that is not 1.
         let indexTypes = node.inputs.dropFirst().map(\.type)
@@ -102,7 +107,7 @@ public struct AdvancedSubtensor: DifferentiableOp, ShapeInferringOp {
 /// A copy of a tensor with the positions that integer-array indices select replaced by
 /// (`set`) or incremented by values; repeated positions accumulate (NumPy's `add.at`).
 /// Inputs: the tensor, the values (broadcast to the gathered shape), the index tensors.
-public struct AdvancedIncSubtensor: DifferentiableOp, ShapeInferringOp {
+public struct AdvancedIncSubtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let indexCount: Int
     public let set: Bool
     public var description: String { "advanced_\(set ? "set" : "inc")_subtensor{\(indexCount)}" }
@@ -147,6 +152,12 @@ public struct AdvancedIncSubtensor: DifferentiableOp, ShapeInferringOp {
         return [gx, gy] + indices.map { _ in nil }
     }
 
+    /// The tensor's tangent with the values' tangent written at the same positions: the op
+    /// is linear in the tensor and the values together.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: 0...1)
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[0]] }
 }
 
@@ -182,7 +193,7 @@ private struct IndexGather {
 
 /// The positions of the nonzero elements: one `int64` vector per dimension (NumPy's
 /// `nonzero`). Used for boolean-mask indexing.
-public struct Nonzero: DifferentiableOp {
+public struct Nonzero: DifferentiableOp, ForwardDifferentiableOp {
     public var description: String { "nonzero" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -198,4 +209,5 @@ public struct Nonzero: DifferentiableOp {
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { [nil] }
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { node.outputs.map { _ in nil } }
 }

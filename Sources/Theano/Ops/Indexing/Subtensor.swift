@@ -1,6 +1,6 @@
 /// Basic indexing: integers and slices over the leading dimensions, as a view of the input.
 /// Inputs: the tensor, then one `int64` scalar per symbolic bound.
-public struct Subtensor: DifferentiableOp, ShapeInferringOp {
+public struct Subtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let entries: [SubtensorEntry]
     public var description: String { "subtensor[\(entries.map(\.description).joined(separator: ", "))]" }
 
@@ -21,6 +21,11 @@ public struct Subtensor: DifferentiableOp, ShapeInferringOp {
         return [scatter] + node.inputs.dropFirst().map { _ in nil }
     }
 
+    /// The same region of the tangent.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: [0])
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         [try symbolicShape(of: entries, inputShape: inputShapes[0], scalars: Array(node.inputs.dropFirst()))]
     }
@@ -29,7 +34,7 @@ public struct Subtensor: DifferentiableOp, ShapeInferringOp {
 /// A copy of a tensor with the region a basic subscript selects replaced by (`set`) or
 /// incremented by a second tensor, broadcast to the region. Inputs: the tensor, the new
 /// values, then the symbolic bounds.
-public struct IncSubtensor: DifferentiableOp, ShapeInferringOp {
+public struct IncSubtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let entries: [SubtensorEntry]
     public let set: Bool
     public var description: String { "\(set ? "set" : "inc")_subtensor[\(entries.map(\.description).joined(separator: ", "))]" }
@@ -62,6 +67,12 @@ public struct IncSubtensor: DifferentiableOp, ShapeInferringOp {
         let gy = try Subtensor(entries: entries)([g] + bounds, at: node.location).reduced(toBroadcastPatternOf: y)
             .specifyingShape(of: y)
         return [gx, gy] + bounds.map { _ in nil }
+    }
+
+    /// The tensor's tangent with the region set to (or incremented by) the values' tangent:
+    /// the op is linear in the tensor and the values together.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: 0...1)
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[0]] }
@@ -142,7 +153,7 @@ func symbolicShape(of entries: [SubtensorEntry], inputShape: [Variable], scalars
 
 /// The number of elements of a slice of a dimension: inputs are the dimension's size and
 /// the slice's symbolic bounds.
-public struct SliceLength: DifferentiableOp {
+public struct SliceLength: DifferentiableOp, ForwardDifferentiableOp {
     public let start: IndexBound, stop: IndexBound, step: IndexBound
     public var description: String { "slice_length" }
 
@@ -157,4 +168,5 @@ public struct SliceLength: DifferentiableOp {
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { node.inputs.map { _ in nil } }
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { [nil] }
 }

@@ -1,6 +1,6 @@
 /// Matrix products of matching pairs in two stacks of matrices:
 /// `result[i] = a[i] · b[i]` for `a` of shape (batch, m, k) and `b` of shape (batch, k, n).
-public struct BatchedDot: DifferentiableOp, ShapeInferringOp {
+public struct BatchedDot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "batched_dot" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -29,6 +29,11 @@ public struct BatchedDot: DifferentiableOp, ShapeInferringOp {
         let (a, b) = (node.inputs[0], node.inputs[1])
         guard let g = outputGradients[0], a.dtype.isFloat else { return [nil, nil] }
         return [try batchedDot(g, b.dimshuffle(0, 2, 1)), try batchedDot(a.dimshuffle(0, 2, 1), g)]
+    }
+
+    /// `batchedDot(ta, b) + batchedDot(a, tb)`.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        [try productRule(node.inputs, tangents: inputTangents) { try self($0, at: node.location) }]
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -6,8 +6,9 @@
 /// - `Ger`: `A + α·x·yᵀ`
 ///
 /// `α` and `β` are 0-d inputs of the matrices' dtype. These ops appear only in optimized
-/// graphs, after differentiation, so they have no pullback.
-public struct Gemm: ShapeInferringOp {
+/// graphs, after reverse-mode differentiation, so they have no pullback; their pushforward
+/// follows from the product rule.
+public struct Gemm: ForwardDifferentiableOp, ShapeInferringOp {
     /// Whether the first input is a `C` the product is added to.
     public let accumulates: Bool
     public var description: String { accumulates ? "gemm" : "gemm{no_c}" }
@@ -23,13 +24,17 @@ public struct Gemm: ShapeInferringOp {
         return [try blasCombine(product, alpha: alpha, accumulated: accumulates ? (inputs[0], inputs[4]) : nil)]
     }
 
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        [try blasPushforward(node, inputTangents: inputTangents, accumulates: accumulates, product: Gemm(accumulates: false))]
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         let offset = accumulates ? 1 : 0
         return [[inputShapes[offset + 1][0], inputShapes[offset + 2][1]]]
     }
 }
 
-public struct Gemv: ShapeInferringOp {
+public struct Gemv: ForwardDifferentiableOp, ShapeInferringOp {
     /// Whether the first input is a `y` the product is added to.
     public let accumulates: Bool
     public var description: String { accumulates ? "gemv" : "gemv{no_y}" }
@@ -45,12 +50,16 @@ public struct Gemv: ShapeInferringOp {
         return [try blasCombine(product, alpha: alpha, accumulated: accumulates ? (inputs[0], inputs[4]) : nil)]
     }
 
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        [try blasPushforward(node, inputTangents: inputTangents, accumulates: accumulates, product: Gemv(accumulates: false))]
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         [[inputShapes[accumulates ? 2 : 1][0]]]
     }
 }
 
-public struct Ger: ShapeInferringOp {
+public struct Ger: ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "ger" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -68,7 +77,26 @@ public struct Ger: ShapeInferringOp {
         return [try blasCombine(outer, alpha: alpha, accumulated: (a, NDArray(scalar: 1, dtype: a.dtype)))]
     }
 
+    /// `tA + (α·x·yᵀ)'` by the product rule.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        let outerProduct = try productRule(Array(node.inputs[1...3]), tangents: Array(inputTangents[1...3])) {
+            try $0[0] * outer($0[1], $0[2])
+        }
+        guard let ta = inputTangents[0] else { return [outerProduct] }
+        return [try outerProduct.adding(ta)]
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[0]] }
+}
+
+/// The tangent of `β·C + α·product(A, B)` (Gemm, Gemv) by the product rule: over `α`, `A`
+/// and `B` with `product` (the op without accumulator), and over `β·C`.
+private func blasPushforward(_ node: Apply, inputTangents: [Variable?], accumulates: Bool, product: some Op) throws -> Variable? {
+    let factors = accumulates ? 1...3 : 0...2
+    let scaled = try productRule(Array(node.inputs[factors]), tangents: Array(inputTangents[factors])) { try product($0, at: node.location) }
+    guard accumulates, let kept = try productRule([node.inputs[4], node.inputs[0]], tangents: [inputTangents[4], inputTangents[0]], { try $0[0] * $0[1] })
+    else { return scaled }
+    return try scaled.adding(kept)
 }
 
 /// Checks the inputs of Gemm/Gemv: optional accumulator and β, scalar α, operands of the

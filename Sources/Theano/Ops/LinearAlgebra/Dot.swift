@@ -1,6 +1,6 @@
 /// The dot product of vectors and matrices: vector·vector (a scalar), matrix·vector,
 /// vector·matrix and matrix·matrix.
-public struct Dot: DifferentiableOp, ShapeInferringOp {
+public struct Dot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "dot" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -37,6 +37,11 @@ public struct Dot: DifferentiableOp, ShapeInferringOp {
         case (1, 2): return [try dot(b, g), try outer(a, g)]
         default: return [try dot(g, b.T), try dot(a.T, g)]
         }
+    }
+
+    /// `dot(ta, b) + dot(a, tb)`.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        [try productRule(node.inputs, tangents: inputTangents) { try self($0, at: node.location) }]
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

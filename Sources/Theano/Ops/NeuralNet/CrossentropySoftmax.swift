@@ -4,7 +4,7 @@ import RealModule
 /// `-log(softmax(x)[i, y[i]]) = logsumexp(x[i]) - x[i, y[i]]`, as one stable op (Theano's
 /// `CrossentropySoftmaxArgmax1HotWithBias` without bias). Its gradient is
 /// `softmax(x) - onehot(y)`, finite for any logits.
-public struct CrossentropySoftmax: DifferentiableOp, ShapeInferringOp {
+public struct CrossentropySoftmax: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "crossentropy_softmax" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -30,11 +30,22 @@ public struct CrossentropySoftmax: DifferentiableOp, ShapeInferringOp {
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0] else { return [nil, nil] }
+        return [try g.dimshuffle(0, .newAxis) * derivative(node), nil]
+    }
+
+    /// The sum over each row of the logits' tangent times `softmax(x) - onehot(y)`.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        guard let t = inputTangents[0] else { return [nil] }
+        return [try sum(t * derivative(node), axis: 1)]
+    }
+
+    /// The derivative of each row's loss with respect to its logits: `softmax(x) - onehot(y)`.
+    private func derivative(_ node: Apply) throws -> Variable {
         let (x, y) = (node.inputs[0], node.inputs[1])
         let classes = try x.dimensionSizes()[1]
         let oneHot = try cast(eq(y.dimshuffle(0, .newAxis), Arange(staticLength: x.staticShape[1])(
             [constant(0, dtype: .int64), classes, constant(1, dtype: .int64)], at: node.location)), to: x.dtype)
-        return [try g.dimshuffle(0, .newAxis) * (softmax(x) - oneHot), nil]
+        return try softmax(x) - oneHot
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -2,7 +2,7 @@ import RealModule
 
 /// `exp(x) / sum(exp(x))` along the last axis, computed with the row maximum subtracted so
 /// that large inputs do not overflow.
-public struct Softmax: DifferentiableOp, ShapeInferringOp {
+public struct Softmax: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "softmax" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -21,12 +21,20 @@ public struct Softmax: DifferentiableOp, ShapeInferringOp {
         return [try (g - sum(g * y, axis: -1, keepDims: true)) * y]
     }
 
+    /// `y * (t - sum(t * y))` along the last axis (the Jacobian is symmetric: the same form
+    /// as the pullback).
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        guard let t = inputTangents[0] else { return [nil] }
+        let y = node.output(0)
+        return [try y * (t - sum(t * y, axis: -1, keepDims: true))]
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { inputShapes }
 }
 
 /// `x - log(sum(exp(x)))` along the last axis, computed stably: never the log of an
 /// underflowed softmax.
-public struct LogSoftmax: DifferentiableOp, ShapeInferringOp {
+public struct LogSoftmax: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "log_softmax" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -42,6 +50,12 @@ public struct LogSoftmax: DifferentiableOp, ShapeInferringOp {
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0] else { return [nil] }
         return [try g - exp(node.output(0)) * sum(g, axis: -1, keepDims: true)]
+    }
+
+    /// `t - sum(exp(y) * t)` along the last axis.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        guard let t = inputTangents[0] else { return [nil] }
+        return [try t - sum(exp(node.output(0)) * t, axis: -1, keepDims: true)]
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { inputShapes }

@@ -1,7 +1,7 @@
 /// The position of the largest (or smallest) element along one axis, or in the flattened
 /// tensor, as `int64`. The first position wins a tie; NaN counts as the largest and the
 /// smallest, as NumPy.
-public struct ArgExtremum: DifferentiableOp, ShapeInferringOp {
+public struct ArgExtremum: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// The axis, or `nil` for the flattened tensor.
     public let axis: Int?
     public let keepDims: Bool
@@ -43,6 +43,8 @@ public struct ArgExtremum: DifferentiableOp, ShapeInferringOp {
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { [nil] }
+    /// A position does not change with the values (it jumps).
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { [nil] }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         [Reduce(kind: .max, axes: axes(node.inputs[0].ndim), keepDims: keepDims).outputShape(inputShapes[0], one: constant(1, dtype: .int64))]

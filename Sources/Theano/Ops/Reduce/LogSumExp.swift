@@ -1,9 +1,9 @@
 import RealModule
 
 /// `log(sum(exp(x)))` over some axes, computed with the maximum of each block subtracted
-/// first, so large inputs neither overflow nor lose all precision. Its gradient is the
+/// first, so large inputs neither overflow nor lose all precision. Its derivative is the
 /// softmax of each block.
-public struct LogSumExp: DifferentiableOp, ShapeInferringOp {
+public struct LogSumExp: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// Sorted, distinct axes of the input.
     public let axes: [Int]
     public let keepDims: Bool
@@ -39,17 +39,28 @@ public struct LogSumExp: DifferentiableOp, ShapeInferringOp {
         }
     }
 
-    /// `g` times the softmax of each block, computed from the block's maximum (exact for
-    /// equal elements) rather than as `exp(x - logsumexp(x))`, which loses the bits of the
-    /// rounded result.
+    /// `g` times the softmax of each block.
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0] else { return [nil] }
-        let x = node.inputs[0]
         let gradient = keepDims ? g : try g.insertingAxes(axes)
+        return [try gradient * blockSoftmax(node)]
+    }
+
+    /// The sum over each block of the tangent times the block's softmax.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        guard let t = inputTangents[0] else { return [nil] }
+        return [try Reduce(kind: .sum, axes: axes, keepDims: keepDims)([t * blockSoftmax(node)], at: node.location)]
+    }
+
+    /// The softmax of each block of the input, computed from the block's maximum (exact for
+    /// equal elements) rather than as `exp(x - logsumexp(x))`, which loses the bits of the
+    /// rounded result.
+    private func blockSoftmax(_ node: Apply) throws -> Variable {
+        let x = node.inputs[0]
         let peak = try Reduce(kind: .max, axes: axes, keepDims: true)([x], at: node.location)
         let shifted = try exp(x - `switch`(isinf(peak), zerosLike(peak), peak))
         let total = try Reduce(kind: .sum, axes: axes, keepDims: true)([shifted], at: node.location)
-        return [try gradient * (shifted / total)]
+        return try shifted / total
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -1,5 +1,5 @@
 /// Combines the elements along some axes into one: sum, product, maximum, minimum, all, any.
-public struct Reduce: DifferentiableOp, ShapeInferringOp {
+public struct Reduce: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public enum Kind: String, Sendable { case sum, prod, max, min, all, any }
 
     public let kind: Kind
@@ -65,6 +65,25 @@ public struct Reduce: DifferentiableOp, ShapeInferringOp {
         case .max, .min:
             let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
             return [try expandedGradient * eq(x, output)]
+        case .all, .any:
+            return [nil]
+        }
+    }
+
+    /// The same reduction's sum of the tangent, weighted by the partial derivatives: 1 for
+    /// sum, the product of the other elements for prod, 1 at the extremum for max and min.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        guard let t = inputTangents[0] else { return [nil] }
+        let x = node.inputs[0]
+        let summed = Reduce(kind: .sum, axes: axes, keepDims: keepDims)
+        switch kind {
+        case .sum:
+            return [try summed([t], at: node.location)]
+        case .prod:
+            return [try summed([t * productOfOthers(x)], at: node.location)]
+        case .max, .min:
+            let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
+            return [try summed([t * eq(x, output)], at: node.location)]
         case .all, .any:
             return [nil]
         }

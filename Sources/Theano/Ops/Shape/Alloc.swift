@@ -1,6 +1,6 @@
 /// A tensor of a given shape filled with a value broadcast to it (Theano's `alloc`): the
 /// first input is the value, the others are the sizes of the dimensions (`int64` scalars).
-public struct Alloc: DifferentiableOp, ShapeInferringOp {
+public struct Alloc: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// The static shape, as far as the size inputs are constants.
     public let staticShape: [Int?]
     public var description: String { "alloc" }
@@ -42,6 +42,11 @@ public struct Alloc: DifferentiableOp, ShapeInferringOp {
         var gradient = axes.isEmpty ? g : try sum(g, axis: Axes(axes), keepDims: true)
         if lead > 0 { gradient = try DimShuffle(pattern: (lead..<staticShape.count).map(DimPattern.input))([gradient], at: node.location) }
         return [value.dtype.isFloat ? gradient : nil] + node.inputs.dropFirst().map { _ in nil }
+    }
+
+    /// The tangent of the value, broadcast the same way.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: [0])
     }
 
     /// The sizes asked for, checked against the value's where the value is not broadcast.

@@ -1,6 +1,6 @@
 /// `start, start + step, …` up to (not including) `stop`: NumPy's `arange`. Inputs: start,
 /// stop and step as scalars of one dtype, which the result has.
-public struct Arange: DifferentiableOp, ShapeInferringOp {
+public struct Arange: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// The length, when the bounds are constants.
     public let staticLength: Int?
     public var description: String { "arange" }
@@ -20,6 +20,7 @@ public struct Arange: DifferentiableOp, ShapeInferringOp {
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { [nil, nil, nil] }
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { [nil] }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         let (start, stop, step) = (node.inputs[0], node.inputs[1], node.inputs[2])

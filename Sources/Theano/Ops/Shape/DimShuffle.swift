@@ -15,7 +15,7 @@ public enum DimPattern: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomS
 
 /// Reorders dimensions, inserts broadcastable ones and drops broadcastable ones: Theano's
 /// `dimshuffle`. The result is a view of the input.
-public struct DimShuffle: DifferentiableOp, ShapeInferringOp {
+public struct DimShuffle: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let pattern: [DimPattern]
     public var description: String { "dimshuffle{\(pattern.map(\.description).joined(separator: ","))}" }
 
@@ -58,6 +58,11 @@ public struct DimShuffle: DifferentiableOp, ShapeInferringOp {
             remaining.firstIndex(of: .input(d)).map { .input($0) } ?? .newAxis
         }
         return [try DimShuffle(pattern: inverse)([summed], at: node.location)]
+    }
+
+    /// The tangent shuffled the same way.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: [0])
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

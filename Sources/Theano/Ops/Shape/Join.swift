@@ -1,6 +1,6 @@
 /// Tensors of one dtype joined along an existing axis (NumPy's `concatenate`). All other
 /// dimensions must agree.
-public struct Join: DifferentiableOp, ShapeInferringOp {
+public struct Join: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let axis: Int
     public var description: String { "join{axis=\(axis)}" }
 
@@ -40,6 +40,11 @@ public struct Join: DifferentiableOp, ShapeInferringOp {
         return try Split(axis: axis, count: sizes.count).apply([g] + sizes, at: node.location).outputs
     }
 
+    /// The tangents joined the same way (zeros for pieces that do not change).
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: node.inputs.indices)
+    }
+
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         var shape = inputShapes[0]
         shape[axis] = try inputShapes.dropFirst().reduce(inputShapes[0][axis]) { try $0 + $1[axis] }
@@ -49,7 +54,7 @@ public struct Join: DifferentiableOp, ShapeInferringOp {
 
 /// A tensor cut along an axis into consecutive pieces of given sizes. Inputs: the tensor,
 /// then one `int64` size per piece (they must add up to the axis's size).
-public struct Split: DifferentiableOp, ShapeInferringOp {
+public struct Split: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let axis: Int
     public let count: Int
     public var description: String { "split{axis=\(axis), \(count)}" }
@@ -82,6 +87,11 @@ public struct Split: DifferentiableOp, ShapeInferringOp {
         guard node.inputs[0].dtype.isFloat, outputGradients.contains(where: { $0 != nil }) else { return node.inputs.map { _ in nil } }
         let pieces = try zip(node.outputs, outputGradients).map { output, g in try g ?? zerosLike(output) }
         return [try Join(axis: axis)(pieces, at: node.location)] + node.inputs.dropFirst().map { _ in nil }
+    }
+
+    /// The tangent cut into the same pieces.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: [0])
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

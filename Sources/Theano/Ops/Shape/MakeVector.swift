@@ -1,6 +1,6 @@
 /// A vector of scalars of one dtype (Theano's `MakeVector`): what a tensor's shape becomes
 /// once each size is known separately.
-public struct MakeVector: DifferentiableOp, ShapeInferringOp {
+public struct MakeVector: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let dtype: DType
     public var description: String { "make_vector" }
 
@@ -16,6 +16,11 @@ public struct MakeVector: DifferentiableOp, ShapeInferringOp {
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0], dtype.isFloat else { return node.inputs.map { _ in nil } }
         return try node.inputs.indices.map { try g[$0] }
+    }
+
+    /// The vector of the scalars' tangents (zeros for those that do not change).
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: node.inputs.indices)
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -1,6 +1,6 @@
 /// The elements of a tensor in row-major order with a new shape. The first input is the
 /// tensor, the others the new sizes (`int64` scalars; one of them may be -1, inferred).
-public struct Reshape: DifferentiableOp, ShapeInferringOp {
+public struct Reshape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// The new shape as far as the size inputs are constants (-1 stays unknown).
     public let staticShape: [Int?]
     public var description: String { "reshape{\(staticShape.count)}" }
@@ -47,6 +47,11 @@ public struct Reshape: DifferentiableOp, ShapeInferringOp {
         let x = node.inputs[0]
         guard let g = outputGradients[0], x.dtype.isFloat else { return node.inputs.map { _ in nil } }
         return [try reshape(g, sizes: x.dimensionSizes(), at: node.location)] + node.inputs.dropFirst().map { _ in nil }
+    }
+
+    /// The tangent reshaped the same way.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: [0])
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -1,17 +1,18 @@
 /// The shape of a tensor as an `int64` vector, known when the function runs.
-public struct Shape: DifferentiableOp, ShapeInferringOp {
+public struct Shape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "shape" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] { [TensorType(.int64, shape: [inputs[0].ndim])] }
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] { [NDArray(inputs[0].shape.map(Int64.init))] }
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { [nil] }
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { [nil] }
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         [[constant(Double(node.inputs[0].ndim), dtype: .int64)]]
     }
 }
 
 /// The size of one dimension of a tensor as an `int64` scalar (Theano's `Shape_i`).
-public struct ShapeAt: DifferentiableOp, ShapeInferringOp {
+public struct ShapeAt: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let axis: Int
     public var description: String { "shape[\(axis)]" }
 
@@ -21,6 +22,7 @@ public struct ShapeAt: DifferentiableOp, ShapeInferringOp {
     }
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] { [NDArray(scalar: Int64(inputs[0].shape[axis]))] }
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { [nil] }
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { [nil] }
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [[]] }
 }
 

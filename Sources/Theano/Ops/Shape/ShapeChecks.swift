@@ -3,7 +3,7 @@
 /// Shape inference uses it where the sizes of several operands must agree: once `x.shape`
 /// is computed from the inputs' sizes, the node that would have checked them may no longer
 /// run, and this keeps the check.
-public struct CheckEqualSizes: DifferentiableOp, ShapeInferringOp {
+public struct CheckEqualSizes: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "check_equal_sizes" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -20,6 +20,7 @@ public struct CheckEqualSizes: DifferentiableOp, ShapeInferringOp {
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { node.inputs.map { _ in nil } }
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { [nil] }
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [[]] }
 
     /// One size standing for all of `sizes`: the common one when they are provably equal
@@ -36,7 +37,7 @@ public struct CheckEqualSizes: DifferentiableOp, ShapeInferringOp {
 
 /// A tensor unchanged, after checking at run time that its sizes are the given ones.
 /// Inputs: the tensor, then one `int64` size per dimension.
-public struct SpecifyShape: DifferentiableOp, ShapeInferringOp {
+public struct SpecifyShape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public var description: String { "specify_shape" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -56,6 +57,11 @@ public struct SpecifyShape: DifferentiableOp, ShapeInferringOp {
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         [outputGradients[0]] + node.inputs.dropFirst().map { _ in nil }
+    }
+
+    /// The tangent, checked the same way.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        try linearPushforward(node, inputTangents: inputTangents, linear: [0])
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [Array(node.inputs.dropFirst())] }
