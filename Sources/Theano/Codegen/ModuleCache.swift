@@ -1,5 +1,29 @@
 import Foundation
 
+/// The C source of one module: a prelude every translation unit starts with, and the
+/// kernels, split into units compiled at once on all cores.
+struct ModuleSource {
+    /// Each translation unit: the prelude and some of the kernels.
+    let units: [String]
+
+    /// Spreads `kernels` over up to `parallelism` units of about equal length (a unit per
+    /// core cuts the compile's wall time about in proportion; small modules stay whole).
+    init(prelude: String, kernels: [String], parallelism: Int = cores) {
+        let total = kernels.reduce(0) { $0 + $1.utf8.count }
+        let count = Swift.max(1, Swift.min(parallelism, kernels.count, total / 2_000))
+        var groups = Array(repeating: [String](), count: count), lengths = Array(repeating: 0, count: count)
+        for kernel in kernels.sorted(by: { $0.utf8.count > $1.utf8.count }) {
+            let shortest = lengths.indices.min { lengths[$0] < lengths[$1] }!
+            groups[shortest].append(kernel)
+            lengths[shortest] += kernel.utf8.count
+        }
+        units = groups.map { prelude + "\n\n" + $0.joined(separator: "\n\n") + "\n" }
+    }
+
+    /// The whole source, as the cache key sees it.
+    var text: String { units.joined(separator: "\n/* next translation unit */\n") }
+}
+
 /// Compiled kernel modules on disk, addressed by content: the key is the SHA-256 of the C
 /// source, the compiler's identity, the flags, the CPU and the runtime ABI version, so an
 /// entry never goes stale.
@@ -31,9 +55,9 @@ public struct ModuleCache: Sendable {
     }
 
     /// The key of a module.
-    func key(source: String, compiler: CCompiler, flags: [String]) -> String {
+    func key(source: ModuleSource, compiler: CCompiler, flags: [String]) -> String {
         var hasher = SHA256()
-        for part in [source, compiler.identity, flags.joined(separator: " "), Self.cpuIdentity, "abi \(Self.abiVersion)"] {
+        for part in [source.text, compiler.identity, flags.joined(separator: " "), Self.cpuIdentity, "abi \(Self.abiVersion)"] {
             hasher.update(part)
             hasher.update([0])
         }
@@ -42,17 +66,17 @@ public struct ModuleCache: Sendable {
 
     /// The loaded module for `source`, compiled unless a valid cached copy exists; whether
     /// it came from the cache.
-    func module(source: String, compiler: CCompiler, flags: [String]) throws -> (library: DynamicLibrary, cached: Bool) {
+    func module(source: ModuleSource, compiler: CCompiler, flags: [String]) throws -> (library: DynamicLibrary, cached: Bool) {
         let key = key(source: source, compiler: compiler, flags: flags)
         let path = "\(directory)/\(key).so", checksumPath = "\(directory)/\(key).sha256"
         if let library = loadVerified(path: path, checksumPath: checksumPath) { return (library, true) }
 
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
-        let sourcePath = "\(directory)/\(key).c"
         let temporary = "\(directory)/.\(key).\(unique)"
-        try write(Data(source.utf8), to: sourcePath, via: temporary + ".c")
-        try compiler.compile(source: sourcePath, output: temporary + ".so", flags: flags)
+        let files = source.units.count == 1 ? ["\(directory)/\(key).c"] : source.units.indices.map { "\(directory)/\(key).\($0).c" }
+        for (file, unit) in zip(files, source.units) { try write(Data(unit.utf8), to: file, via: temporary + ".c") }
+        try compiler.compile(sources: files, output: temporary + ".so", flags: flags)
         let checksum = SHA256.hash(try Data(contentsOf: URL(fileURLWithPath: temporary + ".so")))
         try rename(temporary + ".so", to: path)
         try write(Data(checksum.utf8), to: checksumPath, via: temporary + ".sha256")

@@ -85,7 +85,7 @@ public struct NativeLinker: Linker {
             fallback.warnings = [message]
             return fallback
         }
-        let source = CPrelude.text(vectorizeMath: compiler.isGCC) + "\n\n" + sources.joined(separator: "\n\n") + "\n"
+        let source = ModuleSource(prelude: CPrelude.text(vectorizeMath: compiler.isGCC), kernels: sources)
         let codegenSeconds = seconds(since: codegenStart)
         let compileStart = ContinuousClock.now
         let module: (library: DynamicLibrary, cached: Bool)
