@@ -1,0 +1,137 @@
+/// The loop node ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:fileID:line:_:)``
+/// builds. Inputs: the step count (when given), the sequences, the initial values of the
+/// recurrent outputs, the non-sequences. Outputs, one per output of the step: the history of
+/// a recurrent output (its initial values, then one row per step), or the stacked values of
+/// one that is not fed back.
+///
+/// The step graph is optimized and linked once, by the linker of the function that runs the
+/// loop. The gradient is a second loop walking the steps backwards (``ScanGradient``).
+public struct Scan: DifferentiableOp {
+    let body: ScanBody
+
+    public var description: String { "scan{\(body.name)}" }
+
+    public static func == (a: Scan, b: Scan) -> Bool { a.body === b.body }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(body)) }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let signature = body.signature
+        guard inputs.count == signature.inputCount else { throw OpError("expects \(signature.inputCount) inputs, not \(inputs.count)") }
+        if signature.hasStepCount {
+            guard inputs[0].ndim == 0, !inputs[0].dtype.isFloat, inputs[0].dtype != .bool else {
+                throw OpError("the number of steps must be an integer scalar, not \(inputs[0])")
+            }
+        }
+        return body.stateTypes.map { TensorType($0.dtype, shape: [nil] + $0.shape) }
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        try ScanLoop(body: body, program: body.program(linkedBy: ReferenceLinker())).run(inputs)
+    }
+
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        let signature = body.signature
+        let outputs = try zip(node.outputs, outputGradients).map { output, gradient in
+            try gradient ?? zerosLike(output)
+        }
+        let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
+        let nonSequences = Array(node.inputs[signature.firstNonSequence...])
+        let histories = signature.recurrentOutputs.map { node.outputs[$0] }
+        let gradients = try ScanGradient(body: body).apply(sequences + histories + nonSequences + outputs, at: node.location).outputs
+        // The gradient loop returns one gradient per float input; the others get none.
+        var remaining = gradients[...]
+        let differentiable = Array(node.inputs[signature.firstSequence...])
+        return (signature.hasStepCount ? [nil] : []) + differentiable.map { $0.dtype.isFloat ? remaining.popFirst() : nil }
+    }
+}
+
+/// One run of a scan's loop over concrete arrays.
+struct ScanLoop {
+    let body: ScanBody
+    let program: any Executor
+
+    func run(_ inputs: [NDArray]) throws -> [NDArray] {
+        let signature = body.signature
+        let sequences = signature.sequenceTaps.indices.map { i in
+            let x = inputs[signature.firstSequence + i]
+            return signature.goBackwards ? x.reversedAlongFirstAxis() : x
+        }
+        let nonSequences = Array(inputs[signature.firstNonSequence...])
+        let steps = try stepCount(inputs, sequences: sequences)
+        var histories: [NDArray?] = try signature.outputTaps.indices.map { j in
+            guard let position = signature.recurrentOutputs.firstIndex(of: j) else { return nil }
+            return try history(of: j, initial: inputs[signature.firstInitial + position], steps: steps)
+        }
+        var done = steps
+        for t in 0..<steps {
+            var arguments: [NDArray] = []
+            for (i, taps) in signature.sequenceTaps.enumerated() {
+                arguments += taps.map { sequences[i].indexed(axis: 0, at: signature.sequenceElement(i, tap: $0, step: t)) }
+            }
+            for j in signature.recurrentOutputs {
+                arguments += signature.outputTaps[j].map { histories[j]!.indexed(axis: 0, at: signature.historyRow(j, tap: $0, step: t)) }
+            }
+            let results = try program.run(inputs: arguments + nonSequences)
+            for j in signature.outputTaps.indices {
+                let value = results[j]
+                if histories[j] == nil { histories[j] = NDArray(zeros: [steps] + value.shape, dtype: value.dtype) }
+                let row = t + signature.historyOffset(j)
+                let target = histories[j]!.indexed(axis: 0, at: row)
+                guard value.shape == target.shape else {
+                    throw OpError("step \(t) gives output \(j) the shape \(shapeText(value.shape)), where earlier values have \(shapeText(target.shape))")
+                }
+                target.assign(from: value)
+            }
+            if signature.hasUntil, results.last!.scalar(as: Bool.self) {
+                done = t + 1
+                break
+            }
+        }
+        return signature.outputTaps.indices.map { j in
+            let rows = done + signature.historyOffset(j)
+            let history = histories[j] ?? NDArray(zeros: [0] + body.stateTypes[j].shape.map { $0 ?? 0 }, dtype: body.stateTypes[j].dtype)
+            return rows == history.shape[0] ? history : history.sliced(axis: 0, start: 0, count: rows)
+        }
+    }
+
+    /// The number of steps: the one given, which every sequence must be long enough for, or
+    /// the one all sequences allow (they must agree).
+    private func stepCount(_ inputs: [NDArray], sequences: [NDArray]) throws -> Int {
+        let signature = body.signature
+        let allowed = sequences.indices.map { sequences[$0].shape[0] - signature.extent(ofSequence: $0) }
+        func lengths() -> String {
+            sequences.indices.map { "sequence \($0): \(sequences[$0].shape[0]) elements, taps \(signature.sequenceTaps[$0])" }.joined(separator: "; ")
+        }
+        guard signature.hasStepCount else {
+            guard let steps = allowed.first, allowed.allSatisfy({ $0 == steps }), steps >= 0 else {
+                throw OpError("the sequences do not allow one number of steps (\(lengths())); pass nSteps to use fewer elements")
+            }
+            return steps
+        }
+        let steps = Int(inputs[0].scalar(as: Int64.self))
+        guard steps >= 0 else { throw OpError("nSteps is \(steps); it must not be negative") }
+        guard allowed.allSatisfy({ $0 >= steps }) else { throw OpError("\(steps) steps need more elements (\(lengths()))") }
+        return steps
+    }
+
+    /// A new history for output `j`: its initial values, then room for `steps` rows.
+    private func history(of j: Int, initial: NDArray, steps: Int) throws -> NDArray {
+        let signature = body.signature
+        let depth = signature.historyOffset(j)
+        let initialRows = signature.outputTaps[j] == [-1] ? initial.expanded([nil] + Array(0..<initial.ndim)) : initial
+        guard initialRows.shape[0] == depth else {
+            throw OpError("output \(j) reads \(depth) steps back, so its initial value needs \(depth) rows; it has \(initialRows.shape[0])")
+        }
+        let state = Array(initialRows.shape.dropFirst())
+        let history = NDArray(zeros: [depth + steps] + state, dtype: initial.dtype)
+        history.sliced(axis: 0, start: 0, count: depth).assign(from: initialRows)
+        return history
+    }
+}
+
+extension NDArray {
+    /// A view with the first axis reversed.
+    func reversedAlongFirstAxis() -> NDArray {
+        shape[0] == 0 ? self : sliced(axis: 0, start: shape[0] - 1, count: shape[0], step: -1)
+    }
+}

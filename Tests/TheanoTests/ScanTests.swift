@@ -1,0 +1,223 @@
+import Foundation
+import Testing
+import TheanoTestSupport
+@testable import Theano
+
+// scan: forward values against loops written out by hand for every kind of tap, the
+// conveniences, early exit, gradients through the loop (BPTT) checked by finite
+// differences, truncated gradients, and bad input.
+
+private func doubles(_ values: [Double], _ shape: [Int]) -> NDArray { NDArray(values, shape: shape) }
+
+private func random(_ shape: [Int], seed: UInt64) -> NDArray {
+    var state = RandomState(seed: seed)
+    return NDArray.uniform(shape, low: -1, high: 1, dtype: .float64, using: &state)
+}
+
+private func evaluate(_ inputs: [Variable], _ outputs: [Variable], _ arguments: [NDArray]) throws -> [[Double]] {
+    try function(inputs: inputs, outputs: outputs)(arguments).map { $0.elements(as: Double.self) }
+}
+
+@Suite("Scan: forward values")
+struct ScanForwardTests {
+    @Test("a recurrent output with tap -1 is a running sum")
+    func runningSum() throws {
+        let x = vector("x", dtype: .float64), h0 = scalar("h0", dtype: .float64)
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in [try v[0] + v[1]] }[0]
+        let values = try evaluate([x, h0], [h], [doubles([1, 2, 3, 4], [4]), NDArray(scalar: 10, dtype: .float64)])
+        #expect(values[0] == [11, 13, 16, 20])
+    }
+
+    @Test("sequence taps -1, 0, 1 read three neighbours")
+    func sequenceTaps() throws {
+        let x = vector("x", dtype: .float64)
+        let y = try scan(sequences: [ScanSequence(x, taps: [-1, 0, 1])], outputsInfo: [.notFedBack]) { v in
+            [try v[0] + 2 * v[1] + 3 * v[2]]
+        }[0]
+        let input: [Double] = [1, 2, 4, 8, 16]
+        let expected: [Double] = (1..<4).map { (t: Int) -> Double in
+            let (previous, current, next) = (input[t - 1], input[t], input[t + 1])
+            return previous + 2 * current + 3 * next
+        }
+        #expect(try evaluate([x], [y], [doubles(input, [5])])[0] == expected)
+    }
+
+    @Test("output taps -2, -1 with two initial rows: Fibonacci")
+    func twoTapRecurrence() throws {
+        let initial = vector("initial", dtype: .int64)
+        let fibonacci = try scan(outputsInfo: [.recurrent(initial, taps: [-2, -1])], nSteps: constant(8, dtype: .int64)) { v in
+            [try v[0] + v[1]]
+        }[0]
+        let values = try function(inputs: [initial], outputs: [fibonacci])([NDArray([0, 1] as [Int64])])[0]
+        #expect(values.elements(as: Int64.self) == [1, 2, 3, 5, 8, 13, 21, 34])
+    }
+
+    @Test("non-sequences given and captured, outputs fed back and not, backwards")
+    func mixedOutputsBackwards() throws {
+        let x = matrix("x", dtype: .float64), w = matrix("w", dtype: .float64), b = vector("b", dtype: .float64)
+        let h0 = vector("h0", dtype: .float64)
+        let outputs = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0), .notFedBack], nonSequences: [w],
+                               goBackwards: true) { v in
+            let h = try tanh(dot(v[0], v[2]) + v[1] + b)
+            return [h, try sum(h)]
+        }
+        let (xv, wv, bv, hv) = (random([5, 3], seed: 1), random([3, 3], seed: 2), random([3], seed: 3), random([3], seed: 4))
+        let got = try evaluate([x, w, b, h0], outputs, [xv, wv, bv, hv])
+        // The loop written out: rows of x from the last to the first.
+        var h = hv.elements(as: Double.self), states: [Double] = [], sums: [Double] = []
+        let (xs, ws, bs) = (xv.elements(as: Double.self), wv.elements(as: Double.self), bv.elements(as: Double.self))
+        for row in (0..<5).reversed() {
+            h = (0..<3).map { (j: Int) -> Double in
+                var z = h[j] + bs[j]
+                for k in 0..<3 { z += xs[row * 3 + k] * ws[k * 3 + j] }
+                return Foundation.tanh(z)
+            }
+            states += h
+            sums.append(h.reduce(0, +))
+        }
+        #expect(zip(got[0], states).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(zip(got[1], sums).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test("until stops the loop after the step where it holds")
+    func untilStopsEarly() throws {
+        let h0 = scalar("h0", dtype: .float64)
+        let h = try scan(outputsInfo: [.recurrent(h0)], nSteps: constant(100, dtype: .int64)) { v in
+            let next = try v[0] * 2
+            return ScanStep([next], until: try gt(next, 50))
+        }[0]
+        #expect(try evaluate([h0], [h], [NDArray(scalar: 1, dtype: .float64)])[0] == [2, 4, 8, 16, 32, 64])
+    }
+
+    @Test("map, foldl, foldr and reduce")
+    func conveniences() throws {
+        let x = vector("x", dtype: .float64), zero = scalar("zero", dtype: .float64)
+        let squares = try map(sequences: [x]) { try sqr($0[0]) }
+        let left = try foldl(sequences: [x], initial: zero) { try $0[1] * 10 + $0[0] }
+        let right = try foldr(sequences: [x], initial: zero) { try $0[1] * 10 + $0[0] }
+        let total = try reduce(sequences: [x], initial: zero) { try $0[1] + $0[0] }
+        let values = try evaluate([x, zero], [squares, left, right, total], [doubles([1, 2, 3], [3]), NDArray(scalar: 0, dtype: .float64)])
+        #expect(values == [[1, 4, 9], [123], [321], [6]])
+        // No element: the fold is its initial value.
+        let empty = try evaluate([x, zero], [left], [NDArray(zeros: [0], dtype: .float64), NDArray(scalar: 7, dtype: .float64)])
+        #expect(empty == [[7]])
+    }
+}
+
+@Suite("Scan: gradients")
+struct ScanGradientTests {
+    /// An Elman RNN's summed states, differentiated with respect to everything.
+    @Test func elmanNetwork() throws {
+        try verifyGrad({ v in
+            let (x, w, u, h0) = (v[0], v[1], v[2], v[3])
+            let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], nonSequences: [w]) { s in
+                [try tanh(dot(s[0], s[2]) + dot(s[1], u))]
+            }[0]
+            return try sum(h * h)
+        }, at: [random([6, 4], seed: 5), random([4, 3], seed: 6), random([3, 3], seed: 7), random([3], seed: 8)])
+    }
+
+    /// An LSTM cell: two recurrent outputs, the cell not returned.
+    @Test func lstm() throws {
+        try verifyGrad({ v in
+            let (x, w, u, h0, c0) = (v[0], v[1], v[2], v[3], v[4])
+            let outputs = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0), .recurrent(c0)]) { s in
+                let z = try dot(s[0], w) + dot(s[1], u)
+                let (i, f, o, g) = (try sigmoid(z[.all, 0..<2]), try sigmoid(z[.all, 2..<4]), try sigmoid(z[.all, 4..<6]), try tanh(z[.all, 6..<8]))
+                let c = try f * s[2] + i * g
+                return [try o * tanh(c), c]
+            }
+            return try sum(outputs[0])
+        }, at: [random([4, 2, 3], seed: 9), random([3, 8], seed: 10), random([2, 8], seed: 11), random([2, 2], seed: 12),
+                random([2, 2], seed: 13)])
+    }
+
+    @Test func tapsOnSequencesAndOutputs() throws {
+        try verifyGrad({ v in
+            let (x, initial, a) = (v[0], v[1], v[2])
+            let y = try scan(sequences: [ScanSequence(x, taps: [-1, 1])], outputsInfo: [.recurrent(initial, taps: [-2, -1])]) { s in
+                [try sin(s[0]) * s[2] + s[3] * a + s[1]]
+            }[0]
+            return try sum(y * y)
+        }, at: [random([7, 2], seed: 14), random([2, 2], seed: 15), random([2], seed: 16)])
+    }
+
+    @Test func untilAndBackwards() throws {
+        try verifyGrad({ v in
+            let (x, h0) = (v[0], v[1])
+            let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], goBackwards: true) { s in
+                let next = try s[1] * s[0] + 0.5
+                return ScanStep([next], until: try gt(sum(abs(next)), 1e6))
+            }[0]
+            return try sum(h)
+        }, at: [random([5, 3], seed: 17), random([3], seed: 18)])
+    }
+
+    @Test func nestedScan() throws {
+        try verifyGrad({ v in
+            let (x, w) = (v[0], v[1])
+            let rows = try map(sequences: [x]) { row in
+                try foldl(sequences: [row[0]], initial: constant(0, dtype: .float64)) { s in try tanh(s[1] * w[0] + s[0]) }
+            }
+            return try sum(rows)
+        }, at: [random([3, 4], seed: 19), random([1], seed: 20)])
+    }
+
+    /// With `truncateGradient: 1`, only the last step sends gradients back: the first
+    /// elements of the sequence and the initial state get none.
+    @Test func truncatedGradient() throws {
+        let x = vector("x", dtype: .float64), h0 = scalar("h0", dtype: .float64), w = scalar("w", dtype: .float64)
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], truncateGradient: 1) { s in
+            [try s[1] * w + s[0]]
+        }[0]
+        let cost = try h[-1]
+        let gradients = try function(inputs: [x, h0, w], outputs: try grad(cost, wrt: [x, h0, w]))(
+            [doubles([1, 2, 3], [3]), NDArray(scalar: 5, dtype: .float64), NDArray(scalar: 2, dtype: .float64)])
+        #expect(gradients[0].elements(as: Double.self) == [0, 0, 1])
+        #expect(gradients[1].elements(as: Double.self) == [0])
+        // The last step's h_{t-1}: 5·2·2 + 1·2 + 2 = 24.
+        #expect(gradients[2].elements(as: Double.self) == [24])
+    }
+}
+
+@Suite("Scan: bad input")
+struct ScanErrorTests {
+    @Test func stepReturningTheWrongNumberOfOutputs() {
+        let x = vector("x"), h0 = scalar("h0")
+        expectFailure(mentioning: ["scan", "returns 2 outputs", "describes 1", here(#line + 1)]) {
+            _ = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in [v[0], v[1]] }
+        }
+    }
+
+    @Test func stepReturningTheWrongType() {
+        let x = vector("x", dtype: .float64), h0 = scalar("h0")
+        expectFailure(mentioning: ["scan", "float64[]", "fed back as float32[]", here(#line + 1)]) {
+            _ = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in [try v[0] + 1] }
+        }
+    }
+
+    @Test func initialValueWithTooFewRows() {
+        let initial = matrix("initial", shape: (1, 3))
+        expectFailure(mentioning: ["scan", "needs 2 rows", here(#line + 1)]) {
+            _ = try scan(outputsInfo: [.recurrent(initial, taps: [-2, -1])], nSteps: constant(3, dtype: .int64)) { v in [try v[0] + v[1]] }
+        }
+    }
+
+    @Test func sequencesOfDifferentLengths() throws {
+        let x = vector("x"), y = vector("y")
+        let z = try scan(sequences: [ScanSequence(x), ScanSequence(y)], outputsInfo: [.notFedBack], name: "pairs") { v in [try v[0] * v[1]] }[0]
+        let f = try function(inputs: [x, y], outputs: [z])
+        expectFailure(mentioning: ["scan{pairs}", "3 elements", "4 elements", "nSteps", here(#line - 2)]) {
+            _ = try f([NDArray([1, 2, 3] as [Float]), NDArray([1, 2, 3, 4] as [Float])])
+        }
+    }
+
+    @Test func negativeStepCount() throws {
+        let n = scalar("n", dtype: .int64), h0 = scalar("h0")
+        let h = try scan(outputsInfo: [.recurrent(h0)], nSteps: n, name: "countdown") { v in [try v[0] - 1] }[0]
+        let f = try function(inputs: [n, h0], outputs: [h])
+        expectFailure(mentioning: ["scan{countdown}", "nSteps is -2", here(#line - 2)]) {
+            _ = try f([NDArray(scalar: Int64(-2)), NDArray(scalar: 1, dtype: .float32)])
+        }
+    }
+}
