@@ -163,6 +163,21 @@ struct ScanGradientTests {
         }, at: [random([3, 4], seed: 19), random([1], seed: 20)])
     }
 
+    /// The loop and its gradient with their steps compiled to C agree with the reference.
+    @Test func nativeStepsMatchTheReference() throws {
+        let x = tensor3("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)
+        let h0 = matrix("h0", dtype: .float64)
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { s in [try tanh(dot(s[0], w) + dot(s[1], u))] }[0]
+        let cost = try sum(sqr(h))
+        let outputs = [cost] + (try grad(cost, wrt: [x, w, u, h0]))
+        let native = try function(inputs: [x, w, u, h0], outputs: outputs, options: CompileOptions(linker: Scratch.linker()))
+        let reference = try function(inputs: [x, w, u, h0], outputs: outputs)
+        let arguments = [random([5, 4, 3], seed: 21), random([3, 6], seed: 22), random([6, 6], seed: 23), random([4, 6], seed: 24)]
+        for (a, b) in zip(try native(arguments), try reference(arguments)) {
+            #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12))
+        }
+    }
+
     /// With `truncateGradient: 1`, only the last step sends gradients back: the first
     /// elements of the sequence and the initial state get none.
     @Test func truncatedGradient() throws {

@@ -63,6 +63,16 @@ public struct NativeLinker: Linker {
         let blas = usesBLAS ? BLAS.shared : nil
         if blas == nil && !products.isEmpty { sources.append(CFallbackGemm.source) }
         var runners: [ObjectIdentifier: any NodeRunner] = [:]
+        // Loops run their step compiled by this linker too.
+        for node in nodes {
+            if let scan = node.op as? Scan {
+                let loop = ScanLoop(body: scan.body, program: try scan.body.program(linkedBy: self))
+                runners[ObjectIdentifier(node)] = LoopRunner(node: node, loop: loop.run)
+            } else if let gradient = node.op as? ScanGradient {
+                let program = try gradient.body.gradientProgram(linkedBy: self)
+                runners[ObjectIdentifier(node)] = LoopRunner(node: node) { try gradient.run($0, gradientProgram: program) }
+            }
+        }
         if let blas {
             for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
         }
@@ -117,6 +127,17 @@ public struct NativeLinker: Linker {
         linked.compileSeconds = module.cached ? 0 : compileSeconds
         linked.loadSeconds = seconds(since: loadStart) + (module.cached ? compileSeconds : 0)
         return linked
+    }
+}
+
+/// Runs a loop node (``Scan``, ``ScanGradient``) whose step this linker compiled.
+struct LoopRunner: NodeRunner {
+    let node: Apply
+    let loop: ([NDArray]) throws -> [NDArray]
+
+    func run(_ inputs: [NDArray]) throws -> [NDArray] {
+        try node.op.validate(inputs, node: node)
+        return try loop(inputs)
     }
 }
 

@@ -92,7 +92,7 @@ final class ScanBody: @unchecked Sendable {
     /// The step's results (without the `until` condition).
     var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
 
-    /// The step, optimized and linked by `linker` (once per kind of linker).
+    /// The step, optimized and linked by `linker` (once per linker configuration).
     func program(linkedBy linker: any Linker) throws -> any Executor {
         try compiled("step", linker: linker) { step }
     }
@@ -103,7 +103,7 @@ final class ScanBody: @unchecked Sendable {
     }
 
     private func compiled(_ what: String, linker: any Linker, graph: () throws -> FunctionGraph) throws -> any Executor {
-        let key = "\(what) \(type(of: linker))"
+        let key = "\(what) \(linker)"
         if let program = lock.withLock({ programs[key] }) { return program }
         let source = try graph()
         let copy = try FunctionGraph(inputs: source.inputs, outputs: source.outputs)
