@@ -190,6 +190,13 @@ enum RewriteRuleCases {
             let x = vector("x"), y = vector("y")
             return ([x, y], [try exp(`switch`(constant(1, dtype: .bool), x, y))])
         },
+        RewriteRuleCase("ifelse_of_constant_condition", "exp(ifelse(false, x, y))", expected: """
+            exp [id A] float32[?]
+             └─ y [id B] float32[?]
+            """) {
+            let x = vector("x"), y = vector("y")
+            return ([x, y], [try exp(ifelse(constant(0, dtype: .bool), x, y))])
+        },
         RewriteRuleCase("switch_of_equal_branches", "exp(switch(c, x, x))", expected: """
             exp [id A] float32[?]
              └─ x [id B] float32[?]

@@ -61,6 +61,10 @@ final class Interpreter: Executor {
         let freedSlots: [Int]
         /// The arguments of the current call, kept between calls so their memory is reused.
         var arguments: [NDArray] = []
+        /// The conditions (slots, outermost first) and branches a lazily run step needs.
+        var guards: [(slot: Int, takesThen: Bool)] = []
+        /// Whether some inputs may be missing (an `ifelse`, whose branch not taken was skipped).
+        var acceptsMissingInputs = false
 
         init(node: Apply, runner: any NodeRunner, overwrittenInput: Int?, sharedTarget: Int?,
              inputSlots: [Int], outputSlots: [Int], freedSlots: [Int]) {
@@ -107,7 +111,8 @@ final class Interpreter: Executor {
             return initial.count - 1
         }
         inputSlots = graph.inputs.map(slot)
-        let nodes = plan.schedule
+        let lazy = LazySchedule(plan.schedule, outputs: graph.outputs)
+        let nodes = lazy.nodes
         var shared: [(Int, SharedVariable)] = []
         for variable in nodes.flatMap(\.inputs) + graph.outputs {
             if let s = variable as? SharedVariable, slots[s] == nil { shared.append((slot(s), s)) }
@@ -129,6 +134,10 @@ final class Interpreter: Executor {
                         freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
         }
         sharedTargets = targets
+        for step in steps {
+            step.guards = lazy.guards[ObjectIdentifier(step.node)]?.map { (slot($0.condition), $0.takesThen) } ?? []
+            step.acceptsMissingInputs = step.node.op is IfElse
+        }
         outputSlots = graph.outputs.map(slot)
         registers = initial
         transientSlots = initial.indices.filter { initial[$0] == nil }
@@ -148,7 +157,8 @@ final class Interpreter: Executor {
         profile?.recordCall()
         var deferredWrites: [(step: Int, write: () -> Void)] = []
         for (index, step) in steps.enumerated() {
-            for slot in step.inputSlots { step.arguments.append(values[slot]!) }
+            if !step.guards.allSatisfy({ IfElse.takesThen(values[$0.slot]!) == $0.takesThen }) { continue }
+            for slot in step.inputSlots { step.arguments.append(step.acceptsMissingInputs ? values[slot] ?? .notComputed : values[slot]!) }
             defer { step.arguments.removeAll(keepingCapacity: true) }
             let results: [NDArray]
             do {

@@ -92,6 +92,9 @@ public struct NDArray: Sendable {
         storage.data.assumingMemoryBound(to: T.self) + offset
     }
 
+    /// Stands for a value a lazy branch did not compute (see ``IfElse``).
+    static let notComputed = NDArray(zeros: [0], dtype: .bool)
+
     /// The address of the first element (`offset` applied).
     var baseAddress: UnsafeMutableRawPointer { storage.data + offset * dtype.byteSize }
 

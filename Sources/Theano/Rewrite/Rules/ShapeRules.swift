@@ -4,7 +4,7 @@
 let shapeRules: [Rewrite] = [
     shapeOfKnownDimension, shapeFromInputs, shapeToSizes,
     uselessReshape, reshapeOfReshape, uselessDimShuffle, dimShuffleOfDimShuffle,
-    uselessSubtensor, uselessAlloc, uselessCast, switchOfConstantCondition, switchOfEqualBranches,
+    uselessSubtensor, uselessAlloc, uselessCast, switchOfConstantCondition, switchOfEqualBranches, ifElseOfConstantCondition,
 ]
 
 /// `shape(x)[i]` where `x`'s type knows dimension `i`: a constant.
@@ -95,6 +95,14 @@ let switchOfConstantCondition = Rewrite.node("switch_of_constant_condition", on:
     guard let condition = node.inputs[0].constantScalar else { return nil }
     let branch = node.inputs[condition != 0 ? 1 : 2]
     return node.outputTypes[0].fits(branch.type) ? [branch] : nil
+}
+
+/// `ifelse(c, a, b)` with a constant condition is the branch it picks.
+let ifElseOfConstantCondition = Rewrite.node("ifelse_of_constant_condition", on: [IfElse.self]) { node, _ in
+    guard let condition = node.inputs[0].constantScalar else { return nil }
+    let count = node.outputs.count
+    let branch = Array(node.inputs[(condition != 0 ? 1 : 1 + count)...].prefix(count))
+    return zip(node.outputTypes, branch).allSatisfy({ $0.fits($1.type) }) ? branch : nil
 }
 
 /// `switch(c, a, a)` is `a`.

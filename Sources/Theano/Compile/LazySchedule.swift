@@ -1,0 +1,66 @@
+/// The order of a graph's nodes with lazy branches: the nodes only one branch of an
+/// ``IfElse`` needs (its *exclusive* nodes) run only when that branch is taken.
+///
+/// A node is exclusive to a branch when every reader of its outputs is that branch's input
+/// of the `IfElse` or another node exclusive to it, and it is not an output. Exclusive nodes
+/// are moved to just before their innermost `IfElse` (after its condition), and each gets
+/// the conditions it needs — outermost first, so an inner condition is only read once the
+/// outer ones chose the branch it is in.
+struct LazySchedule {
+    /// The nodes in the order they run.
+    let nodes: [Apply]
+    /// For each exclusive node, the conditions (outermost first) and the branch each must take.
+    let guards: [ObjectIdentifier: [(condition: Variable, takesThen: Bool)]]
+
+    init(_ schedule: [Apply], outputs: [Variable]) {
+        let branchings = schedule.filter { $0.op is IfElse }
+        guard !branchings.isEmpty else {
+            nodes = schedule
+            guards = [:]
+            return
+        }
+        let position = Dictionary(uniqueKeysWithValues: schedule.enumerated().map { (ObjectIdentifier($1), $0) })
+        var readers: [Variable: [(node: Apply, position: Int)]] = [:]
+        for node in schedule {
+            for (index, input) in node.inputs.enumerated() { readers[input, default: []].append((node, index)) }
+        }
+        let outputs = Set(outputs)
+
+        var guards: [ObjectIdentifier: [(condition: Variable, takesThen: Bool, depth: Int)]] = [:]
+        var innermost: [ObjectIdentifier: Apply] = [:]
+        for branching in branchings {
+            let count = (branching.op as! IfElse).count
+            for takesThen in [true, false] {
+                let inputs = takesThen ? 1...count : (1 + count)...(2 * count)
+                var exclusive = Set<ObjectIdentifier>()
+                for node in schedule[..<position[ObjectIdentifier(branching)]!].reversed() {
+                    let feedsOnlyTheBranch = node.outputs.allSatisfy { output in
+                        !outputs.contains(output) && readers[output, default: []].allSatisfy { reader in
+                            reader.node === branching ? inputs.contains(reader.position) : exclusive.contains(ObjectIdentifier(reader.node))
+                        }
+                    }
+                    guard feedsOnlyTheBranch, node.outputs.contains(where: { readers[$0] != nil }) else { continue }
+                    exclusive.insert(ObjectIdentifier(node))
+                    // Outer branchings come later in the schedule.
+                    guards[ObjectIdentifier(node), default: []].append((branching.inputs[0], takesThen, position[ObjectIdentifier(branching)]!))
+                    if let current = innermost[ObjectIdentifier(node)], position[ObjectIdentifier(current)]! < position[ObjectIdentifier(branching)]! {
+                        continue
+                    }
+                    innermost[ObjectIdentifier(node)] = branching
+                }
+            }
+        }
+        self.guards = guards.mapValues { $0.sorted { $0.depth > $1.depth }.map { ($0.condition, $0.takesThen) } }
+
+        // Each node with an innermost branching runs just before it, in the original order.
+        var members: [ObjectIdentifier: [Apply]] = [:]
+        for node in schedule { if let owner = innermost[ObjectIdentifier(node)] { members[ObjectIdentifier(owner), default: []].append(node) } }
+        var order: [Apply] = []
+        func emit(_ node: Apply) {
+            for member in members[ObjectIdentifier(node)] ?? [] { emit(member) }
+            order.append(node)
+        }
+        for node in schedule where innermost[ObjectIdentifier(node)] == nil { emit(node) }
+        nodes = order
+    }
+}
