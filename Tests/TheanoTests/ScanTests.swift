@@ -163,6 +163,22 @@ struct ScanGradientTests {
         }, at: [random([3, 4], seed: 19), random([1], seed: 20)])
     }
 
+    /// Forward mode through loops: a joint loop carries the tangents. (Compared with finite
+    /// differences only: the double-pullback comparison would need second derivatives
+    /// through the gradient loop.)
+    @Test func forwardModeThroughLoops() throws {
+        try verifyRop({ v in
+            let (x, w, h0) = (v[0], v[1], v[2])
+            return try scan(sequences: [ScanSequence(x, taps: [0, 1])], outputsInfo: [.recurrent(h0), .notFedBack]) { s in
+                let h = try tanh(dot(s[0] + s[1], w) + s[2])
+                return [h, try sum(h * s[0])]
+            }[0]
+        }, at: [random([5, 3], seed: 25), random([3, 3], seed: 26), random([3], seed: 27)], comparingWithPullbacks: false)
+        try verifyRop({ v in
+            try foldr(sequences: [v[0]], initial: v[1]) { s in try s[1] * sin(s[0]) + s[0] }
+        }, at: [random([4, 2], seed: 28), random([2], seed: 29)], comparingWithPullbacks: false)
+    }
+
     /// The loop and its gradient with their steps compiled to C agree with the reference.
     @Test func nativeStepsMatchTheReference() throws {
         let x = tensor3("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)

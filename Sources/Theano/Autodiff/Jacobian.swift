@@ -8,8 +8,12 @@ public enum JacobianMethod: Sendable {
     /// Column by column: the Jacobian-vector product (forward mode, ``Rop(_:wrt:evalPoints:disconnected:fileID:line:)``)
     /// along each basis direction of `wrt`. Needs `wrt`'s size statically.
     case forward
-    /// The one of the two that builds fewer graphs, among those the static sizes allow
-    /// (reverse on a tie).
+    /// Row by row in a loop (``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:fileID:line:_:)``
+    /// over the elements of the expression): one gradient graph, run once per row, for any
+    /// size — static or not. Theano's way.
+    case scan
+    /// The one of the unrolled two that builds fewer graphs, among those the static sizes
+    /// allow (reverse on a tie); the loop when neither size is static.
     case automatic
 }
 
@@ -36,6 +40,9 @@ public func jacobian(_ expression: Variable, wrt: Variable, method: JacobianMeth
         throw fail("the expression does not depend on \(wrt); pass disconnected: .zero to get zeros instead")
     }
     let (rows, columns) = (expression.type.staticSize, wrt.type.staticSize)
+    if method == .scan || method == .automatic && rows == nil && columns == nil {
+        return try SourceLocation.attributing(to: location) { try jacobianByLoop(expression, wrt: wrt, at: location) }
+    }
     let byRows: Bool
     switch method {
     case .reverse:
@@ -44,10 +51,7 @@ public func jacobian(_ expression: Variable, wrt: Variable, method: JacobianMeth
     case .forward:
         guard columns != nil else { throw fail("method .forward needs the size of wrt (\(wrt.type)) statically") }
         byRows = false
-    case .automatic:
-        guard rows != nil || columns != nil else {
-            throw fail("needs the size of the expression (\(expression.type)) or of wrt (\(wrt.type)) statically")
-        }
+    case .automatic, .scan:
         byRows = rows != nil && (columns == nil || rows! <= columns!)
     }
     return try SourceLocation.attributing(to: location) {
@@ -58,6 +62,14 @@ public func jacobian(_ expression: Variable, wrt: Variable, method: JacobianMeth
         }
         return byRows ? try jacobianByRows(expression, wrt: wrt, at: location) : try jacobianByColumns(expression, wrt: wrt, at: location)
     }
+}
+
+/// The gradient of each element of `expression`, computed in a loop over its elements.
+private func jacobianByLoop(_ expression: Variable, wrt: Variable, at location: SourceLocation) throws -> Variable {
+    let flat = try reshape(expression, [-1], at: location)
+    let indices = try arange(size(flat))
+    let rows = try map(sequences: [indices], name: "jacobian") { try grad(flat[$0[0]], wrt: [wrt], disconnected: .zero)[0] }
+    return try reshape(rows, sizes: expression.dimensionSizes() + wrt.dimensionSizes(), at: location)
 }
 
 /// The gradient of each element of `expression` (of static size), stacked.

@@ -77,7 +77,7 @@ public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [],
 }
 
 /// The scan node, whose recurrent outputs are whole histories (the initial values first).
-private func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences: [Variable], nSteps: Variable?,
+func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences: [Variable], nSteps: Variable?,
                       goBackwards: Bool, truncateGradient: Int?, name: String?, location: SourceLocation,
                       _ step: ([Variable]) throws -> ScanStep) throws -> (Apply, ScanBody) {
     let body = try ScanBody(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo, nonSequences: nonSequences,

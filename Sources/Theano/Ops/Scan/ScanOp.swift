@@ -135,3 +135,76 @@ extension NDArray {
         shape[0] == 0 ? self : sliced(axis: 0, start: shape[0] - 1, count: shape[0], step: -1)
     }
 }
+
+/// Forward mode through a loop: a second loop that runs the step and the step's
+/// pushforward together, carrying the tangent of every float recurrent output as a state of
+/// its own (Theano builds the R-operator of a scan the same way).
+extension Scan: ForwardDifferentiableOp {
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        let signature = body.signature
+        let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
+        let initials = Array(node.inputs[signature.firstInitial..<signature.firstNonSequence])
+        let nonSequences = Array(node.inputs[signature.firstNonSequence...])
+        let sequenceTangents = Array(inputTangents[signature.firstSequence..<signature.firstInitial])
+        let initialTangents = Array(inputTangents[signature.firstInitial..<signature.firstNonSequence])
+        let nonSequenceTangents = Array(inputTangents[signature.firstNonSequence...])
+        guard inputTangents.contains(where: { $0 != nil }) else { return node.outputs.map { _ in nil } }
+
+        let movingSequences = sequences.indices.filter { sequenceTangents[$0] != nil }
+        let movingNonSequences = nonSequences.indices.filter { nonSequenceTangents[$0] != nil }
+        let floatOutputs = body.stateTypes.indices.filter { body.stateTypes[$0].dtype.isFloat }
+        var outputsInfo = signature.outputTaps.enumerated().map { j, taps -> ScanOutput in
+            guard let position = signature.recurrentOutputs.firstIndex(of: j) else { return .notFedBack }
+            return .recurrent(initials[position], taps: taps)
+        }
+        for j in floatOutputs {
+            guard let position = signature.recurrentOutputs.firstIndex(of: j) else {
+                outputsInfo.append(.notFedBack)
+                continue
+            }
+            outputsInfo.append(.recurrent(try initialTangents[position] ?? zerosLike(initials[position]), taps: signature.outputTaps[j]))
+        }
+        let allSequences = sequences.indices.map { ScanSequence(sequences[$0], taps: signature.sequenceTaps[$0]) }
+            + movingSequences.map { ScanSequence(sequenceTangents[$0]!, taps: signature.sequenceTaps[$0]) }
+        let (joint, _) = try scanNode(sequences: allSequences, outputsInfo: outputsInfo,
+                                      nonSequences: nonSequences + movingNonSequences.map { nonSequenceTangents[$0]! },
+                                      nSteps: signature.hasStepCount ? node.inputs[0] : nil, goBackwards: signature.goBackwards,
+                                      truncateGradient: nil, name: "\(body.name), tangents", location: node.location) { arguments in
+            try jointStep(arguments, movingSequences: movingSequences, movingNonSequences: movingNonSequences, floatOutputs: floatOutputs)
+        }
+        var tangents: [Variable?] = node.outputs.map { _ in nil }
+        for (index, j) in floatOutputs.enumerated() { tangents[j] = joint.output(signature.outputTaps.count + index) }
+        return tangents
+    }
+
+    /// The step and its pushforward, on the joint loop's arguments: the original sequences'
+    /// taps, the tangent sequences' taps, the original states' taps, the tangent states' taps,
+    /// the non-sequences, the tangent non-sequences.
+    private func jointStep(_ arguments: [Variable], movingSequences: [Int], movingNonSequences: [Int], floatOutputs: [Int]) throws -> ScanStep {
+        let signature = body.signature
+        var rest = arguments[...]
+        func take(_ count: Int) -> [Variable] { defer { rest = rest.dropFirst(count) }; return Array(rest.prefix(count)) }
+        let sequenceArguments = signature.sequenceTaps.map { take($0.count) }
+        let sequenceTangents = movingSequences.map { take(signature.sequenceTaps[$0].count) }
+        let stateArguments = signature.recurrentOutputs.map { take(signature.outputTaps[$0].count) }
+        let stateTangents = floatOutputs.filter(signature.recurrentOutputs.contains).map { take(signature.outputTaps[$0].count) }
+        let nonSequenceArguments = take(signature.nonSequenceCount)
+        let nonSequenceTangents = take(movingNonSequences.count)
+
+        let stepInputs = sequenceArguments.flatMap { $0 } + stateArguments.flatMap { $0 } + nonSequenceArguments
+        let results = try substituting(Dictionary(uniqueKeysWithValues: zip(body.step.inputs, stepInputs)), in: body.step.outputs)
+        let outputs = Array(results.prefix(signature.outputTaps.count))
+        var wrt = movingSequences.flatMap { sequenceArguments[$0] }
+        var points = sequenceTangents.flatMap { $0 }
+        let floatRecurrent = floatOutputs.filter(signature.recurrentOutputs.contains)
+        for (index, j) in floatRecurrent.enumerated() {
+            wrt += stateArguments[signature.recurrentOutputs.firstIndex(of: j)!]
+            points += stateTangents[index]
+        }
+        wrt += movingNonSequences.map { nonSequenceArguments[$0] }
+        points += nonSequenceTangents
+        let moving = floatOutputs.map { outputs[$0] }
+        let tangents = wrt.isEmpty ? try moving.map { try zerosLike($0) } : try Rop(moving, wrt: wrt, evalPoints: points, disconnected: .zero)
+        return ScanStep(outputs + tangents, until: signature.hasUntil ? results.last : nil)
+    }
+}
