@@ -14,7 +14,8 @@ struct Bench: ParsableCommand {
 
     @Argument(help: """
         Workloads: W1 (logistic regression SGD step, batch 256), W2 (MLP 784-500-10 SGD step, batch 64/256/1024), \
-        W3 (MLP 784-2048-2048-10 relu SGD step, batch 512), W6 (fused 5-op elementwise, 10M float32), W7 (call \
+        W3 (MLP 784-2048-2048-10 relu SGD step, batch 512), W4 and W5 (Elman and LSTM networks by scan, 50 steps of \
+        batch 32, 128 → 256 → 16, one SGD step with BPTT), scan (per-step time of a 10-element loop), W6 (fused 5-op elementwise, 10M float32), W7 (call \
         overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache), W9 (row \
         softmax and column sums of 4096×4096), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
         gradients, N = 5, 20, 80).
@@ -42,12 +43,15 @@ struct Bench: ParsableCommand {
                     try timeTraining(workload: "mlp_step", variant: "b\(batch)", sizes: [784, 500, 10], batch: batch)
                 }
             case "W3": try timeTraining(workload: "mlp_big", variant: "b512", sizes: [784, 2048, 2048, 10], batch: 512, activation: .relu)
+            case "W4": try timeRecurrent(workload: "rnn_scan", cell: .elman)
+            case "W5": try timeRecurrent(workload: "lstm_scan", cell: .lstm)
+            case "scan": try timeScanOverhead()
             case "W6": try timeElementwise()
             case "W7": try timeCallOverhead()
             case "W8": try timeCompiling()
             case "W9": try timeSoftmaxAndSums()
             case "rewrite": for layers in [5, 20, 80] { try timeRewriting(layers: layers) }
-            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W6, W7, W8, W9, rewrite")
+            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, rewrite")
             }
         }
     }
@@ -67,6 +71,37 @@ struct Bench: ParsableCommand {
             _ = try model.step(images: images, labels: labels)
         }
         if let profile = model.trainingProfile { print(profile) }
+    }
+
+    /// One SGD step (forward and backpropagation through time) of an Elman or LSTM network:
+    /// 50 steps, batch 32, 128 inputs, 256 hidden units, a linear readout to 16 outputs
+    /// trained for squared error, as in the peer harness.
+    private func timeRecurrent(workload: String, cell: RecurrentNetwork.Cell) throws {
+        let (steps, batch, inputs, hidden, outputs) = (50, 32, 128, 256, 16)
+        var random = RandomState(seed: 600)
+        let x = NDArray.uniform([steps, batch, inputs], low: -1, high: 1, using: &random)
+        let targets = NDArray.uniform([steps, batch, outputs], low: -1, high: 1, using: &random)
+        let model = try RecurrentNetwork(cell: cell, inputs: inputs, hidden: hidden, outputs: outputs, loss: .squaredError,
+                                         learningRate: 0.01, options: options, profile: profile)
+        let gates = cell == .elman ? 1 : 4
+        let perStep = Double(batch * (inputs + hidden) * gates * hidden), readout = Double(batch * hidden * outputs)
+        let forward = 2 * (perStep + readout) * Double(steps)
+        let flops = 2 * forward + 2 * Double(steps) * (Double(batch * hidden * gates * hidden) + readout)
+        try report(workload: workload, variant: "default", extra: ["notes": backend], flops: flops) { try model.step(x, targets) }
+        if let profile = model.trainingProfile { print(profile) }
+    }
+
+    /// The time per step of a loop whose step is tiny (`h = tanh(h + x_t)` on 10 elements),
+    /// over 1000 steps.
+    private func timeScanOverhead() throws {
+        let x = matrix("x", shape: (nil, 10)), h0 = vector("h0", length: 10)
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in [try tanh(v[0] + v[1])] }[0]
+        let f = try function(inputs: [x, h0], outputs: [h[-1]], options: options)
+        var random = RandomState(seed: 900)
+        let (xs, start) = (NDArray.uniform([1000, 10], using: &random), NDArray(zeros: [10], dtype: .float32))
+        try report(workload: "scan_overhead", variant: "1000x10", extra: ["notes": backend + ", per step"], scale: 1e3 / 1000) {
+            _ = try f(xs, start)
+        }
     }
 
     /// Compiling the W2 training step (batch 256) from the graph: with an empty kernel cache,

@@ -50,12 +50,23 @@ public struct Dot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
 }
 
 /// The dot product: vector·vector, matrix·vector, vector·matrix or matrix·matrix (a 0-d
-/// operand multiplies elementwise). Operands are cast to their common dtype.
+/// operand multiplies elementwise); a tensor of more axes times a vector or matrix contracts
+/// its last axis, as one matrix product over its flattened leading axes. Operands are cast
+/// to their common dtype.
 public func dot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     if a.ndim == 0 || b.ndim == 0 { return try elementwise(Multiply(), [a, b], at: location) }
     let common = DType.promote(a.dtype, b.dtype)
     let dtype = common == .bool ? .int64 : common
+    if a.ndim > 2 && b.ndim <= 2 {
+        // The leading axes of `a` are rows of one matrix product (`x · W` for a batch of sequences).
+        return try SourceLocation.attributing(to: location) {
+            let sizes = try a.dimensionSizes()
+            let leading = try sizes.dropLast().dropFirst().reduce(sizes[0]) { try $0 * $1 }
+            let product = try dot(reshape(a, sizes: [leading, sizes.last!], at: location), b, fileID: fileID, line: line)
+            return try reshape(product, sizes: Array(sizes.dropLast()) + Array(b.dimensionSizes().dropFirst()), at: location)
+        }
+    }
     return try Dot()([cast(a, to: dtype, at: location), cast(b, to: dtype, at: location)], at: location)
 }
 

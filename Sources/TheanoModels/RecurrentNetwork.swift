@@ -1,0 +1,96 @@
+import Theano
+
+/// A recurrent network over time-major sequences (`[steps, batch, features]`): an Elman or
+/// LSTM cell run by `scan`, a linear readout at every step, trained by SGD with
+/// backpropagation through time — written as the Theano tutorials write it, with the input
+/// projection of all steps computed before the loop, so only `h · W_h` stays inside.
+public final class RecurrentNetwork {
+    public enum Cell: String, Sendable, CaseIterable {
+        /// `h_t = tanh(x_t · W_x + h_{t-1} · W_h + b)`.
+        case elman
+        /// Gates `i, f, o` and candidate `g` from one product (packed along the last axis);
+        /// `c_t = f · c_{t-1} + i · g`, `h_t = o · tanh(c_t)`.
+        case lstm
+    }
+
+    /// What the readout is trained for.
+    public enum Loss: Sendable {
+        /// Regression: `½ Σ (y - target)² / (steps · batch)` against float targets `[steps, batch, outputs]`.
+        case squaredError
+        /// Classification of each step: the mean cross-entropy of `softmax(y)` against
+        /// integer labels `[steps, batch]` (nats).
+        case crossentropy
+    }
+
+    /// `W_x, W_h, b, W_y, b_y`.
+    public let parameters: [SharedVariable]
+    private let trainStep: Function
+    private let evaluator: Function
+
+    public init(cell: Cell, inputs: Int, hidden: Int, outputs: Int, loss: Loss, learningRate: Double,
+                seed: UInt64 = 400, options: CompileOptions = .default, profile: Bool = false) throws {
+        var random = RandomState(seed: seed)
+        let gates = cell == .elman ? 1 : 4
+        func uniform(_ shape: [Int], bound: Double) -> NDArray { NDArray.uniform(shape, low: -bound, high: bound, using: &random) }
+        let Wx = try shared(uniform([inputs, gates * hidden], bound: (6.0 / Double(inputs + hidden)).squareRoot()), name: "Wx")
+        let Wh = try shared(uniform([hidden, gates * hidden], bound: (6.0 / Double(2 * hidden)).squareRoot()), name: "Wh")
+        let b = try shared(NDArray(zeros: [gates * hidden], dtype: .float32), name: "b")
+        let Wy = try shared(uniform([hidden, outputs], bound: (6.0 / Double(hidden + outputs)).squareRoot()), name: "Wy")
+        let by = try shared(NDArray(zeros: [outputs], dtype: .float32), name: "by")
+        parameters = [Wx, Wh, b, Wy, by]
+
+        let x = tensor3("x", shape: (nil, nil, inputs))
+        let projected = try dot(x, Wx) + b
+        let start = try alloc(constant(0.0), sizes: [x.shape[1], constant(Double(hidden), dtype: .int64)])
+        let states: Variable
+        switch cell {
+        case .elman:
+            states = try scan(sequences: [ScanSequence(projected)], outputsInfo: [.recurrent(start)], nonSequences: [Wh], name: "elman") { v in
+                [try tanh(v[0] + dot(v[1], v[2]))]
+            }[0]
+        case .lstm:
+            states = try scan(sequences: [ScanSequence(projected)], outputsInfo: [.recurrent(start), .recurrent(start)], nonSequences: [Wh],
+                              name: "lstm") { v in
+                let z = try v[0] + dot(v[1], v[3])
+                let gatesOpen = try sigmoid(z[.all, 0..<(3 * hidden)])
+                let candidate = try tanh(z[.all, (3 * hidden)...])
+                let c = try gatesOpen[.all, hidden..<(2 * hidden)] * v[2] + gatesOpen[.all, 0..<hidden] * candidate
+                return [try gatesOpen[.all, (2 * hidden)...] * tanh(c), c]
+            }[0]
+        }
+        let readout = try dot(states, Wy) + by
+        let cost: Variable, target: Variable, prediction: Variable
+        switch loss {
+        case .squaredError:
+            target = tensor3("target", shape: (nil, nil, outputs))
+            cost = try 0.5 * Double(outputs) * mean(sqr(readout - target))
+            prediction = readout
+        case .crossentropy:
+            target = matrix("labels", dtype: .int64)
+            let logits = try reshape(readout, [-1, outputs])
+            cost = try mean(categoricalCrossentropy(softmax(logits), flatten(target)))
+            prediction = try reshape(argmax(logits, axis: 1), sizes: [x.shape[0], x.shape[1]])
+        }
+        let gradients = try grad(cost, wrt: parameters)
+        var updates: [SharedVariable: Variable] = [:]
+        for (parameter, gradient) in zip(parameters, gradients) { updates[parameter] = try parameter - learningRate * gradient }
+        trainStep = try function(inputs: [x, target], outputs: [cost], updates: updates, name: "train", options: options, profile: profile)
+        evaluator = try function(inputs: [x, target], outputs: [cost, prediction], name: "evaluate", options: options)
+    }
+
+    /// One SGD step on a batch; the cost before the step.
+    @discardableResult
+    public func step(_ inputs: NDArray, _ targets: NDArray) throws -> Double {
+        try trainStep(inputs, targets)[0].scalar(as: Double.self)
+    }
+
+    /// The cost on a batch, and the prediction at every step (the readout, or for
+    /// ``Loss/crossentropy`` the most probable class).
+    public func evaluate(_ inputs: NDArray, _ targets: NDArray) throws -> (cost: Double, predictions: NDArray) {
+        let results = try evaluator(inputs, targets)
+        return (results[0].scalar(as: Double.self), results[1])
+    }
+
+    /// Where the training function spends its time, when built with `profile: true`.
+    public var trainingProfile: Profile? { trainStep.profile }
+}
