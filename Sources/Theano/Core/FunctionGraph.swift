@@ -51,9 +51,10 @@ public final class FunctionGraph {
         }
         // Inputs of a node are copied before the node (topological order).
         let order = topologicalOrder(of: outputs + givens.values, stoppingAt: Set(inputs))
-        for node in order {
+        for node in order where !node.outputs.allSatisfy({ givens[$0] != nil }) {
             let clone = Apply(op: node.op, inputs: node.inputs.map(copy), outputTypes: node.outputTypes, location: node.location)
-            for (old, new) in zip(node.outputs, clone.outputs) {
+            // A given output keeps its replacement, even where the node computing it is copied.
+            for (old, new) in zip(node.outputs, clone.outputs) where givens[old] == nil {
                 new.name = old.name
                 copies[old] = new
             }

@@ -113,16 +113,27 @@ final class ScanBody: @unchecked Sendable {
         return program
     }
 
-    /// The step's pullback as a graph: inputs are the step's inputs followed by one
-    /// cotangent per float result; outputs are the gradients of the step's float inputs.
+    /// The step's pullback as a graph. Inputs: the step's inputs, the step's results (so
+    /// the pullback reads them instead of computing them again), one cotangent per float
+    /// result, and the gradient accumulated so far for each float non-sequence. Outputs: the
+    /// gradients of the step's float sequence and state inputs, then each float
+    /// non-sequence's accumulated gradient plus this step's (one `gemm` for `Wₕ`).
     func gradientGraph() throws -> FunctionGraph {
         if let graph = lock.withLock({ gradientStep }) { return graph }
-        let floatOutputs = stepOutputs.filter(\.dtype.isFloat)
+        let outputs = stepOutputs
+        let results = outputs.enumerated().map { Variable(type: $1.type, name: $1.name ?? "result \($0)", location: location) }
+        let floatOutputs = outputs.filter(\.dtype.isFloat)
         let cotangents = floatOutputs.map { Variable(type: $0.type, name: "∂\($0.name ?? "output")", location: location) }
+        let firstNonSequence = step.inputs.count - signature.nonSequenceCount
         let wrt = step.inputs.filter(\.dtype.isFloat)
         let gradients = floatOutputs.isEmpty ? try wrt.map { try zerosLike($0) }
             : try Lop(floatOutputs, wrt: wrt, evalPoints: cotangents, disconnected: .zero)
-        let graph = try FunctionGraph(inputs: step.inputs + cotangents, outputs: gradients)
+        let nonSequences = step.inputs[firstNonSequence...].filter(\.dtype.isFloat)
+        let accumulated = nonSequences.map { Variable(type: $0.type, name: "Σ∂\($0.name ?? "non-sequence")", location: location) }
+        let perStep = gradients.count - nonSequences.count
+        let sums = try zip(accumulated, gradients[perStep...]).map { try $0 + $1 }
+        let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + accumulated, outputs: Array(gradients[..<perStep]) + sums,
+                                      givens: Dictionary(zip(outputs, results)) { first, _ in first })
         lock.withLock { gradientStep = graph }
         return graph
     }

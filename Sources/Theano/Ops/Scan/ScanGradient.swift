@@ -2,8 +2,9 @@
 /// last to the first that runs the step's pullback, accumulating into each history row the
 /// gradient every later step sends it before the row's own step sends it on.
 ///
-/// Inputs: the scan's sequences, the histories of its recurrent outputs, its non-sequences,
-/// then the gradient of each of its outputs. Outputs: the gradients of its float sequences,
+/// Inputs: the scan's sequences, its outputs (histories and stacked values, which the
+/// pullback reads instead of computing them again), its non-sequences, then the gradient of
+/// each of its outputs. Outputs: the gradients of its float sequences,
 /// initial values and non-sequences, in that order. With `truncateGradient = k`, only the
 /// last `k` steps send gradients back. Not differentiable itself (no second derivatives
 /// through a scan).
@@ -19,11 +20,10 @@ struct ScanGradient: Op {
 
     func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
         let sequences = inputs.prefix(signature.sequenceTaps.count)
-        let recurrent = signature.recurrentOutputs.count
-        let histories = inputs.dropFirst(sequences.count).prefix(recurrent)
-        let nonSequences = inputs.dropFirst(sequences.count + recurrent).prefix(signature.nonSequenceCount)
-        let initials = zip(signature.recurrentOutputs, histories).map { j, history in
-            signature.outputTaps[j] == [-1] ? TensorType(history.dtype, shape: Array(history.shape.dropFirst())) : history
+        let outputs = Array(inputs.dropFirst(sequences.count).prefix(signature.outputTaps.count))
+        let nonSequences = inputs.dropFirst(sequences.count + outputs.count).prefix(signature.nonSequenceCount)
+        let initials = signature.recurrentOutputs.map { j in
+            signature.outputTaps[j] == [-1] ? TensorType(outputs[j].dtype, shape: Array(outputs[j].shape.dropFirst())) : outputs[j]
         }
         return (Array(sequences) + initials + Array(nonSequences)).filter(\.dtype.isFloat)
     }
@@ -38,7 +38,7 @@ struct ScanGradient: Op {
         var rest = inputs[...]
         func take(_ count: Int) -> [NDArray] { defer { rest = rest.dropFirst(count) }; return Array(rest.prefix(count)) }
         let sequences = take(sequenceCount).map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
-        let histories = take(recurrent.count)
+        let outputs = take(signature.outputTaps.count)
         let nonSequences = take(signature.nonSequenceCount)
         let outputGradients = take(signature.outputTaps.count)
         let steps = outputGradients.indices.first.map { outputGradients[$0].shape[0] - signature.historyOffset($0) } ?? 0
@@ -47,7 +47,8 @@ struct ScanGradient: Op {
         // each history (starting from the gradient of the scan's output), of the non-sequences.
         let sequenceGradients = sequences.map { NDArray(zeros: $0.shape, dtype: $0.dtype) }
         let historyGradients = recurrent.map { outputGradients[$0].contiguousCopy() }
-        let nonSequenceGradients = nonSequences.map { NDArray(zeros: $0.shape, dtype: $0.dtype) }
+        let floatNonSequences = nonSequences.indices.filter { nonSequences[$0].dtype.isFloat }
+        var nonSequenceGradients = floatNonSequences.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
         let floatOutputs = signature.outputTaps.indices.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
 
@@ -64,20 +65,23 @@ struct ScanGradient: Op {
             for (position, j) in recurrent.enumerated() {
                 for tap in signature.outputTaps[j] {
                     let row = signature.historyRow(j, tap: tap, step: t)
-                    arguments.append(histories[position].indexed(axis: 0, at: row))
-                    targets.append(histories[position].dtype.isFloat ? historyGradients[position].indexed(axis: 0, at: row) : nil)
+                    arguments.append(outputs[j].indexed(axis: 0, at: row))
+                    targets.append(outputs[j].dtype.isFloat ? historyGradients[position].indexed(axis: 0, at: row) : nil)
                 }
             }
             arguments += nonSequences
-            targets += nonSequenceGradients.enumerated().map { nonSequences[$0.offset].dtype.isFloat ? $0.element : nil }
-            let cotangents = floatOutputs.map { j in
+            arguments += outputs.indices.map { outputs[$0].indexed(axis: 0, at: t + signature.historyOffset($0)) }
+            arguments += floatOutputs.map { j in
                 if let position = recurrent.firstIndex(of: j) {
                     return historyGradients[position].indexed(axis: 0, at: t + signature.historyOffset(j))
                 }
                 return outputGradients[j].indexed(axis: 0, at: t)
             }
-            let gradients = try gradientProgram.run(inputs: arguments + cotangents)
-            for (target, gradient) in zip(targets.compactMap { $0 }, gradients) { target.accumulate(from: gradient) }
+            arguments += nonSequenceGradients
+            let gradients = try gradientProgram.run(inputs: arguments)
+            let perStep = targets.compactMap { $0 }
+            for (target, gradient) in zip(perStep, gradients) { target.accumulate(from: gradient) }
+            nonSequenceGradients = Array(gradients[perStep.count...])
         }
 
         let initialGradients = zip(recurrent, historyGradients).map { j, gradient in
@@ -85,6 +89,6 @@ struct ScanGradient: Op {
             return signature.outputTaps[j] == [-1] ? gradient.indexed(axis: 0, at: 0) : gradient.sliced(axis: 0, start: 0, count: depth)
         }
         let sequenceResults = sequenceGradients.map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
-        return (sequenceResults + initialGradients + nonSequenceGradients).filter(\.dtype.isFloat)
+        return (sequenceResults + initialGradients).filter(\.dtype.isFloat) + nonSequenceGradients
     }
 }

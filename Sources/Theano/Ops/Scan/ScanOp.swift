@@ -36,8 +36,7 @@ public struct Scan: DifferentiableOp {
         }
         let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
         let nonSequences = Array(node.inputs[signature.firstNonSequence...])
-        let histories = signature.recurrentOutputs.map { node.outputs[$0] }
-        let gradients = try ScanGradient(body: body).apply(sequences + histories + nonSequences + outputs, at: node.location).outputs
+        let gradients = try ScanGradient(body: body).apply(sequences + node.outputs + nonSequences + outputs, at: node.location).outputs
         // The gradient loop returns one gradient per float input; the others get none.
         var remaining = gradients[...]
         let differentiable = Array(node.inputs[signature.firstSequence...])
