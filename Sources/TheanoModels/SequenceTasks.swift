@@ -1,0 +1,86 @@
+import Theano
+
+// Symbol streams for the recurrent examples, generated (seeded) so nothing needs
+// downloading: every stream is a list of indices into its source's `alphabet`.
+
+/// The embedded Reber grammar (Cleeremans, Servan-Schreiber and McClelland 1989; the
+/// benchmark of Hochreiter and Schmidhuber's 1997 LSTM paper): `B`, then `T` or `P`, then a
+/// string of the Reber grammar, then the same `T` or `P` again, then `E`. Predicting the
+/// second-to-last symbol needs a memory of the second one across the whole inner string.
+public struct EmbeddedReberGrammar {
+    public let alphabet: [Character] = ["B", "T", "P", "S", "X", "V", "E"]
+
+    public init() {}
+
+    /// The inner grammar: for each state, the symbols that may come next and the state each
+    /// leads to (state 6 only ends the string).
+    private static let transitions: [[(symbol: Character, next: Int)]] = [
+        [("B", 1)], [("T", 2), ("P", 3)], [("S", 2), ("X", 4)], [("T", 3), ("V", 5)], [("X", 3), ("S", 6)], [("P", 4), ("V", 6)], [("E", -1)],
+    ]
+
+    /// One string, and for each of its symbols the set of symbols that may follow it (the
+    /// last one's: `B`, which starts the next string).
+    public func string(using random: inout RandomState) -> (symbols: [Int], successors: [Set<Int>]) {
+        let index = Dictionary(uniqueKeysWithValues: alphabet.enumerated().map { ($1, $0) })
+        let embedded: Character = random.next() % 2 == 0 ? "T" : "P"
+        var symbols: [Character] = ["B", embedded], successors: [Set<Character>] = [["T", "P"], ["B"]]
+        var state = 0
+        while state >= 0 {
+            let choices = Self.transitions[state]
+            let (symbol, next) = choices[Int(random.next() % UInt64(choices.count))]
+            symbols.append(symbol)
+            successors.append(next >= 0 ? Set(Self.transitions[next].map(\.symbol)) : [embedded])
+            state = next
+        }
+        symbols += [embedded, "E"]
+        successors += [["E"], ["B"]]
+        return (symbols.map { index[$0]! }, successors.map { Set($0.map { index[$0]! }) })
+    }
+}
+
+/// English-like sentences from a small grammar ("the old cat follows a bird ."), as a
+/// character stream: a corpus for character-level language models.
+public struct ToySentences {
+    public let alphabet: [Character]
+
+    private static let determiners = ["the", "a", "every", "some", "no"]
+    private static let adjectives = ["small", "big", "red", "old", "happy", "quiet"]
+    private static let nouns = ["cat", "dog", "bird", "child", "teacher", "river", "garden"]
+    private static let verbs = ["sees", "likes", "follows", "chases", "finds", "hears"]
+    private static let intransitive = ["sleeps", "sings", "waits", "runs"]
+
+    public init() {
+        let words = Self.determiners + Self.adjectives + Self.nouns + Self.verbs + Self.intransitive
+        alphabet = Array(Set(words.joined() + " .")).sorted()
+    }
+
+    /// `count` characters of sentences.
+    public func text(count: Int, using random: inout RandomState) -> [Int] {
+        func pick(_ words: [String]) -> String { words[Int(random.next() % UInt64(words.count))] }
+        func nounPhrase() -> String {
+            let adjective = random.next() % 2 == 0 ? pick(Self.adjectives) + " " : ""
+            return pick(Self.determiners) + " " + adjective + pick(Self.nouns)
+        }
+        let index = Dictionary(uniqueKeysWithValues: alphabet.enumerated().map { ($1, $0) })
+        var characters: [Int] = []
+        while characters.count < count {
+            let predicate = random.next() % 3 == 0 ? pick(Self.intransitive) : pick(Self.verbs) + " " + nounPhrase()
+            characters += (nounPhrase() + " " + predicate + " . ").map { index[$0]! }
+        }
+        return Array(characters.prefix(count))
+    }
+}
+
+/// Batches of windows of a symbol stream, time-major, for next-symbol prediction: inputs
+/// one-hot `[steps, batch, alphabet]`, labels `[steps, batch]` (the symbol after each input).
+public func nextSymbolBatch(_ stream: [Int], starts: [Int], steps: Int, alphabet: Int) -> (inputs: NDArray, labels: NDArray) {
+    var inputs = [Float](repeating: 0, count: steps * starts.count * alphabet)
+    var labels = [Int64](repeating: 0, count: steps * starts.count)
+    for (b, start) in starts.enumerated() {
+        for t in 0..<steps {
+            inputs[(t * starts.count + b) * alphabet + stream[start + t]] = 1
+            labels[t * starts.count + b] = Int64(stream[start + t + 1])
+        }
+    }
+    return (NDArray(inputs, shape: [steps, starts.count, alphabet]), NDArray(labels, shape: [steps, starts.count]))
+}
