@@ -252,3 +252,28 @@ struct ScanErrorTests {
         }
     }
 }
+
+@Suite("Scan: printing")
+struct ScanPrintingTests {
+    @Test func debugprintShowsTheStepGraph() throws {
+        let x = matrix("x"), h0 = vector("h0"), w = matrix("w")
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], name: "rnn") { v in [try tanh(v[0] + dot(v[1], w))] }[0]
+        #expect(debugprint([h]) == """
+            subtensor[1:] [id A] float32[?, ?]
+             └─ scan{rnn} [id B] float32[?, ?]
+                 ├─ x [id C] float32[?, ?]
+                 ├─ h0 [id D] float32[?]
+                 └─ w [id E] float32[?, ?]
+
+            Inner graphs:
+
+            scan{rnn} [id B]
+             > tanh [id F] float32[?]
+                └─ add [id G] float32[?]
+                    ├─ x[t] [id H] float32[?]
+                    └─ dot [id I] float32[?]
+                        ├─ h0[t-1] [id J] float32[?]
+                        └─ w [id K] float32[?, ?]
+            """)
+    }
+}

@@ -10,9 +10,12 @@
 ///  └─ dimshuffle{x,0} [id E] float32[1, 10]
 ///      └─ b [id F] float32[10]
 /// ```
+///
+/// Loops (``Scan``) are followed by their step's graph, under `Inner graphs:`.
 public func debugprint(_ variables: [Variable]) -> String {
     var printer = TreePrinter()
     for variable in variables { printer.print(variable, prefix: "", childPrefix: "") }
+    printer.printInnerGraphs()
     return printer.lines.joined(separator: "\n")
 }
 
@@ -25,13 +28,21 @@ public func debugprint(_ function: Function) -> String {
         }
         printer.print(output, prefix: "", childPrefix: "")
     }
+    printer.printInnerGraphs()
     return printer.lines.joined(separator: "\n")
+}
+
+/// An op that runs a graph of its own (a loop's step), which `debugprint` shows too.
+protocol InnerGraphOp: Op {
+    var innerGraph: FunctionGraph { get }
 }
 
 /// Prints trees, giving each variable an id the first time it is seen.
 private struct TreePrinter {
     var lines: [String] = []
     private var ids: [ObjectIdentifier: String] = [:]
+    /// Nodes with inner graphs, in the order met, and their ids.
+    private var innerGraphNodes: [(node: Apply, id: String)] = []
 
     mutating func print(_ variable: Variable, prefix: String, childPrefix: String) {
         let key = ObjectIdentifier(variable.owner.map { $0 as AnyObject } ?? variable)
@@ -43,9 +54,25 @@ private struct TreePrinter {
         ids[key] = id
         lines.append(prefix + label(variable, id: id))
         guard let node = variable.owner else { return }
+        if node.op is any InnerGraphOp { innerGraphNodes.append((node, id)) }
         for (index, input) in node.inputs.enumerated() {
             let last = index == node.inputs.count - 1
             print(input, prefix: childPrefix + (last ? " └─ " : " ├─ "), childPrefix: childPrefix + (last ? "    " : " │  "))
+        }
+    }
+
+    /// Each inner graph met so far (and those inside them), its outputs marked `>`.
+    mutating func printInnerGraphs() {
+        var next = 0
+        guard !innerGraphNodes.isEmpty else { return }
+        lines += ["", "Inner graphs:"]
+        while next < innerGraphNodes.count {
+            let (node, id) = innerGraphNodes[next]
+            next += 1
+            lines += ["", "\(node.op) [id \(id)]"]
+            for output in (node.op as! any InnerGraphOp).innerGraph.outputs {
+                print(output, prefix: " > ", childPrefix: "   ")
+            }
         }
     }
 

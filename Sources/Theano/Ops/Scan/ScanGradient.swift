@@ -8,8 +8,11 @@
 /// initial values and non-sequences, in that order. With `truncateGradient = k`, only the
 /// last `k` steps send gradients back. Not differentiable itself (no second derivatives
 /// through a scan).
-struct ScanGradient: Op {
+struct ScanGradient: InnerGraphOp {
     let body: ScanBody
+
+    /// The step the gradient loop differentiates.
+    var innerGraph: FunctionGraph { body.step }
 
     var description: String { "scan_gradient{\(body.name)}" }
 

@@ -6,8 +6,10 @@
 ///
 /// The step graph is optimized and linked once, by the linker of the function that runs the
 /// loop. The gradient is a second loop walking the steps backwards (``ScanGradient``).
-public struct Scan: DifferentiableOp {
+public struct Scan: DifferentiableOp, InnerGraphOp {
     let body: ScanBody
+
+    var innerGraph: FunctionGraph { body.step }
 
     public var description: String { "scan{\(body.name)}" }
 
