@@ -62,7 +62,7 @@ struct ScanForwardTests {
             return [h, try sum(h)]
         }
         let (xv, wv, bv, hv) = (random([5, 3], seed: 1), random([3, 3], seed: 2), random([3], seed: 3), random([3], seed: 4))
-        let got = try evaluate([x, w, b, h0], outputs, [xv, wv, bv, hv])
+        let got = try evaluate([x, w, b, h0], outputs.outputs, [xv, wv, bv, hv])
         // The loop written out: rows of x from the last to the first.
         var h = hv.elements(as: Double.self), states: [Double] = [], sums: [Double] = []
         let (xs, ws, bs) = (xv.elements(as: Double.self), wv.elements(as: Double.self), bv.elements(as: Double.self))
@@ -87,6 +87,20 @@ struct ScanForwardTests {
             return ScanStep([next], until: try gt(next, 50))
         }[0]
         #expect(try evaluate([h0], [h], [NDArray(scalar: 1, dtype: .float64)])[0] == [2, 4, 8, 16, 32, 64])
+    }
+
+    @Test("a shared variable the step updates: each step sees the last value, the loop returns the update")
+    func sharedVariableUpdatedInsideTheLoop() throws {
+        let count = try shared(NDArray(scalar: 10, dtype: .float64), name: "count")
+        let x = vector("x", dtype: .float64)
+        let result = try scan(sequences: [ScanSequence(x)], outputsInfo: [.notFedBack]) { v in
+            ScanStep([try v[0] * count], updates: [count: try count + 1])
+        }
+        let f = try function(inputs: [x], outputs: [result[0]], updates: result.updates)
+        #expect(try f([doubles([1, 2, 3], [3])])[0].elements(as: Double.self) == [10, 22, 36])
+        #expect(count.value.scalar(as: Double.self) == 13)
+        #expect(try f([doubles([1], [1])])[0].elements(as: Double.self) == [13])
+        #expect(count.value.scalar(as: Double.self) == 14)
     }
 
     @Test("map, foldl, foldr and reduce")

@@ -27,18 +27,36 @@ public struct ScanOutput {
     public static var notFedBack: ScanOutput { ScanOutput(initial: nil, taps: []) }
 }
 
-/// What a scan's step function returns: the step's outputs, and optionally a condition that
-/// ends the loop after this step when true (`until`).
+/// What a scan's step function returns: the step's outputs, optionally a condition that
+/// ends the loop after this step when true (`until`), and new values of shared variables
+/// (each step sees the value the previous one left; the loop's last value is returned as
+/// an update for `function`).
 public struct ScanStep: ExpressibleByArrayLiteral {
     public let outputs: [Variable]
     public let until: Variable?
+    public let updates: [SharedVariable: Variable]
 
-    public init(_ outputs: [Variable], until: Variable? = nil) {
+    public init(_ outputs: [Variable], until: Variable? = nil, updates: [SharedVariable: Variable] = [:]) {
         self.outputs = outputs
         self.until = until
+        self.updates = updates
     }
 
     public init(arrayLiteral outputs: Variable...) { self.init(outputs) }
+}
+
+/// What ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:fileID:line:_:)``
+/// returns: the outputs (indexable like an array), and the updates of the shared variables
+/// the step updated, to pass to `function(…, updates:)`.
+public struct ScanResult: RandomAccessCollection {
+    /// For each output, the values of all steps stacked along a new first axis.
+    public let outputs: [Variable]
+    /// The final value of each shared variable the step updated.
+    public let updates: [SharedVariable: Variable]
+
+    public var startIndex: Int { outputs.startIndex }
+    public var endIndex: Int { outputs.endIndex }
+    public subscript(position: Int) -> Variable { outputs[position] }
 }
 
 /// Symbolic loops (Theano's `scan`): `step` is called once, on symbolic slices, to build the
@@ -62,17 +80,20 @@ public struct ScanStep: ExpressibleByArrayLiteral {
 ///   - goBackwards: walk the sequences from their last element to their first.
 ///   - truncateGradient: propagate gradients back through only this many steps (from the
 ///     last one); `nil` for all of them.
-/// - Returns: for each output, the values of all steps stacked along a new first axis.
+/// - Returns: for each output, the values of all steps stacked along a new first axis; and
+///   the updates of shared variables the step updated.
 public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [], nonSequences: [Variable] = [],
                  nSteps: Variable? = nil, goBackwards: Bool = false, truncateGradient: Int? = nil, name: String? = nil,
-                 fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> ScanStep) throws -> [Variable] {
+                 fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> ScanStep) throws -> ScanResult {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     let (node, body) = try scanNode(sequences: sequences, outputsInfo: outputsInfo, nonSequences: nonSequences, nSteps: nSteps,
                                     goBackwards: goBackwards, truncateGradient: truncateGradient, name: name, location: location, step)
     return try SourceLocation.attributing(to: location) {
-        try zip(outputsInfo, node.outputs).map { info, output in
+        let outputs = try zip(outputsInfo, node.outputs).map { info, output in
             info.initial == nil ? output : try output[body.signature.historyOffset(ofOutputWithTaps: info.taps)...]
         }
+        let histories = node.outputs.suffix(body.updatedVariables.count)
+        return ScanResult(outputs: outputs, updates: Dictionary(uniqueKeysWithValues: try zip(body.updatedVariables, histories).map { ($0, try $1[-1]) }))
     }
 }
 
@@ -83,7 +104,8 @@ func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences
     let body = try ScanBody(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo, nonSequences: nonSequences,
                             hasStepCount: nSteps != nil, goBackwards: goBackwards, truncateGradient: truncateGradient,
                             location: location, step: step)
-    let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + outputsInfo.compactMap(\.initial) + body.outerNonSequences
+    let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + outputsInfo.compactMap(\.initial) + body.updatedVariables
+        + body.outerNonSequences
     return (try Scan(body: body).apply(inputs, at: location), body)
 }
 

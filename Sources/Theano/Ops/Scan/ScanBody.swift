@@ -14,8 +14,11 @@ final class ScanBody: @unchecked Sendable {
     /// The outer variables standing for the step's non-sequence inputs: those given, then
     /// those the step function used without receiving them.
     let outerNonSequences: [Variable]
-    /// The type of one step's value of each output.
+    /// The type of one step's value of each output (the step's, then one per updated
+    /// shared variable).
     let stateTypes: [TensorType]
+    /// The shared variables the step updates, whose histories are the last outputs.
+    let updatedVariables: [SharedVariable]
 
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
@@ -73,18 +76,29 @@ final class ScanBody: @unchecked Sendable {
                 throw fail("the step function returns \(value.type) for output \(j), which is fed back as \(state)")
             }
         }
-        var results = result.outputs
+        // Each shared variable the step updates is one more recurrent output: the step reads
+        // the value the previous step left, and the loop's last value is the update.
+        let updated = result.updates.keys.sorted { ($0.name ?? "") < ($1.name ?? "") }
+        for variable in updated where !variable.type.fits(result.updates[variable]!.type) {
+            throw fail("the update of \(variable) has type \(result.updates[variable]!.type), which does not fit \(variable.type)")
+        }
+        let updatedStates = updated.map { Variable(type: $0.type, name: "\($0.name ?? "shared")[t-1]", location: location) }
+        arguments.insert(contentsOf: updatedStates, at: arguments.count - given.count)
+        var results = result.outputs + updated.map { result.updates[$0]! }
         if let until = result.until {
             guard until.ndim == 0 else { throw fail("the until condition must be a scalar, not \(until.type)") }
             results.append(until.dtype == .bool ? until : try neq(until, 0))
         }
-        let captured = capturedVariables(of: results, given: arguments)
+        let captured = capturedVariables(of: results, given: arguments + updated)
         self.name = name
         self.location = location
-        self.step = try FunctionGraph(inputs: arguments + captured, outputs: results)
-        self.stateTypes = zip(stateTypes, result.outputs).map { $0 ?? $1.type }
+        self.step = try FunctionGraph(inputs: arguments + captured, outputs: results,
+                                      givens: Dictionary(uniqueKeysWithValues: zip(updated as [Variable], updatedStates)))
+        self.stateTypes = zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type)
+        updatedVariables = updated
         outerNonSequences = nonSequences + captured
-        signature = ScanSignature(hasStepCount: hasStepCount, sequenceTaps: sequences.map(\.taps), outputTaps: outputs.map(\.taps),
+        signature = ScanSignature(hasStepCount: hasStepCount, sequenceTaps: sequences.map(\.taps),
+                                  outputTaps: outputs.map(\.taps) + updated.map { _ in [-1] },
                                   nonSequenceCount: nonSequences.count + captured.count, hasUntil: result.until != nil,
                                   goBackwards: goBackwards, truncateGradient: truncateGradient)
     }
