@@ -123,6 +123,10 @@ extension NDArray {
     @inline(__always)
     func update<T>(from source: NDArray, _: T.Type, _ combine: (T, T) -> T) {
         let pd = pointer(T.self), ps = source.pointer(T.self)
+        if isContiguous && source.isFlat(as: shape) {
+            for j in 0..<count { pd[j] = combine(pd[j], ps[j]) }
+            return
+        }
         forEachRow(of: shape, strides: [strides, source.broadcastStrides(to: shape)]) { offsets, inner, length in
             let d = pd + offsets[0], s = ps + offsets[1], sd = inner[0], ss = inner[1]
             for j in 0..<length { d[j * sd] = combine(d[j * sd], s[j * ss]) }
@@ -131,6 +135,10 @@ extension NDArray {
 
     /// Copies `source` (broadcast, same dtype) into this view.
     func assign(from source: NDArray) {
+        if isContiguous && source.isFlat(as: shape) {
+            baseAddress.copyMemory(from: source.baseAddress, byteCount: count * dtype.byteSize)
+            return
+        }
         struct Assign: LayoutVisitor {
             let target: NDArray, source: NDArray
             func visit<T>(_: T.Type) { target.update(from: source, T.self) { _, new in new } }
