@@ -208,6 +208,24 @@ struct ScanGradientTests {
         }
     }
 
+    /// `x_t · W` with `W` given or captured leaves the step: one product over the whole
+    /// sequence before the loop, in the loop and in its gradient.
+    @Test func sequenceProductsLeaveTheStep() throws {
+        let x = tensor3("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)
+        let h0 = matrix("h0", dtype: .float64)
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], nonSequences: [w]) { s in
+            [try tanh(dot(s[0], s[2]) + dot(s[1], u))]
+        }[0]
+        let loop = try #require(h.owner?.inputs[0].owner?.op as? Scan)
+        #expect(loop.body.step.nodes.filter { $0.op is Dot }.count == 1, "only h·U stays in the step")
+        #expect(loop.body.productSequences.count == 1)
+        try verifyGrad({ v in
+            try sum(scan(sequences: [ScanSequence(v[0])], outputsInfo: [.recurrent(v[3])]) { s in
+                [try tanh(dot(s[0], v[1]) + dot(s[1], v[2]))]
+            }[0])
+        }, at: [random([4, 2, 3], seed: 30), random([3, 5], seed: 31), random([5, 5], seed: 32), random([2, 5], seed: 33)])
+    }
+
     /// With `truncateGradient: 1`, only the last step sends gradients back: the first
     /// elements of the sequence and the initial state get none.
     @Test func truncatedGradient() throws {

@@ -104,7 +104,7 @@ func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences
     let body = try ScanBody(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo, nonSequences: nonSequences,
                             hasStepCount: nSteps != nil, goBackwards: goBackwards, truncateGradient: truncateGradient,
                             location: location, step: step)
-    let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + outputsInfo.compactMap(\.initial) + body.updatedVariables
+    let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + body.productSequences + outputsInfo.compactMap(\.initial) + body.updatedVariables
         + body.outerNonSequences
     return (try Scan(body: body).apply(inputs, at: location), body)
 }

@@ -19,6 +19,8 @@ final class ScanBody: @unchecked Sendable {
     let stateTypes: [TensorType]
     /// The shared variables the step updates, whose histories are the last outputs.
     let updatedVariables: [SharedVariable]
+    /// Sequences computed before the loop (``LoopInvariantProducts``), after the given ones.
+    let productSequences: [Variable]
 
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
@@ -31,6 +33,7 @@ final class ScanBody: @unchecked Sendable {
         guard !sequences.isEmpty || hasStepCount else { throw fail("without sequences, nSteps must say how many steps to run") }
         if let truncateGradient, truncateGradient <= 0 { throw fail("truncateGradient must be positive, not \(truncateGradient)") }
         var arguments: [Variable] = []
+        var sequenceArguments: [(argument: Variable, sequence: ScanSequence, tap: Int)] = []
         for (i, sequence) in sequences.enumerated() {
             let x = sequence.variable
             guard x.ndim >= 1 else { throw fail("sequence \(i) (\(x.type)) has no axis to iterate over") }
@@ -38,7 +41,11 @@ final class ScanBody: @unchecked Sendable {
                 throw fail("sequence \(i) needs distinct taps, not \(sequence.taps)")
             }
             let element = TensorType(x.dtype, shape: Array(x.staticShape.dropFirst()))
-            arguments += sequence.taps.map { Variable(type: element, name: "\(x.name ?? "sequence \(i)")[t\(tapText($0))]", location: location) }
+            for tap in sequence.taps {
+                let argument = Variable(type: element, name: "\(x.name ?? "sequence \(i)")[t\(tapText(tap))]", location: location)
+                arguments.append(argument)
+                sequenceArguments.append((argument, sequence, tap))
+            }
         }
         var stateTypes: [TensorType?] = []
         for (j, output) in outputs.enumerated() {
@@ -89,6 +96,11 @@ final class ScanBody: @unchecked Sendable {
             guard until.ndim == 0 else { throw fail("the until condition must be a scalar, not \(until.type)") }
             results.append(until.dtype == .bool ? until : try neq(until, 0))
         }
+        let products = try LoopInvariantProducts(results: results, sequenceArguments: sequenceArguments,
+                                                 nonSequenceArguments: Array(zip(given, nonSequences)), arguments: arguments + updated,
+                                                 location: location)
+        results = products.results
+        arguments.insert(contentsOf: products.arguments, at: sequenceArguments.count)
         let captured = capturedVariables(of: results, given: arguments + updated)
         self.name = name
         self.location = location
@@ -96,8 +108,9 @@ final class ScanBody: @unchecked Sendable {
                                       givens: Dictionary(uniqueKeysWithValues: zip(updated as [Variable], updatedStates)))
         self.stateTypes = zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type)
         updatedVariables = updated
+        productSequences = products.sequences.map(\.variable)
         outerNonSequences = nonSequences + captured
-        signature = ScanSignature(hasStepCount: hasStepCount, sequenceTaps: sequences.map(\.taps),
+        signature = ScanSignature(hasStepCount: hasStepCount, sequenceTaps: (sequences + products.sequences).map(\.taps),
                                   outputTaps: outputs.map(\.taps) + updated.map { _ in [-1] },
                                   nonSequenceCount: nonSequences.count + captured.count, hasUntil: result.until != nil,
                                   goBackwards: goBackwards, truncateGradient: truncateGradient)
