@@ -132,4 +132,24 @@ struct InplaceTests {
         }
         #expect(returned.function.inplaceNodes == 0)
     }
+
+    @Test("an input the caller hands over is overwritten; one it keeps is not")
+    func handedOverInputs() throws {
+        let acc = matrix("acc"), a = matrix("a"), b = matrix("b")
+        let sum = try acc + dot(a, b)
+        let graph = try FunctionGraph(inputs: [acc, a, b], outputs: [sum])
+        _ = Pipeline.optimize(graph, options: CompileOptions(linker: Scratch.linker()))
+        let handed = try Scratch.linker().link(graph, updates: [], overwritableInputs: [0])
+        let kept = try Scratch.linker().link(graph, updates: [])
+        #expect(handed.inplaceNodes == 1 && kept.inplaceNodes == 0)
+        let values = [random([3, 2], seed: 40), random([3, 4], seed: 41), random([4, 2], seed: 42)]
+        let expected = try function(inputs: [acc, a, b], outputs: [sum])(values)[0]
+        let accumulator = values[0].contiguousCopy()
+        let result = try handed.executor.run(inputs: [accumulator, values[1], values[2]])[0]
+        #expect(result.baseAddress == accumulator.baseAddress)
+        #expect(result.isClose(to: expected, rtol: 1e-5, atol: 1e-6))
+        let untouched = values[0].contiguousCopy()
+        _ = try kept.executor.run(inputs: [untouched, values[1], values[2]])
+        #expect(untouched == values[0])
+    }
 }

@@ -4,7 +4,8 @@
 /// A node may overwrite an input when nothing else will ever read that memory again:
 ///
 /// - an **intermediate** result made in fresh memory by a compiled node (not a view of
-///   anything), read by this node alone, once, and not an output of the function;
+///   anything), or an input the caller handed over, read by this node alone, once, and not
+///   an output of the function;
 /// - a **shared variable** the node's result is the update of (`W -= lr * gW` written into
 ///   `W`), when no output of the function may share `W`'s memory, no other input of the node
 ///   may either, and every other reader of `W` (or of a view of it) runs first. Those nodes
@@ -29,11 +30,14 @@ struct InplacePlan {
 
     /// - Parameters:
     ///   - updates: the shared variables updated by the graph's last `updates.count` outputs.
+    ///   - overwritableInputs: the positions of graph inputs the caller hands over.
     ///   - freshOutputs: whether a node's outputs are always in memory of their own.
     ///   - overwritable: the input positions a node's runner can write its result over.
-    init(graph: FunctionGraph, updates: [SharedVariable], freshOutputs: (Apply) -> Bool, overwritable: (Apply) -> [Int]) {
+    init(graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int> = [], freshOutputs: (Apply) -> Bool,
+         overwritable: (Apply) -> [Int]) {
         let nodes = graph.nodes
         let outputs = Set(graph.outputs)
+        let handedOver = Set(overwritableInputs.map { graph.inputs[$0] })
         // The variables whose memory each variable may share (every non-fresh node is assumed
         // to return views of all its inputs).
         var roots: [Variable: Set<Variable>] = [:]
@@ -69,7 +73,7 @@ struct InplacePlan {
         for node in nodes where overwrites[ObjectIdentifier(node)] == nil {
             for position in overwritable(node) {
                 let input = node.inputs[position]
-                guard let producer = input.owner, freshOutputs(producer), !outputs.contains(input),
+                guard input.owner.map(freshOutputs) ?? handedOver.contains(input), !outputs.contains(input),
                       graph.readers(of: input).count == 1 else { continue }
                 overwrites[ObjectIdentifier(node)] = position
                 break

@@ -28,7 +28,7 @@ public struct NativeLinker: Linker {
         self.usesBLAS = usesBLAS
     }
 
-    public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram {
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
         let codegenStart = ContinuousClock.now
         let nodes = graph.nodes
         var kernels: [ObjectIdentifier: ElementwiseKernel] = [:]
@@ -43,7 +43,7 @@ public struct NativeLinker: Linker {
         }
         let products = nodes.filter(MatrixProductRunner.handles)
         let productIDs = Set(products.map(ObjectIdentifier.init))
-        let plan = InplacePlan(graph: graph, updates: updates, freshOutputs: {
+        let plan = InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs, freshOutputs: {
             let id = ObjectIdentifier($0)
             return kernels[id] != nil || opKernels[id] != nil || productIDs.contains(id)
         }, overwritable: { node in
@@ -83,7 +83,7 @@ public struct NativeLinker: Linker {
             return program
         }
         // Without compiled kernels only the BLAS runners overwrite; the plan must not count on the others.
-        let referencePlan = { InplacePlan(graph: graph, updates: updates, freshOutputs: { productIDs.contains(ObjectIdentifier($0)) && blas != nil },
+        let referencePlan = { InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs, freshOutputs: { productIDs.contains(ObjectIdentifier($0)) && blas != nil },
                                           overwritable: { blas == nil ? [] : MatrixProductRunner.overwritablePositions($0) }) }
         guard !sources.isEmpty else { return program(plan: referencePlan()) }
 

@@ -9,11 +9,17 @@ public protocol Executor {
 /// Turns an optimized ``FunctionGraph`` into something that runs.
 public protocol Linker: Sendable {
     /// Links `graph`, whose last `updates.count` outputs are the new values of `updates`
-    /// (a linker may write those over the variables' memory).
-    func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram
+    /// (a linker may write those over the variables' memory), and whose inputs at
+    /// `overwritableInputs` the caller hands over for good (a linker may write over them).
+    func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram
 }
 
 extension Linker {
+    /// Links a graph whose inputs stay the caller's.
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram {
+        try link(graph, updates: updates, overwritableInputs: [])
+    }
+
     /// Links a graph that updates no shared variable.
     public func link(_ graph: FunctionGraph) throws -> LinkedProgram { try link(graph, updates: []) }
 }

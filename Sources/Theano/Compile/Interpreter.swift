@@ -30,7 +30,7 @@ struct ReferenceRunner: NodeRunner {
 /// The reference executor: runs every node's Swift `perform` in topological order.
 public struct ReferenceLinker: Linker {
     public init() {}
-    public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram {
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
         LinkedProgram(executor: Interpreter(graph) { ReferenceRunner(node: $0) })
     }
 }

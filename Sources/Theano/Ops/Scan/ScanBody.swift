@@ -126,16 +126,20 @@ final class ScanBody: @unchecked Sendable {
 
     /// The step's pullback (see ``gradientGraph()``), optimized and linked by `linker`.
     func gradientProgram(linkedBy linker: any Linker) throws -> any Executor {
-        try compiled("gradient", linker: linker) { try gradientGraph() }
+        // The loop hands over the accumulated non-sequence gradients (the last inputs): the
+        // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
+        let inputs = try gradientGraph().inputs.count, accumulators = step.inputs.suffix(signature.nonSequenceCount).filter(\.dtype.isFloat).count
+        return try compiled("gradient", linker: linker, overwritableInputs: Set((inputs - accumulators)..<inputs)) { try gradientGraph() }
     }
 
-    private func compiled(_ what: String, linker: any Linker, graph: () throws -> FunctionGraph) throws -> any Executor {
+    private func compiled(_ what: String, linker: any Linker, overwritableInputs: Set<Int> = [],
+                          graph: () throws -> FunctionGraph) throws -> any Executor {
         let key = "\(what) \(linker)"
         if let program = lock.withLock({ programs[key] }) { return program }
         let source = try graph()
         let copy = try FunctionGraph(inputs: source.inputs, outputs: source.outputs)
         _ = Pipeline.optimize(copy, options: CompileOptions(linker: linker))
-        let program = try linker.link(copy).executor
+        let program = try linker.link(copy, updates: [], overwritableInputs: overwritableInputs).executor
         lock.withLock { programs[key] = program }
         return program
     }
