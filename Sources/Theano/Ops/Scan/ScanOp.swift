@@ -75,7 +75,7 @@ struct ScanLoop {
             let results = try program.run(inputs: arguments + nonSequences)
             for j in signature.outputTaps.indices {
                 let value = results[j]
-                if histories[j] == nil { histories[j] = NDArray(zeros: [steps] + value.shape, dtype: value.dtype) }
+                if histories[j] == nil { histories[j] = NDArray(uninitialized: [steps] + value.shape, dtype: value.dtype) }
                 let row = t + signature.historyOffset(j)
                 let target = histories[j]!.indexed(axis: 0, at: row)
                 guard value.shape == target.shape else {
@@ -124,7 +124,7 @@ struct ScanLoop {
             throw OpError("output \(j) reads \(depth) steps back, so its initial value needs \(depth) rows; it has \(initialRows.shape[0])")
         }
         let state = Array(initialRows.shape.dropFirst())
-        let history = NDArray(zeros: [depth + steps] + state, dtype: initial.dtype)
+        let history = NDArray(uninitialized: [depth + steps] + state, dtype: initial.dtype)
         history.sliced(axis: 0, start: 0, count: depth).assign(from: initialRows)
         return history
     }
