@@ -57,3 +57,20 @@ extension NDArray {
         self = element.reshaped([1]).broadcast(to: [count]).contiguousCopy()
     }
 }
+
+/// The views of an array's rows (its elements along the first axis), made without
+/// allocating: every row shares one shape and one strides array (loops take a row per step).
+struct RowViews {
+    let array: NDArray
+    private let rowShape: [Int], rowStrides: [Int]
+
+    init(_ array: NDArray) {
+        self.array = array
+        rowShape = Array(array.shape.dropFirst())
+        rowStrides = Array(array.strides.dropFirst())
+    }
+
+    subscript(index: Int) -> NDArray {
+        NDArray(dtype: array.dtype, shape: rowShape, strides: rowStrides, offset: array.offset + index * array.strides[0], storage: array.storage)
+    }
+}

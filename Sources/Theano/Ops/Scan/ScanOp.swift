@@ -63,21 +63,28 @@ struct ScanLoop {
             guard let position = signature.recurrentOutputs.firstIndex(of: j) else { return nil }
             return try history(of: j, initial: inputs[signature.firstInitial + position], steps: steps)
         }
+        let sequenceRows = sequences.map(RowViews.init)
+        var historyRows = histories.map { $0.map(RowViews.init) }
+        var arguments: [NDArray] = []
+        arguments.reserveCapacity(signature.argumentCount)
         var done = steps
         for t in 0..<steps {
-            var arguments: [NDArray] = []
+            arguments.removeAll(keepingCapacity: true)
             for (i, taps) in signature.sequenceTaps.enumerated() {
-                arguments += taps.map { sequences[i].indexed(axis: 0, at: signature.sequenceElement(i, tap: $0, step: t)) }
+                for tap in taps { arguments.append(sequenceRows[i][signature.sequenceElement(i, tap: tap, step: t)]) }
             }
             for j in signature.recurrentOutputs {
-                arguments += signature.outputTaps[j].map { histories[j]!.indexed(axis: 0, at: signature.historyRow(j, tap: $0, step: t)) }
+                for tap in signature.outputTaps[j] { arguments.append(historyRows[j]![signature.historyRow(j, tap: tap, step: t)]) }
             }
-            let results = try program.run(inputs: arguments + nonSequences)
+            arguments += nonSequences
+            let results = try program.run(inputs: arguments)
             for j in signature.outputTaps.indices {
                 let value = results[j]
-                if histories[j] == nil { histories[j] = NDArray(uninitialized: [steps] + value.shape, dtype: value.dtype) }
-                let row = t + signature.historyOffset(j)
-                let target = histories[j]!.indexed(axis: 0, at: row)
+                if histories[j] == nil {
+                    histories[j] = NDArray(uninitialized: [steps] + value.shape, dtype: value.dtype)
+                    historyRows[j] = RowViews(histories[j]!)
+                }
+                let target = historyRows[j]![t + signature.historyOffset(j)]
                 guard value.shape == target.shape else {
                     throw OpError("step \(t) gives output \(j) the shape \(shapeText(value.shape)), where earlier values have \(shapeText(target.shape))")
                 }
