@@ -55,30 +55,33 @@ struct ScanGradient: InnerGraphOp {
         let floatOutputs = signature.outputTaps.indices.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
 
+        let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map(RowViews.init))
+        let (outputRows, outputGradientRows) = (outputs.map(RowViews.init), outputGradients.map(RowViews.init))
+        let historyGradientRows = historyGradients.map(RowViews.init)
         for t in stride(from: steps - 1, through: first, by: -1) {
             var arguments: [NDArray] = []
             var targets: [NDArray?] = []
             for (i, taps) in signature.sequenceTaps.enumerated() {
                 for tap in taps {
                     let element = signature.sequenceElement(i, tap: tap, step: t)
-                    arguments.append(sequences[i].indexed(axis: 0, at: element))
-                    targets.append(sequences[i].dtype.isFloat ? sequenceGradients[i].indexed(axis: 0, at: element) : nil)
+                    arguments.append(sequenceRows[i][element])
+                    targets.append(sequences[i].dtype.isFloat ? sequenceGradientRows[i][element] : nil)
                 }
             }
             for (position, j) in recurrent.enumerated() {
                 for tap in signature.outputTaps[j] {
                     let row = signature.historyRow(j, tap: tap, step: t)
-                    arguments.append(outputs[j].indexed(axis: 0, at: row))
-                    targets.append(outputs[j].dtype.isFloat ? historyGradients[position].indexed(axis: 0, at: row) : nil)
+                    arguments.append(outputRows[j][row])
+                    targets.append(outputs[j].dtype.isFloat ? historyGradientRows[position][row] : nil)
                 }
             }
             arguments += nonSequences
-            arguments += outputs.indices.map { outputs[$0].indexed(axis: 0, at: t + signature.historyOffset($0)) }
+            arguments += outputs.indices.map { outputRows[$0][t + signature.historyOffset($0)] }
             arguments += floatOutputs.map { j in
                 if let position = recurrent.firstIndex(of: j) {
-                    return historyGradients[position].indexed(axis: 0, at: t + signature.historyOffset(j))
+                    return historyGradientRows[position][t + signature.historyOffset(j)]
                 }
-                return outputGradients[j].indexed(axis: 0, at: t)
+                return outputGradientRows[j][t]
             }
             arguments += nonSequenceGradients
             let gradients = try gradientProgram.run(inputs: arguments)
