@@ -192,6 +192,27 @@ struct ElementwiseKernelRunner: OverwritingRunner {
 
     /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
     /// the work is large.
+    /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer moved to its row.
+    private func launchByRows(_ flat: Flat, inputs: [NDArray], strides: [[Int]], shape: [Int], rows: Int, inner: Int, work: Int,
+                              output: UnsafeMutableRawPointer) {
+        let outer = Array(shape.dropLast()), rowBytes = inner * outputDType.byteSize
+        parallelFor(rows, workPerItem: work * inner) { begin, end in
+            withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { pointers in
+                for row in begin..<end {
+                    for (i, input) in inputs.enumerated() {
+                        var rest = row, offset = 0
+                        for d in outer.indices.reversed() {
+                            offset += (rest % outer[d]) * strides[i][d]
+                            rest /= outer[d]
+                        }
+                        pointers[i] = UnsafeRawPointer(input.baseAddress + offset * input.dtype.byteSize)
+                    }
+                    flat(0, Int64(inner), UnsafePointer(pointers.baseAddress!), output + row * rowBytes)
+                }
+            }
+        }
+    }
+
     private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], shape: [Int], output: UnsafeMutableRawPointer) {
         let count = shape.reduce(1, *)
         let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }
@@ -204,9 +225,17 @@ struct ElementwiseKernelRunner: OverwritingRunner {
                 return
             }
             guard count > 0 else { return }
-            let strides = inputs.flatMap { $0.broadcastStrides(to: shape).map(Int64.init) }
-            let sizes = shape.map(Int64.init)
+            let inputStrides = inputs.map { $0.broadcastStrides(to: shape) }
             let rows = count / Swift.max(shape.last ?? 1, 1)
+            if let inner = shape.last, inner >= 16,
+               zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 }) {
+                // Every row of every input is contiguous (a row broadcast over the others, a
+                // slice of wider rows): the flat loop, which vectorizes, row by row.
+                launchByRows(entryPoints.flat, inputs: inputs, strides: inputStrides, shape: shape, rows: rows, inner: inner, work: work, output: output)
+                return
+            }
+            let strides = inputStrides.flatMap { $0.map(Int64.init) }
+            let sizes = shape.map(Int64.init)
             strides.withUnsafeBufferPointer { strides in
                 sizes.withUnsafeBufferPointer { sizes in
                     parallelFor(rows, workPerItem: work * Swift.max(shape.last ?? 1, 1)) { begin, end in
