@@ -92,7 +92,7 @@ public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [],
         let outputs = try zip(outputsInfo, node.outputs).map { info, output in
             info.initial == nil ? output : try output[body.signature.historyOffset(ofOutputWithTaps: info.taps)...]
         }
-        let histories = node.outputs[outputsInfo.count..<(outputsInfo.count + body.updatedVariables.count)]
+        let histories = node.outputs.suffix(body.updatedVariables.count)
         return ScanResult(outputs: outputs, updates: Dictionary(uniqueKeysWithValues: try zip(body.updatedVariables, histories).map { ($0, try $1[-1]) }))
     }
 }

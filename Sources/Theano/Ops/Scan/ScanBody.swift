@@ -14,12 +14,9 @@ final class ScanBody: @unchecked Sendable {
     /// The outer variables standing for the step's non-sequence inputs: those given, then
     /// those the step function used without receiving them.
     let outerNonSequences: [Variable]
-    /// The type of one step's value of each output: the step's, one per updated shared
-    /// variable, then the saved products (see ``savedCount``).
+    /// The type of one step's value of each output (the step's, then one per updated
+    /// shared variable).
     let stateTypes: [TensorType]
-    /// How many of the last outputs are the step's matrix products, kept for the gradient
-    /// loop (which reads them rather than computing them again); they have no gradient.
-    let savedCount: Int
     /// The shared variables the step updates, whose histories are the last outputs.
     let updatedVariables: [SharedVariable]
     /// Sequences computed before the loop (``LoopInvariantProducts``), after the given ones.
@@ -104,31 +101,23 @@ final class ScanBody: @unchecked Sendable {
                                                  location: location)
         results = products.results
         arguments.insert(contentsOf: products.arguments, at: sequenceArguments.count)
-        // The step's matrix products are kept as outputs of their own, so the gradient
-        // loop reads them instead of computing them again.
-        let saved = savedProducts(of: results, given: arguments + updated)
-        results.insert(contentsOf: saved, at: result.outputs.count + updated.count)
         let captured = capturedVariables(of: results, given: arguments + updated)
         self.name = name
         self.location = location
         self.step = try FunctionGraph(inputs: arguments + captured, outputs: results,
                                       givens: Dictionary(uniqueKeysWithValues: zip(updated as [Variable], updatedStates)))
-        self.stateTypes = zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type) + saved.map(\.type)
-        savedCount = saved.count
+        self.stateTypes = zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type)
         updatedVariables = updated
         productSequences = products.sequences.map(\.variable)
         outerNonSequences = nonSequences + captured
         signature = ScanSignature(hasStepCount: hasStepCount, sequenceTaps: (sequences + products.sequences).map(\.taps),
-                                  outputTaps: outputs.map(\.taps) + updated.map { _ in [-1] } + saved.map { _ in [] },
+                                  outputTaps: outputs.map(\.taps) + updated.map { _ in [-1] },
                                   nonSequenceCount: nonSequences.count + captured.count, hasUntil: result.until != nil,
                                   goBackwards: goBackwards, truncateGradient: truncateGradient)
     }
 
     /// The step's results (without the `until` condition).
     var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
-
-    /// How many outputs gradients flow into: all but the saved products.
-    var differentiableOutputCount: Int { stateTypes.count - savedCount }
 
     /// The step, optimized and linked by `linker` (once per linker configuration).
     func program(linkedBy linker: any Linker) throws -> any Executor {
@@ -164,7 +153,7 @@ final class ScanBody: @unchecked Sendable {
         if let graph = lock.withLock({ gradientStep }) { return graph }
         let outputs = stepOutputs
         let results = outputs.enumerated().map { Variable(type: $1.type, name: $1.name ?? "result \($0)", location: location) }
-        let floatOutputs = Array(outputs.prefix(differentiableOutputCount).filter(\.dtype.isFloat))
+        let floatOutputs = outputs.filter(\.dtype.isFloat)
         let cotangents = floatOutputs.map { Variable(type: $0.type, name: "∂\($0.name ?? "output")", location: location) }
         let firstNonSequence = step.inputs.count - signature.nonSequenceCount
         let wrt = step.inputs.filter(\.dtype.isFloat)
@@ -179,16 +168,6 @@ final class ScanBody: @unchecked Sendable {
         lock.withLock { gradientStep = graph }
         return graph
     }
-}
-
-/// The matrix products of a step that depend on its arguments and are not results already.
-private func savedProducts(of results: [Variable], given: [Variable]) -> [Variable] {
-    guard results.contains(where: \.dtype.isFloat) else { return [] }
-    let order = topologicalOrder(of: results, stoppingAt: Set(given))
-    var dependent = Set(given)
-    for node in order where node.inputs.contains(where: dependent.contains) { dependent.formUnion(node.outputs) }
-    let known = Set(results)
-    return order.filter { $0.op is Dot && dependent.contains($0.outputs[0]) && !known.contains($0.outputs[0]) }.map { $0.outputs[0] }
 }
 
 /// `+1`, `-2` or nothing for tap 0.

@@ -4,7 +4,7 @@
 ///
 /// Inputs: the scan's sequences, its outputs (histories and stacked values, which the
 /// pullback reads instead of computing them again), its non-sequences, then the gradient of
-/// each of its outputs but the saved products. Outputs: the gradients of its float sequences,
+/// each of its outputs. Outputs: the gradients of its float sequences,
 /// initial values and non-sequences, in that order. With `truncateGradient = k`, only the
 /// last `k` steps send gradients back. Not differentiable itself (no second derivatives
 /// through a scan).
@@ -43,8 +43,8 @@ struct ScanGradient: InnerGraphOp {
         let sequences = take(sequenceCount).map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
         let outputs = take(signature.outputTaps.count)
         let nonSequences = take(signature.nonSequenceCount)
-        let outputGradients = take(body.differentiableOutputCount)
-        let steps = outputs.indices.first.map { outputs[$0].shape[0] - signature.historyOffset($0) } ?? 0
+        let outputGradients = take(signature.outputTaps.count)
+        let steps = outputGradients.indices.first.map { outputGradients[$0].shape[0] - signature.historyOffset($0) } ?? 0
 
         // Accumulators: gradients of the sequences (in the order the loop reads them), of
         // each history (starting from the gradient of the scan's output), of the non-sequences.
@@ -52,7 +52,7 @@ struct ScanGradient: InnerGraphOp {
         let historyGradients = recurrent.map { outputGradients[$0].contiguousCopy() }
         let floatNonSequences = nonSequences.indices.filter { nonSequences[$0].dtype.isFloat }
         var nonSequenceGradients = floatNonSequences.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
-        let floatOutputs = (0..<body.differentiableOutputCount).filter { body.stepOutputs[$0].dtype.isFloat }
+        let floatOutputs = signature.outputTaps.indices.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
 
         let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map(RowViews.init))

@@ -33,7 +33,7 @@ public struct Scan: DifferentiableOp, InnerGraphOp {
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         let signature = body.signature
-        let outputs = try zip(node.outputs, outputGradients).prefix(body.differentiableOutputCount).map { output, gradient in
+        let outputs = try zip(node.outputs, outputGradients).map { output, gradient in
             try gradient ?? zerosLike(output)
         }
         let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
