@@ -173,16 +173,14 @@ struct ElementwiseKernelRunner: OverwritingRunner {
     }
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
-        let shape = try broadcastShape(inputs.lazy.map(\.shape))
-        try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
+        let shape = try outputShape(inputs)
         let out = recycler.array(shape, dtype: outputDType)
         launch(entryPoints, inputs: inputs, shape: shape, output: out.baseAddress)
         return [out]
     }
 
     func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
-        let shape = try broadcastShape(inputs.lazy.map(\.shape))
-        try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
+        let shape = try outputShape(inputs)
         let target = inputs[position]
         guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
         return Overwrite(results: [target]) {
@@ -192,6 +190,13 @@ struct ElementwiseKernelRunner: OverwritingRunner {
 
     /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
     /// the work is large.
+    /// The broadcast shape of `inputs`, whose stretched dimensions must be the static ones.
+    private func outputShape(_ inputs: [NDArray]) throws -> [Int] {
+        let shape = try broadcastShape(inputs.lazy.map(\.shape))
+        try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
+        return shape
+    }
+
     /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer moved to its row.
     private func launchByRows(_ flat: Flat, inputs: [NDArray], strides: [[Int]], shape: [Int], rows: Int, inner: Int, work: Int,
                               output: UnsafeMutableRawPointer) {

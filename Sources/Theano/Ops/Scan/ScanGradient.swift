@@ -39,11 +39,10 @@ struct ScanGradient: InnerGraphOp {
     func run(_ inputs: [NDArray], gradientProgram: any Executor) throws -> [NDArray] {
         let sequenceCount = signature.sequenceTaps.count, recurrent = signature.recurrentOutputs
         var rest = inputs[...]
-        func take(_ count: Int) -> [NDArray] { defer { rest = rest.dropFirst(count) }; return Array(rest.prefix(count)) }
-        let sequences = take(sequenceCount).map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
-        let outputs = take(signature.outputTaps.count)
-        let nonSequences = take(signature.nonSequenceCount)
-        let outputGradients = take(signature.outputTaps.count)
+        let sequences = rest.takeFirst(sequenceCount).map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
+        let outputs = rest.takeFirst(signature.outputTaps.count)
+        let nonSequences = rest.takeFirst(signature.nonSequenceCount)
+        let outputGradients = rest.takeFirst(signature.outputTaps.count)
         let steps = outputGradients.indices.first.map { outputGradients[$0].shape[0] - signature.historyOffset($0) } ?? 0
 
         // Accumulators: gradients of the sequences (in the order the loop reads them), of

@@ -191,13 +191,12 @@ extension Scan: ForwardDifferentiableOp {
     private func jointStep(_ arguments: [Variable], movingSequences: [Int], movingNonSequences: [Int], floatOutputs: [Int]) throws -> ScanStep {
         let signature = body.signature
         var rest = arguments[...]
-        func take(_ count: Int) -> [Variable] { defer { rest = rest.dropFirst(count) }; return Array(rest.prefix(count)) }
-        let sequenceArguments = signature.sequenceTaps.map { take($0.count) }
-        let sequenceTangents = movingSequences.map { take(signature.sequenceTaps[$0].count) }
-        let stateArguments = signature.recurrentOutputs.map { take(signature.outputTaps[$0].count) }
-        let stateTangents = floatOutputs.filter(signature.recurrentOutputs.contains).map { take(signature.outputTaps[$0].count) }
-        let nonSequenceArguments = take(signature.nonSequenceCount)
-        let nonSequenceTangents = take(movingNonSequences.count)
+        let sequenceArguments = signature.sequenceTaps.map { rest.takeFirst($0.count) }
+        let sequenceTangents = movingSequences.map { rest.takeFirst(signature.sequenceTaps[$0].count) }
+        let stateArguments = signature.recurrentOutputs.map { rest.takeFirst(signature.outputTaps[$0].count) }
+        let stateTangents = floatOutputs.filter(signature.recurrentOutputs.contains).map { rest.takeFirst(signature.outputTaps[$0].count) }
+        let nonSequenceArguments = rest.takeFirst(signature.nonSequenceCount)
+        let nonSequenceTangents = rest.takeFirst(movingNonSequences.count)
 
         let stepInputs = sequenceArguments.flatMap { $0 } + stateArguments.flatMap { $0 } + nonSequenceArguments
         let results = try substituting(Dictionary(uniqueKeysWithValues: zip(body.step.inputs, stepInputs)), in: body.step.outputs)

@@ -50,3 +50,12 @@ struct ScanSignature: Hashable, Sendable {
     /// The history row of output `j` that `tap` reads at step `t`.
     func historyRow(_ j: Int, tap: Int, step t: Int) -> Int { t + historyOffset(j) + tap }
 }
+
+extension ArraySlice {
+    /// Removes the first `count` elements and returns them (splitting a loop's flat list of
+    /// inputs or arguments into its groups).
+    mutating func takeFirst(_ count: Int) -> [Element] {
+        defer { self = dropFirst(count) }
+        return Array(prefix(count))
+    }
+}
