@@ -218,12 +218,37 @@ struct ScanGradientTests {
         }[0]
         let loop = try #require(h.owner?.inputs[0].owner?.op as? Scan)
         #expect(loop.body.step.nodes.filter { $0.op is Dot }.count == 1, "only h·U stays in the step")
-        #expect(loop.body.productSequences.count == 1)
+        #expect(loop.body.signature.sequenceTaps.count == 2, "x and x·W")
         try verifyGrad({ v in
             try sum(scan(sequences: [ScanSequence(v[0])], outputsInfo: [.recurrent(v[3])]) { s in
                 [try tanh(dot(s[0], v[1]) + dot(s[1], v[2]))]
             }[0])
         }, at: [random([4, 2, 3], seed: 30), random([3, 5], seed: 31), random([5, 5], seed: 32), random([2, 5], seed: 33)])
+    }
+
+    /// Elementwise work on a sequence's elements and invariant values follows the products out
+    /// of the step, and work on non-sequences alone (`2·Uᵀ`) is done once, before the loop.
+    @Test func invariantWorkLeavesTheStep() throws {
+        let x = matrix("x", dtype: .float64), w = matrix("w", dtype: .float64), b = vector("b", dtype: .float64)
+        let u = matrix("u", dtype: .float64), h0 = vector("h0", dtype: .float64)
+        func cell(_ x: Variable, _ h: Variable, _ w: Variable, _ b: Variable, _ u: Variable) throws -> Variable {
+            try tanh(tanh(dot(x, w) + b) + dot(h, u.T * 2))
+        }
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], nonSequences: [w, b, u]) { s in
+            [try cell(s[0], s[1], s[2], s[3], s[4])]
+        }[0]
+        let loop = try #require(h.owner?.inputs[0].owner?.op as? Scan)
+        #expect(loop.body.step.nodes.map { "\($0.op)" }.sorted() == ["add", "dot", "tanh"], "\(loop.body.step.nodes.map(\.op))")
+        var unrolled = h0
+        for t in 0..<4 { unrolled = try cell(x[t], unrolled, w, b, u) }
+        let arguments = [random([4, 3], seed: 40), random([3, 5], seed: 41), random([5], seed: 42), random([5, 5], seed: 43), random([5], seed: 44)]
+        let values = try evaluate([x, w, b, u, h0], [h[-1], unrolled], arguments)
+        #expect(zip(values[0], values[1]).allSatisfy { abs($0 - $1) < 1e-12 })
+        try verifyGrad({ v in
+            try sum(scan(sequences: [ScanSequence(v[0])], outputsInfo: [.recurrent(v[4])], nonSequences: [v[1], v[2], v[3]]) { s in
+                [try cell(s[0], s[1], s[2], s[3], s[4])]
+            }[0])
+        }, at: arguments)
     }
 
     /// With `truncateGradient: 1`, only the last step sends gradients back: the first

@@ -86,27 +86,28 @@ public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [],
                  nSteps: Variable? = nil, goBackwards: Bool = false, truncateGradient: Int? = nil, name: String? = nil,
                  fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> ScanStep) throws -> ScanResult {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
-    let (node, body) = try scanNode(sequences: sequences, outputsInfo: outputsInfo, nonSequences: nonSequences, nSteps: nSteps,
-                                    goBackwards: goBackwards, truncateGradient: truncateGradient, name: name, location: location, step)
+    let (node, construction) = try scanNode(sequences: sequences, outputsInfo: outputsInfo, nonSequences: nonSequences, nSteps: nSteps,
+                                            goBackwards: goBackwards, truncateGradient: truncateGradient, name: name, location: location, step)
     return try SourceLocation.attributing(to: location) {
         let outputs = try zip(outputsInfo, node.outputs).map { info, output in
-            info.initial == nil ? output : try output[body.signature.historyOffset(ofOutputWithTaps: info.taps)...]
+            info.initial == nil ? output : try output[construction.body.signature.historyOffset(ofOutputWithTaps: info.taps)...]
         }
-        let histories = node.outputs.suffix(body.updatedVariables.count)
-        return ScanResult(outputs: outputs, updates: Dictionary(uniqueKeysWithValues: try zip(body.updatedVariables, histories).map { ($0, try $1[-1]) }))
+        let updated = construction.updatedVariables
+        let histories = node.outputs.suffix(updated.count)
+        return ScanResult(outputs: outputs, updates: Dictionary(uniqueKeysWithValues: try zip(updated, histories).map { ($0, try $1[-1]) }))
     }
 }
 
 /// The scan node, whose recurrent outputs are whole histories (the initial values first).
 func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences: [Variable], nSteps: Variable?,
-                      goBackwards: Bool, truncateGradient: Int?, name: String?, location: SourceLocation,
-                      _ step: ([Variable]) throws -> ScanStep) throws -> (Apply, ScanBody) {
-    let body = try ScanBody(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo, nonSequences: nonSequences,
-                            hasStepCount: nSteps != nil, goBackwards: goBackwards, truncateGradient: truncateGradient,
-                            location: location, step: step)
-    let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + body.productSequences + outputsInfo.compactMap(\.initial) + body.updatedVariables
-        + body.outerNonSequences
-    return (try Scan(body: body).apply(inputs, at: location), body)
+              goBackwards: Bool, truncateGradient: Int?, name: String?, location: SourceLocation,
+              _ step: ([Variable]) throws -> ScanStep) throws -> (Apply, ScanConstruction) {
+    let construction = try ScanConstruction(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo,
+                                            nonSequences: nonSequences, hasStepCount: nSteps != nil, goBackwards: goBackwards,
+                                            truncateGradient: truncateGradient, location: location, step: step)
+    let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + construction.extraSequences + outputsInfo.compactMap(\.initial)
+        + construction.updatedVariables + construction.nonSequences
+    return (try Scan(body: construction.body).apply(inputs, at: location), construction)
 }
 
 /// `step` applied to each element of `sequences` (Theano's `map`): the results stacked.
