@@ -13,6 +13,9 @@ public enum RewritePhase: String, CaseIterable, Sendable {
     case shape
     /// Algebraic canonical forms: cancellation, constants gathered, dimshuffles lifted.
     case canonicalize
+    /// Loops: parts nothing reads removed, histories read at their last row only kept as a
+    /// window, loops over the same sequences merged.
+    case loops
     /// Numerically stable forms: `log1p`, `softplus`, `logSoftmax`, fused cross-entropy.
     case stabilize
     /// Faster forms: `sqr` for `x ** 2`, BLAS calls for matrix products.
@@ -55,6 +58,7 @@ enum Pipeline {
         case .shape: [.rules(.shape, shapeRules, .equilibrium(maxPasses: 20))]
         case .canonicalize: [.rules(.canonicalize, canonicalizeRules + [constantFolding], .equilibrium(maxPasses: 20)),
                              .pass(.canonicalize, mergeEquivalentNodes)]
+        case .loops: loopRewrites.map { .pass(.loops, $0) }
         case .stabilize: [.rules(.stabilize, stabilizeRules, .equilibrium(maxPasses: 20))]
         case .specialize: [.rules(.specialize, specializeRules + [constantFolding], .equilibrium(maxPasses: 20)),
                            // Last, so that gemv sees dot(A, x) inside sums first.

@@ -33,6 +33,7 @@ public struct Scan: DifferentiableOp, InnerGraphOp {
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         let signature = body.signature
+        guard signature.windowedOutputs.isEmpty else { throw OpError("keeps only the last rows of some outputs; differentiate the loop before optimizing it") }
         let outputs = try zip(node.outputs, outputGradients).map { output, gradient in
             try gradient ?? zerosLike(output)
         }
@@ -59,9 +60,14 @@ struct ScanLoop {
         }
         let nonSequences = Array(inputs[signature.firstNonSequence...])
         let steps = try stepCount(inputs, sequences: sequences)
+        // A windowed history is a ring of its last rows (one more than the deepest tap reads).
+        let capacity = signature.outputTaps.indices.map { j in
+            signature.windowedOutputs.contains(j) ? signature.historyOffset(j) + 1 : signature.historyOffset(j) + steps
+        }
+        func row(_ j: Int, _ index: Int) -> Int { signature.windowedOutputs.contains(j) ? index % capacity[j] : index }
         var histories: [NDArray?] = try signature.outputTaps.indices.map { j in
             guard let position = signature.recurrentOutputs.firstIndex(of: j) else { return nil }
-            return try history(of: j, initial: inputs[signature.firstInitial + position], steps: steps)
+            return try history(of: j, initial: inputs[signature.firstInitial + position], rows: capacity[j])
         }
         let sequenceRows = sequences.map(RowViews.init)
         var historyRows = histories.map { $0.map(RowViews.init) }
@@ -74,17 +80,17 @@ struct ScanLoop {
                 for tap in taps { arguments.append(sequenceRows[i][signature.sequenceElement(i, tap: tap, step: t)]) }
             }
             for j in signature.recurrentOutputs {
-                for tap in signature.outputTaps[j] { arguments.append(historyRows[j]![signature.historyRow(j, tap: tap, step: t)]) }
+                for tap in signature.outputTaps[j] { arguments.append(historyRows[j]![row(j, signature.historyRow(j, tap: tap, step: t))]) }
             }
             arguments += nonSequences
             let results = try program.run(inputs: arguments)
             for j in signature.outputTaps.indices {
                 let value = results[j]
                 if histories[j] == nil {
-                    histories[j] = NDArray(uninitialized: [steps] + value.shape, dtype: value.dtype)
+                    histories[j] = NDArray(uninitialized: [capacity[j]] + value.shape, dtype: value.dtype)
                     historyRows[j] = RowViews(histories[j]!)
                 }
-                let target = historyRows[j]![t + signature.historyOffset(j)]
+                let target = historyRows[j]![row(j, t + signature.historyOffset(j))]
                 guard value.shape == target.shape else {
                     throw OpError("step \(t) gives output \(j) the shape \(shapeText(value.shape)), where earlier values have \(shapeText(target.shape))")
                 }
@@ -98,8 +104,22 @@ struct ScanLoop {
         return signature.outputTaps.indices.map { j in
             let rows = done + signature.historyOffset(j)
             let history = histories[j] ?? NDArray(zeros: [0] + body.stateTypes[j].shape.map { $0 ?? 0 }, dtype: body.stateTypes[j].dtype)
-            return rows == history.shape[0] ? history : history.sliced(axis: 0, start: 0, count: rows)
+            guard signature.windowedOutputs.contains(j) else {
+                return rows == history.shape[0] ? history : history.sliced(axis: 0, start: 0, count: rows)
+            }
+            return lastRows(Swift.min(rows, Swift.max(signature.historyOffset(j), 1)), of: history, written: rows)
         }
+    }
+
+    /// The last `count` of the `written` rows of a ring of rows, in order.
+    private func lastRows(_ count: Int, of ring: NDArray, written: Int) -> NDArray {
+        let first = written - count
+        guard count > 0 else { return ring.sliced(axis: 0, start: 0, count: 0) }
+        guard first % ring.shape[0] + count > ring.shape[0] else { return ring.sliced(axis: 0, start: first % ring.shape[0], count: count) }
+        let rows = NDArray(uninitialized: [count] + ring.shape.dropFirst(), dtype: ring.dtype)
+        let (source, target) = (RowViews(ring), RowViews(rows))
+        for i in 0..<count { target[i].assign(from: source[(first + i) % ring.shape[0]]) }
+        return rows
     }
 
     /// The number of steps: the one given, which every sequence must be long enough for, or
@@ -122,8 +142,8 @@ struct ScanLoop {
         return steps
     }
 
-    /// A new history for output `j`: its initial values, then room for `steps` rows.
-    private func history(of j: Int, initial: NDArray, steps: Int) throws -> NDArray {
+    /// A new history for output `j` of `rows` rows: its initial values, then room for the steps'.
+    private func history(of j: Int, initial: NDArray, rows: Int) throws -> NDArray {
         let signature = body.signature
         let depth = signature.historyOffset(j)
         let initialRows = signature.outputTaps[j] == [-1] ? initial.expanded([nil] + Array(0..<initial.ndim)) : initial
@@ -131,7 +151,7 @@ struct ScanLoop {
             throw OpError("output \(j) reads \(depth) steps back, so its initial value needs \(depth) rows; it has \(initialRows.shape[0])")
         }
         let state = Array(initialRows.shape.dropFirst())
-        let history = NDArray(uninitialized: [depth + steps] + state, dtype: initial.dtype)
+        let history = NDArray(uninitialized: [rows] + state, dtype: initial.dtype)
         history.sliced(axis: 0, start: 0, count: depth).assign(from: initialRows)
         return history
     }

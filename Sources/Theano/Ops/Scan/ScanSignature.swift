@@ -17,6 +17,10 @@ struct ScanSignature: Hashable, Sendable {
     let hasUntil: Bool
     let goBackwards: Bool
     let truncateGradient: Int?
+    /// The outputs whose history the loop keeps only the last rows of (as many as the
+    /// deepest tap, at least one): what remains of it is only ever read at its last row.
+    /// The loop then needs memory for those rows, not for every step.
+    var windowedOutputs: Set<Int> = []
 
     /// The outputs that are fed back.
     var recurrentOutputs: [Int] { outputTaps.indices.filter { !outputTaps[$0].isEmpty } }

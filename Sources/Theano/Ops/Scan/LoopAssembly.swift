@@ -1,0 +1,86 @@
+/// A loop put together from the parts of existing loops — their sequences, outputs and
+/// non-sequences, each with the step's arguments standing for it — by the loop rewrites
+/// (``loopRewrites``): taking parts away, keeping a shorter history, joining two loops.
+struct LoopAssembly {
+    struct Sequence {
+        let outer: Variable
+        let taps: [Int]
+        /// The step's arguments for the taps.
+        let arguments: [Variable]
+    }
+
+    struct Output {
+        /// The initial values of a recurrent output; `nil` for one not fed back.
+        let initial: Variable?
+        let taps: [Int]
+        let arguments: [Variable]
+        /// The step's result.
+        let result: Variable
+        let stateType: TensorType
+        /// Whether the loop keeps only the last rows of the history (see ``ScanSignature/windowedOutputs``).
+        var windowed: Bool
+        /// The loop output this part was.
+        let original: Variable
+    }
+
+    struct NonSequence {
+        let outer: Variable
+        let argument: Variable
+    }
+
+    let name: String
+    let location: SourceLocation
+    let stepCount: Variable?
+    var sequences: [Sequence]
+    var outputs: [Output]
+    var nonSequences: [NonSequence]
+    let until: Variable?
+    let goBackwards: Bool
+    let truncateGradient: Int?
+    /// Step arguments that stand for others (a joined loop's sequence read by both).
+    var aliases: [Variable: Variable] = [:]
+
+    /// The parts of the loop `node` (a ``Scan``).
+    init(_ node: Apply) {
+        let body = (node.op as! Scan).body, signature = body.signature
+        var inputs = node.inputs[...], arguments = body.step.inputs[...]
+        name = body.name
+        location = node.location
+        stepCount = signature.hasStepCount ? inputs.popFirst() : nil
+        sequences = signature.sequenceTaps.map { taps in
+            Sequence(outer: inputs.popFirst()!, taps: taps, arguments: arguments.takeFirst(taps.count))
+        }
+        let results = body.stepOutputs
+        outputs = signature.outputTaps.indices.map { j in
+            let taps = signature.outputTaps[j]
+            return Output(initial: taps.isEmpty ? nil : inputs.popFirst()!, taps: taps, arguments: arguments.takeFirst(taps.count),
+                          result: results[j], stateType: body.stateTypes[j], windowed: signature.windowedOutputs.contains(j),
+                          original: node.outputs[j])
+        }
+        nonSequences = zip(inputs, arguments).map { NonSequence(outer: $0, argument: $1) }
+        until = signature.hasUntil ? body.step.outputs.last : nil
+        goBackwards = signature.goBackwards
+        truncateGradient = signature.truncateGradient
+    }
+
+    /// The step's arguments each part's result reads, directly or not.
+    func argumentsRead(by results: [Variable]) -> Set<Variable> {
+        let arguments = Set(sequences.flatMap(\.arguments) + outputs.flatMap(\.arguments) + nonSequences.map(\.argument))
+        var read = Set(results.filter(arguments.contains))
+        for node in topologicalOrder(of: results, stoppingAt: arguments) { read.formUnion(node.inputs.filter(arguments.contains)) }
+        return read.union(read.compactMap { aliases[$0] })
+    }
+
+    /// The new loop node; its outputs are in the order of ``outputs``.
+    func build() throws -> Apply {
+        let arguments = sequences.flatMap(\.arguments) + outputs.flatMap(\.arguments) + nonSequences.map(\.argument)
+        let step = try FunctionGraph(inputs: arguments, outputs: outputs.map(\.result) + (until.map { [$0] } ?? []), givens: aliases)
+        let signature = ScanSignature(hasStepCount: stepCount != nil, sequenceTaps: sequences.map(\.taps), outputTaps: outputs.map(\.taps),
+                                      nonSequenceCount: nonSequences.count, hasUntil: until != nil, goBackwards: goBackwards,
+                                      truncateGradient: truncateGradient,
+                                      windowedOutputs: Set(outputs.indices.filter { outputs[$0].windowed }))
+        let body = ScanBody(name: name, location: location, signature: signature, step: step, stateTypes: outputs.map(\.stateType))
+        let inputs = (stepCount.map { [$0] } ?? []) + sequences.map(\.outer) + outputs.compactMap(\.initial) + nonSequences.map(\.outer)
+        return try Scan(body: body).apply(inputs, at: location)
+    }
+}
