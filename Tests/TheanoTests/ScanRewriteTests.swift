@@ -62,6 +62,19 @@ struct ScanRewriteTests {
         #expect(loop.body.signature.sequenceTaps.count == 1)
     }
 
+    /// The gradient loop computes only the gradients something reads: not the data's.
+    @Test func gradientsNothingReadsAreNotComputed() throws {
+        let x = matrix("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)
+        let h0 = vector("h0", dtype: .float64)
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in [try tanh(dot(v[0], w) + dot(v[1], u))] }[0]
+        let gradients = try grad(sum(h), wrt: [w, u])
+        let f = try compiledAgreeing([x, w, u, h0], gradients, [random([4, 3], seed: 20), random([3, 2], seed: 21),
+                                                                 random([2, 2], seed: 22), random([2], seed: 23)])
+        let gradient = try #require(f.graph.nodes.lazy.compactMap { $0.op as? ScanGradient }.first)
+        #expect(gradient.skipped.sequences == [0], "x's gradient is not computed; x·W's is")
+        #expect(gradient.skipped.nonSequences.isEmpty)
+    }
+
     /// A final state (`h[-1]`) keeps a window of 2 rows instead of a row per step; with taps
     /// `[-2, -1]`, 3 rows; also when the loop stops early or runs no step. (Reading the last
     /// row of no steps fails without the rewrite and reads the last initial value with it.)

@@ -69,7 +69,7 @@ public struct NativeLinker: Linker {
                 let loop = ScanLoop(body: scan.body, program: try scan.body.program(linkedBy: self))
                 runners[ObjectIdentifier(node)] = LoopRunner(node: node, loop: loop.run)
             } else if let gradient = node.op as? ScanGradient {
-                let program = try gradient.body.gradientProgram(linkedBy: self)
+                let program = try gradient.program(linkedBy: self)
                 runners[ObjectIdentifier(node)] = LoopRunner(node: node) { try gradient.run($0, gradientProgram: program) }
             }
         }

@@ -18,7 +18,7 @@ final class ScanBody: @unchecked Sendable {
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
     private var programs: [String: any Executor] = [:]
-    private var gradientStep: FunctionGraph?
+    private var gradientSteps: [SkippedGradients: FunctionGraph] = [:]
 
     init(name: String, location: SourceLocation, signature: ScanSignature, step: FunctionGraph, stateTypes: [TensorType]) {
         self.name = name
@@ -35,12 +35,14 @@ final class ScanBody: @unchecked Sendable {
         try compiled("step", linker: linker) { step }
     }
 
-    /// The step's pullback (see ``gradientGraph()``), optimized and linked by `linker`.
-    func gradientProgram(linkedBy linker: any Linker) throws -> any Executor {
+    /// The step's pullback (see ``gradientGraph(skipping:)``), optimized and linked by `linker`.
+    func gradientProgram(linkedBy linker: any Linker, skipping skipped: SkippedGradients) throws -> any Executor {
+        let graph = try gradientGraph(skipping: skipped)
         // The loop hands over the accumulated non-sequence gradients (the last inputs): the
         // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
-        let inputs = try gradientGraph().inputs.count, accumulators = step.inputs.suffix(signature.nonSequenceCount).filter(\.dtype.isFloat).count
-        return try compiled("gradient", linker: linker, overwritableInputs: Set((inputs - accumulators)..<inputs)) { try gradientGraph() }
+        let inputs = graph.inputs.count
+        let accumulators = inputs - step.inputs.count - stepOutputs.count - stepOutputs.filter(\.dtype.isFloat).count
+        return try compiled("gradient \(skipped)", linker: linker, overwritableInputs: Set((inputs - accumulators)..<inputs)) { graph }
     }
 
     private func compiled(_ what: String, linker: any Linker, overwritableInputs: Set<Int> = [],
@@ -57,26 +59,41 @@ final class ScanBody: @unchecked Sendable {
 
     /// The step's pullback as a graph. Inputs: the step's inputs, the step's results (so
     /// the pullback reads them instead of computing them again), one cotangent per float
-    /// result, and the gradient accumulated so far for each float non-sequence. Outputs: the
-    /// gradients of the step's float sequence and state inputs, then each float
-    /// non-sequence's accumulated gradient plus this step's (one `gemm` for `Wₕ`).
-    func gradientGraph() throws -> FunctionGraph {
-        if let graph = lock.withLock({ gradientStep }) { return graph }
+    /// result, and the gradient accumulated so far for each float non-sequence not skipped.
+    /// Outputs: the gradients of the step's float sequence arguments (but those of skipped
+    /// sequences) and state arguments, then each float non-sequence's accumulated gradient
+    /// plus this step's (one `gemm` for `Wₕ`).
+    func gradientGraph(skipping skipped: SkippedGradients) throws -> FunctionGraph {
+        if let graph = lock.withLock({ gradientSteps[skipped] }) { return graph }
         let outputs = stepOutputs
         let results = outputs.enumerated().map { Variable(type: $1.type, name: $1.name ?? "result \($0)", location: location) }
         let floatOutputs = outputs.filter(\.dtype.isFloat)
         let cotangents = floatOutputs.map { Variable(type: $0.type, name: "∂\($0.name ?? "output")", location: location) }
-        let firstNonSequence = step.inputs.count - signature.nonSequenceCount
-        let wrt = step.inputs.filter(\.dtype.isFloat)
+        var arguments = step.inputs[...]
+        let sequenceArguments = signature.sequenceTaps.enumerated().flatMap { i, taps in
+            let tapArguments = arguments.takeFirst(taps.count)
+            return skipped.sequences.contains(i) ? [] : tapArguments
+        }
+        let stateArguments = arguments.takeFirst(signature.outputTaps.reduce(0) { $0 + $1.count })
+        let nonSequences = arguments.enumerated().filter { !skipped.nonSequences.contains($0.offset) }.map(\.element).filter(\.dtype.isFloat)
+        let perStep = (sequenceArguments + stateArguments).filter(\.dtype.isFloat)
+        let wrt = perStep + nonSequences
         let gradients = floatOutputs.isEmpty ? try wrt.map { try zerosLike($0) }
             : try Lop(floatOutputs, wrt: wrt, evalPoints: cotangents, disconnected: .zero)
-        let nonSequences = step.inputs[firstNonSequence...].filter(\.dtype.isFloat)
         let accumulated = nonSequences.map { Variable(type: $0.type, name: "Σ∂\($0.name ?? "non-sequence")", location: location) }
-        let perStep = gradients.count - nonSequences.count
-        let sums = try zip(accumulated, gradients[perStep...]).map { try $0 + $1 }
-        let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + accumulated, outputs: Array(gradients[..<perStep]) + sums,
+        let sums = try zip(accumulated, gradients[perStep.count...]).map { try $0 + $1 }
+        let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + accumulated, outputs: Array(gradients[..<perStep.count]) + sums,
                                       givens: Dictionary(zip(outputs, results)) { first, _ in first })
-        lock.withLock { gradientStep = graph }
+        lock.withLock { gradientSteps[skipped] = graph }
         return graph
     }
+}
+
+/// The sequences and non-sequences of a loop (by position) whose gradients nothing reads, so
+/// the gradient loop does not compute them.
+struct SkippedGradients: Hashable, Sendable, CustomStringConvertible {
+    var sequences: Set<Int> = []
+    var nonSequences: Set<Int> = []
+
+    var description: String { "skipping sequences \(sequences.sorted()), non-sequences \(nonSequences.sorted())" }
 }

@@ -5,34 +5,65 @@
 /// Inputs: the scan's sequences, its outputs (histories and stacked values, which the
 /// pullback reads instead of computing them again), its non-sequences, then the gradient of
 /// each of its outputs. Outputs: the gradients of its float sequences,
-/// initial values and non-sequences, in that order. With `truncateGradient = k`, only the
+/// initial values and non-sequences, in that order, but those of the sequences and
+/// non-sequences ``skipped`` names (nothing reads them; the rewrite
+/// ``pruneLoopGradients`` finds them). With `truncateGradient = k`, only the
 /// last `k` steps send gradients back. Not differentiable itself (no second derivatives
 /// through a scan).
 struct ScanGradient: InnerGraphOp {
     let body: ScanBody
+    var skipped = SkippedGradients()
 
     /// The step the gradient loop differentiates.
     var innerGraph: FunctionGraph { body.step }
 
     var description: String { "scan_gradient{\(body.name)}" }
 
-    static func == (a: ScanGradient, b: ScanGradient) -> Bool { a.body === b.body }
-    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(body)) }
+    static func == (a: ScanGradient, b: ScanGradient) -> Bool { a.body === b.body && a.skipped == b.skipped }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(ObjectIdentifier(body))
+        hasher.combine(skipped)
+    }
+
+    /// What each output is the gradient of.
+    enum Gradient: Equatable {
+        case sequence(Int), initialValue(Int), nonSequence(Int)
+    }
+
+    /// What each output is the gradient of, in order, given the loop's input types.
+    func outputGradients(sequenceTypes: [TensorType], nonSequenceTypes: [TensorType]) -> [Gradient] {
+        let sequences = sequenceTypes.indices.filter { sequenceTypes[$0].dtype.isFloat && !skipped.sequences.contains($0) }
+        let initials = signature.recurrentOutputs.indices.filter { body.stateTypes[signature.recurrentOutputs[$0]].dtype.isFloat }
+        let nonSequences = nonSequenceTypes.indices.filter { nonSequenceTypes[$0].dtype.isFloat && !skipped.nonSequences.contains($0) }
+        return sequences.map(Gradient.sequence) + initials.map(Gradient.initialValue) + nonSequences.map(Gradient.nonSequence)
+    }
+
+    /// The step's pullback, optimized and linked by `linker`.
+    func program(linkedBy linker: any Linker) throws -> any Executor {
+        try body.gradientProgram(linkedBy: linker, skipping: skipped)
+    }
 
     private var signature: ScanSignature { body.signature }
 
     func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let sequences = inputs.prefix(signature.sequenceTaps.count)
-        let outputs = Array(inputs.dropFirst(sequences.count).prefix(signature.outputTaps.count))
-        let nonSequences = inputs.dropFirst(sequences.count + outputs.count).prefix(signature.nonSequenceCount)
-        let initials = signature.recurrentOutputs.map { j in
-            signature.outputTaps[j] == [-1] ? TensorType(outputs[j].dtype, shape: Array(outputs[j].shape.dropFirst())) : outputs[j]
+        var rest = inputs[...]
+        let sequences = rest.takeFirst(signature.sequenceTaps.count)
+        let outputs = rest.takeFirst(signature.outputTaps.count)
+        let nonSequences = rest.takeFirst(signature.nonSequenceCount)
+        return outputGradients(sequenceTypes: sequences, nonSequenceTypes: nonSequences).map { gradient in
+            switch gradient {
+            case .sequence(let i): return sequences[i]
+            case .nonSequence(let k): return nonSequences[k]
+            case .initialValue(let position):
+                let history = outputs[signature.recurrentOutputs[position]]
+                return signature.outputTaps[signature.recurrentOutputs[position]] == [-1]
+                    ? TensorType(history.dtype, shape: Array(history.shape.dropFirst())) : history
+            }
         }
-        return (Array(sequences) + initials + Array(nonSequences)).filter(\.dtype.isFloat)
     }
 
     func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        try run(inputs, gradientProgram: body.gradientProgram(linkedBy: ReferenceLinker()))
+        try run(inputs, gradientProgram: program(linkedBy: ReferenceLinker()))
     }
 
     /// The backward loop, the step's pullback run by `gradientProgram`.
@@ -47,14 +78,16 @@ struct ScanGradient: InnerGraphOp {
 
         // Accumulators: gradients of the sequences (in the order the loop reads them), of
         // each history (starting from the gradient of the scan's output), of the non-sequences.
-        let sequenceGradients = sequences.map { NDArray(zeros: $0.shape, dtype: $0.dtype) }
+        let sequenceGradients = sequences.indices.map { i in
+            sequences[i].dtype.isFloat && !skipped.sequences.contains(i) ? NDArray(zeros: sequences[i].shape, dtype: sequences[i].dtype) : nil
+        }
         let historyGradients = recurrent.map { outputGradients[$0].contiguousCopy() }
-        let floatNonSequences = nonSequences.indices.filter { nonSequences[$0].dtype.isFloat }
+        let floatNonSequences = nonSequences.indices.filter { nonSequences[$0].dtype.isFloat && !skipped.nonSequences.contains($0) }
         var nonSequenceGradients = floatNonSequences.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
         let floatOutputs = signature.outputTaps.indices.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
 
-        let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map(RowViews.init))
+        let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map { $0.map(RowViews.init) })
         let (outputRows, outputGradientRows) = (outputs.map(RowViews.init), outputGradients.map(RowViews.init))
         let historyGradientRows = historyGradients.map(RowViews.init)
         for t in stride(from: steps - 1, through: first, by: -1) {
@@ -64,7 +97,7 @@ struct ScanGradient: InnerGraphOp {
                 for tap in taps {
                     let element = signature.sequenceElement(i, tap: tap, step: t)
                     arguments.append(sequenceRows[i][element])
-                    targets.append(sequences[i].dtype.isFloat ? sequenceGradientRows[i][element] : nil)
+                    targets.append(sequenceGradientRows[i]?[element])
                 }
             }
             for (position, j) in recurrent.enumerated() {
@@ -93,7 +126,7 @@ struct ScanGradient: InnerGraphOp {
             let depth = signature.historyOffset(j)
             return signature.outputTaps[j] == [-1] ? gradient.indexed(axis: 0, at: 0) : gradient.sliced(axis: 0, start: 0, count: depth)
         }
-        let sequenceResults = sequenceGradients.map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
-        return (sequenceResults + initialGradients).filter(\.dtype.isFloat) + nonSequenceGradients
+        let sequenceResults = sequenceGradients.compactMap { $0.map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 } }
+        return sequenceResults + initialGradients.filter(\.dtype.isFloat) + nonSequenceGradients
     }
 }

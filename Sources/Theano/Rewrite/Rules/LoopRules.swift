@@ -1,8 +1,9 @@
 /// Rewrites of loops (``scan``), on the graph around them: parts of a loop nothing reads are
 /// taken away, a history read only at its last row is kept as a window of its last rows,
-/// and loops over the same sequences become one. (Work that can leave the step leaves it
-/// when the loop is built: ``ScanConstruction``.)
-let loopRewrites: [GraphPass] = [removeUnusedLoopParts, windowLoopHistories, mergeLoops]
+/// loops over the same sequences become one, and gradient loops stop computing gradients
+/// nothing reads. (Work that can leave the step leaves it when the loop is built:
+/// ``ScanConstruction``.)
+let loopRewrites: [GraphPass] = [removeUnusedLoopParts, windowLoopHistories, mergeLoops, pruneLoopGradients]
 
 /// Outputs of a loop that nothing reads, unless other outputs read them back, are no longer
 /// computed; sequences and non-sequences the remaining step does not read are no longer
@@ -82,6 +83,35 @@ let mergeLoops = GraphPass("scan_merge") { graph in
         }
         return changes
     }
+}
+
+/// A gradient loop no longer computes the gradients of sequences or non-sequences nothing
+/// reads (the data a network reads, for example): neither their per-step pullbacks nor
+/// their sums.
+let pruneLoopGradients = GraphPass("scan_gradient_unused") { graph in
+    var changes = 0
+    for node in graph.nodes where node.op is ScanGradient && graph.contains(node) {
+        let op = node.op as! ScanGradient, signature = op.body.signature
+        var types = node.inputs.map(\.type)[...]
+        let sequenceTypes = types.takeFirst(signature.sequenceTaps.count)
+        _ = types.takeFirst(signature.outputTaps.count)
+        let nonSequenceTypes = types.takeFirst(signature.nonSequenceCount)
+        let gradients = op.outputGradients(sequenceTypes: sequenceTypes, nonSequenceTypes: nonSequenceTypes)
+        var pruned = op
+        for (gradient, output) in zip(gradients, node.outputs) where !isRead(output, in: graph) {
+            switch gradient {
+            case .sequence(let i): pruned.skipped.sequences.insert(i)
+            case .nonSequence(let k): pruned.skipped.nonSequences.insert(k)
+            case .initialValue: break
+            }
+        }
+        guard pruned != op else { continue }
+        let rebuilt = try pruned.apply(node.inputs, at: node.location)
+        let kept = pruned.outputGradients(sequenceTypes: sequenceTypes, nonSequenceTypes: nonSequenceTypes)
+        for (gradient, output) in zip(kept, rebuilt.outputs) { try graph.replace(node.outputs[gradients.firstIndex(of: gradient)!], with: output) }
+        changes += 1
+    }
+    return changes
 }
 
 /// Whether anything but the graph's outputs list reads `variable`, or it is an output.
