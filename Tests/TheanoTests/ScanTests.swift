@@ -208,6 +208,32 @@ struct ScanGradientTests {
         }
     }
 
+    /// Steps made of elementwise kernels alone run directly on rows, each result written into
+    /// its history: with sequence and output taps, outputs not fed back, a scalar
+    /// non-sequence, backwards, and windows of final states — the same values as the reference.
+    @Test(arguments: [false, true])
+    func elementwiseStepsRunDirectly(backwards: Bool) throws {
+        let x = matrix("x", dtype: .float64), y = matrix("y", dtype: .float64), a = scalar("a", dtype: .float64)
+        let h0 = vector("h0", dtype: .float64), pair = matrix("pair", dtype: .float64)
+        let outputs = try scan(sequences: [ScanSequence(x, taps: [-1, 0]), ScanSequence(y)],
+                               outputsInfo: [.recurrent(h0), .recurrent(pair, taps: [-2, -1]), .notFedBack], nonSequences: [a],
+                               goBackwards: backwards) { v in
+            [try tanh(v[3] + v[1] * v[6]), try v[4] * 0.5 + v[5] - v[0], try v[2] * v[3] + 1.5]
+        }
+        let inputs = [x, y, a, h0, pair]
+        let arguments = [random([7, 5], seed: 50), random([6, 5], seed: 51), random([], seed: 52), random([5], seed: 53), random([2, 5], seed: 54)]
+        for results in [Array(outputs), try outputs.map { try $0[-1] }] {
+            let native = try function(inputs: inputs, outputs: results, options: CompileOptions(linker: Scratch.linker()))
+            let reference = try function(inputs: inputs, outputs: results, options: .unoptimized)
+            for (a, b) in zip(try native(arguments), try reference(arguments)) {
+                #expect(a.shape == b.shape)
+                #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12))
+            }
+            let loop = try #require(native.graph.nodes.lazy.compactMap { $0.op as? Scan }.first)
+            #expect(DirectLoopStep(try loop.body.program(linkedBy: Scratch.linker())) != nil)
+        }
+    }
+
     /// `x_t · W` with `W` given or captured leaves the step: one product over the whole
     /// sequence before the loop, in the loop and in its gradient.
     @Test func sequenceProductsLeaveTheStep() throws {

@@ -48,7 +48,9 @@ public struct CCompiler: Sendable, CustomStringConvertible {
             try run(flags + ["-shared", sources[0], "-o", output, "-lm"], source: sources[0])
             return
         }
-        let objects = sources.map { $0 + ".o" }
+        // Objects named after the output, which is unique: two compiles of the same sources
+        // (two threads or processes filling one cache) must not share them.
+        let objects = sources.indices.map { "\(output).\($0).o" }
         let failures = Mutex<[Int: any Error]>([:])
         DispatchQueue.concurrentPerform(iterations: sources.count) { index in
             do {

@@ -99,6 +99,36 @@ final class Interpreter: Executor {
     /// The nodes in the order the steps run them.
     var nodes: [Apply] { steps.map(\.node) }
 
+    /// Where a node reads an input from: one of the graph's inputs, or a constant.
+    enum Source {
+        case input(Int)
+        case constant(NDArray)
+    }
+
+    /// The program as one node per graph output, each reading only graph inputs and
+    /// constants, in the order of the outputs: each node's runner and sources. `nil` for any
+    /// other program (chains of nodes, an output that is an input, shared variables, lazy steps).
+    var independentNodes: [(runner: any NodeRunner, sources: [Source])]? {
+        guard steps.count == outputSlots.count, sharedSlots.isEmpty else { return nil }
+        let positions = Dictionary(inputSlots.enumerated().map { ($1, $0) }) { first, _ in first }
+        var nodes: [(runner: any NodeRunner, sources: [Source])] = []
+        for slot in outputSlots {
+            guard let step = steps.first(where: { $0.outputSlots == [slot] }), step.guards.isEmpty else { return nil }
+            var sources: [Source] = []
+            for input in step.inputSlots {
+                if let position = positions[input] {
+                    sources.append(.input(position))
+                } else if let constant = registers[input] {
+                    sources.append(.constant(constant))
+                } else {
+                    return nil
+                }
+            }
+            nodes.append((step.runner, sources))
+        }
+        return nodes
+    }
+
     /// Lays out `graph`, its nodes in the plan's order, each run by `runner(node)`.
     init(_ graph: FunctionGraph, plan: InplacePlan? = nil, runner: (Apply) -> any NodeRunner) {
         let plan = plan ?? InplacePlan(graph: graph)
