@@ -49,24 +49,51 @@ struct DirectLoopStep {
         }
     }
 
-    /// Runs one step of `count` elements: `arguments` points at each argument's row,
-    /// `results` at the row each result goes to; `scratch` has room for ``maximumInputs``.
-    func run(count: Int, arguments: UnsafePointer<UnsafeRawPointer?>, results: UnsafePointer<UnsafeMutableRawPointer>,
-             scratch: UnsafeMutablePointer<UnsafeRawPointer?>) {
-        for (k, kernel) in kernels.enumerated() {
-            for (i, source) in kernel.sources.enumerated() {
-                switch source {
-                case .input(let position): scratch[i] = arguments[position]
-                case .constant(let value): scratch[i] = UnsafeRawPointer(value.baseAddress)
+    /// The kernel calls of one step, laid out as plain values (no reference counting per step).
+    struct Calls {
+        let entryPoints: [ElementwiseKernelRunner.Flat]
+        let work: [Int]
+        /// Where each kernel's inputs start in `inputs` (one more entry at the end).
+        let firstInput: [Int]
+        /// Per kernel input: the argument it reads, or -1 for a constant.
+        let inputs: [Int]
+        /// Per kernel input: the constant's address, or `nil`.
+        let constants: [UnsafeRawPointer?]
+
+        /// Runs one step of `count` elements: `arguments` points at each argument's row,
+        /// `results` at the row each result goes to; `scratch` has room for the widest kernel's inputs.
+        func run(count: Int, arguments: UnsafePointer<UnsafeRawPointer?>, results: UnsafePointer<UnsafeMutableRawPointer>,
+                 scratch: UnsafeMutablePointer<UnsafeRawPointer?>) {
+            for k in entryPoints.indices {
+                for i in firstInput[k]..<firstInput[k + 1] {
+                    scratch[i - firstInput[k]] = inputs[i] >= 0 ? arguments[inputs[i]] : constants[i]
                 }
-            }
-            let flat = kernel.runner.entryPoints.flat, output = results[k]
-            parallelFor(count, workPerItem: Swift.max(kernel.runner.kernel.composite.steps.count, 1)) { begin, end in
-                flat(Int64(begin), Int64(end), UnsafePointer(scratch), output)
+                let flat = entryPoints[k], output = results[k]
+                parallelFor(count, workPerItem: work[k]) { begin, end in flat(Int64(begin), Int64(end), UnsafePointer(scratch), output) }
             }
         }
     }
 
-    /// How many inputs the widest kernel reads (the scratch space ``run`` needs).
+    /// The calls, valid while this step (which keeps the constants and the kernels' modules) lives.
+    var calls: Calls {
+        var firstInput = [0], inputs: [Int] = [], constants: [UnsafeRawPointer?] = []
+        for kernel in kernels {
+            for source in kernel.sources {
+                switch source {
+                case .input(let position):
+                    inputs.append(position)
+                    constants.append(nil)
+                case .constant(let value):
+                    inputs.append(-1)
+                    constants.append(UnsafeRawPointer(value.baseAddress))
+                }
+            }
+            firstInput.append(inputs.count)
+        }
+        return Calls(entryPoints: kernels.map(\.runner.entryPoints.flat), work: kernels.map { Swift.max($0.runner.kernel.composite.steps.count, 1) },
+                     firstInput: firstInput, inputs: inputs, constants: constants)
+    }
+
+    /// How many inputs the widest kernel reads.
     var maximumInputs: Int { kernels.map(\.sources.count).max() ?? 0 }
 }

@@ -60,7 +60,8 @@ public struct NativeLinker: Linker {
                 sources.append(kernel.source)
             }
         }
-        let blas = usesBLAS ? BLAS.shared : nil
+        // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
+        let blas = usesBLAS && !products.isEmpty ? BLAS.shared : nil
         if blas == nil && !products.isEmpty { sources.append(CFallbackGemm.source) }
         var runners: [ObjectIdentifier: any NodeRunner] = [:]
         // Loops run their step compiled by this linker too.

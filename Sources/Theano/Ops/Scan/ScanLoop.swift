@@ -114,13 +114,14 @@ struct ScanLoop {
             (base: histories[j].baseAddress, bytes: histories[j].strides[0] * histories[j].dtype.byteSize, first: signature.historyOffset(j), ring: ring(j))
         }
         func address(_ first: Int, _ ring: Int, _ t: Int, _ bytes: Int) -> Int { (ring == 0 ? first + t : (first + t) % ring) * bytes }
+        let calls = direct.calls
         withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(rows.count, 1)) { arguments in
             withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: results.count) { targets in
                 withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(direct.maximumInputs, 1)) { scratch in
                     for t in 0..<steps {
                         for (i, r) in rows.enumerated() { arguments[i] = r.base + address(r.first, r.ring, t, r.bytes) }
                         for (j, r) in results.enumerated() { targets[j] = r.base + address(r.first, r.ring, t, r.bytes) }
-                        direct.run(count: elements, arguments: UnsafePointer(arguments.baseAddress!), results: UnsafePointer(targets.baseAddress!),
+                        calls.run(count: elements, arguments: UnsafePointer(arguments.baseAddress!), results: UnsafePointer(targets.baseAddress!),
                                    scratch: scratch.baseAddress!)
                     }
                 }
