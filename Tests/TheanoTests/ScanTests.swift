@@ -252,6 +252,34 @@ struct ScanGradientTests {
         }, at: [random([4, 2, 3], seed: 30), random([3, 5], seed: 31), random([5, 5], seed: 32), random([2, 5], seed: 33)])
     }
 
+    /// An LSTM's pre-activation is kept for the gradient loop, which then multiplies no
+    /// `h_{t-1}·U` again; an Elman step's pullback reads only its result, so nothing is kept;
+    /// without a gradient, the kept value is not computed.
+    @Test func preactivationsAreKeptForTheGradient() throws {
+        let x = tensor3("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)
+        let h0 = matrix("h0", dtype: .float64), c0 = matrix("c0", dtype: .float64)
+        let lstm = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0), .recurrent(c0)]) { s in
+            let z = try dot(s[0], w) + dot(s[1], u)
+            let (i, f, o, g) = (try sigmoid(z[.all, 0..<2]), try sigmoid(z[.all, 2..<4]), try sigmoid(z[.all, 4..<6]), try tanh(z[.all, 6..<8]))
+            let c = try f * s[2] + i * g
+            return [try o * tanh(c), c]
+        }
+        let lstmLoop = try #require(lstm[0].owner?.inputs[0].owner?.op as? Scan)
+        #expect(lstmLoop.body.signature.savedOutputs == 1)
+        #expect(lstm.count == 2, "the kept value is not one of the user's outputs")
+        let gradientStep = try lstmLoop.body.gradientGraph(skipping: SkippedGradients())
+        #expect(gradientStep.nodes.filter { $0.op is Dot }.count == 2, "dh = dz·Uᵀ and Σ∂U += hᵀ·dz; z is read")
+        let inputs = [x, w, u, h0, c0]
+        let arguments = [random([4, 2, 3], seed: 60), random([3, 8], seed: 61), random([2, 8], seed: 62), random([2, 2], seed: 63), random([2, 2], seed: 64)]
+        let forward = try function(inputs: inputs, outputs: [lstm[0]])
+        #expect(forward.graph.nodes.compactMap { ($0.op as? Scan)?.body.signature.savedOutputs }.allSatisfy { $0 == 0 })
+        let elman = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { s in [try tanh(dot(s[0], w) + dot(s[1], u))] }[0]
+        #expect((elman.owner?.inputs[0].owner?.op as? Scan)?.body.signature.savedOutputs == 0)
+        let native = try function(inputs: inputs, outputs: try grad(sum(lstm[0]), wrt: [x, w, u, h0, c0]), options: CompileOptions(linker: Scratch.linker()))
+        let reference = try function(inputs: inputs, outputs: try grad(sum(lstm[0]), wrt: [x, w, u, h0, c0]), options: .unoptimized)
+        for (a, b) in zip(try native(arguments), try reference(arguments)) { #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12)) }
+    }
+
     /// Elementwise work on a sequence's elements and invariant values follows the products out
     /// of the step, and work on non-sequences alone (`2·Uᵀ`) is done once, before the loop.
     @Test func invariantWorkLeavesTheStep() throws {

@@ -19,6 +19,8 @@ struct LoopAssembly {
         let stateType: TensorType
         /// Whether the loop keeps only the last rows of the history (see ``ScanSignature/windowedOutputs``).
         var windowed: Bool
+        /// Whether it is a value kept for the gradient (see ``ScanSignature/savedOutputs``).
+        let saved: Bool
         /// The loop output this part was.
         let original: Variable
     }
@@ -55,7 +57,7 @@ struct LoopAssembly {
             let taps = signature.outputTaps[j]
             return Output(initial: taps.isEmpty ? nil : inputs.popFirst()!, taps: taps, arguments: arguments.takeFirst(taps.count),
                           result: results[j], stateType: body.stateTypes[j], windowed: signature.windowedOutputs.contains(j),
-                          original: node.outputs[j])
+                          saved: !signature.userOutputs.contains(j), original: node.outputs[j])
         }
         nonSequences = zip(inputs, arguments).map { NonSequence(outer: $0, argument: $1) }
         until = signature.hasUntil ? body.step.outputs.last : nil
@@ -71,14 +73,17 @@ struct LoopAssembly {
         return read.union(read.compactMap { aliases[$0] })
     }
 
-    /// The new loop node; its outputs are in the order of ``outputs``.
+    /// The new loop node; its outputs are in the order of ``outputs``, where the values kept
+    /// for the gradient come last.
     func build() throws -> Apply {
+        let saved = outputs.count { $0.saved }
+        precondition(outputs.suffix(saved).allSatisfy(\.saved), "values kept for the gradient must be the last outputs")
         let arguments = sequences.flatMap(\.arguments) + outputs.flatMap(\.arguments) + nonSequences.map(\.argument)
         let step = try FunctionGraph(inputs: arguments, outputs: outputs.map(\.result) + (until.map { [$0] } ?? []), givens: aliases)
         let signature = ScanSignature(hasStepCount: stepCount != nil, sequenceTaps: sequences.map(\.taps), outputTaps: outputs.map(\.taps),
                                       nonSequenceCount: nonSequences.count, hasUntil: until != nil, goBackwards: goBackwards,
                                       truncateGradient: truncateGradient,
-                                      windowedOutputs: Set(outputs.indices.filter { outputs[$0].windowed }))
+                                      windowedOutputs: Set(outputs.indices.filter { outputs[$0].windowed }), savedOutputs: saved)
         let body = ScanBody(name: name, location: location, signature: signature, step: step, stateTypes: outputs.map(\.stateType))
         let inputs = (stepCount.map { [$0] } ?? []) + sequences.map(\.outer) + outputs.compactMap(\.initial) + nonSequences.map(\.outer)
         return try Scan(body: body).apply(inputs, at: location)

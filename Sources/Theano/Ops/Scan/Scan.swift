@@ -93,7 +93,7 @@ public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [],
             info.initial == nil ? output : try output[construction.body.signature.historyOffset(ofOutputWithTaps: info.taps)...]
         }
         let updated = construction.updatedVariables
-        let histories = node.outputs.suffix(updated.count)
+        let histories = node.outputs[outputsInfo.count..<(outputsInfo.count + updated.count)]
         return ScanResult(outputs: outputs, updates: Dictionary(uniqueKeysWithValues: try zip(updated, histories).map { ($0, try $1[-1]) }))
     }
 }

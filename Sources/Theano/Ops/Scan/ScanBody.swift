@@ -41,7 +41,8 @@ final class ScanBody: @unchecked Sendable {
         // The loop hands over the accumulated non-sequence gradients (the last inputs): the
         // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
         let inputs = graph.inputs.count
-        let accumulators = inputs - step.inputs.count - stepOutputs.count - stepOutputs.filter(\.dtype.isFloat).count
+        let cotangents = stepOutputs[signature.userOutputs].filter(\.dtype.isFloat).count
+        let accumulators = inputs - step.inputs.count - stepOutputs.count - cotangents
         return try compiled("gradient \(skipped)", linker: linker, overwritableInputs: Set((inputs - accumulators)..<inputs)) { graph }
     }
 
@@ -67,7 +68,7 @@ final class ScanBody: @unchecked Sendable {
         if let graph = lock.withLock({ gradientSteps[skipped] }) { return graph }
         let outputs = stepOutputs
         let results = outputs.enumerated().map { Variable(type: $1.type, name: $1.name ?? "result \($0)", location: location) }
-        let floatOutputs = outputs.filter(\.dtype.isFloat)
+        let floatOutputs = outputs[signature.userOutputs].filter(\.dtype.isFloat)
         let cotangents = floatOutputs.map { Variable(type: $0.type, name: "∂\($0.name ?? "output")", location: location) }
         var arguments = step.inputs[...]
         let sequenceArguments = signature.sequenceTaps.enumerated().flatMap { i, taps in

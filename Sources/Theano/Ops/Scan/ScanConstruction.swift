@@ -4,7 +4,9 @@
 /// Two things leave the step while it is built: everything that depends on non-sequences
 /// alone (the step reads the outer non-sequences themselves, so `transpose(W)` or
 /// `W * mask` is computed once, before the loop, as a captured value), and the work on
-/// whole sequences ``WholeSequenceWork`` takes out.
+/// whole sequences ``WholeSequenceWork`` takes out. Values the gradient would compute
+/// again from products become outputs of their own (``SavedPreactivations``); the loop
+/// rewrites remove them when no gradient reads them.
 struct ScanConstruction {
     let body: ScanBody
     /// Sequences computed before the loop, read after the given ones.
@@ -90,15 +92,18 @@ struct ScanConstruction {
                                          location: location)
         results = work.results
         arguments.insert(contentsOf: work.arguments, at: sequenceArguments.count)
+        let userResults = outputs.count + updated.count
+        let saved = (try? SavedPreactivations.values(results: Array(results.prefix(userResults)), arguments: arguments + updated)) ?? []
+        results.insert(contentsOf: saved, at: userResults)
         let captured = capturedVariables(of: results, given: arguments + updated)
         let stepGraph = try FunctionGraph(inputs: arguments + captured, outputs: results,
                                           givens: Dictionary(uniqueKeysWithValues: zip(updated as [Variable], updatedStates)))
         let signature = ScanSignature(hasStepCount: hasStepCount, sequenceTaps: (sequences + work.sequences).map(\.taps),
-                                      outputTaps: outputs.map(\.taps) + updated.map { _ in [-1] },
+                                      outputTaps: outputs.map(\.taps) + updated.map { _ in [-1] } + saved.map { _ in [] },
                                       nonSequenceCount: captured.count, hasUntil: result.until != nil,
-                                      goBackwards: goBackwards, truncateGradient: truncateGradient)
+                                      goBackwards: goBackwards, truncateGradient: truncateGradient, savedOutputs: saved.count)
         body = ScanBody(name: name, location: location, signature: signature, step: stepGraph,
-                        stateTypes: zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type))
+                        stateTypes: zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type) + saved.map(\.type))
         extraSequences = work.sequences.map(\.variable)
         updatedVariables = updated
         self.nonSequences = captured

@@ -73,7 +73,7 @@ struct ScanGradient: InnerGraphOp {
         let sequences = rest.takeFirst(sequenceCount).map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
         let outputs = rest.takeFirst(signature.outputTaps.count)
         let nonSequences = rest.takeFirst(signature.nonSequenceCount)
-        let outputGradients = rest.takeFirst(signature.outputTaps.count)
+        let outputGradients = rest.takeFirst(signature.userOutputs.count)
         let steps = outputGradients.indices.first.map { outputGradients[$0].shape[0] - signature.historyOffset($0) } ?? 0
 
         // Accumulators: gradients of the sequences (in the order the loop reads them), of
@@ -84,7 +84,7 @@ struct ScanGradient: InnerGraphOp {
         let historyGradients = recurrent.map { outputGradients[$0].contiguousCopy() }
         let floatNonSequences = nonSequences.indices.filter { nonSequences[$0].dtype.isFloat && !skipped.nonSequences.contains($0) }
         var nonSequenceGradients = floatNonSequences.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
-        let floatOutputs = signature.outputTaps.indices.filter { body.stepOutputs[$0].dtype.isFloat }
+        let floatOutputs = signature.userOutputs.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
 
         let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map { $0.map(RowViews.init) })

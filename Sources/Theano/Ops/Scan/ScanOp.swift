@@ -34,7 +34,8 @@ public struct Scan: DifferentiableOp, InnerGraphOp {
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         let signature = body.signature
         guard signature.windowedOutputs.isEmpty else { throw OpError("keeps only the last rows of some outputs; differentiate the loop before optimizing it") }
-        let outputs = try zip(node.outputs, outputGradients).map { output, gradient in
+        // The values kept for the gradient (the last outputs) are not differentiated.
+        let outputs = try zip(node.outputs[signature.userOutputs], outputGradients).map { output, gradient in
             try gradient ?? zerosLike(output)
         }
         let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
@@ -63,7 +64,7 @@ extension Scan: ForwardDifferentiableOp {
 
         let movingSequences = sequences.indices.filter { sequenceTangents[$0] != nil }
         let movingNonSequences = nonSequences.indices.filter { nonSequenceTangents[$0] != nil }
-        let floatOutputs = body.stateTypes.indices.filter { body.stateTypes[$0].dtype.isFloat }
+        let floatOutputs = signature.userOutputs.filter { body.stateTypes[$0].dtype.isFloat }
         var outputsInfo = signature.outputTaps.enumerated().map { j, taps -> ScanOutput in
             guard let position = signature.recurrentOutputs.firstIndex(of: j) else { return .notFedBack }
             return .recurrent(initials[position], taps: taps)

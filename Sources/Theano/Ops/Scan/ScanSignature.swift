@@ -21,6 +21,12 @@ struct ScanSignature: Hashable, Sendable {
     /// deepest tap, at least one): what remains of it is only ever read at its last row.
     /// The loop then needs memory for those rows, not for every step.
     var windowedOutputs: Set<Int> = []
+    /// How many of the last outputs are values kept for the gradient loop
+    /// (``SavedPreactivations``): not the user's, and not differentiated.
+    var savedOutputs = 0
+
+    /// The outputs that are the user's (the step's results and the updated shared variables).
+    var userOutputs: Range<Int> { 0..<(outputTaps.count - savedOutputs) }
 
     /// The outputs that are fed back.
     var recurrentOutputs: [Int] { outputTaps.indices.filter { !outputTaps[$0].isEmpty } }

@@ -187,7 +187,8 @@ private func joined(_ a: LoopAssembly, _ b: LoopAssembly) -> LoopAssembly? {
             merged.sequences.append(sequence)
         }
     }
-    merged.outputs += b.outputs
+    // The values kept for the gradient stay last.
+    merged.outputs = a.outputs.filter { !$0.saved } + b.outputs.filter { !$0.saved } + a.outputs.filter(\.saved) + b.outputs.filter(\.saved)
     merged.nonSequences += b.nonSequences
     merged.aliases.merge(b.aliases) { first, _ in first }
     return merged
