@@ -26,6 +26,8 @@ public struct Alloc: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
         for (d, size) in value.shape.enumerated() where size != 1 && size != shape[lead + d] {
             throw OpError("value of shape \(shapeText(value.shape)) cannot be broadcast to \(shapeText(shape))")
         }
+        // Zeros (the gradients of slices start from them) come from zeroed memory.
+        if value.count == 1, value.scalar(as: Double.self).bitPattern == 0 { return [NDArray(zeros: shape, dtype: value.dtype)] }
         return [value.broadcast(to: shape).contiguousCopy()]
     }
 
