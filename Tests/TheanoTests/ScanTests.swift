@@ -268,7 +268,7 @@ struct ScanGradientTests {
         #expect(lstmLoop.body.signature.savedOutputs == 1)
         #expect(lstm.count == 2, "the kept value is not one of the user's outputs")
         let gradientStep = try lstmLoop.body.gradientGraph(skipping: SkippedGradients())
-        #expect(gradientStep.nodes.filter { $0.op is Dot }.count == 2, "dh = dz·Uᵀ and Σ∂U += hᵀ·dz; z is read")
+        #expect(gradientStep.nodes.filter { $0.op is Dot }.count == 1, "dh = dz·Uᵀ; z is read, and ∂U is one product after the loop")
         let inputs = [x, w, u, h0, c0]
         let arguments = [random([4, 2, 3], seed: 60), random([3, 8], seed: 61), random([2, 8], seed: 62), random([2, 2], seed: 63), random([2, 2], seed: 64)]
         let forward = try function(inputs: inputs, outputs: [lstm[0]])
@@ -278,6 +278,31 @@ struct ScanGradientTests {
         let native = try function(inputs: inputs, outputs: try grad(sum(lstm[0]), wrt: [x, w, u, h0, c0]), options: CompileOptions(linker: Scratch.linker()))
         let reference = try function(inputs: inputs, outputs: try grad(sum(lstm[0]), wrt: [x, w, u, h0, c0]), options: .unoptimized)
         for (a, b) in zip(try native(arguments), try reference(arguments)) { #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12)) }
+    }
+
+    /// `h_{t-1}·U`'s gradient for `U` is one product of the stacked states and cotangents
+    /// after the gradient loop — also when the gradient is truncated, where it equals an
+    /// unrolled loop whose early steps are constants.
+    @Test func stateProductGradientsAreOneProductAfterTheLoop() throws {
+        let x = tensor3("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)
+        let h0 = matrix("h0", dtype: .float64)
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], truncateGradient: 2) { s in
+            [try tanh(dot(s[0], w) + dot(s[1], u))]
+        }[0]
+        let loop = try #require(h.owner?.inputs[0].owner?.op as? Scan)
+        #expect(loop.body.batchedProducts.map(\.nonSequence).count == 1)
+        var state = h0, last: [Variable] = []
+        for t in 0..<5 {
+            let early = t < 3
+            state = try tanh(dot(x[t], early ? disconnectedGrad(w) : w) + dot(early ? disconnectedGrad(state) : state, early ? disconnectedGrad(u) : u))
+            if !early { last.append(state) }
+        }
+        let unrolledCost = try sum(last[0]) + sum(last[1])
+        let inputs = [x, w, u, h0]
+        let arguments = [random([5, 2, 3], seed: 70), random([3, 4], seed: 71), random([4, 4], seed: 72), random([2, 4], seed: 73)]
+        let looped = try function(inputs: inputs, outputs: try grad(sum(h), wrt: [w, u]))(arguments)
+        let unrolled = try function(inputs: inputs, outputs: try grad(unrolledCost, wrt: [w, u]))(arguments)
+        for (a, b) in zip(looped, unrolled) { #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12)) }
     }
 
     /// Elementwise work on a sequence's elements and invariant values follows the products out

@@ -14,6 +14,8 @@ final class ScanBody: @unchecked Sendable {
     let step: FunctionGraph
     /// The type of one step's value of each output.
     let stateTypes: [TensorType]
+    /// The products whose matrix's gradient is one product after the gradient loop.
+    let batchedProducts: [BatchedProduct]
 
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
@@ -26,6 +28,7 @@ final class ScanBody: @unchecked Sendable {
         self.signature = signature
         self.step = step
         self.stateTypes = stateTypes
+        batchedProducts = BatchedProduct.all(in: step, signature: signature)
     }
     /// The step's results (without the `until` condition).
     var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
@@ -60,10 +63,10 @@ final class ScanBody: @unchecked Sendable {
 
     /// The step's pullback as a graph. Inputs: the step's inputs, the step's results (so
     /// the pullback reads them instead of computing them again), one cotangent per float
-    /// result, and the gradient accumulated so far for each float non-sequence not skipped.
-    /// Outputs: the gradients of the step's float sequence arguments (but those of skipped
-    /// sequences) and state arguments, then each float non-sequence's accumulated gradient
-    /// plus this step's (one `gemm` for `Wₕ`).
+    /// result, and the gradient accumulated so far for each float non-sequence not skipped
+    /// nor batched. Outputs: the gradients of the step's float sequence arguments (but those
+    /// of skipped sequences) and state arguments, the cotangents of the batched products
+    /// (``BatchedProduct``), then each accumulated non-sequence gradient plus this step's.
     func gradientGraph(skipping skipped: SkippedGradients) throws -> FunctionGraph {
         if let graph = lock.withLock({ gradientSteps[skipped] }) { return graph }
         let outputs = stepOutputs
@@ -76,14 +79,18 @@ final class ScanBody: @unchecked Sendable {
             return skipped.sequences.contains(i) ? [] : tapArguments
         }
         let stateArguments = arguments.takeFirst(signature.outputTaps.reduce(0) { $0 + $1.count })
-        let nonSequences = arguments.enumerated().filter { !skipped.nonSequences.contains($0.offset) }.map(\.element).filter(\.dtype.isFloat)
+        let batched = Set(batchedProducts.map(\.nonSequence))
+        let nonSequences = arguments.enumerated().filter { !skipped.nonSequences.contains($0.offset) && !batched.contains($0.offset) }
+            .map(\.element).filter(\.dtype.isFloat)
         let perStep = (sequenceArguments + stateArguments).filter(\.dtype.isFloat)
-        let wrt = perStep + nonSequences
+        let products = batchedProducts.filter { !skipped.nonSequences.contains($0.nonSequence) }.map(\.product)
+        let wrt = perStep + products + nonSequences
         let gradients = floatOutputs.isEmpty ? try wrt.map { try zerosLike($0) }
             : try Lop(floatOutputs, wrt: wrt, evalPoints: cotangents, disconnected: .zero)
         let accumulated = nonSequences.map { Variable(type: $0.type, name: "Σ∂\($0.name ?? "non-sequence")", location: location) }
-        let sums = try zip(accumulated, gradients[perStep.count...]).map { try $0 + $1 }
-        let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + accumulated, outputs: Array(gradients[..<perStep.count]) + sums,
+        let sums = try zip(accumulated, gradients[(perStep.count + products.count)...]).map { try $0 + $1 }
+        let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + accumulated,
+                                      outputs: Array(gradients[..<(perStep.count + products.count)]) + sums,
                                       givens: Dictionary(zip(outputs, results)) { first, _ in first })
         lock.withLock { gradientSteps[skipped] = graph }
         return graph

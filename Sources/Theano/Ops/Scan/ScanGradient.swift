@@ -7,7 +7,9 @@
 /// each of its outputs. Outputs: the gradients of its float sequences,
 /// initial values and non-sequences, in that order, but those of the sequences and
 /// non-sequences ``skipped`` names (nothing reads them; the rewrite
-/// ``pruneLoopGradients`` finds them). With `truncateGradient = k`, only the
+/// ``pruneLoopGradients`` finds them); for a matrix whose products are batched
+/// (``BatchedProduct``), the products' cotangents of every step, stacked, come last instead
+/// of its gradient. With `truncateGradient = k`, only the
 /// last `k` steps send gradients back. Not differentiable itself (no second derivatives
 /// through a scan).
 struct ScanGradient: InnerGraphOp {
@@ -26,16 +28,23 @@ struct ScanGradient: InnerGraphOp {
     }
 
     /// What each output is the gradient of.
-    enum Gradient: Equatable {
+    enum Gradient: Hashable {
         case sequence(Int), initialValue(Int), nonSequence(Int)
+        /// The stacked cotangents of a batched product (its index in ``ScanBody/batchedProducts``).
+        case product(Int)
     }
 
     /// What each output is the gradient of, in order, given the loop's input types.
     func outputGradients(sequenceTypes: [TensorType], nonSequenceTypes: [TensorType]) -> [Gradient] {
         let sequences = sequenceTypes.indices.filter { sequenceTypes[$0].dtype.isFloat && !skipped.sequences.contains($0) }
         let initials = signature.recurrentOutputs.indices.filter { body.stateTypes[signature.recurrentOutputs[$0]].dtype.isFloat }
-        let nonSequences = nonSequenceTypes.indices.filter { nonSequenceTypes[$0].dtype.isFloat && !skipped.nonSequences.contains($0) }
+        let batched = Set(body.batchedProducts.map(\.nonSequence))
+        let nonSequences = nonSequenceTypes.indices.filter {
+            nonSequenceTypes[$0].dtype.isFloat && !skipped.nonSequences.contains($0) && !batched.contains($0)
+        }
+        let products = body.batchedProducts.indices.filter { !skipped.nonSequences.contains(body.batchedProducts[$0].nonSequence) }
         return sequences.map(Gradient.sequence) + initials.map(Gradient.initialValue) + nonSequences.map(Gradient.nonSequence)
+            + products.map(Gradient.product)
     }
 
     /// The step's pullback, optimized and linked by `linker`.
@@ -54,6 +63,9 @@ struct ScanGradient: InnerGraphOp {
             switch gradient {
             case .sequence(let i): return sequences[i]
             case .nonSequence(let k): return nonSequences[k]
+            case .product(let p):
+                let product = body.batchedProducts[p].product.type
+                return TensorType(product.dtype, shape: [nil] + product.shape)
             case .initialValue(let position):
                 let history = outputs[signature.recurrentOutputs[position]]
                 return signature.outputTaps[signature.recurrentOutputs[position]] == [-1]
@@ -82,7 +94,16 @@ struct ScanGradient: InnerGraphOp {
             sequences[i].dtype.isFloat && !skipped.sequences.contains(i) ? NDArray(zeros: sequences[i].shape, dtype: sequences[i].dtype) : nil
         }
         let historyGradients = recurrent.map { outputGradients[$0].contiguousCopy() }
-        let floatNonSequences = nonSequences.indices.filter { nonSequences[$0].dtype.isFloat && !skipped.nonSequences.contains($0) }
+        let batched = Set(body.batchedProducts.map(\.nonSequence))
+        let floatNonSequences = nonSequences.indices.filter {
+            nonSequences[$0].dtype.isFloat && !skipped.nonSequences.contains($0) && !batched.contains($0)
+        }
+        // The batched products' cotangents of every step (zeros for the steps a truncated
+        // gradient does not reach): `h_{t-1}`'s rows times `U`'s columns.
+        let productCotangents = body.batchedProducts.filter { !skipped.nonSequences.contains($0.nonSequence) }.map { product in
+            let state = outputs[product.output], matrix = nonSequences[product.nonSequence]
+            return NDArray(zeros: [steps] + state.shape.dropFirst().dropLast() + [matrix.shape[1]], dtype: product.product.dtype)
+        }
         var nonSequenceGradients = floatNonSequences.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
         let floatOutputs = signature.userOutputs.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
@@ -119,7 +140,8 @@ struct ScanGradient: InnerGraphOp {
             let gradients = try gradientProgram.run(inputs: arguments)
             let perStep = targets.compactMap { $0 }
             for (target, gradient) in zip(perStep, gradients) { target.accumulate(from: gradient) }
-            nonSequenceGradients = Array(gradients[perStep.count...])
+            for (stack, cotangent) in zip(productCotangents, gradients[perStep.count...]) { stack.indexed(axis: 0, at: t).assign(from: cotangent) }
+            nonSequenceGradients = Array(gradients[(perStep.count + productCotangents.count)...])
         }
 
         let initialGradients = zip(recurrent, historyGradients).map { j, gradient in
@@ -127,6 +149,6 @@ struct ScanGradient: InnerGraphOp {
             return signature.outputTaps[j] == [-1] ? gradient.indexed(axis: 0, at: 0) : gradient.sliced(axis: 0, start: 0, count: depth)
         }
         let sequenceResults = sequenceGradients.compactMap { $0.map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 } }
-        return sequenceResults + initialGradients.filter(\.dtype.isFloat) + nonSequenceGradients
+        return sequenceResults + initialGradients.filter(\.dtype.isFloat) + nonSequenceGradients + productCotangents
     }
 }

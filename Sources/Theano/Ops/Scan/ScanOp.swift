@@ -40,11 +40,19 @@ public struct Scan: DifferentiableOp, InnerGraphOp {
         }
         let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
         let nonSequences = Array(node.inputs[signature.firstNonSequence...])
-        let gradients = try ScanGradient(body: body).apply(sequences + node.outputs + nonSequences + outputs, at: node.location).outputs
-        // The gradient loop returns one gradient per float input; the others get none.
-        var remaining = gradients[...]
-        let differentiable = Array(node.inputs[signature.firstSequence...])
-        return (signature.hasStepCount ? [nil] : []) + differentiable.map { $0.dtype.isFloat ? remaining.popFirst() : nil }
+        let loop = ScanGradient(body: body)
+        let gradientNode = try loop.apply(sequences + node.outputs + nonSequences + outputs, at: node.location)
+        let roles = loop.outputGradients(sequenceTypes: sequences.map(\.type), nonSequenceTypes: nonSequences.map(\.type))
+        let gradients = Dictionary(uniqueKeysWithValues: zip(roles, gradientNode.outputs))
+        // A batched matrix's gradient: one product per batched product, after the loop.
+        func batchedGradient(_ k: Int) throws -> Variable? {
+            try body.batchedProducts.indices.filter { body.batchedProducts[$0].nonSequence == k }.reduce(nil) { total, p in
+                try total.adding(body.batchedProducts[p].gradient(cotangents: gradients[.product(p)]!, node: node, signature: signature))
+            }
+        }
+        return (signature.hasStepCount ? [nil] : []) + sequences.indices.map { gradients[.sequence($0)] }
+            + signature.recurrentOutputs.indices.map { gradients[.initialValue($0)] }
+            + (try nonSequences.indices.map { k in try gradients[.nonSequence(k)] ?? batchedGradient(k) })
     }
 }
 

@@ -98,12 +98,18 @@ let pruneLoopGradients = GraphPass("scan_gradient_unused") { graph in
         let nonSequenceTypes = types.takeFirst(signature.nonSequenceCount)
         let gradients = op.outputGradients(sequenceTypes: sequenceTypes, nonSequenceTypes: nonSequenceTypes)
         var pruned = op
-        for (gradient, output) in zip(gradients, node.outputs) where !isRead(output, in: graph) {
-            switch gradient {
-            case .sequence(let i): pruned.skipped.sequences.insert(i)
-            case .nonSequence(let k): pruned.skipped.nonSequences.insert(k)
-            case .initialValue: break
+        var readProducts = Set<Int>()
+        for (gradient, output) in zip(gradients, node.outputs) {
+            switch (gradient, isRead(output, in: graph)) {
+            case (.sequence(let i), false): pruned.skipped.sequences.insert(i)
+            case (.nonSequence(let k), false): pruned.skipped.nonSequences.insert(k)
+            case (.product(let p), true): readProducts.insert(op.body.batchedProducts[p].nonSequence)
+            default: break
             }
+        }
+        // A batched matrix's gradient is unread when none of its products' cotangents is read.
+        for case .product(let p) in gradients where !readProducts.contains(op.body.batchedProducts[p].nonSequence) {
+            pruned.skipped.nonSequences.insert(op.body.batchedProducts[p].nonSequence)
         }
         guard pruned != op else { continue }
         let rebuilt = try pruned.apply(node.inputs, at: node.location)
