@@ -261,6 +261,23 @@ enum RewriteRuleCases {
             let x = vector("x", length: 4), y = vector("y", length: 4)
             return ([x, y], [try (x + y)[1..<3]])
         },
+        RewriteRuleCase("join_slice_gradients", "gradient of z[:, 0..<2] and z[:, 3..<4]", expected: """
+            join{axis=1} [id A] float32[?, 4]
+             ├─ g [id B] float32[?, 2]
+             ├─ alloc [id C] float32[?, 1]
+             │   ├─ constant 0. [id D] float32[]
+             │   ├─ shape[0] [id E] int64[]
+             │   │   └─ z [id F] float32[?, 4]
+             │   └─ constant 1 [id G] int64[]
+             └─ alloc [id H] float32[?, 1]
+                 ├─ constant 1. [id I] float32[1, 1]
+                 ├─ slice_length [id J] int64[]
+                 │   └─ shape[0] [id E] int64[] ···
+                 └─ constant 1 [id G] int64[]
+            """) {
+            let z = matrix("z", shape: (nil, 4)), g = matrix("g", shape: (nil, 2))
+            return ([z, g], [try grad(sum(z[.all, 0..<2] * g) + sum(z[.all, 3..<4]), wrt: [z])[0]])
+        },
         RewriteRuleCase("reduce_of_reduce", "sum(sum(x, axis: 1), axis: 0)", x: [nil, nil], expected: """
             sum{axes=[0, 1]} [id A] float32[]
              └─ x [id B] float32[?, ?]
@@ -787,4 +804,25 @@ struct RewriteRuleEngineTests {
              └─ y [id C] float32[?]
             """)
     }
+}
+
+/// The gradient of a matrix read through column slices (an LSTM's gates) is one join of the
+/// slices' gradients, zeros filling the columns no slice reads, not a sum of increments of
+/// zeros; values as without the rule.
+@Test func sliceGradientsBecomeOneJoin() throws {
+    let z = matrix("z", dtype: .float64, shape: (nil, 10)), g = matrix("g", dtype: .float64, shape: (nil, 10))
+    let gates = try sigmoid(z[.all, 0..<6]) * g[.all, 0..<6], candidate = try tanh(z[.all, 6..<8])
+    let cost = try sum(gates) + sum(candidate * candidate)
+    let gradient = try grad(cost, wrt: [z])[0]
+    let joined = try function(inputs: [z, g], outputs: [gradient])
+    let summed = try function(inputs: [z, g], outputs: [gradient], options: CompileOptions(excluding: ["join_slice_gradients"]))
+    #expect(joined.rewriteReport.counts["join_slice_gradients"] ?? 0 >= 1)
+    #expect(joined.graph.nodes.contains { $0.op is Join })
+    #expect(!joined.graph.nodes.contains { $0.op is IncSubtensor })
+    var random = RandomState(seed: 80)
+    let arguments = [NDArray.uniform([3, 10], low: -1, high: 1, dtype: .float64, using: &random),
+                     NDArray.uniform([3, 10], low: -1, high: 1, dtype: .float64, using: &random)]
+    let (a, b) = (try joined(arguments)[0], try summed(arguments)[0])
+    #expect(a.isClose(to: b, rtol: 1e-14, atol: 0))
+    #expect(a.elements(as: Double.self)[8...9].allSatisfy { $0 == 0 }, "columns no slice reads get zeros")
 }

@@ -1,6 +1,6 @@
 /// Rules of the canonicalize phase: algebraic canonical forms that later phases match.
 let canonicalizeRules: [Rewrite] = [
-    addCanonizer, mulCanonizer, negationOfNegation, liftDimShuffle, sumOfScaled, liftSubtensor, reduceOfReduce,
+    addCanonizer, mulCanonizer, negationOfNegation, liftDimShuffle, sumOfScaled, liftSubtensor, reduceOfReduce, joinSliceGradients,
 ]
 
 /// `x - x → 0`, `x + 0 → x`, `(x + 2) + 3 → x + 5`, …
