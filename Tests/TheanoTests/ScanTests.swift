@@ -167,6 +167,25 @@ struct ScanGradientTests {
         }, at: [random([5, 3], seed: 17), random([3], seed: 18)])
     }
 
+    /// A state-by-matrix product (its weight gradient batched after the loop) in a loop that
+    /// walks backwards and stops after 3 of 5 steps.
+    @Test func stateProductWithUntilAndBackwards() throws {
+        let stop = constant(doubles([0, 0, 1, 0, 0], [5]))
+        try verifyGrad({ v in
+            let (x, u, h0) = (v[0], v[1], v[2])
+            let h = try scan(sequences: [ScanSequence(x), ScanSequence(stop)], outputsInfo: [.recurrent(h0)], goBackwards: true) { s in
+                ScanStep([try tanh(s[0] + dot(s[2], u))], until: try gt(s[1], 0.5))
+            }[0]
+            return try sum(h * h)
+        }, at: [random([5, 2, 3], seed: 90), random([3, 3], seed: 91), random([2, 3], seed: 92)])
+        let x = tensor3("x", dtype: .float64), u = matrix("u", dtype: .float64), h0 = matrix("h0", dtype: .float64)
+        let h = try scan(sequences: [ScanSequence(x), ScanSequence(stop)], outputsInfo: [.recurrent(h0)], goBackwards: true) { s in
+            ScanStep([try tanh(s[0] + dot(s[2], u))], until: try gt(s[1], 0.5))
+        }[0]
+        let states = try function(inputs: [x, u, h0], outputs: [h])([random([5, 2, 3], seed: 90), random([3, 3], seed: 91), random([2, 3], seed: 92)])
+        #expect(states[0].shape == [3, 2, 3])
+    }
+
     @Test func nestedScan() throws {
         try verifyGrad({ v in
             let (x, w) = (v[0], v[1])
