@@ -16,7 +16,7 @@ import Testing
 
     /// Each override applied to `x`.
     private func overrides() throws -> [(name: String, value: Variable)] {
-        [("disconnectedGrad", try disconnectedGrad(x)), ("zeroGrad", try zeroGrad(x)),
+        [("disconnectedGrad", try disconnectedGrad(x)), ("zeroGrad", try zeroGrad(x)), ("considerConstant", try considerConstant(x)),
          ("gradClip", try gradClip(x, lower: -1, upper: 1)), ("gradScale", try gradScale(x, by: -2))]
     }
 
@@ -34,7 +34,7 @@ import Testing
         let compiled = try function(inputs: [x], outputs: try overrides().map { try $0.value * 3 }, options: CompileOptions(optimization: level))
         let remaining = compiled.graph.nodes.filter { $0.op is GradientOverride }
         #expect(remaining.isEmpty, "\(remaining.map(\.op))")
-        #expect(compiled.rewriteReport.counts["remove_gradient_override"] == 4)
+        #expect(compiled.rewriteReport.counts["remove_gradient_override"] == 5)
     }
 
     // MARK: Gradients
@@ -61,9 +61,11 @@ import Testing
     @Test func zeroGradGivesZerosWithoutRaising() throws {
         let zeros = try grad(sum(exp(zeroGrad(x))), wrt: [x])[0]
         let partial = try grad(sum(zeroGrad(x) * x), wrt: [x])[0]
-        let results = try evaluate([zeros, partial])
+        let constantFactor = try grad(sum(considerConstant(x) * x), wrt: [x])[0]
+        let results = try evaluate([zeros, partial, constantFactor])
         #expect(results[0] == NDArray(zeros: [4], dtype: .float64))
         #expect(results[1] == sample)
+        #expect(results[2] == sample, "considerConstant is zeroGrad")
     }
 
     @Test func gradClipClipsTheGradientFlowingBack() throws {

@@ -72,6 +72,13 @@ public func zeroGrad(_ x: Variable, fileID: String = #fileID, line: Int = #line)
     try GradientOverride(kind: .zero)([x], at: .resolve(fileID: fileID, line: line))
 }
 
+/// `x`, considered constant by differentiation: its gradient is zero (Theano's
+/// `consider_constant`, which later Theano versions replaced by ``zeroGrad(_:fileID:line:)``;
+/// for the cost not depending on `x` at all, see ``disconnectedGrad(_:fileID:line:)``).
+public func considerConstant(_ x: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try zeroGrad(x, fileID: fileID, line: line)
+}
+
 /// `x`, with the gradient flowing back through it clipped elementwise to `lower...upper`
 /// (Theano's `grad_clip`).
 public func gradClip(_ x: Variable, lower: Double, upper: Double, fileID: String = #fileID, line: Int = #line) throws -> Variable {
