@@ -287,6 +287,24 @@ private struct ElementwiseInputs {
 
 @Suite("Native backend")
 struct NativeBackendTests {
+    /// A compiled elementwise output written into memory the caller provides (a loop's
+    /// history row); a target of another shape is left alone and the output made as usual.
+    @Test func elementwiseOutputsGoIntoGivenTargets() throws {
+        let x = matrix("x", dtype: .float64), y = matrix("y", dtype: .float64)
+        let graph = try FunctionGraph(inputs: [x, y], outputs: [tanh(x * y + 1), dot(x, y)])
+        _ = Pipeline.optimize(graph, options: CompileOptions(linker: Scratch.linker()))
+        let program = try Scratch.linker().link(graph).executor
+        let a = NDArray([0.5, -1, 2, 0.25] as [Double], shape: [2, 2]), b = NDArray([1, 2, -0.5, 3] as [Double], shape: [2, 2])
+        let expected = try program.run(inputs: [a, b]).map { $0.contiguousCopy() }  // outputs may be recycled
+        let history = NDArray(zeros: [3, 2, 2], dtype: .float64), row = history.indexed(axis: 0, at: 1)
+        let results = try program.run(inputs: [a, b], outputTargets: [row, NDArray(zeros: [2, 2], dtype: .float64)])
+        #expect(results[0].baseAddress == row.baseAddress, "written into the row")
+        #expect(row == expected[0] && results[1] == expected[1])
+        let wrongShape = NDArray(zeros: [4], dtype: .float64)
+        let again = try program.run(inputs: [a, b], outputTargets: [wrongShape, nil])
+        #expect(again[0].baseAddress != wrongShape.baseAddress && again[0] == expected[0])
+    }
+
     /// Every elementwise op with a C facet, on every pair of edge values, with inputs
     /// contiguous, transposed, strided (step 2), reversed (step -1), broadcast and empty:
     /// exactly the reference's results (to a few ulps for transcendental functions).

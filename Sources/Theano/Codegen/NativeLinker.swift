@@ -143,7 +143,7 @@ struct LoopRunner: NodeRunner {
 }
 
 /// Runs a node through its compiled elementwise kernel.
-struct ElementwiseKernelRunner: OverwritingRunner {
+struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
     typealias Flat = @convention(c) (Int64, Int64, UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
     typealias Strided = @convention(c) (Int32, UnsafePointer<Int64>, UnsafePointer<Int64>, Int64, Int64,
                                         UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
@@ -178,6 +178,13 @@ struct ElementwiseKernelRunner: OverwritingRunner {
         let out = recycler.array(shape, dtype: outputDType)
         launch(entryPoints, inputs: inputs, shape: shape, output: out.baseAddress)
         return [out]
+    }
+
+    func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
+        let shape = try outputShape(inputs)
+        guard target.dtype == outputDType, target.isFlat(as: shape) else { return false }
+        launch(entryPoints, inputs: inputs, shape: shape, output: target.baseAddress)
+        return true
     }
 
     func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {

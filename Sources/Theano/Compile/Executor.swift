@@ -4,6 +4,13 @@
 public protocol Executor {
     /// Computes the graph's outputs from `inputs` (one per graph input).
     func run(inputs: [NDArray]) throws -> [NDArray]
+    /// The same, writing output `i` into `outputTargets[i]` (where given, contiguous, and not
+    /// overlapping the inputs) when the executor can; the caller compares addresses to know.
+    func run(inputs: [NDArray], outputTargets: [NDArray?]) throws -> [NDArray]
+}
+
+extension Executor {
+    public func run(inputs: [NDArray], outputTargets: [NDArray?]) throws -> [NDArray] { try run(inputs: inputs) }
 }
 
 /// Turns an optimized ``FunctionGraph`` into something that runs.

@@ -3,6 +3,14 @@ protocol NodeRunner {
     func run(_ inputs: [NDArray]) throws -> [NDArray]
 }
 
+/// A runner that can write its one result into memory the caller provides (a loop's history
+/// row: the step then writes in place on the loop's output buffer).
+protocol TargetWritingRunner: NodeRunner {
+    /// Writes the result into `target` and returns `true`, when `target` is contiguous and of
+    /// the result's shape and dtype; `false` leaves it alone. `target` must not overlap the inputs.
+    func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool
+}
+
 /// A runner that can write its result over the memory of one of its inputs (see
 /// ``InplacePlan``, which decides when that is safe).
 protocol OverwritingRunner: NodeRunner {
@@ -65,6 +73,9 @@ final class Interpreter: Executor {
         var guards: [(slot: Int, takesThen: Bool)] = []
         /// Whether some inputs may be missing (an `ifelse`, whose branch not taken was skipped).
         var acceptsMissingInputs = false
+        /// The graph output this step computes, and the runner again when it can write into
+        /// memory the caller provides for that output.
+        var output: (index: Int, writer: any TargetWritingRunner)?
 
         init(node: Apply, runner: any NodeRunner, overwrittenInput: Int?, sharedTarget: Int?,
              inputSlots: [Int], outputSlots: [Int], freedSlots: [Int]) {
@@ -169,11 +180,20 @@ final class Interpreter: Executor {
             step.acceptsMissingInputs = step.node.op is IfElse
         }
         outputSlots = graph.outputs.map(slot)
+        for step in steps where step.outputSlots.count == 1 && step.overwrittenInput == nil && step.sharedTarget == nil {
+            guard let writer = step.runner as? any TargetWritingRunner, !inputSlots.contains(step.outputSlots[0]),
+                  outputSlots.filter({ $0 == step.outputSlots[0] }).count == 1 else { continue }
+            step.output = (outputSlots.firstIndex(of: step.outputSlots[0])!, writer)
+        }
         registers = initial
         transientSlots = initial.indices.filter { initial[$0] == nil }
     }
 
-    func run(inputs: [NDArray]) throws -> [NDArray] {
+    func run(inputs: [NDArray]) throws -> [NDArray] { try run(inputs: inputs, outputTargets: []) }
+
+    /// The outputs, each written into `outputTargets[i]` where one is given and the node
+    /// computing it can (see ``TargetWritingRunner``); the others as usual.
+    func run(inputs: [NDArray], outputTargets: [NDArray?]) throws -> [NDArray] {
         // Asked before the values are loaded, which adds references of their own.
         let ownsMemory = sharedTargets.map { $0.ownsValueMemory() && $0.value.isContiguous }
         var values: [NDArray?] = []
@@ -201,6 +221,9 @@ final class Interpreter: Executor {
                 if let position = step.overwrittenInput, let overwrite = try step.overwriter!.overwriting(step.arguments, position: position) {
                     results = overwrite.results
                     if step.sharedTarget == nil { overwrite.write() } else { deferredWrites.append((index, overwrite.write)) }
+                } else if let (output, writer) = step.output, output < outputTargets.count, let target = outputTargets[output],
+                          try writer.run(step.arguments, into: target) {
+                    results = [target]
                 } else {
                     results = try step.runner.run(step.arguments)
                 }

@@ -58,20 +58,23 @@ struct ScanLoop {
                 }
             }
         }
+        var targets: [NDArray?] = Array(repeating: nil, count: signature.outputTaps.count)
         for t in first..<steps {
             readArguments(step: t)
-            let results = try program.run(inputs: arguments)
+            // Each result goes into its history row: computed there when the step can, copied otherwise.
+            for j in targets.indices { targets[j] = historyRows[j]?[row(j, t + signature.historyOffset(j))] }
+            let results = try program.run(inputs: arguments, outputTargets: targets)
             for j in signature.outputTaps.indices {
                 let value = results[j]
                 if histories[j] == nil {
                     histories[j] = NDArray(uninitialized: [capacity[j]] + value.shape, dtype: value.dtype)
                     historyRows[j] = RowViews(histories[j]!)
                 }
-                let target = historyRows[j]![row(j, t + signature.historyOffset(j))]
+                let target = targets[j] ?? historyRows[j]![row(j, t + signature.historyOffset(j))]
                 guard value.shape == target.shape else {
                     throw OpError("step \(t) gives output \(j) the shape \(shapeText(value.shape)), where earlier values have \(shapeText(target.shape))")
                 }
-                target.assign(from: value)
+                if value.baseAddress != target.baseAddress { target.assign(from: value) }
             }
             if signature.hasUntil, results.last!.scalar(as: Bool.self) {
                 done = t + 1
