@@ -825,4 +825,9 @@ struct RewriteRuleEngineTests {
     let (a, b) = (try joined(arguments)[0], try summed(arguments)[0])
     #expect(a.isClose(to: b, rtol: 1e-14, atol: 0))
     #expect(a.elements(as: Double.self)[8...9].allSatisfy { $0 == 0 }, "columns no slice reads get zeros")
+    // One slice alone: zeros, the slice's gradient, zeros.
+    let single = try function(inputs: [z], outputs: [try grad(sum(z[.all, 2..<5] * 3), wrt: [z])[0]])
+    #expect(!single.graph.nodes.contains { $0.op is IncSubtensor })
+    let row = try single([arguments[0]])[0].elements(as: Double.self)[0..<10]
+    #expect(Array(row) == [0, 0, 3, 3, 3, 0, 0, 0, 0, 0])
 }

@@ -1,9 +1,10 @@
 /// Sums of increments of disjoint slices of zeros — the gradient of a tensor read through
 /// slices, such as an LSTM's gates `z[:, 0..<H]`, `z[:, H..<2H]`, … — become one join of the
 /// slices' gradients (zeros filling what no slice reads): one copy of each gradient instead
-/// of zeroing, incrementing and adding the whole tensor once per slice.
-let joinSliceGradients = Rewrite.node("join_slice_gradients", on: [Add.self]) { node, context in
-    // A sum inside a larger sum is the larger sum's to rewrite.
+/// of zeroing, incrementing and adding the whole tensor once per slice. A single increment
+/// (the gradient of a loop's history read without its initial rows, `h[1...]`) too.
+let joinSliceGradients = Rewrite.node("join_slice_gradients", on: [Add.self, IncSubtensor.self]) { node, context in
+    // A term of a larger sum is the larger sum's to rewrite.
     let readers = context.graph.readers(of: node.output(0))
     if readers.count == 1, readers[0].node.op is Add, !context.graph.isOutput(node.output(0)) { return nil }
     var terms: [Variable] = []
@@ -15,7 +16,6 @@ let joinSliceGradients = Rewrite.node("join_slice_gradients", on: [Add.self]) { 
         }
     }
     collect(node.output(0), root: true)
-    guard terms.count >= 2 else { return nil }
     let increments = terms.compactMap(SliceIncrement.init)
     guard increments.count == terms.count, let first = increments.first,
           increments.allSatisfy({ $0.zeros === first.zeros && $0.axis == first.axis }) else { return nil }
