@@ -287,8 +287,8 @@ private struct ElementwiseInputs {
 
 @Suite("Native backend")
 struct NativeBackendTests {
-    /// A compiled elementwise output written into memory the caller provides (a loop's
-    /// history row); a target of another shape is left alone and the output made as usual.
+    /// Compiled elementwise and product outputs written into memory the caller provides (a
+    /// loop's history row); a target of another shape is left alone and the output made as usual.
     @Test func elementwiseOutputsGoIntoGivenTargets() throws {
         let x = matrix("x", dtype: .float64), y = matrix("y", dtype: .float64)
         let graph = try FunctionGraph(inputs: [x, y], outputs: [tanh(x * y + 1), dot(x, y)])
@@ -297,8 +297,10 @@ struct NativeBackendTests {
         let a = NDArray([0.5, -1, 2, 0.25] as [Double], shape: [2, 2]), b = NDArray([1, 2, -0.5, 3] as [Double], shape: [2, 2])
         let expected = try program.run(inputs: [a, b]).map { $0.contiguousCopy() }  // outputs may be recycled
         let history = NDArray(zeros: [3, 2, 2], dtype: .float64), row = history.indexed(axis: 0, at: 1)
-        let results = try program.run(inputs: [a, b], outputTargets: [row, NDArray(zeros: [2, 2], dtype: .float64)])
+        let productTarget = NDArray(zeros: [2, 2], dtype: .float64)
+        let results = try program.run(inputs: [a, b], outputTargets: [row, productTarget])
         #expect(results[0].baseAddress == row.baseAddress, "written into the row")
+        #expect(results[1].baseAddress == productTarget.baseAddress, "the product too")
         #expect(row == expected[0] && results[1] == expected[1])
         let wrongShape = NDArray(zeros: [4], dtype: .float64)
         let again = try program.run(inputs: [a, b], outputTargets: [wrongShape, nil])

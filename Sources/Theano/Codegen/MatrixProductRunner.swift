@@ -23,7 +23,7 @@ struct GemmRoutines {
 /// Runs `dot`, `gemm`, `gemv` and `ger` nodes of float dtypes through a gemm routine.
 /// Transposed operands are passed as such (a transpose flag, no copy). Accumulating products
 /// can write their result over the accumulated input (Theano's `Gemm{inplace}`).
-struct MatrixProductRunner: OverwritingRunner {
+struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     let node: Apply
     let routines: GemmRoutines
     let recycler = OutputRecycler()
@@ -44,13 +44,16 @@ struct MatrixProductRunner: OverwritingRunner {
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let product = try Product(node: node, inputs: inputs)
-        let out = if let accumulator = product.accumulator, product.beta != 0 {
-            accumulator.contiguousCopy()
-        } else {
-            recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
-        }
+        let out = recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
         product.compute(into: out, routines: routines)
         return [out.reshaped(product.resultShape)]
+    }
+
+    func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
+        let product = try Product(node: node, inputs: inputs)
+        guard target.dtype == product.a.dtype, target.isFlat(as: product.resultShape) else { return false }
+        product.compute(into: target.reshaped([product.a.shape[0], product.b.shape[1]]), routines: routines)
+        return true
     }
 
     func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
@@ -103,11 +106,12 @@ private struct Product {
         }
     }
 
-    /// Computes the product into `out`, a row-major matrix of the result's size whose
-    /// elements are the accumulator's when β ≠ 0.
+    /// Computes the product into `out`, a contiguous row-major matrix of the result's size
+    /// (the accumulator itself, or memory the accumulator is first copied into when β ≠ 0).
     func compute(into out: NDArray, routines: GemmRoutines) {
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
         guard m > 0, n > 0 else { return }
+        if let accumulator, beta != 0, accumulator.baseAddress != out.baseAddress { out.assign(from: accumulator) }
         let left = BlasOperand(a), right = BlasOperand(b)
         let c = out.baseAddress
         switch a.dtype {
