@@ -286,8 +286,10 @@ struct ScanGradientTests {
         let lstmLoop = try #require(lstm[0].owner?.inputs[0].owner?.op as? Scan)
         #expect(lstmLoop.body.signature.savedOutputs == 1)
         #expect(lstm.count == 2, "the kept value is not one of the user's outputs")
-        let gradientStep = try lstmLoop.body.gradientGraph(skipping: SkippedGradients())
-        #expect(gradientStep.nodes.filter { $0.op is Dot }.count == 1, "dh = dz·Uᵀ; z is read, and ∂U is one product after the loop")
+        let gradientStep = try lstmLoop.body.gradientStep(skipping: SkippedGradients())
+        #expect(gradientStep.graph.nodes.filter { $0.op is Dot }.count == 1, "dh = dz·Uᵀ; z is read, and ∂U is one product after the loop")
+        #expect(gradientStep.transposed.map(\.nonSequence) == [0], "Uᵀ is made once per run, not read as a transposed view")
+        #expect(!gradientStep.graph.nodes.contains { $0.op is DimShuffle && $0.inputs[0] === gradientStep.graph.inputs[lstmLoop.body.step.inputs.count - 1] })
         let inputs = [x, w, u, h0, c0]
         let arguments = [random([4, 2, 3], seed: 60), random([3, 8], seed: 61), random([2, 8], seed: 62), random([2, 2], seed: 63), random([2, 2], seed: 64)]
         let forward = try function(inputs: inputs, outputs: [lstm[0]])

@@ -20,7 +20,7 @@ final class ScanBody: @unchecked Sendable {
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
     private var programs: [String: any Executor] = [:]
-    private var gradientSteps: [SkippedGradients: FunctionGraph] = [:]
+    private var gradientSteps: [SkippedGradients: GradientStep] = [:]
 
     init(name: String, location: SourceLocation, signature: ScanSignature, step: FunctionGraph, stateTypes: [TensorType]) {
         self.name = name
@@ -38,15 +38,17 @@ final class ScanBody: @unchecked Sendable {
         try compiled("step", linker: linker) { step }
     }
 
-    /// The step's pullback (see ``gradientGraph(skipping:)``), optimized and linked by `linker`.
-    func gradientProgram(linkedBy linker: any Linker, skipping skipped: SkippedGradients) throws -> any Executor {
-        let graph = try gradientGraph(skipping: skipped)
+    /// The step's pullback (see ``gradientStep(skipping:)``), optimized and linked by
+    /// `linker`, with the transposes the loop makes for it.
+    func gradientProgram(linkedBy linker: any Linker, skipping skipped: SkippedGradients) throws -> GradientProgram {
+        let gradient = try gradientStep(skipping: skipped), graph = gradient.graph
         // The loop hands over the accumulated non-sequence gradients (the last inputs): the
         // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
         let inputs = graph.inputs.count
         let cotangents = stepOutputs[signature.userOutputs].filter(\.dtype.isFloat).count
-        let accumulators = inputs - step.inputs.count - stepOutputs.count - cotangents
-        return try compiled("gradient \(skipped)", linker: linker, overwritableInputs: Set((inputs - accumulators)..<inputs)) { graph }
+        let accumulators = inputs - step.inputs.count - stepOutputs.count - cotangents - gradient.transposed.count
+        let executor = try compiled("gradient \(skipped)", linker: linker, overwritableInputs: Set((inputs - accumulators)..<inputs)) { graph }
+        return GradientProgram(executor: executor, transposed: gradient.transposed)
     }
 
     private func compiled(_ what: String, linker: any Linker, overwritableInputs: Set<Int> = [],
@@ -63,12 +65,12 @@ final class ScanBody: @unchecked Sendable {
 
     /// The step's pullback as a graph. Inputs: the step's inputs, the step's results (so
     /// the pullback reads them instead of computing them again), one cotangent per float
-    /// result, and the gradient accumulated so far for each float non-sequence not skipped
-    /// nor batched. Outputs: the gradients of the step's float sequence arguments (but those
+    /// result, the transposed non-sequences (see ``GradientStep/transposed``), and the
+    /// gradient accumulated so far for each float non-sequence not skipped nor batched. Outputs: the gradients of the step's float sequence arguments (but those
     /// of skipped sequences) and state arguments, the cotangents of the batched products
     /// (``BatchedProduct``), then each accumulated non-sequence gradient plus this step's.
-    func gradientGraph(skipping skipped: SkippedGradients) throws -> FunctionGraph {
-        if let graph = lock.withLock({ gradientSteps[skipped] }) { return graph }
+    func gradientStep(skipping skipped: SkippedGradients) throws -> GradientStep {
+        if let gradient = lock.withLock({ gradientSteps[skipped] }) { return gradient }
         let outputs = stepOutputs
         let results = outputs.enumerated().map { Variable(type: $1.type, name: $1.name ?? "result \($0)", location: location) }
         let floatOutputs = outputs[signature.userOutputs].filter(\.dtype.isFloat)
@@ -89,11 +91,24 @@ final class ScanBody: @unchecked Sendable {
             : try Lop(floatOutputs, wrt: wrt, evalPoints: cotangents, disconnected: .zero)
         let accumulated = nonSequences.map { Variable(type: $0.type, name: "Σ∂\($0.name ?? "non-sequence")", location: location) }
         let sums = try zip(accumulated, gradients[(perStep.count + products.count)...]).map { try $0 + $1 }
-        let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + accumulated,
-                                      outputs: Array(gradients[..<(perStep.count + products.count)]) + sums,
+        var pullback = Array(gradients[..<(perStep.count + products.count)]) + sums
+        // `dz·Uᵀ` reads `U` transposed; the loop makes the transpose once, contiguous.
+        let nonSequenceArguments = Dictionary(uniqueKeysWithValues: step.inputs.suffix(signature.nonSequenceCount).enumerated().map { ($1, $0) })
+        var transposed: [(nonSequence: Int, op: DimShuffle)] = [], transposes: [Variable] = [], replacements: [Variable: Variable] = [:]
+        for node in topologicalOrder(of: pullback, stoppingAt: Set(step.inputs)) {
+            guard let op = node.op as? DimShuffle, op.pattern == [.input(1), .input(0)], let k = nonSequenceArguments[node.inputs[0]],
+                  replacements[node.output(0)] == nil else { continue }
+            let transpose = Variable(type: node.outputTypes[0], name: "\(node.inputs[0].name ?? "non-sequence")ᵀ", location: location)
+            replacements[node.output(0)] = transpose
+            transposed.append((k, op))
+            transposes.append(transpose)
+        }
+        if !replacements.isEmpty { pullback = try substituting(replacements, in: pullback) }
+        let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + transposes + accumulated, outputs: pullback,
                                       givens: Dictionary(zip(outputs, results)) { first, _ in first })
-        lock.withLock { gradientSteps[skipped] = graph }
-        return graph
+        let gradient = GradientStep(graph: graph, transposed: transposed)
+        lock.withLock { gradientSteps[skipped] = gradient }
+        return gradient
     }
 }
 
@@ -104,4 +119,19 @@ struct SkippedGradients: Hashable, Sendable, CustomStringConvertible {
     var nonSequences: Set<Int> = []
 
     var description: String { "skipping sequences \(sequences.sorted()), non-sequences \(nonSequences.sorted())" }
+}
+
+/// A loop step's pullback: its graph, and the non-sequences it reads transposed (`Uᵀ` in
+/// `dz·Uᵀ`), which the gradient loop makes once per run as contiguous matrices and hands in
+/// after the cotangents — at a step's sizes BLAS multiplies by a contiguous matrix up to
+/// 1.6× faster than by a transposed view.
+struct GradientStep {
+    let graph: FunctionGraph
+    let transposed: [(nonSequence: Int, op: DimShuffle)]
+}
+
+/// ``GradientStep`` linked: the executor, and the transposes to make for it.
+struct GradientProgram {
+    let executor: any Executor
+    let transposed: [(nonSequence: Int, op: DimShuffle)]
 }

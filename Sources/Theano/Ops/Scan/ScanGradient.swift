@@ -48,7 +48,7 @@ struct ScanGradient: InnerGraphOp {
     }
 
     /// The step's pullback, optimized and linked by `linker`.
-    func program(linkedBy linker: any Linker) throws -> any Executor {
+    func program(linkedBy linker: any Linker) throws -> GradientProgram {
         try body.gradientProgram(linkedBy: linker, skipping: skipped)
     }
 
@@ -79,7 +79,7 @@ struct ScanGradient: InnerGraphOp {
     }
 
     /// The backward loop, the step's pullback run by `gradientProgram`.
-    func run(_ inputs: [NDArray], gradientProgram: any Executor) throws -> [NDArray] {
+    func run(_ inputs: [NDArray], gradientProgram: GradientProgram) throws -> [NDArray] {
         let sequenceCount = signature.sequenceTaps.count, recurrent = signature.recurrentOutputs
         var rest = inputs[...]
         let sequences = rest.takeFirst(sequenceCount).map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
@@ -107,6 +107,7 @@ struct ScanGradient: InnerGraphOp {
         var nonSequenceGradients = floatNonSequences.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
         let floatOutputs = signature.userOutputs.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
+        let transposes = try gradientProgram.transposed.map { try $0.op.perform([nonSequences[$0.nonSequence]])[0].contiguousCopy() }
 
         let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map { $0.map(RowViews.init) })
         let (outputRows, outputGradientRows) = (outputs.map(RowViews.init), outputGradients.map(RowViews.init))
@@ -136,8 +137,9 @@ struct ScanGradient: InnerGraphOp {
                 }
                 return outputGradientRows[j][t]
             }
+            arguments += transposes
             arguments += nonSequenceGradients
-            let gradients = try gradientProgram.run(inputs: arguments)
+            let gradients = try gradientProgram.executor.run(inputs: arguments)
             let perStep = targets.compactMap { $0 }
             for (target, gradient) in zip(perStep, gradients) { target.accumulate(from: gradient) }
             for (stack, cotangent) in zip(productCotangents, gradients[perStep.count...]) { stack.indexed(axis: 0, at: t).assign(from: cotangent) }
