@@ -30,6 +30,18 @@ final class ScanBody: @unchecked Sendable {
         self.stateTypes = stateTypes
         batchedProducts = BatchedProduct.all(in: step, signature: signature)
     }
+    /// Whether the gradient loop sums non-sequence `k`'s gradient step by step (a float one,
+    /// neither skipped nor multiplied only in batched products).
+    func sumsGradient(ofNonSequence k: Int, dtype: DType, skipping skipped: SkippedGradients) -> Bool {
+        dtype.isFloat && !skipped.nonSequences.contains(k) && !batchedProducts.contains { $0.nonSequence == k }
+    }
+
+    /// The batched products (indices into ``batchedProducts``) whose cotangents the gradient
+    /// loop stacks: those of matrices not skipped.
+    func stackedProducts(skipping skipped: SkippedGradients) -> [Int] {
+        batchedProducts.indices.filter { !skipped.nonSequences.contains(batchedProducts[$0].nonSequence) }
+    }
+
     /// The step's results (without the `until` condition).
     var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
 
@@ -45,9 +57,8 @@ final class ScanBody: @unchecked Sendable {
         // The loop hands over the accumulated non-sequence gradients (the last inputs): the
         // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
         let inputs = graph.inputs.count
-        let cotangents = stepOutputs[signature.userOutputs].filter(\.dtype.isFloat).count
-        let accumulators = inputs - step.inputs.count - stepOutputs.count - cotangents - gradient.transposed.count
-        let executor = try compiled("gradient \(skipped)", linker: linker, overwritableInputs: Set((inputs - accumulators)..<inputs)) { graph }
+        let executor = try compiled("gradient \(skipped)", linker: linker,
+                                    overwritableInputs: Set((inputs - gradient.accumulators)..<inputs)) { graph }
         return GradientProgram(executor: executor, transposed: gradient.transposed)
     }
 
@@ -81,11 +92,10 @@ final class ScanBody: @unchecked Sendable {
             return skipped.sequences.contains(i) ? [] : tapArguments
         }
         let stateArguments = arguments.takeFirst(signature.outputTaps.reduce(0) { $0 + $1.count })
-        let batched = Set(batchedProducts.map(\.nonSequence))
-        let nonSequences = arguments.enumerated().filter { !skipped.nonSequences.contains($0.offset) && !batched.contains($0.offset) }
-            .map(\.element).filter(\.dtype.isFloat)
+        let nonSequences = arguments.enumerated().filter { sumsGradient(ofNonSequence: $0.offset, dtype: $0.element.dtype, skipping: skipped) }
+            .map(\.element)
         let perStep = (sequenceArguments + stateArguments).filter(\.dtype.isFloat)
-        let products = batchedProducts.filter { !skipped.nonSequences.contains($0.nonSequence) }.map(\.product)
+        let products = stackedProducts(skipping: skipped).map { batchedProducts[$0].product }
         let wrt = perStep + products + nonSequences
         let gradients = floatOutputs.isEmpty ? try wrt.map { try zerosLike($0) }
             : try Lop(floatOutputs, wrt: wrt, evalPoints: cotangents, disconnected: .zero)
@@ -106,7 +116,7 @@ final class ScanBody: @unchecked Sendable {
         if !replacements.isEmpty { pullback = try substituting(replacements, in: pullback) }
         let graph = try FunctionGraph(inputs: step.inputs + results + cotangents + transposes + accumulated, outputs: pullback,
                                       givens: Dictionary(zip(outputs, results)) { first, _ in first })
-        let gradient = GradientStep(graph: graph, transposed: transposed)
+        let gradient = GradientStep(graph: graph, transposed: transposed, accumulators: accumulated.count)
         lock.withLock { gradientSteps[skipped] = gradient }
         return gradient
     }
@@ -128,6 +138,8 @@ struct SkippedGradients: Hashable, Sendable, CustomStringConvertible {
 struct GradientStep {
     let graph: FunctionGraph
     let transposed: [(nonSequence: Int, op: DimShuffle)]
+    /// How many of the last inputs are accumulated non-sequence gradients.
+    let accumulators: Int
 }
 
 /// ``GradientStep`` linked: the executor, and the transposes to make for it.

@@ -38,11 +38,8 @@ struct ScanGradient: InnerGraphOp {
     func outputGradients(sequenceTypes: [TensorType], nonSequenceTypes: [TensorType]) -> [Gradient] {
         let sequences = sequenceTypes.indices.filter { sequenceTypes[$0].dtype.isFloat && !skipped.sequences.contains($0) }
         let initials = signature.recurrentOutputs.indices.filter { body.stateTypes[signature.recurrentOutputs[$0]].dtype.isFloat }
-        let batched = Set(body.batchedProducts.map(\.nonSequence))
-        let nonSequences = nonSequenceTypes.indices.filter {
-            nonSequenceTypes[$0].dtype.isFloat && !skipped.nonSequences.contains($0) && !batched.contains($0)
-        }
-        let products = body.batchedProducts.indices.filter { !skipped.nonSequences.contains(body.batchedProducts[$0].nonSequence) }
+        let nonSequences = nonSequenceTypes.indices.filter { body.sumsGradient(ofNonSequence: $0, dtype: nonSequenceTypes[$0].dtype, skipping: skipped) }
+        let products = body.stackedProducts(skipping: skipped)
         return sequences.map(Gradient.sequence) + initials.map(Gradient.initialValue) + nonSequences.map(Gradient.nonSequence)
             + products.map(Gradient.product)
     }
@@ -94,19 +91,17 @@ struct ScanGradient: InnerGraphOp {
             sequences[i].dtype.isFloat && !skipped.sequences.contains(i) ? NDArray(zeros: sequences[i].shape, dtype: sequences[i].dtype) : nil
         }
         let historyGradients = recurrent.map { outputGradients[$0].contiguousCopy() }
-        let batched = Set(body.batchedProducts.map(\.nonSequence))
-        let floatNonSequences = nonSequences.indices.filter {
-            nonSequences[$0].dtype.isFloat && !skipped.nonSequences.contains($0) && !batched.contains($0)
-        }
-        // The batched products' cotangents of every step (zeros for the steps a truncated
-        // gradient does not reach): `h_{t-1}`'s rows times `U`'s columns.
-        let productCotangents = body.batchedProducts.filter { !skipped.nonSequences.contains($0.nonSequence) }.map { product in
-            let state = outputs[product.output], matrix = nonSequences[product.nonSequence]
-            return NDArray(zeros: [steps] + state.shape.dropFirst().dropLast() + [matrix.shape[1]], dtype: product.product.dtype)
-        }
-        var nonSequenceGradients = floatNonSequences.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
-        let floatOutputs = signature.userOutputs.filter { body.stepOutputs[$0].dtype.isFloat }
         let first = signature.truncateGradient.map { Swift.max(0, steps - $0) } ?? 0
+        let summed = nonSequences.indices.filter { body.sumsGradient(ofNonSequence: $0, dtype: nonSequences[$0].dtype, skipping: skipped) }
+        var nonSequenceGradients = summed.map { NDArray(zeros: nonSequences[$0].shape, dtype: nonSequences[$0].dtype) }
+        // The batched products' cotangents of every step (`h_{t-1}`'s rows times `U`'s
+        // columns); zeros only where a truncated gradient leaves steps out.
+        let productCotangents = body.stackedProducts(skipping: skipped).map { p in
+            let product = body.batchedProducts[p], state = outputs[product.output], matrix = nonSequences[product.nonSequence]
+            let shape = [steps] + state.shape.dropFirst().dropLast() + [matrix.shape[1]]
+            return first == 0 ? NDArray(uninitialized: shape, dtype: product.product.dtype) : NDArray(zeros: shape, dtype: product.product.dtype)
+        }
+        let floatOutputs = signature.userOutputs.filter { body.stepOutputs[$0].dtype.isFloat }
         let transposes = try gradientProgram.transposed.map { try $0.op.perform([nonSequences[$0.nonSequence]])[0].contiguousCopy() }
 
         let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map { $0.map(RowViews.init) })

@@ -23,7 +23,8 @@ struct ScanLoop {
         let capacity = signature.outputTaps.indices.map { j in
             signature.windowedOutputs.contains(j) ? signature.historyOffset(j) + 1 : signature.historyOffset(j) + steps
         }
-        func row(_ j: Int, _ index: Int) -> Int { signature.windowedOutputs.contains(j) ? index % capacity[j] : index }
+        let ring = capacity.indices.map { signature.windowedOutputs.contains($0) ? capacity[$0] : 0 }
+        func row(_ j: Int, _ index: Int) -> Int { Self.wrapped(index, ring: ring[j]) }
         var histories: [NDArray?] = try signature.outputTaps.indices.map { j in
             guard let position = signature.recurrentOutputs.firstIndex(of: j) else { return nil }
             return try history(of: j, initial: inputs[signature.firstInitial + position], rows: capacity[j])
@@ -46,16 +47,16 @@ struct ScanLoop {
         var first = 0, done = steps
         if let direct, steps > 0 {
             readArguments(step: 0)
-            if let shape = direct.resultShape(arguments: arguments) {
-                let types = signature.outputTaps.indices.map { TensorType(direct.kernels[$0].runner.outputDType, shape: shape) }
-                if types.indices.allSatisfy({ histories[$0] == nil || histories[$0]!.dtype == types[$0].dtype && Array(histories[$0]!.shape.dropFirst()) == shape }) {
-                    for j in types.indices where histories[j] == nil {
-                        histories[j] = NDArray(uninitialized: [capacity[j]] + shape, dtype: types[j].dtype)
-                    }
-                    runDirectly(direct, steps: steps, elements: shape.reduce(1, *), sequences: sequences,
-                                histories: histories.map { $0! }, nonSequences: nonSequences, capacity: capacity)
-                    first = steps
+            let dtypes = direct.kernels.map(\.runner.outputDType)
+            if let shape = direct.resultShape(arguments: arguments), histories.indices.allSatisfy({ j in
+                histories[j].map { $0.dtype == dtypes[j] && Array($0.shape.dropFirst()) == shape } ?? true
+            }) {
+                for j in histories.indices where histories[j] == nil {
+                    histories[j] = NDArray(uninitialized: [capacity[j]] + shape, dtype: dtypes[j])
                 }
+                runDirectly(direct, steps: steps, elements: shape.reduce(1, *), sequences: sequences,
+                            histories: histories.map { $0! }, nonSequences: nonSequences, ring: ring)
+                first = steps
             }
         }
         var targets: [NDArray?] = Array(repeating: nil, count: signature.outputTaps.count)
@@ -92,14 +93,13 @@ struct ScanLoop {
     }
 
     /// All steps through ``DirectLoopStep``: each step, a pointer to each argument's row and
-    /// to each result's row of its history (a window's rows go round its `capacity`).
+    /// to each result's row of its history (a window's rows go round its `ring` of rows).
     private func runDirectly(_ direct: DirectLoopStep, steps: Int, elements: Int, sequences: [NDArray], histories: [NDArray],
-                             nonSequences: [NDArray], capacity: [Int]) {
+                             nonSequences: [NDArray], ring: [Int]) {
         let signature = body.signature
         /// Per argument and result: its first row, the bytes between rows, the row step 0
         /// reads, and the rows it goes round (0: none).
         var rows: [(base: UnsafeRawPointer, bytes: Int, first: Int, ring: Int)] = []
-        func ring(_ j: Int) -> Int { signature.windowedOutputs.contains(j) ? capacity[j] : 0 }
         for (i, taps) in signature.sequenceTaps.enumerated() {
             for tap in taps {
                 rows.append((UnsafeRawPointer(sequences[i].baseAddress), sequences[i].strides[0] * sequences[i].dtype.byteSize,
@@ -109,21 +109,20 @@ struct ScanLoop {
         for j in signature.recurrentOutputs {
             for tap in signature.outputTaps[j] {
                 rows.append((UnsafeRawPointer(histories[j].baseAddress), histories[j].strides[0] * histories[j].dtype.byteSize,
-                             signature.historyRow(j, tap: tap, step: 0), ring(j)))
+                             signature.historyRow(j, tap: tap, step: 0), ring[j]))
             }
         }
         for value in nonSequences { rows.append((UnsafeRawPointer(value.baseAddress), 0, 0, 0)) }
         let results = histories.indices.map { j in
-            (base: histories[j].baseAddress, bytes: histories[j].strides[0] * histories[j].dtype.byteSize, first: signature.historyOffset(j), ring: ring(j))
+            (base: histories[j].baseAddress, bytes: histories[j].strides[0] * histories[j].dtype.byteSize, first: signature.historyOffset(j), ring: ring[j])
         }
-        func address(_ first: Int, _ ring: Int, _ t: Int, _ bytes: Int) -> Int { (ring == 0 ? first + t : (first + t) % ring) * bytes }
         let calls = direct.calls
         withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(rows.count, 1)) { arguments in
             withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: results.count) { targets in
                 withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(direct.maximumInputs, 1)) { scratch in
                     for t in 0..<steps {
-                        for (i, r) in rows.enumerated() { arguments[i] = r.base + address(r.first, r.ring, t, r.bytes) }
-                        for (j, r) in results.enumerated() { targets[j] = r.base + address(r.first, r.ring, t, r.bytes) }
+                        for (i, r) in rows.enumerated() { arguments[i] = r.base + Self.wrapped(r.first + t, ring: r.ring) * r.bytes }
+                        for (j, r) in results.enumerated() { targets[j] = r.base + Self.wrapped(r.first + t, ring: r.ring) * r.bytes }
                         calls.run(count: elements, arguments: UnsafePointer(arguments.baseAddress!), results: UnsafePointer(targets.baseAddress!),
                                    scratch: scratch.baseAddress!)
                     }
@@ -131,6 +130,9 @@ struct ScanLoop {
             }
         }
     }
+
+    /// History row `index` in a window of `ring` rows (0: a whole history, no window).
+    private static func wrapped(_ index: Int, ring: Int) -> Int { ring == 0 ? index : index % ring }
 
     /// The last `count` of the `written` rows of a ring of rows, in order.
     private func lastRows(_ count: Int, of ring: NDArray, written: Int) -> NDArray {
