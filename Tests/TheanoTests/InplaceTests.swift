@@ -58,9 +58,9 @@ struct InplaceTests {
             return ([xs, ys], [cost], [W: try W - 0.5 * g[0], b: try b - 0.5 * g[1]])
         }
         #expect(model.function.inplaceNodes >= 2)
-        let addresses = model.shared.map { $0.value.baseAddress }
+        let addresses = model.shared.map { $0.value.firstElementAddress }
         _ = try model.function([x, y])
-        #expect(model.shared.map { $0.value.baseAddress } == addresses)
+        #expect(model.shared.map { $0.value.firstElementAddress } == addresses)
     }
 
     @Test("an array the caller kept is not changed by the update")
@@ -75,9 +75,9 @@ struct InplaceTests {
         #expect(kept == copy)
         #expect(model.shared[0].value != copy)
         // Once the caller lets go, the next update is written in place again.
-        let address = model.shared[0].value.baseAddress
+        let address = model.shared[0].value.firstElementAddress
         _ = try model.function([random([4, 4], seed: 6)])
-        #expect(model.shared[0].value.baseAddress == address)
+        #expect(model.shared[0].value.firstElementAddress == address)
     }
 
     @Test("a variable returned as an output, or read through a view by its update, is not overwritten")
@@ -146,7 +146,7 @@ struct InplaceTests {
         let expected = try function(inputs: [acc, a, b], outputs: [sum])(values)[0]
         let accumulator = values[0].contiguousCopy()
         let result = try handed.executor.run(inputs: [accumulator, values[1], values[2]])[0]
-        #expect(result.baseAddress == accumulator.baseAddress)
+        #expect(result.firstElementAddress == accumulator.firstElementAddress)
         #expect(result.isClose(to: expected, rtol: 1e-5, atol: 1e-6))
         let untouched = values[0].contiguousCopy()
         _ = try kept.executor.run(inputs: [untouched, values[1], values[2]])

@@ -299,12 +299,12 @@ struct NativeBackendTests {
         let history = NDArray(zeros: [3, 2, 2], dtype: .float64), row = history.indexed(axis: 0, at: 1)
         let productTarget = NDArray(zeros: [2, 2], dtype: .float64)
         let results = try program.run(inputs: [a, b], outputTargets: [row, productTarget])
-        #expect(results[0].baseAddress == row.baseAddress, "written into the row")
-        #expect(results[1].baseAddress == productTarget.baseAddress, "the product too")
+        #expect(results[0].firstElementAddress == row.firstElementAddress, "written into the row")
+        #expect(results[1].firstElementAddress == productTarget.firstElementAddress, "the product too")
         #expect(row == expected[0] && results[1] == expected[1])
         let wrongShape = NDArray(zeros: [4], dtype: .float64)
         let again = try program.run(inputs: [a, b], outputTargets: [wrongShape, nil])
-        #expect(again[0].baseAddress != wrongShape.baseAddress && again[0] == expected[0])
+        #expect(again[0].firstElementAddress != wrongShape.firstElementAddress && again[0] == expected[0])
     }
 
     /// Every elementwise op with a C facet, on every pair of edge values, with inputs

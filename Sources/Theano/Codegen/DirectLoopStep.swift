@@ -74,24 +74,32 @@ struct DirectLoopStep {
         }
     }
 
-    /// The calls, valid while this step (which keeps the constants and the kernels' modules) lives.
-    var calls: Calls {
-        var firstInput = [0], inputs: [Int] = [], constants: [UnsafeRawPointer?] = []
+    /// Calls `body` with the calls, which are valid until it returns (the constants and the
+    /// kernels' modules are kept alive until then).
+    func withCalls<R>(_ body: (Calls) throws -> R) rethrows -> R {
+        var firstInput = [0], inputs: [Int] = [], constantPositions: [Int] = [], constantValues: [NDArray] = []
         for kernel in kernels {
             for source in kernel.sources {
                 switch source {
                 case .input(let position):
                     inputs.append(position)
-                    constants.append(nil)
                 case .constant(let value):
+                    constantPositions.append(inputs.count)
+                    constantValues.append(value)
                     inputs.append(-1)
-                    constants.append(UnsafeRawPointer(value.baseAddress))
                 }
             }
             firstInput.append(inputs.count)
         }
-        return Calls(entryPoints: kernels.map(\.runner.entryPoints.flat), work: kernels.map { Swift.max($0.runner.kernel.composite.steps.count, 1) },
-                     firstInput: firstInput, inputs: inputs, constants: constants)
+        return try withExtendedLifetime(kernels) {
+            try withUnsafeRawPointers(to: constantValues) { addresses in
+                var constants = [UnsafeRawPointer?](repeating: nil, count: inputs.count)
+                for (k, position) in constantPositions.enumerated() { constants[position] = addresses[k] }
+                return try body(Calls(entryPoints: kernels.map(\.runner.entryPoints.flat),
+                                      work: kernels.map { Swift.max($0.runner.kernel.composite.steps.count, 1) },
+                                      firstInput: firstInput, inputs: inputs, constants: constants))
+            }
+        }
     }
 
     /// How many inputs the widest kernel reads.

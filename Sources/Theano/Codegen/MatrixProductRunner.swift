@@ -1,6 +1,10 @@
 /// The matrix-product routine (CBLAS `?gemm` convention) for each float dtype: a BLAS
 /// library's, or the C fallback compiled into the kernel module.
 struct GemmRoutines {
+    /// `cblas_?gemm`'s signature for element type `T`.
+    typealias Routine<T> = (Int32, Int32, Int32, Int32, Int32, Int32, T, UnsafePointer<T>, Int32, UnsafePointer<T>, Int32, T,
+                            UnsafeMutablePointer<T>, Int32) -> Void
+
     let single: BLAS.SGemm
     let double: BLAS.DGemm
     /// What provides them (kept loaded while they may be called).
@@ -109,20 +113,27 @@ private struct Product {
     /// Computes the product into `out`, a contiguous row-major matrix of the result's size
     /// (the accumulator itself, or memory the accumulator is first copied into when β ≠ 0).
     func compute(into out: NDArray, routines: GemmRoutines) {
-        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+        let (m, n) = (a.shape[0], b.shape[1])
         guard m > 0, n > 0 else { return }
-        if let accumulator, beta != 0, accumulator.baseAddress != out.baseAddress { out.assign(from: accumulator) }
+        if let accumulator, beta != 0, !accumulator.startsAtSameAddress(as: out) { out.assign(from: accumulator) }
         let left = BlasOperand(a), right = BlasOperand(b)
-        let c = out.baseAddress
         switch a.dtype {
-        case .float32:
-            routines.single(BLAS.rowMajor, left.transpose, right.transpose, Int32(m), Int32(n), Int32(k), Float(alpha),
-                            left.pointer(Float.self), left.leading, right.pointer(Float.self), right.leading, Float(beta),
-                            c.assumingMemoryBound(to: Float.self), Int32(n))
-        default:
-            routines.double(BLAS.rowMajor, left.transpose, right.transpose, Int32(m), Int32(n), Int32(k), alpha,
-                            left.pointer(Double.self), left.leading, right.pointer(Double.self), right.leading, beta,
-                            c.assumingMemoryBound(to: Double.self), Int32(n))
+        case .float32: multiply(Float.self, left, right, into: out, alpha: Float(alpha), beta: Float(beta), routine: routines.single)
+        default: multiply(Double.self, left, right, into: out, alpha: alpha, beta: beta, routine: routines.double)
+        }
+    }
+
+    /// `out = α·left·right + β·out` by `routine`, every operand's memory alive throughout.
+    private func multiply<T>(_: T.Type, _ left: BlasOperand, _ right: BlasOperand, into out: NDArray, alpha: T, beta: T,
+                             routine: GemmRoutines.Routine<T>) {
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+        left.matrix.withUnsafePointer(to: T.self) { l in
+            right.matrix.withUnsafePointer(to: T.self) { r in
+                out.withUnsafeMutablePointer(to: T.self) { c in
+                    routine(BLAS.rowMajor, left.transpose, right.transpose, Int32(m), Int32(n), Int32(k), alpha,
+                            l, left.leading, r, right.leading, beta, c, Int32(n))
+                }
+            }
         }
     }
 }
@@ -144,9 +155,5 @@ private struct BlasOperand {
         } else {
             (matrix, transpose, leading) = (x.contiguousCopy(), BLAS.noTranspose, Int32(Swift.max(columns, 1)))
         }
-    }
-
-    func pointer<T>(_: T.Type) -> UnsafePointer<T> {
-        UnsafePointer(matrix.baseAddress.assumingMemoryBound(to: T.self))
     }
 }

@@ -176,14 +176,14 @@ struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let shape = try outputShape(inputs)
         let out = recycler.array(shape, dtype: outputDType)
-        launch(entryPoints, inputs: inputs, shape: shape, output: out.baseAddress)
+        launch(entryPoints, inputs: inputs, shape: shape, output: out)
         return [out]
     }
 
     func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
         let shape = try outputShape(inputs)
         guard target.dtype == outputDType, target.isFlat(as: shape) else { return false }
-        launch(entryPoints, inputs: inputs, shape: shape, output: target.baseAddress)
+        launch(entryPoints, inputs: inputs, shape: shape, output: target)
         return true
     }
 
@@ -192,12 +192,10 @@ struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
         let target = inputs[position]
         guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
         return Overwrite(results: [target]) {
-            launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target.baseAddress)
+            launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target)
         }
     }
 
-    /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
-    /// the work is large.
     /// The broadcast shape of `inputs`, whose stretched dimensions must be the static ones.
     private func outputShape(_ inputs: [NDArray]) throws -> [Int] {
         let shape = try broadcastShape(inputs.lazy.map(\.shape))
@@ -205,20 +203,22 @@ struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
         return shape
     }
 
-    /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer moved to its row.
-    private func launchByRows(_ flat: Flat, inputs: [NDArray], strides: [[Int]], shape: [Int], rows: Int, inner: Int, work: Int,
-                              output: UnsafeMutableRawPointer) {
+    /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer (from `base`)
+    /// moved to its row.
+    private func launchByRows(_ flat: Flat, inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>, strides: [[Int]], shape: [Int],
+                              rows: Int, inner: Int, work: Int, output: UnsafeMutableRawPointer) {
         let outer = Array(shape.dropLast()), rowBytes = inner * outputDType.byteSize
+        let elementBytes = inputs.map(\.dtype.byteSize)
         parallelFor(rows, workPerItem: work * inner) { begin, end in
             withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { pointers in
                 for row in begin..<end {
-                    for (i, input) in inputs.enumerated() {
+                    for i in inputs.indices {
                         var rest = row, offset = 0
                         for d in outer.indices.reversed() {
                             offset += (rest % outer[d]) * strides[i][d]
                             rest /= outer[d]
                         }
-                        pointers[i] = UnsafeRawPointer(input.baseAddress + offset * input.dtype.byteSize)
+                        pointers[i] = base[i]! + offset * elementBytes[i]
                     }
                     flat(0, Int64(inner), UnsafePointer(pointers.baseAddress!), output + row * rowBytes)
                 }
@@ -226,35 +226,41 @@ struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
         }
     }
 
-    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], shape: [Int], output: UnsafeMutableRawPointer) {
+    /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
+    /// the work is large.
+    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], shape: [Int], output: NDArray) {
+        output.withUnsafeMutableRawPointer { output in
+            withUnsafeRawPointers(to: inputs) { base in launch(entryPoints, inputs: inputs, base: base, shape: shape, output: output) }
+        }
+    }
+
+    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>,
+                        shape: [Int], output: UnsafeMutableRawPointer) {
         let count = shape.reduce(1, *)
         let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }
         let work = Swift.max(kernel.composite.steps.count, 1)
-        withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { inputPointers in
-            for (i, input) in inputs.enumerated() { inputPointers[i] = UnsafeRawPointer(input.baseAddress) }
-            let base = UnsafePointer(inputPointers.baseAddress!)
-            if isFlat {
-                parallelFor(count, workPerItem: work) { begin, end in entryPoints.flat(Int64(begin), Int64(end), base, output) }
-                return
-            }
-            guard count > 0 else { return }
-            let inputStrides = inputs.map { $0.broadcastStrides(to: shape) }
-            let rows = count / Swift.max(shape.last ?? 1, 1)
-            if let inner = shape.last, inner >= 16,
-               zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 }) {
-                // Every row of every input is contiguous (a row broadcast over the others, a
-                // slice of wider rows): the flat loop, which vectorizes, row by row.
-                launchByRows(entryPoints.flat, inputs: inputs, strides: inputStrides, shape: shape, rows: rows, inner: inner, work: work, output: output)
-                return
-            }
-            let strides = inputStrides.flatMap { $0.map(Int64.init) }
-            let sizes = shape.map(Int64.init)
-            strides.withUnsafeBufferPointer { strides in
-                sizes.withUnsafeBufferPointer { sizes in
-                    parallelFor(rows, workPerItem: work * Swift.max(shape.last ?? 1, 1)) { begin, end in
-                        entryPoints.strided(Int32(shape.count), sizes.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                            strides.baseAddress ?? UnsafePointer(bitPattern: 8)!, Int64(begin), Int64(end), base, output)
-                    }
+        if isFlat {
+            parallelFor(count, workPerItem: work) { begin, end in entryPoints.flat(Int64(begin), Int64(end), base, output) }
+            return
+        }
+        guard count > 0 else { return }
+        let inputStrides = inputs.map { $0.broadcastStrides(to: shape) }
+        let rows = count / Swift.max(shape.last ?? 1, 1)
+        if let inner = shape.last, inner >= 16,
+           zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 }) {
+            // Every row of every input is contiguous (a row broadcast over the others, a
+            // slice of wider rows): the flat loop, which vectorizes, row by row.
+            launchByRows(entryPoints.flat, inputs: inputs, base: base, strides: inputStrides, shape: shape, rows: rows, inner: inner,
+                         work: work, output: output)
+            return
+        }
+        let strides = inputStrides.flatMap { $0.map(Int64.init) }
+        let sizes = shape.map(Int64.init)
+        strides.withUnsafeBufferPointer { strides in
+            sizes.withUnsafeBufferPointer { sizes in
+                parallelFor(rows, workPerItem: work * Swift.max(shape.last ?? 1, 1)) { begin, end in
+                    entryPoints.strided(Int32(shape.count), sizes.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                        strides.baseAddress ?? UnsafePointer(bitPattern: 8)!, Int64(begin), Int64(end), base, output)
                 }
             }
         }

@@ -72,8 +72,10 @@ extension NDArray {
         let source = contiguous()
         let rowBytes = shape.dropFirst().reduce(1, *) * dtype.byteSize
         let out = NDArray(uninitialized: [indices.count] + shape.dropFirst(), dtype: dtype)
-        for (i, row) in indices.enumerated() {
-            (out.storage.data + i * rowBytes).copyMemory(from: source.storage.data + source.offset * dtype.byteSize + row * rowBytes, byteCount: rowBytes)
+        out.withUnsafeMutableRawPointer { target in
+            source.withUnsafeRawPointer { source in
+                for (i, row) in indices.enumerated() { (target + i * rowBytes).copyMemory(from: source + row * rowBytes, byteCount: rowBytes) }
+            }
         }
         return out
     }

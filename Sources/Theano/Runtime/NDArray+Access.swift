@@ -8,7 +8,9 @@ extension NDArray {
     public func element<T: Element>(_ index: [Int], as _: T.Type = T.self) -> T {
         precondition(index.count == ndim && zip(index, shape).allSatisfy { $0 >= 0 && $0 < $1 },
                      "NDArray.element: index \(index) outside shape \(shapeText(shape))")
-        return dtype.visit(ReadElement<T>(pointer: storage.data + elementOffset(index) * dtype.byteSize))
+        return withUnsafeRawPointer { base in
+            dtype.visit(ReadElement<T>(pointer: base + (elementOffset(index) - offset) * dtype.byteSize))
+        }
     }
 
     /// The value of a one-element array, converted to `T`.
@@ -20,7 +22,7 @@ extension NDArray {
     /// All elements in row-major order, converted to `T`.
     public func elements<T: Element>(as _: T.Type = T.self) -> [T] {
         let converted = cast(to: T.dtype).contiguous()
-        return Array(UnsafeBufferPointer(start: converted.pointer(T.self), count: count))
+        return converted.withUnsafePointer(to: T.self) { Array(UnsafeBufferPointer(start: $0, count: count)) }
     }
 
     /// Writes `value` (converted to this array's dtype) at `index`, copying first if the
@@ -29,12 +31,14 @@ extension NDArray {
         precondition(index.count == ndim && zip(index, shape).allSatisfy { $0 >= 0 && $0 < $1 },
                      "NDArray.setElement: index \(index) outside shape \(shapeText(shape))")
         makeUnique()
-        dtype.visit(WriteElement(pointer: storage.data + elementOffset(index) * dtype.byteSize, value: value))
+        withUnsafeMutableRawPointer { base in
+            dtype.visit(WriteElement(pointer: base + (elementOffset(index) - offset) * dtype.byteSize, value: value))
+        }
     }
 }
 
 private struct ReadElement<T: Element>: ElementVisitor {
-    let pointer: UnsafeMutableRawPointer
+    let pointer: UnsafeRawPointer
     func visit<S: Element>(_: S.Type) -> T { T(converting: pointer.assumingMemoryBound(to: S.self).pointee) }
 }
 

@@ -34,9 +34,10 @@ extension NDArray: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, Expre
         let dtype = DType.promote(arrays.map(\.dtype))
         self.init(uninitialized: [arrays.count] + first.shape, dtype: dtype)
         let bytesEach = first.count * dtype.byteSize
-        for (i, array) in arrays.enumerated() {
-            let part = array.cast(to: dtype).contiguous()
-            (storage.data + i * bytesEach).copyMemory(from: part.storage.data + part.offset * dtype.byteSize, byteCount: bytesEach)
+        withUnsafeMutableRawPointer { base in
+            for (i, array) in arrays.enumerated() {
+                array.cast(to: dtype).contiguous().withUnsafeRawPointer { (base + i * bytesEach).copyMemory(from: $0, byteCount: bytesEach) }
+            }
         }
     }
 

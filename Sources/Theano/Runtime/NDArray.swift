@@ -45,9 +45,10 @@ public struct NDArray: Sendable {
         let shape = shape ?? [values.count]
         precondition(shape.reduce(1, *) == values.count,
                      "NDArray: \(values.count) values do not fill shape \(shapeText(shape))")
-        self.init(zeros: shape, dtype: T.dtype)
-        let base = storage.data.assumingMemoryBound(to: T.self)
-        for (i, v) in values.enumerated() { base[i] = v }
+        self.init(uninitialized: shape, dtype: T.dtype)
+        withUnsafeMutablePointer(to: T.self) { base in
+            values.withUnsafeBufferPointer { if let source = $0.baseAddress { base.initialize(from: source, count: values.count) } }
+        }
     }
 
     /// A 0-d array holding `value`.
@@ -86,17 +87,8 @@ public struct NDArray: Sendable {
         return strides
     }
 
-    /// A typed pointer to the first element (`offset` applied).
-    @inline(__always)
-    func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
-        storage.data.assumingMemoryBound(to: T.self) + offset
-    }
-
     /// Stands for a value a lazy branch did not compute (see ``IfElse``).
     static let notComputed = NDArray(zeros: [0], dtype: .bool)
-
-    /// The address of the first element (`offset` applied).
-    var baseAddress: UnsafeMutableRawPointer { storage.data + offset * dtype.byteSize }
 
     /// Whether this array holds the only reference to its memory.
     mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
@@ -135,10 +127,68 @@ public struct NDArray: Sendable {
     }
 }
 
+// MARK: - Scoped access to the memory
+//
+// The only ways to the memory of an array: each hands `body` an address that is valid while
+// `body` runs, because the storage is kept alive until it returns. No pointer may leave
+// `body` — a pointer taken from an array Swift has already released (a temporary copy after
+// its last use) reads freed memory.
+
 extension NDArray {
+    /// Calls `body` with the address of the first element (`offset` applied).
+    @inline(__always)
+    func withUnsafeRawPointer<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+        try storage.withAddress(at: offset * dtype.byteSize) { try body(UnsafeRawPointer($0)) }
+    }
+
+    /// Calls `body` with the writable address of the first element. The caller must own the
+    /// memory it writes (a fresh output, a copy made unique, a planned in-place target):
+    /// copy-on-write is not applied here.
+    @inline(__always)
+    func withUnsafeMutableRawPointer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+        try storage.withAddress(at: offset * dtype.byteSize, body)
+    }
+
+    /// Calls `body` with a typed pointer to the first element (`T` must have the dtype's layout).
+    @inline(__always)
+    func withUnsafePointer<T, R>(to _: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
+        try withUnsafeRawPointer { try body($0.assumingMemoryBound(to: T.self)) }
+    }
+
+    /// Calls `body` with a writable typed pointer to the first element; the caller must own
+    /// the memory, as for ``withUnsafeMutableRawPointer(_:)``.
+    @inline(__always)
+    func withUnsafeMutablePointer<T, R>(to _: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) rethrows -> R {
+        try withUnsafeMutableRawPointer { try body($0.assumingMemoryBound(to: T.self)) }
+    }
+
     /// Calls `body` with the bytes of a contiguous array.
-    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        precondition(isContiguous, "withBytes on a strided array")
-        return body(UnsafeRawBufferPointer(start: storage.data + offset * dtype.byteSize, count: count * dtype.byteSize))
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard isContiguous else { preconditionFailure("NDArray.withBytes on a strided array") }
+        return try withUnsafeRawPointer { try body(UnsafeRawBufferPointer(start: $0, count: count * dtype.byteSize)) }
+    }
+
+    /// The address of the first element as a number: it tells which memory an array uses
+    /// (tests of in-place work compare it), and is never turned back into a pointer.
+    var firstElementAddress: Int { withUnsafeRawPointer { Int(bitPattern: $0) } }
+
+    /// Whether `self` and `other` start at the same address (one array, or views of one
+    /// memory starting at the same element).
+    func startsAtSameAddress(as other: NDArray) -> Bool {
+        storage === other.storage && offset * dtype.byteSize == other.offset * other.dtype.byteSize
+    }
+}
+
+/// Calls `body` with the address of the first element of each of `arrays`, in order, all
+/// kept alive until `body` returns.
+func withUnsafeRawPointers<R>(to arrays: [NDArray], _ body: (UnsafePointer<UnsafeRawPointer?>) throws -> R) rethrows -> R {
+    try withExtendedLifetime(arrays) {
+        try withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(arrays.count, 1)) { pointers in
+            for (i, array) in arrays.enumerated() {
+                // Valid after the closure returns because `arrays` keeps every storage alive.
+                pointers[i] = array.withUnsafeRawPointer { $0 }
+            }
+            return try body(UnsafePointer(pointers.baseAddress!))
+        }
     }
 }

@@ -5,7 +5,7 @@
 final class Storage: @unchecked Sendable {
     static let alignment = 64
 
-    let data: UnsafeMutableRawPointer
+    private let data: UnsafeMutableRawPointer
     let byteCount: Int
 
     /// New memory, zero-filled unless the caller will write every byte itself.
@@ -13,6 +13,13 @@ final class Storage: @unchecked Sendable {
         self.byteCount = byteCount
         data = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
         if zeroed { data.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
+    }
+
+    /// Calls `body` with the address `byteOffset` bytes into the block, which stays
+    /// allocated until `body` returns. The address must not leave `body`.
+    @inline(__always)
+    func withAddress<R>(at byteOffset: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(data + byteOffset) }
     }
 
     deinit { data.deallocate() }

@@ -66,16 +66,19 @@ extension NDArray {
 @inline(__always)
 private func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
     let out = NDArray(uninitialized: a.shape, dtype: dtype)
-    let po = out.pointer(R.self), pa = a.pointer(A.self)
-    if a.isContiguous {
-        for i in 0..<a.count { po[i] = f(pa[i]) }
-        return out
-    }
-    var o = 0
-    forEachRow(of: a.shape, strides: [a.strides]) { offsets, inner, length in
-        let base = pa + offsets[0], step = inner[0]
-        for j in 0..<length { po[o + j] = f(base[j * step]) }
-        o += length
+    out.withUnsafeMutablePointer(to: R.self) { po in
+        a.withUnsafePointer(to: A.self) { pa in
+            if a.isContiguous {
+                for i in 0..<a.count { po[i] = f(pa[i]) }
+                return
+            }
+            var o = 0
+            forEachRow(of: a.shape, strides: [a.strides]) { offsets, inner, length in
+                let base = pa + offsets[0], step = inner[0]
+                for j in 0..<length { po[o + j] = f(base[j * step]) }
+                o += length
+            }
+        }
     }
     return out
 }
@@ -84,17 +87,22 @@ private func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray 
 @inline(__always)
 func map2<A, B, R: Element>(_ a: NDArray, _ b: NDArray, shape: [Int], _ f: (A, B) -> R) -> NDArray {
     let out = NDArray(uninitialized: shape, dtype: R.dtype)
-    let po = out.pointer(R.self), pa = a.pointer(A.self), pb = b.pointer(B.self)
-    if a.isFlat(as: shape) && b.isFlat(as: shape) {
-        for i in 0..<out.count { po[i] = f(pa[i], pb[i]) }
-        return out
-    }
-    var o = 0
-    let strides = [a.broadcastStrides(to: shape), b.broadcastStrides(to: shape)]
-    forEachRow(of: shape, strides: strides) { offsets, inner, length in
-        let ba = pa + offsets[0], sa = inner[0], bb = pb + offsets[1], sb = inner[1]
-        for j in 0..<length { po[o + j] = f(ba[j * sa], bb[j * sb]) }
-        o += length
+    out.withUnsafeMutablePointer(to: R.self) { po in
+        a.withUnsafePointer(to: A.self) { pa in
+            b.withUnsafePointer(to: B.self) { pb in
+                if a.isFlat(as: shape) && b.isFlat(as: shape) {
+                    for i in 0..<out.count { po[i] = f(pa[i], pb[i]) }
+                    return
+                }
+                var o = 0
+                let strides = [a.broadcastStrides(to: shape), b.broadcastStrides(to: shape)]
+                forEachRow(of: shape, strides: strides) { offsets, inner, length in
+                    let ba = pa + offsets[0], sa = inner[0], bb = pb + offsets[1], sb = inner[1]
+                    for j in 0..<length { po[o + j] = f(ba[j * sa], bb[j * sb]) }
+                    o += length
+                }
+            }
+        }
     }
     return out
 }
@@ -105,14 +113,21 @@ func map3<A, B, C, R: Element>(
     _ a: NDArray, _ b: NDArray, _ c: NDArray, shape: [Int], _ f: (A, B, C) -> R
 ) -> NDArray {
     let out = NDArray(uninitialized: shape, dtype: R.dtype)
-    let po = out.pointer(R.self), pa = a.pointer(A.self), pb = b.pointer(B.self), pc = c.pointer(C.self)
     var o = 0
     let strides = [a.broadcastStrides(to: shape), b.broadcastStrides(to: shape), c.broadcastStrides(to: shape)]
-    forEachRow(of: shape, strides: strides) { offsets, inner, length in
-        let ba = pa + offsets[0], bb = pb + offsets[1], bc = pc + offsets[2]
-        let sa = inner[0], sb = inner[1], sc = inner[2]
-        for j in 0..<length { po[o + j] = f(ba[j * sa], bb[j * sb], bc[j * sc]) }
-        o += length
+    out.withUnsafeMutablePointer(to: R.self) { po in
+        a.withUnsafePointer(to: A.self) { pa in
+            b.withUnsafePointer(to: B.self) { pb in
+                c.withUnsafePointer(to: C.self) { pc in
+                    forEachRow(of: shape, strides: strides) { offsets, inner, length in
+                        let ba = pa + offsets[0], bb = pb + offsets[1], bc = pc + offsets[2]
+                        let sa = inner[0], sb = inner[1], sc = inner[2]
+                        for j in 0..<length { po[o + j] = f(ba[j * sa], bb[j * sb], bc[j * sc]) }
+                        o += length
+                    }
+                }
+            }
+        }
     }
     return out
 }
@@ -122,21 +137,26 @@ extension NDArray {
     /// the view's shape. The view's storage must be owned by the caller (a fresh copy).
     @inline(__always)
     func update<T>(from source: NDArray, _: T.Type, _ combine: (T, T) -> T) {
-        let pd = pointer(T.self), ps = source.pointer(T.self)
-        if isContiguous && source.isFlat(as: shape) {
-            for j in 0..<count { pd[j] = combine(pd[j], ps[j]) }
-            return
-        }
-        forEachRow(of: shape, strides: [strides, source.broadcastStrides(to: shape)]) { offsets, inner, length in
-            let d = pd + offsets[0], s = ps + offsets[1], sd = inner[0], ss = inner[1]
-            for j in 0..<length { d[j * sd] = combine(d[j * sd], s[j * ss]) }
+        withUnsafeMutablePointer(to: T.self) { pd in
+            source.withUnsafePointer(to: T.self) { ps in
+                if isContiguous && source.isFlat(as: shape) {
+                    for j in 0..<count { pd[j] = combine(pd[j], ps[j]) }
+                    return
+                }
+                forEachRow(of: shape, strides: [strides, source.broadcastStrides(to: shape)]) { offsets, inner, length in
+                    let d = pd + offsets[0], s = ps + offsets[1], sd = inner[0], ss = inner[1]
+                    for j in 0..<length { d[j * sd] = combine(d[j * sd], s[j * ss]) }
+                }
+            }
         }
     }
 
     /// Copies `source` (broadcast, same dtype) into this view.
     func assign(from source: NDArray) {
         if isContiguous && source.isFlat(as: shape) {
-            baseAddress.copyMemory(from: source.baseAddress, byteCount: count * dtype.byteSize)
+            withUnsafeMutableRawPointer { target in
+                source.withUnsafeRawPointer { target.copyMemory(from: $0, byteCount: count * dtype.byteSize) }
+            }
             return
         }
         struct Assign: LayoutVisitor {

@@ -71,9 +71,12 @@ public struct AdvancedSubtensor: DifferentiableOp, ForwardDifferentiableOp, Shap
         let gather = try IndexGather(x: x, indices: Array(inputs.dropFirst()))
         let out = NDArray(uninitialized: gather.shape + x.shape.dropFirst(indexCount), dtype: x.dtype)
         let bytes = gather.blockSize * x.dtype.byteSize
-        let source = x.storage.data + x.offset * x.dtype.byteSize
-        for (p, offset) in gather.offsets.enumerated() {
-            (out.storage.data + p * bytes).copyMemory(from: source + offset * x.dtype.byteSize, byteCount: bytes)
+        out.withUnsafeMutableRawPointer { target in
+            x.withUnsafeRawPointer { source in
+                for (p, offset) in gather.offsets.enumerated() {
+                    (target + p * bytes).copyMemory(from: source + offset * x.dtype.byteSize, byteCount: bytes)
+                }
+            }
         }
         return [out]
     }

@@ -9,17 +9,22 @@ struct MatrixMultiply: NumericVisitor {
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
         let out = NDArray(zeros: [m, n], dtype: T.dtype)
         let rowsB = b.strides[1] == 1 ? b : b.contiguousCopy()
-        let pa = a.pointer(T.self), pb = rowsB.pointer(T.self), pc = out.pointer(T.self)
         let (sa0, sa1, sb0) = (a.strides[0], a.strides[1], rowsB.strides[0])
         let panel = 256
-        for k0 in stride(from: 0, to: k, by: panel) {
-            let k1 = Swift.min(k0 + panel, k)
-            for i in 0..<m {
-                let row = pc + i * n
-                for p in k0..<k1 {
-                    let scale = pa[i * sa0 + p * sa1]
-                    let source = pb + p * sb0
-                    for j in 0..<n { row[j] = T.add(row[j], T.multiply(scale, source[j])) }
+        a.withUnsafePointer(to: T.self) { pa in
+            rowsB.withUnsafePointer(to: T.self) { pb in
+                out.withUnsafeMutablePointer(to: T.self) { pc in
+                    for k0 in stride(from: 0, to: k, by: panel) {
+                        let k1 = Swift.min(k0 + panel, k)
+                        for i in 0..<m {
+                            let row = pc + i * n
+                            for p in k0..<k1 {
+                                let scale = pa[i * sa0 + p * sa1]
+                                let source = pb + p * sb0
+                                for j in 0..<n { row[j] = T.add(row[j], T.multiply(scale, source[j])) }
+                            }
+                        }
+                    }
                 }
             }
         }

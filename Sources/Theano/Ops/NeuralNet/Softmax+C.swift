@@ -35,12 +35,14 @@ enum RowSoftmaxKernel {
 
     static func run(_ x: NDArray, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> NDArray {
         let kernel = try library.function(name, as: Function.self)
-        let source = x.contiguous()
         let out = recycler.array(x.shape, dtype: x.dtype)
         let cols = x.shape.last!
         guard cols > 0, x.count > 0 else { return out }
-        let input = UnsafeRawPointer(source.storage.data + source.offset * source.dtype.byteSize), output = out.storage.data
-        parallelFor(x.count / cols, workPerItem: cols * 4) { begin, end in kernel(Int64(cols), Int64(begin), Int64(end), input, output) }
+        out.withUnsafeMutableRawPointer { output in
+            x.contiguous().withUnsafeRawPointer { input in
+                parallelFor(x.count / cols, workPerItem: cols * 4) { begin, end in kernel(Int64(cols), Int64(begin), Int64(end), input, output) }
+            }
+        }
         return out
     }
 }

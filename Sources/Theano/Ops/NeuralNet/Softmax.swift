@@ -69,8 +69,12 @@ private struct RowLoop: FloatVisitor {
         let out = x.contiguousCopy()
         let length = x.shape.last!
         guard length > 0 else { return out }
-        let p = out.pointer(T.self)
-        for start in stride(from: 0, to: out.count, by: length) {
+        out.withUnsafeMutablePointer(to: T.self) { p in normalizeRows(p, count: out.count, length: length) }
+        return out
+    }
+
+    private func normalizeRows<T: FloatElement & NumericElement>(_ p: UnsafeMutablePointer<T>, count: Int, length: Int) {
+        for start in stride(from: 0, to: count, by: length) {
             let row = p + start
             var peak = row[0]
             for j in 1..<length where row[j] > peak || row[j].isNaN { peak = row[j] }
@@ -88,7 +92,6 @@ private struct RowLoop: FloatVisitor {
                 for j in 0..<length { row[j] /= total }
             }
         }
-        return out
     }
 }
 

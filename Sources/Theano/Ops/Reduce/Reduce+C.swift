@@ -125,14 +125,17 @@ struct ReductionKernel {
         let b = shape[(first + count)...].reduce(1, *)
         let out = recycler.array(reduce.outputShape(shape, one: 1), dtype: program.valueDTypes.last!)
         guard out.count > 0 else { return out }
-        let contiguous = inputs.map { $0.contiguous() }
-        let output = out.baseAddress
-        contiguous.map { Optional(UnsafeRawPointer($0.baseAddress)) }.withUnsafeBufferPointer { pointers in
-            let input = pointers.baseAddress!
-            if a >= cores || b == 1 {
-                parallelFor(a, workPerItem: r * b) { begin, end in kernel(Int64(a), Int64(r), Int64(b), Int64(begin), Int64(end), 0, Int64(b), input, output) }
-            } else {
-                parallelFor(b, workPerItem: a * r) { begin, end in kernel(Int64(a), Int64(r), Int64(b), 0, Int64(a), Int64(begin), Int64(end), input, output) }
+        out.withUnsafeMutableRawPointer { output in
+            withUnsafeRawPointers(to: inputs.map { $0.contiguous() }) { input in
+                if a >= cores || b == 1 {
+                    parallelFor(a, workPerItem: r * b) { begin, end in
+                        kernel(Int64(a), Int64(r), Int64(b), Int64(begin), Int64(end), 0, Int64(b), input, output)
+                    }
+                } else {
+                    parallelFor(b, workPerItem: a * r) { begin, end in
+                        kernel(Int64(a), Int64(r), Int64(b), 0, Int64(a), Int64(begin), Int64(end), input, output)
+                    }
+                }
             }
         }
         return out

@@ -135,8 +135,11 @@ enum ReduceLoop {
     static func run<T: Element, R: Element>(_ source: NDArray, blockSize: Int, shape: [Int],
                                             _ combine: (UnsafeBufferPointer<T>) -> R) -> NDArray {
         let out = NDArray(uninitialized: shape, dtype: R.dtype)
-        let po = out.pointer(R.self), ps = source.pointer(T.self)
-        for i in 0..<out.count { po[i] = combine(UnsafeBufferPointer(start: ps + i * blockSize, count: blockSize)) }
+        out.withUnsafeMutablePointer(to: R.self) { po in
+            source.withUnsafePointer(to: T.self) { ps in
+                for i in 0..<out.count { po[i] = combine(UnsafeBufferPointer(start: ps + i * blockSize, count: blockSize)) }
+            }
+        }
         return out
     }
 }

@@ -75,7 +75,7 @@ struct ScanLoop {
                 guard value.shape == target.shape else {
                     throw OpError("step \(t) gives output \(j) the shape \(shapeText(value.shape)), where earlier values have \(shapeText(target.shape))")
                 }
-                if value.baseAddress != target.baseAddress { target.assign(from: value) }
+                if !value.startsAtSameAddress(as: target) { target.assign(from: value) }
             }
             if signature.hasUntil, results.last!.scalar(as: Bool.self) {
                 done = t + 1
@@ -97,34 +97,38 @@ struct ScanLoop {
     private func runDirectly(_ direct: DirectLoopStep, steps: Int, elements: Int, sequences: [NDArray], histories: [NDArray],
                              nonSequences: [NDArray], ring: [Int]) {
         let signature = body.signature
-        /// Per argument and result: its first row, the bytes between rows, the row step 0
-        /// reads, and the rows it goes round (0: none).
-        var rows: [(base: UnsafeRawPointer, bytes: Int, first: Int, ring: Int)] = []
+        func rowBytes(_ array: NDArray) -> Int { array.strides.first.map { $0 * array.dtype.byteSize } ?? 0 }
+        /// Per argument and result: the array it reads (by position in `arrays`), the bytes
+        /// between rows, the row step 0 reads, and the rows it goes round (0: none).
+        let arrays = sequences + histories + nonSequences
+        var rows: [(array: Int, bytes: Int, first: Int, ring: Int)] = []
         for (i, taps) in signature.sequenceTaps.enumerated() {
-            for tap in taps {
-                rows.append((UnsafeRawPointer(sequences[i].baseAddress), sequences[i].strides[0] * sequences[i].dtype.byteSize,
-                             signature.sequenceElement(i, tap: tap, step: 0), 0))
-            }
+            for tap in taps { rows.append((i, rowBytes(sequences[i]), signature.sequenceElement(i, tap: tap, step: 0), 0)) }
         }
         for j in signature.recurrentOutputs {
             for tap in signature.outputTaps[j] {
-                rows.append((UnsafeRawPointer(histories[j].baseAddress), histories[j].strides[0] * histories[j].dtype.byteSize,
-                             signature.historyRow(j, tap: tap, step: 0), ring[j]))
+                rows.append((sequences.count + j, rowBytes(histories[j]), signature.historyRow(j, tap: tap, step: 0), ring[j]))
             }
         }
-        for value in nonSequences { rows.append((UnsafeRawPointer(value.baseAddress), 0, 0, 0)) }
+        for k in nonSequences.indices { rows.append((sequences.count + histories.count + k, 0, 0, 0)) }
         let results = histories.indices.map { j in
-            (base: histories[j].baseAddress, bytes: histories[j].strides[0] * histories[j].dtype.byteSize, first: signature.historyOffset(j), ring: ring[j])
+            (array: sequences.count + j, bytes: rowBytes(histories[j]), first: signature.historyOffset(j), ring: ring[j])
         }
-        let calls = direct.calls
-        withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(rows.count, 1)) { arguments in
-            withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: results.count) { targets in
-                withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(direct.maximumInputs, 1)) { scratch in
-                    for t in 0..<steps {
-                        for (i, r) in rows.enumerated() { arguments[i] = r.base + Self.wrapped(r.first + t, ring: r.ring) * r.bytes }
-                        for (j, r) in results.enumerated() { targets[j] = r.base + Self.wrapped(r.first + t, ring: r.ring) * r.bytes }
-                        calls.run(count: elements, arguments: UnsafePointer(arguments.baseAddress!), results: UnsafePointer(targets.baseAddress!),
-                                   scratch: scratch.baseAddress!)
+        // The histories are this loop's own fresh arrays: their rows are written in place.
+        withUnsafeRawPointers(to: arrays) { bases in
+            direct.withCalls { calls in
+                withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(rows.count, 1)) { arguments in
+                    withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: results.count) { targets in
+                        withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(direct.maximumInputs, 1)) { scratch in
+                            for t in 0..<steps {
+                                for (i, r) in rows.enumerated() { arguments[i] = bases[r.array]! + Self.wrapped(r.first + t, ring: r.ring) * r.bytes }
+                                for (j, r) in results.enumerated() {
+                                    targets[j] = UnsafeMutableRawPointer(mutating: bases[r.array]!) + Self.wrapped(r.first + t, ring: r.ring) * r.bytes
+                                }
+                                calls.run(count: elements, arguments: UnsafePointer(arguments.baseAddress!),
+                                          results: UnsafePointer(targets.baseAddress!), scratch: scratch.baseAddress!)
+                            }
+                        }
                     }
                 }
             }
