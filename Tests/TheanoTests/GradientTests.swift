@@ -319,6 +319,12 @@ enum GradientCases {
         .unary("softmax of a vector", .uniform([5])) { try softmax($0) },
         .unary("logSoftmax of a matrix", .uniform([3, 5])) { try logSoftmax($0) },
         .unary("logSoftmax of a 3-d tensor", .uniform(tensor3)) { try logSoftmax($0) },
+        .unary("softmax along the first axis of a matrix", .uniform([3, 5])) { try softmax($0, axis: 0) },
+        .unary("softmax along the middle axis of a 3-d tensor", .uniform(tensor3)) { try softmax($0, axis: 1) },
+        .unary("logSoftmax along the first axis of a 3-d tensor", .uniform(tensor3)) { try logSoftmax($0, axis: -3) },
+        .unary("categoricalCrossentropy with classes along the first axis", .uniform([5, 3])) { x in
+            try -log(softmax(x, axis: 0)[constant(classLabels), arange(0, 3)])
+        },
         .unary("categoricalCrossentropy with integer labels", .uniform([3, 5])) {
             try categoricalCrossentropy(softmax($0), constant(classLabels))
         },

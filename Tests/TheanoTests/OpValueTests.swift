@@ -308,6 +308,8 @@ private enum FixtureGraph {
         case "eye":
             return try eye(params.int("rows"), params.optionalInt("columns"), k: params.int("k"), dtype: params.dtype("dtype"))
         case "one_hot": return try oneHot(x[0], classes: params.int("classes"), dtype: params.dtype("dtype"))
+        case "softmax_axis": return try softmax(x[0], axis: params.int("axis"))
+        case "log_softmax_axis": return try logSoftmax(x[0], axis: params.int("axis"))
         case "subtensor": return try indexedRegion(x, params: params)
         case "set_subtensor": return try setSubtensor(indexedRegion(x, params: params), x[1])
         case "inc_subtensor": return try incSubtensor(indexedRegion(x, params: params), x[1])

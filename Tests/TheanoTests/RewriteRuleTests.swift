@@ -175,6 +175,10 @@ enum RewriteRuleCases {
             exp [id A] float32[?]
              └─ x [id B] float32[?]
             """) { x in try exp(x[.all]) },
+        RewriteRuleCase("element_of_make_vector", "shape(x)[-1] of a float32[?, ?]", x: [nil, nil], expected: """
+            shape[1] [id A] int64[]
+             └─ x [id B] float32[?, ?]
+            """) { x in try shape(x)[-1] },
         RewriteRuleCase("useless_alloc", "exp(alloc(x, [3])) of a float32[3]", x: [3], expected: """
             exp [id A] float32[3]
              └─ x [id B] float32[3]
@@ -305,7 +309,7 @@ enum RewriteRuleCases {
                  └─ x [id C] float32[]
             """) { x in try log(1 - sigmoid(x)) },
         RewriteRuleCase("log_softmax", "log(softmax(x))", x: [nil, nil], expected: """
-            log_softmax [id A] float32[?, ?]
+            log_softmax{axis=1} [id A] float32[?, ?]
              └─ x [id B] float32[?, ?]
             """) { x in try log(softmax(x)) },
         RewriteRuleCase("logsumexp", "log(sum(exp(x)))", x: [nil], expected: """
@@ -321,7 +325,7 @@ enum RewriteRuleCases {
              └─ x [id B] float32[]
             """) { x in try reciprocal(1 + exp(-x)) },
         RewriteRuleCase("softmax_from_exp", "exp(x) / sum(exp(x), last axis, keepDims)", x: [nil, nil], expected: """
-            softmax [id A] float32[?, ?]
+            softmax{axis=1} [id A] float32[?, ?]
              └─ x [id B] float32[?, ?]
             """) { x in
             let e = try exp(x)

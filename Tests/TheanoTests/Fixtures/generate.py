@@ -1000,6 +1000,25 @@ def stable_log_softmax(x):
     return special.log_softmax(x, axis=-1)
 
 
+def add_softmax_along_axes(fixtures, dtype, extreme_rows):
+    """softmax and log_softmax along every axis of matrices and 3-d tensors (negative axes too).
+    Draws from a generator of its own, so the cases of the other ops stay as they were."""
+    local = np.random.default_rng(SEED + 1)
+    inputs = [
+        ("matrix", array(dyadic(local.normal(size=(3, 4)) * 2), dtype), (0, 1, -2)),
+        ("tensor3", array(dyadic(local.normal(size=(2, 3, 4))), dtype), (0, 1, 2, -1)),
+        ("extreme_columns", extreme_rows.T.copy(), (0,)),
+        ("wide_columns", array(dyadic(local.normal(size=(3, 300)) * 3), dtype), (0,)),
+    ]
+    for name, x, axes in inputs:
+        for axis in axes:
+            params = {"axis": axis}
+            fixtures.add(f"softmax/{dtype}/{name}/axis{axis}", "softmax_axis", [x],
+                         in_float64(lambda v: special.softmax(v, axis=axis), dtype)(x), params=params)
+            fixtures.add(f"log_softmax/{dtype}/{name}/axis{axis}", "log_softmax_axis", [x],
+                         in_float64(lambda v: special.log_softmax(v, axis=axis), dtype)(x), params=params)
+
+
 def nnet_fixtures():
     fixtures = FixtureFile("nnet", "softmax, logSoftmax, relu, cross-entropies and oneHot.")
     for dtype in FLOAT_DTYPES:
@@ -1015,6 +1034,7 @@ def nnet_fixtures():
         for name, x in inputs:
             fixtures.add(f"softmax/{dtype}/{name}", "softmax", [x], in_float64(stable_softmax, dtype)(x))
             fixtures.add(f"log_softmax/{dtype}/{name}", "log_softmax", [x], in_float64(stable_log_softmax, dtype)(x))
+        add_softmax_along_axes(fixtures, dtype, extreme_rows)
         x = array([[-2, -0.0, 0, 1e-30, 3.5], [NAN, -INF, INF, -1e30, 7]], dtype)
         fixtures.add(f"relu/{dtype}", "relu", [x], native(lambda v: np.maximum(v, 0))(x))
         add_crossentropies(fixtures, dtype)

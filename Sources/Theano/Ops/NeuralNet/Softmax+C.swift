@@ -1,46 +1,100 @@
-/// Row-wise softmax and log-softmax in C: per row, the maximum, the exponentials and their
-/// sum (vectorized through libmvec under GCC), then the normalization. Rows are split
-/// across cores.
-enum RowSoftmaxKernel {
-    typealias Function = @convention(c) (Int64, Int64, Int64, UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
+/// Softmax and log-softmax in C along any axis. The input is read as `[A, R, B]`, `R` the
+/// axis: per distribution the maximum, the exponentials and their sum (vectorized through
+/// libmvec under GCC), then the normalization. Along the last axis (`B = 1`) each
+/// distribution is a contiguous row; along another, the kernel walks blocks of up to 256
+/// neighbouring distributions together, so every pass reads contiguous memory. Work is
+/// split across cores along `A`, or along `B` when `A` is small.
+enum SoftmaxKernel {
+    typealias Function = @convention(c) (Int64, Int64, Int64, Int64, Int64, Int64, UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
+
+    /// How many distributions along `B` one pass handles (their running maxima and sums
+    /// live on the stack).
+    static let block = 256
 
     static func source(name: String, dtype: DType, logarithm: Bool) -> String? {
         guard dtype.isFloat else { return nil }
         let t = dtype.cType.rawValue, suffix = dtype == .float32 ? "f" : ""
-        // Sums and maxima run in 8 interleaved lanes so the loops vectorize without
+        // Sums and maxima of rows run in 8 interleaved lanes so the loops vectorize without
         // reassociating anything the compiler could not prove safe.
-        let body = logarithm
+        let rowBody = logarithm
             ? """
-                    for (int64_t j = 0; j < cols; ++j) y[j] = exp\(suffix)(x[j] - peak);
-                    const \(t) shift = peak + log\(suffix)(theano_sum_\(t)(y, cols));
-                    for (int64_t j = 0; j < cols; ++j) y[j] = x[j] - shift;
+                        for (int64_t j = 0; j < R; ++j) y[j] = exp\(suffix)(x[j] - peak);
+                        const \(t) shift = peak + log\(suffix)(theano_sum_\(t)(y, R));
+                        for (int64_t j = 0; j < R; ++j) y[j] = x[j] - shift;
               """
             : """
-                    for (int64_t j = 0; j < cols; ++j) y[j] = exp\(suffix)(x[j] - peak);
-                    const \(t) scale = 1 / theano_sum_\(t)(y, cols);
-                    for (int64_t j = 0; j < cols; ++j) y[j] *= scale;
+                        for (int64_t j = 0; j < R; ++j) y[j] = exp\(suffix)(x[j] - peak);
+                        const \(t) scale = 1 / theano_sum_\(t)(y, R);
+                        for (int64_t j = 0; j < R; ++j) y[j] *= scale;
+              """
+        let columnNormalization = logarithm
+            ? """
+                            for (int64_t b = 0; b < n; ++b) total[b] = peak[b] + log\(suffix)(total[b]);
+                            for (int64_t r = 0; r < R; ++r)
+                                for (int64_t b = 0; b < n; ++b) y[r * B + b] = x[r * B + b] - total[b];
+              """
+            : """
+                            for (int64_t b = 0; b < n; ++b) total[b] = 1 / total[b];
+                            for (int64_t r = 0; r < R; ++r)
+                                for (int64_t b = 0; b < n; ++b) y[r * B + b] *= total[b];
               """
         return """
-            void \(name)(int64_t cols, int64_t begin, int64_t end, const void *in_, void *out_) {
-                for (int64_t row = begin; row < end; ++row) {
-                    const \(t) *restrict x = (const \(t) *)in_ + row * cols;
-                    \(t) *restrict y = (\(t) *)out_ + row * cols;
-                    \(t) peak = theano_max_\(t)(x, cols);
-                    if (isinf(peak) && peak < 0) peak = 0;
-            \(body)
+            void \(name)(int64_t R, int64_t B, int64_t a0, int64_t a1, int64_t b0, int64_t b1, const void *in_, void *out_) {
+                if (B == 1) {
+                    for (int64_t a = a0; a < a1; ++a) {
+                        const \(t) *restrict x = (const \(t) *)in_ + a * R;
+                        \(t) *restrict y = (\(t) *)out_ + a * R;
+                        \(t) peak = theano_max_\(t)(x, R);
+                        if (isinf(peak) && peak < 0) peak = 0;
+            \(rowBody)
+                    }
+                    return;
+                }
+                \(t) peak[\(block)], total[\(block)];
+                for (int64_t a = a0; a < a1; ++a) {
+                    for (int64_t first = b0; first < b1; first += \(block)) {
+                        const int64_t n = b1 - first < \(block) ? b1 - first : \(block);
+                        const \(t) *restrict x = (const \(t) *)in_ + a * R * B + first;
+                        \(t) *restrict y = (\(t) *)out_ + a * R * B + first;
+                        for (int64_t b = 0; b < n; ++b) peak[b] = x[b];
+                        for (int64_t r = 1; r < R; ++r)
+                            for (int64_t b = 0; b < n; ++b) {
+                                const \(t) v = x[r * B + b];
+                                peak[b] = (v > peak[b] || v != v) ? v : peak[b];
+                            }
+                        for (int64_t b = 0; b < n; ++b) {
+                            if (isinf(peak[b]) && peak[b] < 0) peak[b] = 0;
+                            total[b] = 0;
+                        }
+                        for (int64_t r = 0; r < R; ++r)
+                            for (int64_t b = 0; b < n; ++b) {
+                                const \(t) e = exp\(suffix)(x[r * B + b] - peak[b]);
+                                \(logarithm ? "" : "y[r * B + b] = e;")
+                                total[b] += e;
+                            }
+            \(columnNormalization)
+                    }
                 }
             }
             """
     }
 
-    static func run(_ x: NDArray, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> NDArray {
+    static func run(_ x: NDArray, axis: Int, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> NDArray {
         let kernel = try library.function(name, as: Function.self)
         let out = recycler.array(x.shape, dtype: x.dtype)
-        let cols = x.shape.last!
-        guard cols > 0, x.count > 0 else { return out }
+        guard x.count > 0 else { return out }
+        let a = x.shape[..<axis].reduce(1, *), r = x.shape[axis], b = x.shape[(axis + 1)...].reduce(1, *)
         out.withUnsafeMutableRawPointer { output in
             x.contiguous().withUnsafeRawPointer { input in
-                parallelFor(x.count / cols, workPerItem: cols * 4) { begin, end in kernel(Int64(cols), Int64(begin), Int64(end), input, output) }
+                if a >= cores || b == 1 {
+                    parallelFor(a, workPerItem: r * b * 4) { begin, end in
+                        kernel(Int64(r), Int64(b), Int64(begin), Int64(end), 0, Int64(b), input, output)
+                    }
+                } else {
+                    parallelFor(b, workPerItem: a * r * 4) { begin, end in
+                        kernel(Int64(r), Int64(b), 0, Int64(a), Int64(begin), Int64(end), input, output)
+                    }
+                }
             }
         }
         return out
@@ -48,18 +102,16 @@ enum RowSoftmaxKernel {
 }
 
 /// Softmax and log-softmax share their kernel; it differs only in what it writes.
-protocol RowSoftmaxOp: CKernelOp {
-    var writesLogarithm: Bool { get }
-}
+protocol SoftmaxKernelOp: NormalizingExponentialOp, CKernelOp {}
 
-extension RowSoftmaxOp {
+extension SoftmaxKernelOp {
     func cKernel(name: String, node: Apply) -> String? {
-        RowSoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: writesLogarithm)
+        SoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: writesLogarithm)
     }
     func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
-        [try RowSoftmaxKernel.run(inputs[0], library: library, name: name, recycler: recycler)]
+        [try SoftmaxKernel.run(inputs[0], axis: axis, library: library, name: name, recycler: recycler)]
     }
 }
 
-extension Softmax: RowSoftmaxOp { var writesLogarithm: Bool { false } }
-extension LogSoftmax: RowSoftmaxOp { var writesLogarithm: Bool { true } }
+extension Softmax: SoftmaxKernelOp {}
+extension LogSoftmax: SoftmaxKernelOp {}

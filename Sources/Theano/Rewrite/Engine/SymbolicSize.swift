@@ -30,6 +30,16 @@ enum SymbolicSize: Equatable {
             self.init(of: node.inputs[0], axis: shapeAt.axis)
         } else if let node = size.owner, node.op is CheckEqualSizes {
             self.init(node.inputs[0])
+        } else if let node = size.owner, let subtensor = node.op as? Subtensor, subtensor.entries.count == 1,
+                  case .index(.constant(let index)) = subtensor.entries[0], let vector = node.inputs[0].owner {
+            // `shape(x)[i]`, or `make_vector(a, b, …)[i]` (what the shape phase makes of it).
+            let count = vector.op is Shape ? vector.inputs[0].ndim : vector.inputs.count
+            let position = index < 0 ? index + count : index
+            switch vector.op {
+            case is Shape where (0..<count).contains(position): self.init(of: vector.inputs[0], axis: position)
+            case is MakeVector where (0..<count).contains(position): self.init(vector.inputs[position])
+            default: self = .opaque(ObjectIdentifier(size))
+            }
         } else {
             self = .opaque(ObjectIdentifier(size))
         }

@@ -4,7 +4,7 @@
 let shapeRules: [Rewrite] = [
     shapeOfKnownDimension, shapeFromInputs, shapeToSizes,
     uselessReshape, reshapeOfReshape, uselessDimShuffle, dimShuffleOfDimShuffle,
-    uselessSubtensor, uselessAlloc, uselessCast, switchOfConstantCondition, switchOfEqualBranches, ifElseOfConstantCondition,
+    uselessSubtensor, elementOfMakeVector, uselessAlloc, uselessCast, switchOfConstantCondition, switchOfEqualBranches, ifElseOfConstantCondition,
 ]
 
 /// `shape(x)[i]` where `x`'s type knows dimension `i`: a constant.
@@ -75,6 +75,17 @@ let uselessSubtensor = Rewrite.node("useless_subtensor", on: [Subtensor.self]) {
         return start == .none && stop == .none && (step == .none || step == .constant(1))
     }
     return entries.allSatisfy(isFull) ? [node.inputs[0]] : nil
+}
+
+/// `make_vector(a, b, c)[1]` is `b` (so `x.shape[1]` becomes the size itself, which the
+/// rules above and the stabilize phase's pattern matching can then follow).
+let elementOfMakeVector = Rewrite.node("element_of_make_vector", on: [Subtensor.self]) { node, _ in
+    guard let producer = node.inputs[0].owner, producer.op is MakeVector,
+          case .index(.constant(let index))? = (node.op as! Subtensor).entries.first, (node.op as! Subtensor).entries.count == 1
+    else { return nil }
+    let count = producer.inputs.count
+    guard (-count..<count).contains(index) else { return nil }
+    return [producer.inputs[index < 0 ? index + count : index]]
 }
 
 /// An alloc that broadcasts nothing: the value already has every size.

@@ -20,8 +20,11 @@ let logOfOneMinusSigmoid = Rewrite.pattern("log_one_minus_sigmoid", .op(Log.self
     try -softplus($0["x"])
 }
 
-/// `log(softmax(x)) → logSoftmax(x)`: no log of an underflowed probability.
-let logOfSoftmax = Rewrite.pattern("log_softmax", .op(Log.self, .op(Softmax.self, "x"))) { try logSoftmax($0["x"]) }
+/// `log(softmax(x)) → logSoftmax(x)` along the same axis: no log of an underflowed probability.
+let logOfSoftmax = Rewrite.pattern("log_softmax", .op(Log.self, .op(Softmax.self, "x"))) { match in
+    let softmax = match.root.owner!.inputs[0].owner!.op as! Softmax
+    return try LogSoftmax(axis: softmax.axis)([match["x"]], at: match.root.location)
+}
 
 /// `log(sum(exp(x))) → logsumexp(x)` with the maximum subtracted first.
 let logOfSumOfExp = Rewrite.pattern("logsumexp", .op(Log.self, .op(Reduce.self, .op(Exp.self, "x"), where: { $0.kind == .sum }))) { match in
@@ -40,32 +43,35 @@ let reciprocalSigmoidFromExp = Rewrite.pattern("reciprocal_sigmoid_from_exp",
     try sigmoid($0["x"])
 }
 
-/// `exp(x) / sum(exp(x), last axis, keepDims) → softmax(x)`, which subtracts the row maximum.
+/// `exp(x) / sum(exp(x), axis, keepDims) → softmax(x, axis)`, which subtracts the maximum.
 let softmaxFromExp = Rewrite.pattern("softmax_from_exp", .op(Divide.self, .op(Exp.self, "x"),
-    .op(Reduce.self, .op(Exp.self, "x"), where: { $0.kind == .sum && $0.keepDims }))) { match in
-    let x = match["x"]
+    .op(Reduce.self, .op(Exp.self, "x"), where: { $0.kind == .sum && $0.keepDims && $0.axes.count == 1 }))) { match in
     let reduce = match.root.owner!.inputs[1].owner!.op as! Reduce
-    return reduce.axes == [x.ndim - 1] ? try softmax(x) : nil
+    return try Softmax(axis: reduce.axes[0])([match["x"]], at: match.root.location)
 }
 
-/// `-log(softmax(x)[arange(rows), y]) → crossentropy_softmax(x, y)`: one op, stable for any
-/// logits, whose gradient is `softmax(x) - onehot(y)`.
+/// `-log(softmax(x)[arange(rows), y]) → crossentropy_softmax(x, y)` — or, with the classes
+/// along the first axis, `-log(softmax(x, axis: 0)[y, arange(columns)])`: one op, stable for
+/// any logits, whose gradient is `softmax(x) - onehot(y)`.
 let crossentropyOfSoftmax = Rewrite.pattern("crossentropy_softmax",
-    .op(Negate.self, .op(Log.self, .op(AdvancedSubtensor.self, .op(Softmax.self, "x"), "rows", "labels")))) { match in
-    let x = match["x"], labels = match["labels"]
+    .op(Negate.self, .op(Log.self, .op(AdvancedSubtensor.self, .op(Softmax.self, "x"), "first", "second")))) { match in
+    let x = match["x"]
     let probabilities = match.root.owner!.inputs[0].owner!.inputs[0].owner!.inputs[0]
-    guard x.ndim == 2, labels.ndim == 1, enumeratesRows(match["rows"], of: [x, probabilities]) else { return nil }
-    return try CrossentropySoftmax()([x, labels], at: match.root.location)
+    let axis = (probabilities.owner!.op as! Softmax).axis
+    guard x.ndim == 2 else { return nil }
+    let (samples, labels) = axis == 1 ? (match["first"], match["second"]) : (match["second"], match["first"])
+    guard labels.ndim == 1, enumerates(samples, axis: 1 - axis, of: [x, probabilities]) else { return nil }
+    return try CrossentropySoftmax(axis: axis)([x, labels], at: match.root.location)
 }
 
-/// Whether `rows` is `arange(n)` — or the constant `0 ..< n` it folds into — with `n` the
-/// number of rows of the candidates.
-private func enumeratesRows(_ rows: Variable, of candidates: [Variable]) -> Bool {
-    if let constant = rows as? Constant {
+/// Whether `indices` is `arange(n)` — or the constant `0 ..< n` it folds into — with `n` the
+/// size of the candidates along `axis`.
+private func enumerates(_ indices: Variable, axis: Int, of candidates: [Variable]) -> Bool {
+    if let constant = indices as? Constant {
         let values = constant.value.elements(as: Int64.self)
-        return values == (0..<Int64(values.count)).map { $0 } && candidates.contains { SymbolicSize(of: $0, axis: 0) == .constant(values.count) }
+        return values == (0..<Int64(values.count)).map { $0 } && candidates.contains { SymbolicSize(of: $0, axis: axis) == .constant(values.count) }
     }
-    guard let node = rows.owner, node.op is Arange, node.inputs[0].constantScalar == 0, node.inputs[2].constantScalar == 1 else { return false }
+    guard let node = indices.owner, node.op is Arange, node.inputs[0].constantScalar == 0, node.inputs[2].constantScalar == 1 else { return false }
     let stop = SymbolicSize(node.inputs[1])
-    return candidates.contains { SymbolicSize(of: $0, axis: 0) == stop }
+    return candidates.contains { SymbolicSize(of: $0, axis: axis) == stop }
 }
