@@ -719,8 +719,14 @@ private enum Tool {
         let process = Process()
         let output = Pipe(), errors = Pipe()
 
+        /// Waits for the process, reading both pipes at once: a child that fills one pipe
+        /// while the other is read to its end would wait forever.
         func finish() -> Result {
-            let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+            nonisolated(unsafe) var err = Data()
+            let readingErrors = DispatchGroup(), errorHandle = errors.fileHandleForReading
+            DispatchQueue.global().async(group: readingErrors) { err = errorHandle.readDataToEndOfFile() }
+            let out = output.fileHandleForReading.readDataToEndOfFile()
+            readingErrors.wait()
             process.waitUntilExit()
             return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
                           errors: String(decoding: err, as: UTF8.self))
