@@ -108,6 +108,11 @@ enum ShapeCases {
         ShapeCase("dot vector·matrix", .floats([3]), matrix) { try dot($0, $1) },
         ShapeCase("dot vector·vector", .floats([4]), .floats([4])) { try dot($0, $1) },
         ShapeCase("batchedDot", tensor3, .floats([2, 4, 5])) { try batchedDot($0, $1) },
+        ShapeCase("dot tensor3·tensor3", tensor3, .floats([5, 4, 2])) { try dot($0, $1) },
+        ShapeCase("dot vector·tensor3", .floats([4]), .floats([2, 4, 3])) { try dot($0, $1) },
+        ShapeCase("outer of a matrix and a vector", matrix, .floats([2])) { try outer($0, $1) },
+        ShapeCase("batchedDot of matrices (rows)", matrix, matrix) { try batchedDot($0, $1) },
+        ShapeCase("batchedDot tensor3·tensor4", tensor3, .floats([2, 3, 4, 2])) { try batchedDot($0, $1) },
     ]
 
     static let reductions: [ShapeCase] = [
@@ -155,6 +160,7 @@ enum ShapeCases {
         ShapeCase("concatenate along axis 1", matrix, .floats([3, 2])) { try concatenate([$0, $1], axis: 1) },
         ShapeCase("stack", matrix, matrix) { try stack([$0, $1]) },
         ShapeCase("split along axis 1", matrix) { try split($0, sizes: [1, 3], axis: 1)[1] },
+        ShapeCase("repeat by counts along axis 1", matrix, .integers([1, 0, 3, 2])) { try `repeat`($0, counts: $1, axis: 1) },
     ]
 
     static let indexing: [ShapeCase] = [

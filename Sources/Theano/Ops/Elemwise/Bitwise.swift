@@ -3,6 +3,7 @@
 public struct BitwiseBinary: BitwiseOp, CElementwiseOp {
     /// Which function of two bits.
     public enum Connective: String, Sendable { case and, or, xor }
+    /// The function this op computes.
     public let connective: Connective
     public var isCommutative: Bool { true }
     public var description: String { connective.rawValue }

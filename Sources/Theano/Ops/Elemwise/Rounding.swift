@@ -83,6 +83,7 @@ public struct Round: UnaryFloatOp, CElementwiseOp {
         case halfAwayFromZero = "half_away_from_zero"
     }
 
+    /// How halves are rounded.
     public let mode: Mode
     public var description: String { mode == .halfToEven ? "round" : "round{\(mode.rawValue)}" }
 

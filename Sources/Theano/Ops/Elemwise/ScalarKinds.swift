@@ -23,8 +23,8 @@ private struct UnaryFloatLoop<Op: UnaryFloatOp>: FloatVisitor {
     func visit<T: FloatElement & NumericElement>(_: T.Type) -> NDArray { map1(x) { (v: T) in op.apply(v) } }
 }
 
-/// A function of one number that keeps its dtype: `neg`, `abs`, `floor`, … Booleans are
-/// cast to `int8`.
+/// A function of one number that keeps its dtype: `neg`, `abs`, `sign`, `sqr`. Booleans are
+/// cast to `int8` (`neg` rejects them instead).
 public protocol UnaryNumericOp: ElementwiseOp {
     func apply<T: NumericElement>(_ x: T) -> T
 }

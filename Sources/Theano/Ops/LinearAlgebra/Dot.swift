@@ -58,8 +58,6 @@ public struct Dot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
 public func dot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     if a.ndim == 0 || b.ndim == 0 { return try elementwise(Multiply(), [a, b], at: location) }
-    let common = DType.promote(a.dtype, b.dtype)
-    let dtype = common == .bool ? .int64 : common
     if b.ndim > 2 {
         let contracted = b.ndim - 2
         if let m = a.staticShape.last!, let n = b.staticShape[contracted], m != n {
@@ -77,6 +75,8 @@ public func dot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: In
             return try reshape(product, sizes: Array(sizes.dropLast()) + Array(b.dimensionSizes().dropFirst()), at: location)
         }
     }
+    let common = DType.promote(a.dtype, b.dtype)
+    let dtype = common == .bool ? .int64 : common
     return try Dot()([cast(a, to: dtype, at: location), cast(b, to: dtype, at: location)], at: location)
 }
 
