@@ -119,10 +119,10 @@ private struct IncrementWithoutDerivative: Op {
             Sign.self, Floor.self, Ceil.self, Round.self, Erf.self, Erfc.self, Sigmoid.self, Softplus.self, Switch.self,
             Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self, ArcTan.self, Sinh.self, Cosh.self, Tanh.self,
             ArcTan2.self, Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, LogSumExp.self, Softmax.self,
-            LogSoftmax.self, CrossentropySoftmax.self, CheckLabels.self, DimShuffle.self, Reshape.self, Alloc.self, Arange.self, Shape.self,
-            ShapeAt.self, Join.self, Split.self, MakeVector.self, CheckEqualSizes.self, SpecifyShape.self, Subtensor.self,
-            IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self, Nonzero.self, SliceLength.self,
-            GradientOverride.self, OpFromGraph.self,
+            LogSoftmax.self, CrossentropySoftmax.self, CheckLabels.self, DimShuffle.self, Reshape.self, Alloc.self,
+            Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self, MakeVector.self, CheckEqualSizes.self,
+            SpecifyShape.self, Subtensor.self, IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self,
+            Nonzero.self, SliceLength.self, RepeatedPositions.self, GradientOverride.self, OpFromGraph.self,
         ]
         let missing = differentiable.filter { !($0 is any ForwardDifferentiableOp.Type) }
         #expect(missing.isEmpty, "no pushforward for \(missing)")

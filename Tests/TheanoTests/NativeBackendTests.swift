@@ -223,8 +223,8 @@ private struct ElementwiseCase {
             unary("sqrt", .exact) { try sqrt($0) }, unary("reciprocal", .exact) { try reciprocal($0) },
             unary("neg", .exact) { try -$0 }, unary("abs", .exact) { try abs($0) }, unary("sign", .exact) { try sign($0) },
             unary("floor", .exact) { try floor($0) }, unary("ceil", .exact) { try ceil($0) },
-            unary("round", .exact) { try round($0) }, unary("round half away from zero", .exact) { try round($0, mode: .halfAwayFromZero) },
-            unary("sqr", .exact) { try sqr($0) },
+            unary("round", .exact) { try round($0) }, unary("sqr", .exact) { try sqr($0) },
+            unary("round half away from zero", .exact) { try round($0, mode: .halfAwayFromZero) },
             unary("isnan", .exact) { try isnan($0) }, unary("isinf", .exact) { try isinf($0) }, unary("not", .exact) { try not($0) },
         ]
         let casts = DType.allCases.filter { $0 != dtype }.map { target in unary("cast{\(target)}", .exact) { try cast($0, to: target) } }

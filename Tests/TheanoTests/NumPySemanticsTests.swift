@@ -135,6 +135,13 @@ struct NumPySemanticsConstructionTests {
             _ = try `repeat`(x, counts: vector("c", dtype: .int64), axis: 2)
         }
     }
+
+    @Test func oneHotNeedsIntegerLabelsAndNoNegativeNumberOfClasses() {
+        expectTypeMismatch("oneHot", mentioning: ["oneHot: labels must be integers", "float32[?]", here()]) { _ = try oneHot(vector(), classes: 3) }
+        expectFailure(mentioning: ["oneHot: the number of classes must not be negative, not -1", here(#line + 1)]) {
+            _ = try oneHot(vector(dtype: .int64), classes: -1)
+        }
+    }
 }
 
 @Suite("NumPy semantics: errors when a function runs")

@@ -130,7 +130,9 @@ enum ShapeCases {
     static let neuralNet: [ShapeCase] = [
         ShapeCase("softmax", matrix) { try softmax($0) },
         ShapeCase("logSoftmax of a 3-d tensor", tensor3) { try logSoftmax($0) },
-        ShapeCase("oneHot's check of the labels", .integers([0, 2, 1, 2], shape: [2, 2])) { try CheckLabels(classes: 3)([$0], at: .unknown) },
+        ShapeCase("oneHot's check of the labels", .integers([0, 2, 1, 2], shape: [2, 2])) {
+            try CheckLabels(classes: 3)([$0], at: .unknown)
+        },
     ]
 
     static let shapeOps: [ShapeCase] = [
@@ -204,8 +206,8 @@ enum ShapeCases {
         Invert.self, Absolute.self, Sign.self, Floor.self, Ceil.self, Round.self, Erf.self, Erfc.self,
         Sigmoid.self, Softplus.self, Switch.self, Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self,
         ArcTan.self, Sinh.self, Cosh.self, Tanh.self, ArcTan2.self,
-        Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, Softmax.self, LogSoftmax.self, CheckLabels.self, DimShuffle.self,
-        Reshape.self, Alloc.self, Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self,
+        Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, Softmax.self, LogSoftmax.self, CheckLabels.self,
+        DimShuffle.self, Reshape.self, Alloc.self, Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self,
         Subtensor.self, IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self, GradientOverride.self,
     ]
 }

@@ -1094,7 +1094,7 @@ def round_half_away_from_zero(x):
 
 
 def add_float_rounding_of_integers(fixtures):
-    """floor and ceil of integers and booleans give Theano's float type; -x of uint8 wraps."""
+    """floor and ceil of integers and booleans give Theano's float type; floats round both ways."""
     for op, function in (("floor", np.floor), ("ceil", np.ceil)):
         for dtype, edges in INTEGER_EDGES.items():
             x = array(edges, dtype)

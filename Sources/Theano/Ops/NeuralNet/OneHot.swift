@@ -34,6 +34,9 @@ public func oneHot(_ labels: Variable, classes: Int, dtype: DType = .defaultFloa
     guard labels.dtype.isInteger else {
         throw TheanoError.typeMismatch(op: "oneHot", inputs: [labels.type], reason: "labels must be integers", location: location)
     }
+    guard classes >= 0 else {
+        throw TheanoError.invalidArgument(function: "oneHot", reason: "the number of classes must not be negative, not \(classes)", location: location)
+    }
     return try SourceLocation.attributing(to: location) {
         let positions = try arange(0, classes)
         let checked = try CheckLabels(classes: classes)([labels], at: location)
