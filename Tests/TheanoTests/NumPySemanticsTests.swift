@@ -182,6 +182,10 @@ struct NumPySemanticsRuntimeTests {
         expectFailure(mentioning: ["repeat: count -1 (element 1 of the counts) is negative", "NumPySemanticsTests.swift:\(line)"]) {
             _ = try f(values, NDArray([1, -1, 2] as [Int32]))
         }
+        expectFailure(mentioning: ["repeat: the counts add up to more than"]) {
+            let huge = constant(NDArray([Int64.max, 1, 0] as [Int64]))
+            _ = try function(inputs: [x], outputs: [`repeat`(x, counts: huge, axis: 1)], options: backend.options)(values)
+        }
         let repeated = try f(values, NDArray([2, 0, 1] as [Int32]))[0]
         #expect(repeated == NDArray([[1, 1, 3], [4, 4, 6]] as [[Double]]))
     }

@@ -46,8 +46,13 @@ public struct RepeatedPositions: DifferentiableOp, ForwardDifferentiableOp {
             throw OpError("repeat: count \(counts[negative]) (element \(negative) of the counts) is negative")
         }
         let perPosition = counts.count == length ? counts : Array(repeating: counts.first ?? 0, count: length)
+        let total = try perPosition.reduce(Int64(0)) { sum, count in
+            let (next, overflow) = sum.addingReportingOverflow(count)
+            guard !overflow else { throw OpError("repeat: the counts add up to more than \(Int64.max) elements") }
+            return next
+        }
         var positions: [Int64] = []
-        positions.reserveCapacity(Int(perPosition.reduce(0, +)))
+        positions.reserveCapacity(Int(total))
         for (position, count) in perPosition.enumerated() { positions += repeatElement(Int64(position), count: Int(count)) }
         return [NDArray(positions)]
     }
