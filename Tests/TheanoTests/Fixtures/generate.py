@@ -1168,6 +1168,8 @@ BATCHED_DOT_SHAPES = [
     ("tensor4_tensor3", (2, 3, 2, 4), (2, 4, 3)),
     ("tensor3_tensor4", (2, 3, 4), (2, 2, 4, 3)),
     ("tensor4_tensor4", (2, 2, 3, 4), (2, 3, 4, 2)),
+    ("vector_stack_tensor4", (2, 4), (2, 3, 4, 2)),
+    ("tensor4_vector_stack", (2, 3, 2, 4), (2, 4)),
     ("size_one_batch", (1, 3, 4), (1, 4, 2)),
     ("size_one_inner", (3, 2, 1), (3, 1, 4)),
     ("empty_batch", (0, 3, 4), (0, 4, 2)),
