@@ -115,14 +115,14 @@ private struct IncrementWithoutDerivative: Op {
             Add.self, Subtract.self, Multiply.self, Divide.self, FloorDivide.self, Remainder.self, Power.self, Maximum.self,
             Minimum.self, Negate.self, Cast.self, Equal.self, NotEqual.self, Less.self, LessEqual.self, Greater.self,
             GreaterEqual.self, IsNaN.self, IsInf.self, Exp.self, ExpMinusOne.self, Log.self, LogOnePlus.self, Log2.self,
-            Log10.self, SquareRoot.self, Square.self, Reciprocal.self, LogicalBinary.self, LogicalNot.self, Absolute.self,
+            Log10.self, SquareRoot.self, Square.self, Reciprocal.self, BitwiseBinary.self, Invert.self, Absolute.self,
             Sign.self, Floor.self, Ceil.self, Round.self, Erf.self, Erfc.self, Sigmoid.self, Softplus.self, Switch.self,
             Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self, ArcTan.self, Sinh.self, Cosh.self, Tanh.self,
             ArcTan2.self, Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, LogSumExp.self, Softmax.self,
-            LogSoftmax.self, CrossentropySoftmax.self, DimShuffle.self, Reshape.self, Alloc.self, Arange.self, Shape.self,
-            ShapeAt.self, Join.self, Split.self, MakeVector.self, CheckEqualSizes.self, SpecifyShape.self, Subtensor.self,
-            IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self, Nonzero.self, SliceLength.self,
-            GradientOverride.self, OpFromGraph.self,
+            LogSoftmax.self, CrossentropySoftmax.self, CheckLabels.self, DimShuffle.self, Reshape.self, Alloc.self,
+            Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self, MakeVector.self, CheckEqualSizes.self,
+            SpecifyShape.self, Subtensor.self, IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self,
+            Nonzero.self, SliceLength.self, RepeatedPositions.self, GradientOverride.self, OpFromGraph.self,
         ]
         let missing = differentiable.filter { !($0 is any ForwardDifferentiableOp.Type) }
         #expect(missing.isEmpty, "no pushforward for \(missing)")

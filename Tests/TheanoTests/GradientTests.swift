@@ -120,6 +120,10 @@ enum GradientCases {
     static let distinctRows = NDArray([4, 0, 2] as [Int64])
     static let threeRows = NDArray([2, 0, 1] as [Int64])
     static let classLabels = NDArray([1, 4, 0] as [Int64])
+    /// Counts for `repeat` of a matrix's columns (one dropped, one copied thrice) and of the
+    /// six elements of a flattened (2, 3) tensor.
+    static let columnCounts = NDArray([2, 0, 1, 3] as [Int64])
+    static let elementCounts = NDArray([1, 0, 2, 1, 3, 0] as [Int8])
 
     static let unaryElementwise: [GradientCase] = [
         .unary("neg", .uniform(matrix)) { try -$0 },
@@ -244,6 +248,19 @@ enum GradientCases {
         .binary("batchedDot", .uniform(tensor3), .uniform([2, 4, 5])) { try batchedDot($0, $1) },
         .binary("tensordot over the last 2 axes", .uniform(tensor3), .uniform([3, 4, 5])) { try tensordot($0, $1) },
         .binary("tensordot over paired axes", .uniform(tensor3), .uniform([4, 2, 5])) { try tensordot($0, $1, axes: (a: [0, 2], b: [1, 0])) },
+        .binary("dot tensor3·tensor3", .uniform(tensor3), .uniform([2, 4, 3])) { try dot($0, $1) },
+        .binary("dot vector·tensor3", .uniform([4]), .uniform([2, 4, 3])) { try dot($0, $1) },
+        .binary("dot tensor3·vector", .uniform(tensor3), .uniform([4])) { try dot($0, $1) },
+        .binary("dot matrix·tensor4 with a size-1 axis", .uniform([3, 4]), .uniform([2, 1, 4, 2])) { try dot($0, $1) },
+        .binary("dot of a transposed tensor3", .uniform([4, 3, 2]), .uniform([2, 4, 3])) { try dot($0.transpose([2, 1, 0]), $1) },
+        .binary("outer of a matrix and a vector", .uniform([2, 3]), .uniform([4])) { try outer($0, $1) },
+        .binary("outer of a scalar and a tensor3", .uniform([]), .uniform(tensor3)) { try outer($0, $1) },
+        .binary("batchedDot of matrices: dot products of rows", .uniform(matrix), .uniform(matrix)) { try batchedDot($0, $1) },
+        .binary("batchedDot tensor3·matrix", .uniform(tensor3), .uniform([2, 4])) { try batchedDot($0, $1) },
+        .binary("batchedDot matrix·tensor3", .uniform([2, 3]), .uniform(tensor3)) { try batchedDot($0, $1) },
+        .binary("batchedDot tensor4·tensor3", .uniform([2, 2, 3, 4]), .uniform([2, 4, 3])) { try batchedDot($0, $1) },
+        .binary("batchedDot tensor3·tensor4", .uniform(tensor3), .uniform([2, 2, 4, 3])) { try batchedDot($0, $1) },
+        .binary("batchedDot of a sliced stack", .uniform([4, 3, 4]), .uniform([2, 4, 2])) { try batchedDot($0[TensorIndex.stride(by: 2)], $1) },
     ]
 
     static let shapeOps: [GradientCase] = [
@@ -272,6 +289,9 @@ enum GradientCases {
         .unary("repeat along axis 0", .uniform(matrix)) { try `repeat`($0, 2, axis: 0) },
         .unary("repeat of the flattened tensor", .uniform(matrix)) { try `repeat`($0, 3) },
         .unary("tile adding a leading dimension", .uniform(matrix)) { try tile($0, [2, 1, 3]) },
+        .unary("repeat by counts along axis 1", .uniform(matrix)) { try `repeat`($0, counts: constant(columnCounts), axis: 1) },
+        .unary("repeat by counts of the flattened tensor", .uniform([2, 3])) { try `repeat`($0, counts: constant(elementCounts)) },
+        .unary("repeat by a single count along axis -1", .uniform(tensor3)) { try `repeat`($0, counts: constant(NDArray([2] as [Int32])), axis: -1) },
     ]
 
     static let indexing: [GradientCase] = [
@@ -336,6 +356,12 @@ enum GradientCases {
         },
         .binary("binaryCrossentropy w.r.t. probabilities and targets", .uniform(matrix, 0.1...0.9), .uniform(matrix, 0...1)) {
             try binaryCrossentropy($0, $1)
+        },
+        .unary("leaky relu with alpha 0.1", .awayFromZero(matrix)) { try relu($0, alpha: 0.1) },
+        .unary("leaky relu with alpha -0.5", .awayFromZero(matrix)) { try relu($0, alpha: -0.5) },
+        .binary("leaky relu w.r.t. x and a row of slopes", .awayFromZero(matrix), .uniform([4], 0...1)) { try relu($0, alpha: $1) },
+        .binary("leaky relu of a column with a (1, n) row of slopes", .awayFromZero([3, 1]), .uniform([1, 4], 0...1)) {
+            try relu($0, alpha: $1)
         },
         .unary("binaryCrossentropy of sigmoid", .uniform(matrix)) {
             try binaryCrossentropy(sigmoid($0), constant(binaryTargets))

@@ -224,6 +224,7 @@ private struct ElementwiseCase {
             unary("neg", .exact) { try -$0 }, unary("abs", .exact) { try abs($0) }, unary("sign", .exact) { try sign($0) },
             unary("floor", .exact) { try floor($0) }, unary("ceil", .exact) { try ceil($0) },
             unary("round", .exact) { try round($0) }, unary("sqr", .exact) { try sqr($0) },
+            unary("round half away from zero", .exact) { try round($0, mode: .halfAwayFromZero) },
             unary("isnan", .exact) { try isnan($0) }, unary("isinf", .exact) { try isinf($0) }, unary("not", .exact) { try not($0) },
         ]
         let casts = DType.allCases.filter { $0 != dtype }.map { target in unary("cast{\(target)}", .exact) { try cast($0, to: target) } }
@@ -240,7 +241,17 @@ private struct ElementwiseCase {
             ElementwiseCase(name: "switch", arity: 3, precision: .exact) { try `switch`($0[0], $0[1], $0[2]) },
             ElementwiseCase(name: "clip", arity: 3, precision: .exact) { try clip($0[0], $0[1], $0[2]) },
         ]
-        return transcendental + exactUnary + casts + binaries + ternaries
+        return (transcendental + exactUnary + casts + binaries + ternaries).filter { !rejected(by: dtype).contains($0.name) }
+    }
+
+    /// The ops that reject operands of `dtype`, as NumPy does: rounding integers, negating
+    /// booleans, bitwise functions of floats.
+    static func rejected(by dtype: DType) -> Set<String> {
+        switch dtype {
+        case .float32, .float64: ["not", "and", "or", "xor"]
+        case .bool: ["round", "round half away from zero", "neg"]
+        default: ["round", "round half away from zero"]
+        }
     }
 }
 

@@ -25,6 +25,17 @@ struct OpValueTests {
     @Test(arguments: try Fixtures.cases(in: "nnet"))
     func neuralNetwork(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
+    @Test(arguments: try Fixtures.cases(in: "numpy_semantics"))
+    func numpySemantics(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
+
+    /// The NumPy-semantics cases compiled by the native backend too, with contiguous and
+    /// transposed inputs: its C expressions must agree with NumPy as the reference does.
+    @Test(arguments: try Fixtures.cases(in: "numpy_semantics").map { VariantCase(fixture: $0, inputs: .contiguous) }
+          + VariantCase.cases(of: ["numpy_semantics"], passedAs: [.transposedView]))
+    func numpySemanticsNative(_ variant: VariantCase) throws {
+        try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
+    }
+
     /// The same cases with inputs that are not laid out contiguously: the result must not
     /// depend on strides.
     @Test(arguments: try VariantCase.cases(of: allFixtureFiles, passedAs: [.transposedView, .everyOtherElement]))
@@ -47,20 +58,23 @@ struct OpValueTests {
 }
 
 /// The names of the fixture files, without their `.json` extension.
-private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet"]
+private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics"]
 
 // MARK: - Running a case
 
-/// Builds, compiles and runs `fixture` with its inputs declared and passed as `variant`
-/// says, and records a failure unless the result has NumPy's dtype, shape and values.
+/// Builds, compiles (with `options`) and runs `fixture` with its inputs declared and passed
+/// as `variant` says, and records a failure unless the result has NumPy's dtype, shape and
+/// values.
 private func expectNumPyResult(_ fixture: FixtureCase, inputs variant: InputVariant = .contiguous,
+                               options: CompileOptions = .default,
                                sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
     let variables = fixture.inputs.enumerated().map { position, input in
         tensor("input\(position)", dtype: input.dtype, shape: variant.staticShape(of: input))
     }
     let operands = try zip(variables, fixture.inputs).map { variable, input in try variant.operand(variable, for: input) }
     let output = try FixtureGraph.build(fixture, operands: operands)
-    let compiled = try function(inputs: variables, outputs: [output], name: fixture.name)
+    let compiled = try function(inputs: variables, outputs: [output], name: fixture.name, options: options)
+    #expect(compiled.linkWarnings.isEmpty, "\(fixture.name): \(compiled.linkWarnings)", sourceLocation: sourceLocation)
     let actual = try compiled(fixture.inputs.map(variant.argument))[0]
     expectClose(actual, to: fixture, sourceLocation: sourceLocation)
 }
@@ -214,7 +228,8 @@ private enum FixtureGraph {
         "arccos": { try arccos($0) }, "arctan": { try arctan($0) }, "erf": { try erf($0) }, "erfc": { try erfc($0) },
         "sigmoid": { try sigmoid($0) }, "softplus": { try softplus($0) }, "floor": { try Theano.floor($0) },
         "ceil": { try Theano.ceil($0) }, "round": { try Theano.round($0) }, "not": { try not($0) },
-        "isnan": { try isnan($0) }, "isinf": { try isinf($0) }, "relu": { try relu($0) },
+        "isnan": { try isnan($0) }, "isinf": { try isinf($0) }, "relu": { try relu($0) }, "~": { try ~$0 },
+        "round_half_away_from_zero": { try Theano.round($0, mode: .halfAwayFromZero) },
         "softmax": { try softmax($0) }, "log_softmax": { try logSoftmax($0) }, "T": { try $0.T },
         "shape": { try Theano.shape($0) }, "size": { try size($0) }, "arange_symbolic": { try arange($0) },
         "zeros_like": { try zerosLike($0) }, "ones_like": { try onesLike($0) },
@@ -227,7 +242,9 @@ private enum FixtureGraph {
         "maximum": { try maximum($0, $1) }, "minimum": { try minimum($0, $1) }, "arctan2": { try arctan2($0, $1) },
         "eq": { try eq($0, $1) }, "neq": { try neq($0, $1) }, "lt": { try lt($0, $1) }, "le": { try le($0, $1) },
         "gt": { try gt($0, $1) }, "ge": { try ge($0, $1) }, "and": { try and($0, $1) }, "or": { try or($0, $1) },
-        "xor": { try xor($0, $1) }, "dot": { try dot($0, $1) }, "outer": { try outer($0, $1) },
+        "xor": { try xor($0, $1) }, "&": { try $0 & $1 }, "|": { try $0 | $1 }, "^": { try $0 ^ $1 },
+        "dot": { try dot($0, $1) }, "outer": { try outer($0, $1) }, "batched_dot": { try batchedDot($0, $1) },
+        "leaky_relu_tensor": { try relu($0, alpha: $1) },
         "categorical_crossentropy": { try categoricalCrossentropy($0, $1) },
         "binary_crossentropy": { try binaryCrossentropy($0, $1) },
     ]
@@ -310,6 +327,8 @@ private enum FixtureGraph {
         case "one_hot": return try oneHot(x[0], classes: params.int("classes"), dtype: params.dtype("dtype"))
         case "softmax_axis": return try softmax(x[0], axis: params.int("axis"))
         case "log_softmax_axis": return try logSoftmax(x[0], axis: params.int("axis"))
+        case "leaky_relu": return try relu(x[0], alpha: params.literal("alpha"))
+        case "repeat_counts": return try `repeat`(x[0], counts: x[1], axis: params.optionalInt("axis"))
         case "subtensor": return try indexedRegion(x, params: params)
         case "set_subtensor": return try setSubtensor(indexedRegion(x, params: params), x[1])
         case "inc_subtensor": return try incSubtensor(indexedRegion(x, params: params), x[1])

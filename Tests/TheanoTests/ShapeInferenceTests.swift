@@ -69,7 +69,7 @@ enum ShapeCases {
         ("arccos", { try arccos($0) }), ("arctan", { try arctan($0) }), ("sinh", { try sinh($0) }),
         ("cosh", { try cosh($0) }), ("tanh", { try tanh($0) }), ("erf", { try erf($0) }), ("erfc", { try erfc($0) }),
         ("sigmoid", { try sigmoid($0) }), ("softplus", { try softplus($0) }), ("isnan", { try isnan($0) }),
-        ("isinf", { try isinf($0) }), ("not", { try not($0) }), ("cast to int32", { try cast($0, to: .int32) }),
+        ("isinf", { try isinf($0) }), ("not", { try not(gt($0, 0)) }), ("cast to int32", { try cast($0, to: .int32) }),
         ("clip", { try clip($0, -1, 1) }),
     ]
 
@@ -78,8 +78,8 @@ enum ShapeCases {
         ("int_div", { try intDiv($0, $1) }), ("mod", { try $0 % $1 }), ("pow", { try pow($0, $1) }),
         ("maximum", { try maximum($0, $1) }), ("minimum", { try minimum($0, $1) }), ("arctan2", { try arctan2($0, $1) }),
         ("eq", { try eq($0, $1) }), ("neq", { try neq($0, $1) }), ("lt", { try lt($0, $1) }), ("le", { try le($0, $1) }),
-        ("gt", { try gt($0, $1) }), ("ge", { try ge($0, $1) }), ("and", { try and($0, $1) }), ("or", { try or($0, $1) }),
-        ("xor", { try xor($0, $1) }),
+        ("gt", { try gt($0, $1) }), ("ge", { try ge($0, $1) }), ("and", { try and(gt($0, 0), gt($1, 0)) }),
+        ("or", { try or(gt($0, 0), gt($1, 0)) }), ("xor", { try xor(gt($0, 0), gt($1, 0)) }),
     ]
 
     /// Operand layouts for elementwise broadcasting, checked with `add`.
@@ -108,6 +108,11 @@ enum ShapeCases {
         ShapeCase("dot vector·matrix", .floats([3]), matrix) { try dot($0, $1) },
         ShapeCase("dot vector·vector", .floats([4]), .floats([4])) { try dot($0, $1) },
         ShapeCase("batchedDot", tensor3, .floats([2, 4, 5])) { try batchedDot($0, $1) },
+        ShapeCase("dot tensor3·tensor3", tensor3, .floats([5, 4, 2])) { try dot($0, $1) },
+        ShapeCase("dot vector·tensor3", .floats([4]), .floats([2, 4, 3])) { try dot($0, $1) },
+        ShapeCase("outer of a matrix and a vector", matrix, .floats([2])) { try outer($0, $1) },
+        ShapeCase("batchedDot of matrices (rows)", matrix, matrix) { try batchedDot($0, $1) },
+        ShapeCase("batchedDot tensor3·tensor4", tensor3, .floats([2, 3, 4, 2])) { try batchedDot($0, $1) },
     ]
 
     static let reductions: [ShapeCase] = [
@@ -125,6 +130,9 @@ enum ShapeCases {
     static let neuralNet: [ShapeCase] = [
         ShapeCase("softmax", matrix) { try softmax($0) },
         ShapeCase("logSoftmax of a 3-d tensor", tensor3) { try logSoftmax($0) },
+        ShapeCase("oneHot's check of the labels", .integers([0, 2, 1, 2], shape: [2, 2])) {
+            try CheckLabels(classes: 3)([$0], at: .unknown)
+        },
     ]
 
     static let shapeOps: [ShapeCase] = [
@@ -154,6 +162,7 @@ enum ShapeCases {
         ShapeCase("concatenate along axis 1", matrix, .floats([3, 2])) { try concatenate([$0, $1], axis: 1) },
         ShapeCase("stack", matrix, matrix) { try stack([$0, $1]) },
         ShapeCase("split along axis 1", matrix) { try split($0, sizes: [1, 3], axis: 1)[1] },
+        ShapeCase("repeat by counts along axis 1", matrix, .integers([1, 0, 3, 2])) { try `repeat`($0, counts: $1, axis: 1) },
     ]
 
     static let indexing: [ShapeCase] = [
@@ -193,12 +202,12 @@ enum ShapeCases {
         Add.self, Subtract.self, Multiply.self, Divide.self, FloorDivide.self, Remainder.self, Power.self,
         Maximum.self, Minimum.self, Negate.self, Cast.self, Equal.self, NotEqual.self, Less.self, LessEqual.self,
         Greater.self, GreaterEqual.self, IsNaN.self, IsInf.self, Exp.self, ExpMinusOne.self, Log.self,
-        LogOnePlus.self, Log2.self, Log10.self, SquareRoot.self, Square.self, Reciprocal.self, LogicalBinary.self,
-        LogicalNot.self, Absolute.self, Sign.self, Floor.self, Ceil.self, Round.self, Erf.self, Erfc.self,
+        LogOnePlus.self, Log2.self, Log10.self, SquareRoot.self, Square.self, Reciprocal.self, BitwiseBinary.self,
+        Invert.self, Absolute.self, Sign.self, Floor.self, Ceil.self, Round.self, Erf.self, Erfc.self,
         Sigmoid.self, Softplus.self, Switch.self, Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self,
         ArcTan.self, Sinh.self, Cosh.self, Tanh.self, ArcTan2.self,
-        Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, Softmax.self, LogSoftmax.self, DimShuffle.self,
-        Reshape.self, Alloc.self, Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self,
+        Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, Softmax.self, LogSoftmax.self, CheckLabels.self,
+        DimShuffle.self, Reshape.self, Alloc.self, Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self,
         Subtensor.self, IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self, GradientOverride.self,
     ]
 }

@@ -20,6 +20,12 @@ protocol FloatVisitor {
     func visit<T: FloatElement & NumericElement>(_: T.Type) -> Result
 }
 
+/// A visitor over the types with bitwise operations: booleans and integers.
+protocol BitwiseVisitor {
+    associatedtype Result
+    func visit<T: BitwiseElement>(_: T.Type) -> Result
+}
+
 /// A visitor over unsigned integers of each element width, for code that only moves
 /// elements around (copies, gathers, concatenation) and need not know what they mean.
 protocol LayoutVisitor {
@@ -64,6 +70,20 @@ extension DType {
         case .float32: visitor.visit(Float.self)
         case .float64: visitor.visit(Double.self)
         default: nil
+        }
+    }
+
+    /// `nil` for the float types.
+    @inline(__always)
+    func visitBitwise<V: BitwiseVisitor>(_ visitor: V) -> V.Result? {
+        switch self {
+        case .bool: visitor.visit(Bool.self)
+        case .int8: visitor.visit(Int8.self)
+        case .int16: visitor.visit(Int16.self)
+        case .int32: visitor.visit(Int32.self)
+        case .int64: visitor.visit(Int64.self)
+        case .uint8: visitor.visit(UInt8.self)
+        case .float32, .float64: nil
         }
     }
 

@@ -18,11 +18,6 @@ public protocol NumericElement: Element, Comparable {
     static func negate(_ a: Self) -> Self
     static func absolute(_ a: Self) -> Self
     static func sign(_ a: Self) -> Self
-    /// Rounding functions; the identity on integers.
-    static func floor(_ a: Self) -> Self
-    static func ceil(_ a: Self) -> Self
-    /// Rounds half to even, as NumPy.
-    static func round(_ a: Self) -> Self
 }
 
 extension NumericElement where Self: IntegerElement {
@@ -56,9 +51,6 @@ extension NumericElement where Self: IntegerElement {
     @inline(__always) public static func negate(_ a: Self) -> Self { 0 &- a }
     @inline(__always) public static func absolute(_ a: Self) -> Self { a < 0 ? 0 &- a : a }
     @inline(__always) public static func sign(_ a: Self) -> Self { a > 0 ? 1 : (a < 0 ? 0 &- 1 : 0) }
-    @inline(__always) public static func floor(_ a: Self) -> Self { a }
-    @inline(__always) public static func ceil(_ a: Self) -> Self { a }
-    @inline(__always) public static func round(_ a: Self) -> Self { a }
 }
 
 extension Int8: NumericElement {}
@@ -105,9 +97,6 @@ extension NumericElement where Self: FloatElement {
     @inline(__always) public static func negate(_ a: Self) -> Self { -a }
     @inline(__always) public static func absolute(_ a: Self) -> Self { Swift.abs(a) }
     @inline(__always) public static func sign(_ a: Self) -> Self { a > 0 ? 1 : (a < 0 ? -1 : a) }
-    @inline(__always) public static func floor(_ a: Self) -> Self { a.rounded(.down) }
-    @inline(__always) public static func ceil(_ a: Self) -> Self { a.rounded(.up) }
-    @inline(__always) public static func round(_ a: Self) -> Self { a.rounded(.toNearestOrEven) }
 }
 
 extension Float: NumericElement {}

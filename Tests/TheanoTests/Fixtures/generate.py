@@ -17,7 +17,9 @@ Theano instead and says so in its doc comments:
   * float functions of small integers (int8, int16, uint8, bool) compute in float32
     (Theano's upgrade_to_float), where NumPy would use float16;
   * sums and products of uint8 are int64, where NumPy keeps them unsigned (uint64);
-  * floor, ceil and round of integers keep the integer dtype (as NumPy 2 does too).
+  * floor and ceil of integers and booleans give the float type Theano upgrades them to
+    (int8, int16, uint8, bool -> float32; int32, int64 -> float64), where NumPy 2 keeps the
+    integer dtype (numpy_semantics.json holds these cases; round of an integer is an error).
 """
 
 import json
@@ -220,12 +222,11 @@ def add_unary_numeric_ops(fixtures):
             fixtures.add(f"{op}/{dtype}/edges", op, [x], native(function)(x))
             x = array(normal((3, 4), 3), dtype)
             fixtures.add(f"{op}/{dtype}/matrix", op, [x], native(function)(x))
+        if op in ("floor", "ceil", "round"):
+            continue  # float functions of integers: see numpy_semantics_fixtures
         for dtype, edges in INTEGER_EDGES.items():
             x = array(edges, dtype)
             fixtures.add(f"{op}/{dtype}", op, [x], native(function)(x))
-    # Booleans are numbers (int8) for these ops.
-    flags = array([True, False, True], "bool")
-    fixtures.add("neg/bool_as_int8", "neg", [flags], -flags.astype("int8"))
 
 
 def add_predicates(fixtures):
@@ -238,9 +239,6 @@ def add_predicates(fixtures):
     fixtures.add("isinf/int32", "isinf", [ints], np.isinf(ints))
     flags = array([[True, False], [False, True]], "bool")
     fixtures.add("not/bool", "not", [flags], np.logical_not(flags))
-    fixtures.add("not/int32", "not", [array([0, 3, -1, 0], "int32")], np.logical_not([0, 3, -1, 0]))
-    fixtures.add("not/float64_nan_is_true", "not", [array([0.0, NAN, -0.0, 2.5], "float64")],
-                 np.logical_not([0.0, NAN, -0.0, 2.5]))
 
 
 # Binary ops: the NumPy function, the interval of random left and right operands, and the
@@ -465,11 +463,8 @@ def add_ternary_cases(fixtures):
 def add_logical_cases(fixtures):
     left = array([[True, True, False, False]], "bool")
     right = array([[True], [False]], "bool")
-    ints = array([[0, 2, -1], [3, 0, 0]], "int32")
-    floats = array([0.0, NAN, 0.5], "float64")
     for op, function in (("and", np.logical_and), ("or", np.logical_or), ("xor", np.logical_xor)):
         fixtures.add(f"{op}/bool/column_row", op, [left, right], function(left, right))
-        fixtures.add(f"{op}/int32_float64", op, [ints, floats], function(ints, floats))
 
 
 def add_cast_cases(fixtures):
@@ -1082,9 +1077,214 @@ def add_crossentropies(fixtures, dtype):
                  -(integer_targets * log(p) + (1 - integer_targets) * log(1 - p)))
 
 
+# MARK: - NumPy semantics
+
+# Integer dtypes with edge values for the bitwise functions (two's complement at the ends).
+BITWISE_EDGES = {
+    "int8": ([-128, -1, 0, 1, 85, 127, -86, 15], [127, -1, -128, 3, -86, 0, 85, -16]),
+    "int16": ([-32768, -1, 0, 300, 32767, -21846], [32767, 255, -1, -300, 21845, -1]),
+    "int32": ([-2147483648, -1, 0, 70000, 2147483647], [2147483647, -65536, 12345, -70000, 1]),
+    "int64": ([-9223372036854775808, -1, 0, 5000000000, 9223372036854775807], [9223372036854775807, 255, -1, -5000000000, 1]),
+    "uint8": ([0, 1, 15, 128, 255, 170], [255, 254, 240, 127, 255, 85]),
+}
+BITWISE_OPS = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}
+OPERATOR_SYMBOLS = {"and": "&", "or": "|", "xor": "^"}
+
+
+def batched_dot(a, b):
+    """dot(a[i], b[i]) for each i of the shared first dimension (also when it is empty)."""
+    item_shape = np.dot(np.zeros(a.shape[1:], a.dtype), np.zeros(b.shape[1:], b.dtype)).shape
+    dtype = np.result_type(a, b)
+    if a.shape[0] == 0:
+        return np.zeros((0,) + item_shape, dtype)
+    return np.stack([np.dot(a[i], b[i]) for i in range(a.shape[0])]).astype(dtype)
+
+
+def round_half_away_from_zero(x):
+    """Exact rounding of each element, ties away from zero (C's round), through decimal."""
+    import decimal
+
+    def one(value):
+        if not math.isfinite(value):
+            return value
+        rounded = float(decimal.Decimal(value).to_integral_value(rounding=decimal.ROUND_HALF_UP))
+        return math.copysign(rounded, value) if rounded == 0 else rounded
+
+    return np.asarray([one(float(v)) for v in x.reshape(-1)], dtype=x.dtype).reshape(x.shape)
+
+
+def add_float_rounding_of_integers(fixtures):
+    """floor and ceil of integers and booleans give Theano's float type; floats round both ways."""
+    for op, function in (("floor", np.floor), ("ceil", np.ceil)):
+        for dtype, edges in INTEGER_EDGES.items():
+            x = array(edges, dtype)
+            fixtures.add(f"{op}/{dtype}_to_{theano_float(dtype)}", op, [x], function(x).astype(theano_float(dtype)))
+        flags = array([[True, False, True]], "bool")
+        fixtures.add(f"{op}/bool_to_float32", op, [flags], function(flags.astype("float32")))
+    # Just below a half, and the largest halves each type holds, where floor(x + 0.5) goes wrong.
+    near_halves = {"float32": [0.49999997, -0.49999997, 8388607.5, -8388607.5],
+                   "float64": [0.49999999999999994, -0.49999999999999994, 4503599627370495.5, -4503599627370495.5]}
+    for dtype in FLOAT_DTYPES:
+        x = array(NUMERIC_FLOAT_EDGES + [4.5, -4.5] + near_halves[dtype], dtype)
+        fixtures.add(f"round_half_away_from_zero/{dtype}/edges", "round_half_away_from_zero", [x],
+                     round_half_away_from_zero(x))
+        x = array(normal((3, 4), 3) + 0.5, dtype)
+        fixtures.add(f"round_half_away_from_zero/{dtype}/halves", "round_half_away_from_zero", [x],
+                     round_half_away_from_zero(x))
+        fixtures.add(f"round/{dtype}/halves", "round", [x], np.round(x))
+
+
+def add_bitwise_cases(fixtures):
+    """Bitwise and/or/xor/invert of integers (NumPy's bitwise_* and ~), logical on booleans."""
+    for dtype, (left, right) in BITWISE_EDGES.items():
+        left, right = array(left, dtype), array(right, dtype)
+        for op, function in BITWISE_OPS.items():
+            fixtures.add(f"{op}/{dtype}/edges", op, [left, right], function(left, right))
+            fixtures.add(f"{OPERATOR_SYMBOLS[op]}/{dtype}/edges", OPERATOR_SYMBOLS[op], [left, right], function(left, right))
+        fixtures.add(f"not/{dtype}/edges", "not", [left], np.invert(left))
+        fixtures.add(f"~/{dtype}/edges", "~", [left], np.invert(left))
+    column = integers((3, 1), -100, 100, "int32")
+    row = integers((1, 4), -100, 100, "int32")
+    flags = array([[True, False, True, False]], "bool")
+    mixed = [
+        ("int32/column_row", column, row),
+        ("int8+uint8_promotes_to_int16", array([-128, -1, 5, 127], "int8"), array([255, 128, 3, 1], "uint8")),
+        ("int64+int8_scalar", array([[-5, 6], [7, -8]], "int64"), array(-2, "int8")),
+        ("bool+int32_is_bitwise", flags, array([[3], [-2]], "int32")),
+        ("bool/column_row", array([[True], [False]], "bool"), flags),
+        ("int16/empty", np.zeros((0, 3), "int16"), array([1, 2, 3], "int16")),
+    ]
+    for name, left, right in mixed:
+        for op, function in BITWISE_OPS.items():
+            fixtures.add(f"{op}/{name}", op, [left, right], function(left, right))
+    x = integers((3, 4), 0, 255, "uint8")
+    fixtures.add("not/uint8_matrix", "not", [x], np.invert(x))
+    fixtures.add("~/bool_matrix", "~", [array([[True, False], [False, False]], "bool")],
+                 np.invert(array([[True, False], [False, False]], "bool")))
+    fixtures.add("not/int32_scalar", "not", [array(-7, "int32")], np.invert(array(-7, "int32")))
+
+
+# dot shapes beyond vectors and matrices: (name, left shape, right shape).
+DOT_ANY_RANK_SHAPES = [
+    ("tensor3_tensor3", (2, 3, 4), (5, 4, 6)),
+    ("vector_tensor3", (4,), (2, 4, 3)),
+    ("matrix_tensor3", (3, 4), (2, 4, 5)),
+    ("tensor3_vector", (2, 3, 4), (4,)),
+    ("tensor4_matrix", (2, 1, 3, 4), (4, 2)),
+    ("matrix_tensor4", (2, 3), (2, 1, 3, 4)),
+    ("tensor3_tensor4", (2, 2, 3), (1, 2, 3, 2)),
+    ("scalar_tensor3", (), (2, 3, 4)),
+    ("tensor3_scalar", (2, 3, 4), ()),
+    ("size_one_inner", (2, 3, 1), (2, 1, 4)),
+    ("empty_free_axis", (2, 0, 3), (4, 3, 2)),
+    ("empty_contracted_axis", (2, 0), (3, 0, 4)),
+]
+# batchedDot shapes: (name, left shape, right shape); the first dimension is the batch.
+BATCHED_DOT_SHAPES = [
+    ("rows", (4, 3), (4, 3)),
+    ("matrix_stack_vector_stack", (3, 2, 4), (3, 4)),
+    ("vector_stack_matrix_stack", (3, 4), (3, 4, 2)),
+    ("matrix_stacks", (2, 3, 4), (2, 4, 5)),
+    ("tensor4_tensor3", (2, 3, 2, 4), (2, 4, 3)),
+    ("tensor3_tensor4", (2, 3, 4), (2, 2, 4, 3)),
+    ("tensor4_tensor4", (2, 2, 3, 4), (2, 3, 4, 2)),
+    ("vector_stack_tensor4", (2, 4), (2, 3, 4, 2)),
+    ("tensor4_vector_stack", (2, 3, 2, 4), (2, 4)),
+    ("size_one_batch", (1, 3, 4), (1, 4, 2)),
+    ("size_one_inner", (3, 2, 1), (3, 1, 4)),
+    ("empty_batch", (0, 3, 4), (0, 4, 2)),
+    ("empty_inner", (2, 3, 0), (2, 0, 4)),
+]
+
+
+def add_any_rank_products(fixtures):
+    """dot, outer and batchedDot of tensors of any rank, in float64, float32 and integers."""
+    for dtype in FLOAT_DTYPES + ("int32",):
+        def sample(shape):
+            return array(normal(shape), dtype) if dtype in FLOAT_DTYPES else integers(shape, -9, 9, dtype)
+
+        exact = in_float64(np.dot, dtype) if dtype in FLOAT_DTYPES else np.dot
+        for name, left, right in DOT_ANY_RANK_SHAPES:
+            a, b = sample(left), sample(right)
+            fixtures.add(f"dot/{dtype}/{name}", "dot", [a, b], exact(a, b))
+        for name, left, right in BATCHED_DOT_SHAPES:
+            a, b = sample(left), sample(right)
+            reference = in_float64(batched_dot, dtype) if dtype in FLOAT_DTYPES else batched_dot
+            fixtures.add(f"batched_dot/{dtype}/{name}", "batched_dot", [a, b], reference(a, b))
+        for name, left, right in [("matrix_vector", (2, 3), (4,)), ("scalar_tensor3", (), (2, 1, 3)),
+                                  ("matrix_matrix", (2, 2), (3, 1)), ("empty", (0, 2), (3,))]:
+            a, b = sample(left), sample(right)
+            fixtures.add(f"outer/{dtype}/{name}", "outer", [a, b], np.outer(a, b))
+    ints, floats = integers((2, 3, 4), -5, 5, "int8"), array(normal((3, 4, 2)), "float32")
+    fixtures.add("dot/int8_float32_tensor3_promotes", "dot", [ints, floats], in_float64(np.dot, "float32")(ints, floats))
+    ints, longs = integers((2, 3), -5, 5, "int8"), integers((2, 3, 2), -5, 5, "int64")
+    fixtures.add("batched_dot/int8_int64_promotes", "batched_dot", [ints, longs], batched_dot(ints, longs))
+
+
+def add_leaky_relu_cases(fixtures):
+    """relu(x, alpha:) as np.where(x > 0, x, alpha * x), with a number or a tensor alpha."""
+    for dtype in FLOAT_DTYPES:
+        x = array([[-2, -0.0, 0, 1e-30, 3.5], [NAN, -INF, INF, -1e30, 7]], dtype)
+        for alpha in (0.1, -0.5, 2.0):
+            fixtures.add(f"leaky_relu/{dtype}/alpha_{alpha}", "leaky_relu", [x],
+                         native(lambda v: np.where(v > 0, v, alpha * v))(x), params={"alpha": alpha})
+        matrix = array(normal((3, 4)), dtype)
+        for name, slopes in (("row", array(uniform((4,), 0, 1), dtype)), ("column", array(uniform((3, 1), 0, 1), dtype)),
+                             ("scalar", array(0.2, dtype))):
+            fixtures.add(f"leaky_relu_tensor/{dtype}/{name}_slopes", "leaky_relu_tensor", [matrix, slopes],
+                         np.where(matrix > 0, matrix, slopes * matrix))
+    column = array(normal((3, 1)), "float64")
+    row_slopes = array([0.1, 0.2, 0.3, 0.4], "float64")
+    fixtures.add("leaky_relu_tensor/float64/column_x_row_slopes_broadcast", "leaky_relu_tensor", [column, row_slopes],
+                 np.where(column > 0, column, row_slopes * column))
+    ints = array([[-7, 0, 3], [100, -100, 1]], "int32")
+    fixtures.add("leaky_relu/int32_float_alpha_to_float64", "leaky_relu", [ints],
+                 np.where(ints > 0, ints, 0.1 * ints), params={"alpha": 0.1})
+    bytes_ = array([[-7, 0, 3], [100, -100, 127]], "int8")
+    fixtures.add("leaky_relu/int8_integer_alpha_wraps", "leaky_relu", [bytes_],
+                 native(lambda v: np.where(v > 0, v, 2 * v))(bytes_), params={"alpha": 2, "integer_literal": True})
+    fixtures.add("leaky_relu/float32_alpha_0_is_relu", "leaky_relu", [array([-1, -INF, 0, 2], "float32")],
+                 np.maximum(array([-1, -INF, 0, 2], "float32"), 0), params={"alpha": 0.0})
+
+
+def add_repeat_counts_cases(fixtures):
+    """np.repeat with an array of counts along an axis, or of the flattened tensor."""
+    matrix = array(normal((3, 4)), "float64")
+    tensor3 = integers((2, 3, 2), -9, 9, "int32")
+    cases = [
+        ("vector", array([1.5, -2, 3], "float32"), array([2, 0, 3], "int64"), 0),
+        ("matrix_rows", matrix, array([1, 3, 0], "int64"), 0),
+        ("matrix_columns", matrix, array([0, 2, 1, 1], "int32"), 1),
+        ("matrix_last_axis", matrix, array([2, 2, 0, 1], "int8"), -1),
+        ("tensor3_middle_axis_int32", tensor3, array([3, 0, 1], "uint8"), 1),
+        ("flattened", matrix, array([1, 0, 2, 1, 0, 0, 3, 1, 1, 0, 2, 1], "int64"), None),
+        ("single_count_broadcasts", matrix, array([2], "int64"), 1),
+        ("scalar_count", matrix, array(2, "int32"), 0),
+        ("all_zero_counts", matrix, array([0, 0, 0], "int64"), 0),
+        ("empty_axis", np.zeros((0, 3), "float32"), array([], "int64"), 0),
+        ("size_one_axis", array([[4.5, -1, 2]], "float64"), array([3], "int64"), 0),
+        ("bool", array([[True, False], [False, True]], "bool"), array([1, 2], "int64"), 1),
+    ]
+    for name, x, counts, axis in cases:
+        fixtures.add(f"repeat_counts/{name}", "repeat_counts", [x, counts], np.repeat(x, counts, axis=axis),
+                     params={"axis": axis})
+
+
+def numpy_semantics_fixtures():
+    fixtures = FixtureFile("numpy_semantics", "NumPy's rules where an outside conformance run found ours wrong: "
+                           "float floor/ceil of integers, round half away from zero, bitwise and/or/xor/invert, "
+                           "dot/outer/batchedDot of any rank, leaky relu and repeat with an array of counts.")
+    add_float_rounding_of_integers(fixtures)
+    add_bitwise_cases(fixtures)
+    add_any_rank_products(fixtures)
+    add_leaky_relu_cases(fixtures)
+    add_repeat_counts_cases(fixtures)
+    return fixtures
+
+
 def main():
     files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
-             linalg_fixtures(), nnet_fixtures()]
+             linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures()]
     for fixtures in files:
         fixtures.write()
     total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)

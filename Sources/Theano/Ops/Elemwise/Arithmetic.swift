@@ -124,9 +124,15 @@ public struct Minimum: BinaryNumericOp, CElementwiseOp {
     }
 }
 
-/// `-x`.
+/// `-x`. Booleans are rejected, as by NumPy: `not` (or `~`) is their negation.
 public struct Negate: UnaryNumericOp, CElementwiseOp {
     public var description: String { "neg" }
+    /// The operand as given: a boolean is not converted to a number to be negated.
+    public func operandDTypes(_ given: [DType]) -> [DType] { given }
+    public func outputDType(_ operands: [DType]) throws -> DType {
+        guard operands[0] != .bool else { throw OpError("cannot negate a bool tensor; use not(x) or ~x for the logical negation") }
+        return operands[0]
+    }
     public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? { .prefix("-", operands[0]) }
     public func apply<T: NumericElement>(_ x: T) -> T { .negate(x) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] { [try -g] }

@@ -23,8 +23,8 @@ private struct UnaryFloatLoop<Op: UnaryFloatOp>: FloatVisitor {
     func visit<T: FloatElement & NumericElement>(_: T.Type) -> NDArray { map1(x) { (v: T) in op.apply(v) } }
 }
 
-/// A function of one number that keeps its dtype: `neg`, `abs`, `floor`, … Booleans are
-/// cast to `int8`.
+/// A function of one number that keeps its dtype: `neg`, `abs`, `sign`, `sqr`. Booleans are
+/// cast to `int8` (`neg` rejects them instead).
 public protocol UnaryNumericOp: ElementwiseOp {
     func apply<T: NumericElement>(_ x: T) -> T
 }
@@ -133,17 +133,21 @@ private struct FloatPredicateLoop<Op: FloatPredicateOp>: FloatVisitor {
     func visit<T: FloatElement & NumericElement>(_: T.Type) -> NDArray { map1(x) { (v: T) in op.test(v) } }
 }
 
-/// A function of booleans (`and`, `or`, `xor`, `not`); other dtypes are cast to `bool`
-/// (nonzero is true). No gradient flows.
-public protocol LogicalOp: ElementwiseOp {
-    var arity: Int { get }
-    func apply(_ operands: [NDArray], shape: [Int]) -> NDArray
-}
+/// A bitwise function (`and`, `or`, `xor`, `invert`: NumPy's `bitwise_and`, …, Theano's
+/// `and_`, …): bit by bit on integers (two's complement), which on booleans is the logical
+/// function. Operands are promoted to their common dtype (`bool` with `int8` is `int8`);
+/// floats are rejected, as by NumPy — compare them first (`gt(x, 0)`). No gradient flows.
+public protocol BitwiseOp: ElementwiseOp {}
 
-extension LogicalOp {
-    public func operandDTypes(_ given: [DType]) -> [DType] { [DType](repeating: .bool, count: arity) }
-    public func outputDType(_ operands: [DType]) throws -> DType { .bool }
-    public func evaluate(_ operands: [NDArray], shape: [Int]) -> NDArray { apply(operands, shape: shape) }
+extension BitwiseOp {
+    public func operandDTypes(_ given: [DType]) -> [DType] { [DType](repeating: DType.promote(given), count: given.count) }
+    public func outputDType(_ operands: [DType]) throws -> DType {
+        guard !operands[0].isFloat else {
+            throw OpError("takes integer or boolean operands (bitwise on integers, logical on booleans), not \(operands[0]); "
+                + "compare floats first (gt(x, 0), neq(x, 0))")
+        }
+        return operands[0]
+    }
     public func gradients(_ operands: [Variable], output: Variable, gradient: Variable) throws -> [Variable?] {
         operands.map { _ in nil }
     }

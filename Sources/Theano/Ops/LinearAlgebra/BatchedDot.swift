@@ -41,11 +41,40 @@ public struct BatchedDot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferr
     }
 }
 
-/// `result[i] = dot(a[i], b[i])` over the first dimension of two stacks of matrices.
+/// `result[i] = dot(a[i], b[i])` over a leading batch dimension both operands share (Theano's
+/// `batched_dot`; NumPy's `einsum` over the batch): each pair of elements is multiplied as
+/// ``dot(_:_:fileID:line:)`` multiplies tensors, the last axis of `a[i]` against the
+/// second-to-last axis of `b[i]` (its only axis when `b` is a matrix). Both operands have at
+/// least 2 dimensions; two matrices give the dot products of their rows, of shape `[batch]`.
+/// Every case is one ``BatchedDot`` of stacks of matrices between reshapes. Operands are
+/// cast to their common dtype (booleans to `int64`).
 public func batchedDot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
-    let dtype = DType.promote(a.dtype, b.dtype)
-    return try BatchedDot()([cast(a, to: dtype, at: location), cast(b, to: dtype, at: location)], at: location)
+    func mismatch(_ reason: String) -> TheanoError {
+        .typeMismatch(op: "batchedDot", inputs: [a.type, b.type], reason: reason, location: location)
+    }
+    guard a.ndim >= 2, b.ndim >= 2 else { throw mismatch("operands need a batch dimension and at least one more") }
+    let contracted = Swift.max(1, b.ndim - 2)
+    if let x = a.staticShape[0], let y = b.staticShape[0], x != y { throw mismatch("batch sizes \(x) and \(y) differ") }
+    if let m = a.staticShape.last!, let n = b.staticShape[contracted], m != n {
+        throw mismatch("inner dimensions \(m) and \(n) differ (the last axis of a, axis \(contracted) of b)")
+    }
+    let common = DType.promote(a.dtype, b.dtype)
+    let dtype = common == .bool ? .int64 : common
+    let (left, right) = (try cast(a, to: dtype, at: location), try cast(b, to: dtype, at: location))
+    if a.ndim == 3 && b.ndim == 3 { return try BatchedDot()([left, right], at: location) }
+    return try SourceLocation.attributing(to: location) {
+        let sizesA = try a.dimensionSizes(), sizesB = try b.dimensionSizes()
+        let one = Constant(NDArray(scalar: Int64(1)), location: location)
+        let rowsA = Array(sizesA[1..<(a.ndim - 1)]), freeB = (1..<b.ndim).filter { $0 != contracted }.map { sizesB[$0] }
+        // Stacks of (rows × inner) and (inner × columns) matrices: the middle axes of `a` are
+        // rows, the contracted axis of `b` moves next to the batch and its other axes are columns.
+        let stackA = try reshape(left, sizes: [sizesA[0], sizeProduct([one] + rowsA, at: location), sizesA.last!], at: location)
+        let leadingB = try right.transpose([0, contracted] + (1..<b.ndim).filter { $0 != contracted })
+        let stackB = try reshape(leadingB, sizes: [sizesB[0], sizesB[contracted], sizeProduct([one] + freeB, at: location)], at: location)
+        let batch = a.staticShape[0] == nil ? sizesB[0] : sizesA[0]
+        return try reshape(BatchedDot()([stackA, stackB], at: location), sizes: [batch] + rowsA + freeB, at: location)
+    }
 }
 
 /// The sum of products over `axes.a` of `a` and `axes.b` of `b` (NumPy's `tensordot`): the

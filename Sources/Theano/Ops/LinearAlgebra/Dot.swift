@@ -49,16 +49,24 @@ public struct Dot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     }
 }
 
-/// The dot product: vector·vector, matrix·vector, vector·matrix or matrix·matrix (a 0-d
-/// operand multiplies elementwise); a tensor of more axes times a vector or matrix contracts
-/// its last axis, as one matrix product over its flattened leading axes. Operands are cast
-/// to their common dtype.
+/// The dot product, as NumPy's `dot` for operands of any rank: vector·vector (a scalar),
+/// matrix·vector, vector·matrix and matrix·matrix; a 0-d operand multiplies elementwise; an
+/// N-d `a` and an M-d `b` contract the last axis of `a` with the second-to-last axis of `b`
+/// (its only axis if it is a vector), giving `a`'s other axes followed by `b`'s. Every case
+/// is one matrix product (`Dot`, which the optimizer turns into BLAS calls) between
+/// transposes and reshapes. Operands are cast to their common dtype.
 public func dot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     if a.ndim == 0 || b.ndim == 0 { return try elementwise(Multiply(), [a, b], at: location) }
-    let common = DType.promote(a.dtype, b.dtype)
-    let dtype = common == .bool ? .int64 : common
-    if a.ndim > 2 && b.ndim <= 2 {
+    if b.ndim > 2 {
+        let contracted = b.ndim - 2
+        if let m = a.staticShape.last!, let n = b.staticShape[contracted], m != n {
+            throw TheanoError.typeMismatch(op: "dot", inputs: [a.type, b.type],
+                                           reason: "inner dimensions \(m) and \(n) differ (the last axis of a, axis \(contracted) of b)", location: location)
+        }
+        return try tensordot(a, b, axes: ([a.ndim - 1], [contracted]), fileID: fileID, line: line)
+    }
+    if a.ndim > 2 {
         // The leading axes of `a` are rows of one matrix product (`x · W` for a batch of sequences).
         return try SourceLocation.attributing(to: location) {
             let sizes = try a.dimensionSizes()
@@ -67,15 +75,18 @@ public func dot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: In
             return try reshape(product, sizes: Array(sizes.dropLast()) + Array(b.dimensionSizes().dropFirst()), at: location)
         }
     }
+    let common = DType.promote(a.dtype, b.dtype)
+    let dtype = common == .bool ? .int64 : common
     return try Dot()([cast(a, to: dtype, at: location), cast(b, to: dtype, at: location)], at: location)
 }
 
-/// The outer product of two vectors: `result[i, j] = a[i] * b[j]`.
+/// The outer product `result[i, j] = a[i] * b[j]` of the operands flattened (NumPy's
+/// `outer`: tensors of any rank, a scalar counting as one element).
 public func outer(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
-    guard a.ndim == 1, b.ndim == 1 else {
-        throw TheanoError.typeMismatch(op: "outer", inputs: [a.type, b.type], reason: "operands must be vectors", location: location)
+    let (left, right) = try SourceLocation.attributing(to: location) {
+        (a.ndim == 1 ? a : try flatten(a), b.ndim == 1 ? b : try flatten(b))
     }
-    return try elementwise(Multiply(), [DimShuffle(pattern: [0, .newAxis])([a], at: location),
-                                        DimShuffle(pattern: [.newAxis, 0])([b], at: location)], at: location)
+    return try elementwise(Multiply(), [DimShuffle(pattern: [0, .newAxis])([left], at: location),
+                                        DimShuffle(pattern: [.newAxis, 0])([right], at: location)], at: location)
 }

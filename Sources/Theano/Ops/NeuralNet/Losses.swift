@@ -1,8 +1,3 @@
-/// The rectified linear unit `max(x, 0)`, elementwise.
-public func relu(_ x: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try elementwise(Maximum(), x, 0, at: .resolve(fileID: fileID, line: line))
-}
-
 /// The cross-entropy between predicted distributions (rows of `probabilities`) and targets:
 /// `-log(probabilities[i, labels[i]])` for integer labels, or `-sum(targets * log(probabilities))`
 /// along the last axis for target distributions (e.g. one-hot rows).
@@ -27,19 +22,5 @@ public func binaryCrossentropy(_ probabilities: Variable, _ targets: Variable,
                                fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try SourceLocation.attributing(to: .resolve(fileID: fileID, line: line)) {
         try -(targets * log(probabilities) + (1 - targets) * log(1 - probabilities))
-    }
-}
-
-/// Rows of `classes` zeros with a one at each label's position.
-public func oneHot(_ labels: Variable, classes: Int, dtype: DType = .defaultFloat,
-                   fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    let location = SourceLocation.resolve(fileID: fileID, line: line)
-    guard labels.dtype.isInteger else {
-        throw TheanoError.typeMismatch(op: "oneHot", inputs: [labels.type], reason: "labels must be integers", location: location)
-    }
-    return try SourceLocation.attributing(to: location) {
-        let positions = try arange(0, classes)
-        let column = try DimShuffle(pattern: (0..<labels.ndim).map(DimPattern.input) + [.newAxis])([labels], at: location)
-        return try cast(eq(column, positions), to: dtype)
     }
 }
