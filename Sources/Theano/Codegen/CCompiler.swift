@@ -6,25 +6,53 @@ import Synchronization
 public struct CCompiler: Sendable, CustomStringConvertible {
     /// The program's path.
     public let path: String
-    /// The first line of `--version`: part of every cache key.
+    /// Words written after the program in `CC` (`CC='gcc -m64'`, as `make` allows), passed
+    /// before every other argument.
+    public let leadingArguments: [String]
+    /// The first line of `--version`, and the leading arguments: part of every cache key.
     public let identity: String
 
     /// Whether it is GCC (whose vectorizer uses glibc's vector math library for `exp`, `tanh`, …).
     public var isGCC: Bool { !identity.lowercased().contains("clang") }
 
-    public var description: String { "\(identity) (\(path))" }
+    public var description: String { "\(identity) (\(([path] + leadingArguments).joined(separator: " ")))" }
 
-    /// The first working compiler among `candidates` (by default `$CC`, `cc`, `gcc`, `clang`).
-    public static func discover(candidates: [String]? = nil) -> CCompiler? {
+    /// The first working compiler among `candidates` (by default `$CC`, `cc`, `gcc`,
+    /// `clang`); each candidate is a command, split into words as a shell would. A program
+    /// that does not answer `--version` within `timeout` does not work. The answer is found
+    /// once per process for each list of candidates (each try starts a process).
+    public static func discover(candidates: [String]? = nil, timeout: Duration = .seconds(30)) -> CCompiler? {
         let names = candidates ?? ([Environment.cCompiler].compactMap { $0 } + ["cc", "gcc", "clang"])
-        for name in names {
-            guard let path = ExternalTool.find(name),
-                  let output = try? ExternalTool.run(path, arguments: ["--version"], captureOutput: true), output.status == 0,
-                  let first = output.standardOutput.split(separator: "\n").first
-            else { continue }
-            return CCompiler(path: path, identity: String(first))
+        if let known = discovered.withLock({ $0[names] }) { return known }
+        let found = names.lazy.compactMap { probe($0, timeout: timeout, explaining: candidates == nil && $0 == Environment.cCompiler) }.first
+        discovered.withLock { $0[names] = found }
+        return found
+    }
+
+    private static let discovered = Mutex<[[String]: CCompiler?]>([:])
+
+    /// The compiler `command` names, if it answers `--version`; `nil` when the command is
+    /// empty or names no program. With `explaining`, what is wrong with it is said once
+    /// (for `$CC`, which the user set on purpose).
+    private static func probe(_ command: String, timeout: Duration, explaining: Bool) -> CCompiler? {
+        func skip(_ reason: String) -> CCompiler? {
+            if explaining { Diagnostics.warnOnce("CC='\(command)' \(reason); trying cc, gcc and clang instead") }
+            return nil
         }
-        return nil
+        let words = shellWords(command)
+        guard let program = words.first else { return skip("is empty") }
+        guard let path = ExternalTool.find(program) else { return skip("names no program (\(program) is not an executable file on PATH)") }
+        let answer: ExternalTool.Result
+        do {
+            answer = try ExternalTool.run(path, arguments: Array(words.dropFirst()) + ["--version"], captureOutput: true, timeout: timeout)
+        } catch {
+            return skip("does not work: \(error)")
+        }
+        guard answer.status == 0, let first = answer.standardOutput.split(separator: "\n").first else {
+            return skip("does not work: `\(command) --version` exited with status \(answer.status)")
+        }
+        let leading = Array(words.dropFirst())
+        return CCompiler(path: path, leadingArguments: leading, identity: ([String(first)] + leading).joined(separator: " "))
     }
 
     /// Flags for kernels: optimized for this CPU, IEEE semantics kept (`-fno-math-errno`
@@ -42,10 +70,11 @@ public struct CCompiler: Sendable, CustomStringConvertible {
     /// Compiles the C files at `sources` into the shared library `output`: one file in one
     /// step; several each into an object file at once (one compiler process per file, so
     /// all cores work), then linked. Throws ``TheanoError/compilation(compiler:source:log:)``
-    /// with the compiler's messages for the first file that fails.
-    func compile(sources: [String], output: String, flags: [String]) throws {
+    /// with the compiler's messages for the first file that fails, and
+    /// ``TheanoError/toolFailed(tool:reason:)`` when a run takes longer than `timeout`.
+    func compile(sources: [String], output: String, flags: [String], timeout: Duration) throws {
         if sources.count == 1 {
-            try run(flags + ["-shared", sources[0], "-o", output, "-lm"], source: sources[0])
+            try run(flags + ["-shared", sources[0], "-o", output, "-lm"], source: sources[0], timeout: timeout)
             return
         }
         // Objects named after the output, which is unique: two compiles of the same sources
@@ -54,20 +83,50 @@ public struct CCompiler: Sendable, CustomStringConvertible {
         let failures = Mutex<[Int: any Error]>([:])
         DispatchQueue.concurrentPerform(iterations: sources.count) { index in
             do {
-                try run(flags + ["-c", sources[index], "-o", objects[index]], source: sources[index])
+                try run(flags + ["-c", sources[index], "-o", objects[index]], source: sources[index], timeout: timeout)
             } catch {
                 failures.withLock { $0[index] = error }
             }
         }
         defer { for object in objects { try? FileManager.default.removeItem(atPath: object) } }
         if let (_, error) = failures.withLock({ $0 }).min(by: { $0.key < $1.key }) { throw error }
-        try run(flags + ["-shared"] + objects + ["-o", output, "-lm"], source: sources[0])
+        try run(flags + ["-shared"] + objects + ["-o", output, "-lm"], source: sources[0], timeout: timeout)
     }
 
-    private func run(_ arguments: [String], source: String) throws {
-        let result = try ExternalTool.run(path, arguments: arguments)
+    private func run(_ arguments: [String], source: String, timeout: Duration) throws {
+        let result = try ExternalTool.run(path, arguments: leadingArguments + arguments, timeout: timeout)
         guard result.status == 0 else {
             throw TheanoError.compilation(compiler: path, source: source, log: result.errorOutput)
         }
     }
+}
+
+/// `command` split into words as a POSIX shell splits them: at unquoted blanks, with single
+/// quotes, double quotes and backslashes removing the special meaning of what they cover.
+func shellWords(_ command: String) -> [String] {
+    var words: [String] = [], current = "", inWord = false
+    var quote: Character?, escaped = false
+    for character in command {
+        if escaped {
+            current.append(character)
+            escaped = false
+        } else if character == "\\" && quote != "'" {
+            escaped = true
+            inWord = true
+        } else if let open = quote {
+            if character == open { quote = nil } else { current.append(character) }
+        } else if character == "'" || character == "\"" {
+            quote = character
+            inWord = true
+        } else if character == " " || character == "\t" || character == "\n" {
+            if inWord { words.append(current) }
+            current = ""
+            inWord = false
+        } else {
+            current.append(character)
+            inWord = true
+        }
+    }
+    if inWord { words.append(current) }
+    return words
 }

@@ -18,6 +18,12 @@ struct CKernelRunner: NodeRunner {
     let name: String
     let recycler = OutputRecycler()
 
+    /// Throws when `library` lacks the kernel `name`.
+    init(node: Apply, op: any CKernelOp, library: DynamicLibrary, name: String) throws {
+        guard library.symbol(name) != nil else { throw TheanoError.toolFailed(tool: "dlsym", reason: "\(name) is missing from \(library.path)") }
+        (self.node, self.op, self.library, self.name) = (node, op, library, name)
+    }
+
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
         try node.op.validate(inputs, node: node)
         return try op.runKernel(inputs, node: node, library: library, name: name, recycler: recycler)

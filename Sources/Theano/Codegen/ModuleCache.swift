@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The C source of one module: a prelude every translation unit starts with, and the
 /// kernels, split into units compiled at once on all cores.
@@ -22,6 +23,15 @@ struct ModuleSource {
 
     /// The whole source, as the cache key sees it.
     var text: String { units.joined(separator: "\n/* next translation unit */\n") }
+
+    /// The symbol every module defines as its key (a C string), so that a module swapped
+    /// for another is recognized after it is loaded.
+    static let keySymbol = "theano_module_key"
+
+    /// The units, the first also defining ``keySymbol`` as `key`.
+    func units(signedWith key: String) -> [String] {
+        [units[0] + "\nconst char \(Self.keySymbol)[] = \"\(key)\";\n"] + units.dropFirst()
+    }
 }
 
 /// Compiled kernel modules on disk, addressed by content: the key is the SHA-256 of the C
@@ -30,11 +40,16 @@ struct ModuleSource {
 ///
 /// Writers compile to a unique temporary name and `rename` into place (atomic, no lock
 /// files), so several processes may compile the same module at once. Each module has a
-/// checksum beside it; a module whose checksum does not match (truncated, corrupted, or
-/// half-replaced by a racing writer) is compiled again.
+/// checksum beside it and carries its own key (the symbol `theano_module_key`); a module
+/// whose checksum or key does not match (truncated, corrupted, half-replaced by a racing
+/// writer, or swapped with another module) is compiled again.
+///
+/// A module is code that runs in the process that loads it, so the directory is made
+/// readable by its owner only, and one that other users could write to is not used: the
+/// modules then go to a private temporary directory for this process.
 public struct ModuleCache: Sendable {
     /// Bumped whenever the calling convention of generated kernels changes.
-    static let abiVersion = 1
+    static let abiVersion = 2
 
     /// The directory holding the modules.
     public let directory: String
@@ -64,50 +79,111 @@ public struct ModuleCache: Sendable {
         return hasher.finalize()
     }
 
-    /// The loaded module for `source`, compiled unless a valid cached copy exists; whether
-    /// it came from the cache.
-    func module(source: ModuleSource, compiler: CCompiler, flags: [String]) throws -> (library: DynamicLibrary, cached: Bool) {
-        let key = key(source: source, compiler: compiler, flags: flags)
-        let path = "\(directory)/\(key).so", checksumPath = "\(directory)/\(key).sha256"
-        if let library = loadVerified(path: path, checksumPath: checksumPath) { return (library, true) }
+    /// A module found or compiled, and what the caller made of it.
+    struct Loaded<Contents> {
+        let library: DynamicLibrary
+        /// Whether it came from the cache.
+        let cached: Bool
+        let contents: Contents
+        /// Why the cache directory could not be used, when it could not.
+        let warning: String?
+    }
 
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    /// The module for `source`, loaded and accepted by `accept` (which looks up what the
+    /// caller needs and throws when something is missing): a valid cached copy, else one
+    /// compiled now (each compiler run stopped after `timeout`). A cached module `accept`
+    /// refuses is compiled again, once.
+    func module<Contents>(source: ModuleSource, compiler: CCompiler, flags: [String], timeout: Duration,
+                          accept: (DynamicLibrary) throws -> Contents) throws -> Loaded<Contents> {
+        let key = key(source: source, compiler: compiler, flags: flags)
+        let (directory, warning) = try usableDirectory()
+        let path = "\(directory)/\(key).so", checksumPath = "\(directory)/\(key).sha256"
+        if let library = loadVerified(path: path, checksumPath: checksumPath, key: key), let contents = try? accept(library) {
+            return Loaded(library: library, cached: true, contents: contents, warning: warning)
+        }
+        Self.removeAbandonedFiles(in: directory)
         let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
         let temporary = "\(directory)/.\(key).\(unique)"
-        let files = source.units.count == 1 ? ["\(directory)/\(key).c"] : source.units.indices.map { "\(directory)/\(key).\($0).c" }
-        for (file, unit) in zip(files, source.units) { try write(Data(unit.utf8), to: file, via: temporary + ".c") }
-        try compiler.compile(sources: files, output: temporary + ".so", flags: flags)
+        let units = source.units(signedWith: key)
+        let files = units.count == 1 ? ["\(directory)/\(key).c"] : units.indices.map { "\(directory)/\(key).\($0).c" }
+        for (file, unit) in zip(files, units) { try write(Data(unit.utf8), to: file, via: temporary + ".c") }
+        do {
+            try compiler.compile(sources: files, output: temporary + ".so", flags: flags, timeout: timeout)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary + ".so")
+            throw error
+        }
         let checksum = SHA256.hash(try Data(contentsOf: URL(fileURLWithPath: temporary + ".so")))
         try rename(temporary + ".so", to: path)
         try write(Data(checksum.utf8), to: checksumPath, via: temporary + ".sha256")
+        let library: DynamicLibrary
         switch DynamicLibrary.load(path) {
-        case .success(let library): return (library, false)
+        case .success(let loaded): library = loaded
         case .failure(let error): throw TheanoError.toolFailed(tool: "dlopen", reason: "\(path): \(error)")
         }
+        guard Self.carries(key: key, library) else {
+            throw TheanoError.toolFailed(tool: "module cache", reason: "\(path) was replaced by another module while it was being loaded")
+        }
+        return Loaded(library: library, cached: false, contents: try accept(library), warning: warning)
     }
 
-    /// The module at `path` if its checksum matches the one recorded beside it.
-    private func loadVerified(path: String, checksumPath: String) -> DynamicLibrary? {
+    /// The module at `path` if its checksum matches the one recorded beside it and it
+    /// carries `key`.
+    private func loadVerified(path: String, checksumPath: String, key: String) -> DynamicLibrary? {
         guard let recorded = try? String(contentsOfFile: checksumPath, encoding: .utf8),
               let contents = FileManager.default.contents(atPath: path),
               SHA256.hash(contents) == recorded.trimmingCharacters(in: .whitespacesAndNewlines),
-              case .success(let library) = DynamicLibrary.load(path)
+              case .success(let library) = DynamicLibrary.load(path), Self.carries(key: key, library)
         else { return nil }
         return library
     }
 
+    /// Whether `library` was compiled from the source of `key`.
+    private static func carries(key: String, _ library: DynamicLibrary) -> Bool {
+        guard let symbol = library.symbol(ModuleSource.keySymbol) else { return false }
+        return String(cString: symbol.assumingMemoryBound(to: CChar.self)) == key
+    }
+
+    /// The directory to write modules to: this cache's, made if missing (readable by its
+    /// owner only) — or, when it cannot be used safely or at all, a private temporary
+    /// directory, with a warning that says why (also printed, once).
+    private func usableDirectory() throws -> (path: String, warning: String?) {
+        guard let problem = CacheDirectory.problem(with: directory) else { return (directory, nil) }
+        let warning = "the kernel cache \(directory) \(problem); compiled kernels are kept in a private temporary directory "
+            + "for this process instead"
+        Diagnostics.warnOnce(warning)
+        return (try CacheDirectory.privateTemporary(), warning)
+    }
+
     private func write(_ data: Data, to path: String, via temporary: String) throws {
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw TheanoError.toolFailed(tool: "module cache", reason: "cannot write \(temporary)")
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw TheanoError.toolFailed(tool: "module cache", reason: "cannot write \(temporary): \(CacheDirectory.reason(errno))")
         }
         try rename(temporary, to: path)
     }
 
     private func rename(_ from: String, to: String) throws {
         guard Foundation.rename(from, to) == 0 else {
-            throw TheanoError.toolFailed(tool: "module cache", reason: "cannot rename \(from) to \(to): \(String(cString: strerror(errno)))")
+            throw TheanoError.toolFailed(tool: "module cache", reason: "cannot rename \(from) to \(to): \(CacheDirectory.reason(errno))")
         }
     }
+
+    /// Deletes the temporary files (half-written sources and modules, the compiler's object
+    /// files) that processes which no longer run left in `directory`: a process killed while
+    /// compiling leaves them. Done once per directory per process.
+    private static func removeAbandonedFiles(in directory: String) {
+        guard swept.withLock({ $0.insert(directory).inserted }) else { return }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(".") {
+            // `.<key>.<pid>-<uuid>…`: the writer's process id.
+            let parts = name.dropFirst().split(separator: ".")
+            guard parts.count >= 2, let pid = pid_t(parts[1].prefix { $0 != "-" }), pid > 0,
+                  kill(pid, 0) == -1 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+        }
+    }
+
+    private static let swept = Mutex<Set<String>>([])
 
     /// The cached modules, newest first.
     public func entries() -> [Entry] {

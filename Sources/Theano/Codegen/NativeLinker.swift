@@ -20,12 +20,17 @@ public struct NativeLinker: Linker {
     /// Whether to call a BLAS library for matrix products when one is installed (`false`:
     /// always the compiled fallback).
     public var usesBLAS: Bool
+    /// How long one run of the C compiler may take: a compiler still running then is
+    /// stopped, and the function runs its reference implementations, with a warning.
+    public var compileTimeout: Duration
 
-    public init(cache: ModuleCache = ModuleCache(), fastMath: Bool = false, compilerCandidates: [String]? = nil, usesBLAS: Bool = true) {
+    public init(cache: ModuleCache = ModuleCache(), fastMath: Bool = false, compilerCandidates: [String]? = nil, usesBLAS: Bool = true,
+                compileTimeout: Duration = .seconds(120)) {
         self.cache = cache
         self.fastMath = fastMath
         self.compilerCandidates = compilerCandidates
         self.usesBLAS = usesBLAS
+        self.compileTimeout = compileTimeout
     }
 
     public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
@@ -84,45 +89,55 @@ public struct NativeLinker: Linker {
             return program
         }
         // Without compiled kernels only the BLAS runners overwrite; the plan must not count on the others.
-        let referencePlan = { InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs, freshOutputs: { productIDs.contains(ObjectIdentifier($0)) && blas != nil },
-                                          overwritable: { blas == nil ? [] : MatrixProductRunner.overwritablePositions($0) }) }
-        guard !sources.isEmpty else { return program(plan: referencePlan()) }
-
-        guard let compiler = CCompiler.discover(candidates: compilerCandidates) else {
-            let message = "no C compiler found (tried \((compilerCandidates ?? ["$CC", "cc", "gcc", "clang"]).joined(separator: ", "))); "
-                + "running the reference implementations instead, which is slower"
-            Diagnostics.warnOnce(message)
-            var fallback = program(plan: referencePlan())
-            fallback.warnings = [message]
+        func fallback(_ message: String?) -> LinkedProgram {
+            if let message { Diagnostics.warnOnce(message) }
+            let referencePlan = InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs,
+                                            freshOutputs: { productIDs.contains(ObjectIdentifier($0)) && blas != nil },
+                                            overwritable: { blas == nil ? [] : MatrixProductRunner.overwritablePositions($0) })
+            var fallback = program(plan: referencePlan)
+            fallback.warnings = message.map { [$0] } ?? []
             return fallback
+        }
+        guard !sources.isEmpty else { return fallback(nil) }
+
+        guard let compiler = CCompiler.discover(candidates: compilerCandidates, timeout: compileTimeout) else {
+            return fallback("no C compiler found (tried \((compilerCandidates ?? ["$CC", "cc", "gcc", "clang"]).joined(separator: ", "))); "
+                            + "running the reference implementations instead, which is slower")
         }
         let source = ModuleSource(prelude: CPrelude.text(vectorizeMath: compiler.isGCC), kernels: sources)
         let codegenSeconds = seconds(since: codegenStart)
         let compileStart = ContinuousClock.now
-        let module: (library: DynamicLibrary, cached: Bool)
+        /// The runners of the compiled nodes; throws when `library` lacks a kernel they need.
+        func compiledRunners(_ library: DynamicLibrary) throws -> [ObjectIdentifier: any NodeRunner] {
+            var compiled: [ObjectIdentifier: any NodeRunner] = [:]
+            for node in nodes {
+                let id = ObjectIdentifier(node)
+                if let kernel = kernels[id] {
+                    compiled[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: library)
+                } else if let (op, name, _) = opKernels[id] {
+                    compiled[id] = try CKernelRunner(node: node, op: op, library: library, name: name)
+                }
+            }
+            if blas == nil && !products.isEmpty {
+                guard let fallback = GemmRoutines(fallbackIn: library) else {
+                    throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
+                }
+                for node in products { compiled[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: fallback) }
+            }
+            return compiled
+        }
+        let module: ModuleCache.Loaded<[ObjectIdentifier: any NodeRunner]>
         do {
-            module = try cache.module(source: source, compiler: compiler, flags: compiler.flags(fastMath: fastMath))
+            module = try cache.module(source: source, compiler: compiler, flags: compiler.flags(fastMath: fastMath),
+                                      timeout: compileTimeout, accept: compiledRunners)
         } catch {
-            let message = "\(error)\nrunning the reference implementations instead"
-            Diagnostics.warnOnce(message)
-            var fallback = program(plan: referencePlan())
-            fallback.warnings = [message]
-            return fallback
+            return fallback("\(error)\nrunning the reference implementations instead")
         }
         let compileSeconds = seconds(since: compileStart)
         let loadStart = ContinuousClock.now
-        for node in nodes {
-            let id = ObjectIdentifier(node)
-            if let kernel = kernels[id] {
-                runners[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: module.library)
-            } else if let (op, name, _) = opKernels[id] {
-                runners[id] = CKernelRunner(node: node, op: op, library: module.library, name: name)
-            }
-        }
-        if blas == nil, let fallback = GemmRoutines(fallbackIn: module.library) {
-            for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: fallback) }
-        }
+        runners.merge(module.contents) { _, compiled in compiled }
         var linked = program(plan: plan)
+        linked.warnings = module.warning.map { [$0] } ?? []
         linked.cacheHit = module.cached
         linked.codegenSeconds = codegenSeconds
         linked.compileSeconds = module.cached ? 0 : compileSeconds
