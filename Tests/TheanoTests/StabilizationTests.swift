@@ -230,6 +230,15 @@ struct StabilizationTests {
     }
 }
 
+/// The two ways a compiled function runs: the reference interpreter and the native backend
+/// (C kernels, in the native tests' scratch module cache).
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case reference, native
+
+    var options: CompileOptions { self == .reference ? .default : CompileOptions(linker: Scratch.linker()) }
+    var testDescription: String { rawValue }
+}
+
 /// How a test compiles: the options, with a readable name.
 struct Compilation: Sendable, CustomTestStringConvertible {
     let options: CompileOptions

@@ -42,9 +42,12 @@ public struct CrossentropySoftmax: DifferentiableOp, ForwardDifferentiableOp, Sh
     /// The derivative of each row's loss with respect to its logits: `softmax(x) - onehot(y)`.
     private func derivative(_ node: Apply) throws -> Variable {
         let (x, y) = (node.inputs[0], node.inputs[1])
-        let classes = try x.dimensionSizes()[1]
-        let oneHot = try cast(eq(y.dimshuffle(0, .newAxis), Arange(staticLength: x.staticShape[1])(
-            [constant(0, dtype: .int64), classes, constant(1, dtype: .int64)], at: node.location)), to: x.dtype)
+        let sizes = try x.dimensionSizes()
+        // The labels as a column with x's rows, whose static count may be known where the
+        // labels' is not: the derivative must have x's type.
+        let column = try reshape(y, sizes: [sizes[0], constant(1, dtype: .int64)], at: node.location)
+        let oneHot = try cast(eq(column, Arange(staticLength: x.staticShape[1])(
+            [constant(0, dtype: .int64), sizes[1], constant(1, dtype: .int64)], at: node.location)), to: x.dtype)
         return try softmax(x) - oneHot
     }
 
