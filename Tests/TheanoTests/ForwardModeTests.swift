@@ -122,7 +122,7 @@ private struct IncrementWithoutDerivative: Op {
     @Test func everyPushforwardRuleIsExercised() throws {
         let rules: [any ForwardDifferentiableOp.Type] = [
             Add.self, Subtract.self, Multiply.self, Divide.self, Remainder.self, Power.self, Maximum.self, Minimum.self,
-            Negate.self, Cast.self, Exp.self, ExpMinusOne.self, Log.self, LogOnePlus.self, Log2.self, Log10.self,
+            Negate.self, Cast.self, Exp.self, ExpMinusOne.self, Log.self, LogOnePlus.self, LogOneMinusExp.self, Log2.self, Log10.self,
             SquareRoot.self, Square.self, Reciprocal.self, Absolute.self, Erf.self, Erfc.self, Sigmoid.self, Softplus.self,
             Switch.self, Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self, ArcTan.self, Sinh.self,
             Cosh.self, Tanh.self, ArcTan2.self, Composite.self, Dot.self, BatchedDot.self, Gemm.self, Gemv.self, Ger.self,

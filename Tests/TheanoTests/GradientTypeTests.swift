@@ -283,7 +283,7 @@ struct GradientTypeTests {
         let a = matrix("a", dtype: .float64), b = matrix("b", dtype: .float64)
         let joined = try concatenate([max(a, axis: 0, keepDims: true), b])
         let gradient = try grad(sum(joined * joined), wrt: [a])[0]
-        let f = try function(inputs: [a, b], outputs: [gradient], options: backend.options)
+        let f = try backend.compile(inputs: [a, b], outputs: [gradient])
         let result = try f(NDArray([[1, 5], [3, 2]] as [[Double]]), NDArray([[0, 0]] as [[Double]]))[0]
         // d/da Σ max(a, axis 0)² = 2·max at each column's maximum, 0 elsewhere.
         #expect(result == NDArray([[0, 10], [6, 0]] as [[Double]]))

@@ -86,7 +86,7 @@ struct TieGradientTests {
         for dtype in [DType.float32, .float64] {
             let (inputs, arguments) = Self.inputs(tieCase, dtype)
             let gradients = try grad(sum(tieCase.build(inputs)), wrt: inputs)
-            let results = try function(inputs: inputs, outputs: gradients, options: backend.options)(arguments)
+            let results = try backend.compile(inputs: inputs, outputs: gradients)(arguments)
             for (index, (result, expected)) in zip(results, tieCase.gradients).enumerated() {
                 let mismatches = Closeness(rtol: 1e-7, atol: 0).mismatches(result.elements(as: Double.self), expected)
                 #expect(mismatches.isEmpty, "\(dtype) gradient of input \(index): \(mismatches)")
@@ -103,7 +103,7 @@ struct TieGradientTests {
             let directionValues = zip(tieCase.inputs.indices, tieCase.inputs).map { index, input in
                 NDArray(TieCase.direction(index, input.values.count), shape: input.shape).cast(to: dtype)
             }
-            let result = try function(inputs: inputs + directions, outputs: [tangent], options: backend.options)(arguments + directionValues)[0]
+            let result = try backend.compile(inputs: inputs + directions, outputs: [tangent])(arguments + directionValues)[0]
             let mismatches = Closeness(rtol: 1e-7, atol: 0).mismatches(result.elements(as: Double.self), tieCase.tangent)
             #expect(mismatches.isEmpty, "\(dtype) Rop: \(mismatches)")
         }
