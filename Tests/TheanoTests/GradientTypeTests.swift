@@ -48,8 +48,10 @@ struct SizeOneOperandCase: Sendable, CustomTestStringConvertible {
 
 /// Where a case's operands come from.
 enum OperandSource: String, Sendable, CaseIterable, CustomTestStringConvertible {
-    /// Inputs declared with static size-1 dimensions.
+    /// Inputs declared with static size-1 dimensions, other sizes unknown.
     case declared
+    /// Inputs declared with every size known.
+    case allSizesKnown
     /// `max(x, axis: …, keepDims: true)` of larger inputs: the gradient reaching the reduction
     /// must keep the size-1 dimensions too.
     case keepDims
@@ -304,13 +306,18 @@ struct GradientTypeTests {
 
     /// The inputs, the operands built from them, and values of the inputs. An operand is its
     /// input itself, or `max` over the input's size-1 dimensions (there of size 2) with
-    /// `keepDims`. Sizes other than 1 are declared unknown; values are distinct, in (0.5, 1.5).
+    /// `keepDims`. Values are distinct, in (0.5, 1.5).
     private static func inputs(_ shapes: [[Int]], _ source: OperandSource) throws -> (inputs: [Variable], operands: [Variable], values: [NDArray]) {
         var inputs: [Variable] = [], operands: [Variable] = [], values: [NDArray] = []
         for (index, shape) in shapes.enumerated() {
             let sizeOne = shape.indices.filter { shape[$0] == 1 }
             let reduced = source == .keepDims && !sizeOne.isEmpty
-            let input = tensor("x\(index)", dtype: .float64, shape: shape.map { $0 == 1 && !reduced ? 1 : nil })
+            let declared: [Int?] = switch source {
+            case .declared: shape.map { $0 == 1 ? 1 : nil }
+            case .allSizesKnown: shape
+            case .keepDims: shape.map { $0 == 1 && !reduced ? 1 : nil }
+            }
+            let input = tensor("x\(index)", dtype: .float64, shape: declared)
             inputs.append(input)
             operands.append(reduced ? try max(input, axis: Axes(sizeOne), keepDims: true) : input)
             let runShape = shape.map { $0 == 1 && reduced ? 2 : $0 }

@@ -43,8 +43,8 @@ let logOneMinusExpFromExp = Rewrite.pattern("log1mexp", .op(LogOnePlus.self, und
 let logOfExp = Rewrite.pattern("log_exp", .op(Log.self, under(.op(Exp.self, "x")))) { $0["x"] }
 
 /// `exp(log(x)) → x` where `log(x)` is defined (x ≥ 0, -0 included), NaN elsewhere, as
-/// PyTensor: exact, with derivative 1 where the naive one is `0 · ∞` at 0 and ∞. Where
-/// the naive form gives +0 for -0, this gives -0.
+/// PyTensor: exact, with derivative 1 where the naive one is NaN (`0 · ∞` at 0, `∞ / ∞` at
+/// ∞), and 0 where the value is NaN. Where the naive form gives +0 for -0, this gives -0.
 let expOfLog = Rewrite.pattern("exp_log", .op(Exp.self, under(.op(Log.self, "x")))) { match in
     let x = match["x"]
     return try `switch`(ge(x, 0), x, constant(.nan, dtype: x.dtype))
