@@ -150,6 +150,7 @@ enum GradientCases {
         .unary("erfc", .uniform(matrix)) { try erfc($0) },
         .unary("sigmoid", .uniform(matrix, -4...4)) { try sigmoid($0) },
         .unary("softplus", .uniform(matrix, -4...4)) { try softplus($0) },
+        .unary("log1mexp", .uniform(matrix, -4...(-0.05))) { try log1mexp($0) },
         .unary("relu", .awayFromZero(matrix)) { try relu($0) },
         .unary("pow with a constant exponent", .positive(matrix)) { try pow($0, 2.5) },
         .unary("mod by a constant", .positive(matrix)) { try $0 % 0.7 },

@@ -218,6 +218,7 @@ private struct ElementwiseCase {
             unary("cosh", .ulps) { try cosh($0) }, unary("tanh", .ulps) { try tanh($0) },
             unary("erf", .ulps) { try erf($0) }, unary("erfc", .ulps) { try erfc($0) },
             unary("sigmoid", .ulps) { try sigmoid($0) }, unary("softplus", .ulps) { try softplus($0) },
+            unary("log1mexp", .ulps) { try log1mexp($0) },
         ]
         let exactUnary: [ElementwiseCase] = [
             unary("sqrt", .exact) { try sqrt($0) }, unary("reciprocal", .exact) { try reciprocal($0) },

@@ -7,14 +7,6 @@ import Testing
 // when the function runs for values, on both backends — and what the native backend makes
 // of the new vocabulary.
 
-/// The two executors a compiled function can have.
-enum Backend: String, CaseIterable, CustomTestStringConvertible {
-    case reference, native
-
-    var options: CompileOptions { self == .native ? CompileOptions(linker: Scratch.linker()) : .default }
-    var testDescription: String { rawValue }
-}
-
 /// Runs `build`, which must throw ``TheanoError/typeMismatch(op:inputs:reason:location:)``
 /// for `op` — the graph is being built, nothing has run — with a message containing every
 /// fragment.

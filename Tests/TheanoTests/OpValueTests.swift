@@ -36,6 +36,9 @@ struct OpValueTests {
         try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
     }
 
+    @Test(arguments: try Fixtures.cases(in: "stabilize"))
+    func stabilizedForms(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
+
     /// The same cases with inputs that are not laid out contiguously: the result must not
     /// depend on strides.
     @Test(arguments: try VariantCase.cases(of: allFixtureFiles, passedAs: [.transposedView, .everyOtherElement]))
@@ -58,7 +61,7 @@ struct OpValueTests {
 }
 
 /// The names of the fixture files, without their `.json` extension.
-private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics"]
+private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize"]
 
 // MARK: - Running a case
 
@@ -232,7 +235,15 @@ private enum FixtureGraph {
         "round_half_away_from_zero": { try Theano.round($0, mode: .halfAwayFromZero) },
         "softmax": { try softmax($0) }, "log_softmax": { try logSoftmax($0) }, "T": { try $0.T },
         "shape": { try Theano.shape($0) }, "size": { try size($0) }, "arange_symbolic": { try arange($0) },
-        "zeros_like": { try zerosLike($0) }, "ones_like": { try onesLike($0) },
+        "zeros_like": { try zerosLike($0) }, "ones_like": { try onesLike($0) }, "log1mexp": { try log1mexp($0) },
+    ]
+
+    /// Formulas the stabilize phase rewrites, as written naively: the compiled function must
+    /// give their true values where NumPy's naive ones overflow or cancel.
+    static let stabilized: [String: Unary] = [
+        "log_one_minus_exp": { try log(1 - exp($0)) }, "log1p_neg_exp": { try log1p(-exp($0)) },
+        "log_one_plus_exp": { try log(1 + exp($0)) }, "log1p_exp": { try log1p(exp($0)) },
+        "one_minus_sigmoid": { try 1 - sigmoid($0) }, "log_exp": { try log(exp($0)) }, "exp_log": { try exp(log($0)) },
     ]
 
     /// Ops of two tensors without parameters.
@@ -289,7 +300,7 @@ private enum FixtureGraph {
         if let dispersion = dispersions[fixture.op] {
             return try dispersion(x[0], params.axes("axis"), params.bool("keepdims", default: false), params.optionalInt("ddof") ?? 0)
         }
-        if x.count == 1, let build = unary[fixture.op] { return try build(x[0]) }
+        if x.count == 1, let build = unary[fixture.op] ?? stabilized[fixture.op] { return try build(x[0]) }
         if x.count == 2, let build = binary[fixture.op] { return try build(x[0], x[1]) }
         if x.count == 3, let build = ternary[fixture.op] { return try build(x[0], x[1], x[2]) }
         return try withParameters(fixture.op, x, params: params)

@@ -68,7 +68,7 @@ enum ShapeCases {
         ("sin", { try sin($0) }), ("cos", { try cos($0) }), ("tan", { try tan($0) }), ("arcsin", { try arcsin($0) }),
         ("arccos", { try arccos($0) }), ("arctan", { try arctan($0) }), ("sinh", { try sinh($0) }),
         ("cosh", { try cosh($0) }), ("tanh", { try tanh($0) }), ("erf", { try erf($0) }), ("erfc", { try erfc($0) }),
-        ("sigmoid", { try sigmoid($0) }), ("softplus", { try softplus($0) }), ("isnan", { try isnan($0) }),
+        ("sigmoid", { try sigmoid($0) }), ("softplus", { try softplus($0) }), ("log1mexp", { try log1mexp($0) }), ("isnan", { try isnan($0) }),
         ("isinf", { try isinf($0) }), ("not", { try not(gt($0, 0)) }), ("cast to int32", { try cast($0, to: .int32) }),
         ("clip", { try clip($0, -1, 1) }),
     ]
@@ -204,7 +204,7 @@ enum ShapeCases {
         Greater.self, GreaterEqual.self, IsNaN.self, IsInf.self, Exp.self, ExpMinusOne.self, Log.self,
         LogOnePlus.self, Log2.self, Log10.self, SquareRoot.self, Square.self, Reciprocal.self, BitwiseBinary.self,
         Invert.self, Absolute.self, Sign.self, Floor.self, Ceil.self, Round.self, Erf.self, Erfc.self,
-        Sigmoid.self, Softplus.self, Switch.self, Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self,
+        Sigmoid.self, Softplus.self, LogOneMinusExp.self, Switch.self, Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self,
         ArcTan.self, Sinh.self, Cosh.self, Tanh.self, ArcTan2.self,
         Dot.self, BatchedDot.self, Reduce.self, ArgExtremum.self, Softmax.self, LogSoftmax.self, CheckLabels.self,
         DimShuffle.self, Reshape.self, Alloc.self, Arange.self, Shape.self, ShapeAt.self, Join.self, Split.self,

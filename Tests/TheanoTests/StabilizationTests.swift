@@ -32,6 +32,10 @@ enum Exact {
         return peak + Foundation.log(xs.map { Foundation.exp($0 - peak) }.reduce(0, +))
     }
     static func softmax(_ xs: [Double]) -> [Double] { xs.map { Foundation.exp($0 - logSumExp(xs)) } }
+    /// log(1 - eˣ), by Mächler's two branches.
+    static func log1mexp(_ x: Double) -> Double { x > -Foundation.log(2) ? Foundation.log(-Foundation.expm1(x)) : Foundation.log1p(-Foundation.exp(x)) }
+    /// d/dx log(1 - eˣ) = -1 / expm1(-x).
+    static func log1mexpDerivative(_ x: Double) -> Double { -1 / Foundation.expm1(-x) }
     /// `f` applied to each row of a row-major matrix with `columns` columns.
     static func rowwise(_ values: [Double], columns: Int, _ f: ([Double]) -> [Double]) -> [Double] {
         stride(from: 0, to: values.count, by: columns).flatMap { f(Array(values[$0..<($0 + columns)])) }
@@ -48,8 +52,9 @@ struct StabilizationCase: Sendable, CustomTestStringConvertible {
     /// Integer class labels, one per row, passed as a second input (cross-entropy only).
     var labels: [Int64]? = nil
     /// The name of the op the stable form uses (as in op descriptions, also inside fused
-    /// composites: `composite{neg(softplus(i0))}`).
-    let stableOp: String
+    /// composites: `composite{neg(softplus(i0))}`); `nil` where the stable form is `x`
+    /// itself, so that nothing but casts is left to compute.
+    let stableOp: String?
     /// Builds the naive graph from `x` (and the labels, when there are some).
     let naive: @Sendable (_ x: Variable, _ labels: Variable?) throws -> Variable
     /// The true value at `point` (as rounded to `dtype`).
@@ -91,7 +96,7 @@ enum StabilizationCases {
     /// that precision).
     private static func perDType(
         _ name: String, points: (float32: [Double], float64: [Double]), shape: [Int] = [], labels: [Int64]? = nil,
-        stableOp: String, naiveValueBreaks: Bool = true, closeness: (float32: Closeness, float64: Closeness)? = nil,
+        stableOp: String?, naiveValueBreaks: Bool = true, closeness: (float32: Closeness, float64: Closeness)? = nil,
         naive: @escaping @Sendable (Variable, Variable?) throws -> Variable,
         value: @escaping @Sendable ([Double]) -> [Double], gradient: @escaping @Sendable ([Double]) -> [Double]
     ) -> [StabilizationCase] {
@@ -103,7 +108,7 @@ enum StabilizationCases {
 
     /// The same point in both dtypes.
     private static func bothDTypes(
-        _ name: String, point: [Double], shape: [Int] = [], labels: [Int64]? = nil, stableOp: String, naiveValueBreaks: Bool = true,
+        _ name: String, point: [Double], shape: [Int] = [], labels: [Int64]? = nil, stableOp: String?, naiveValueBreaks: Bool = true,
         naive: @escaping @Sendable (Variable, Variable?) throws -> Variable,
         value: @escaping @Sendable ([Double]) -> [Double], gradient: @escaping @Sendable ([Double]) -> [Double]
     ) -> [StabilizationCase] {
@@ -122,6 +127,13 @@ enum StabilizationCases {
     }
 
     private static func elementwise(_ f: @escaping @Sendable (Double) -> Double) -> @Sendable ([Double]) -> [Double] { { $0.map(f) } }
+
+    /// Where log(1 - eˣ) is hard: far below 0, where eˣ underflows or `1 - eˣ` rounds to 1,
+    /// at -ln 2 (as rounded to each type), where the stable form changes branch, and near 0.
+    static let log1mexpPoints: (float32: [Double], float64: [Double]) = (
+        [-1000, -20, Double(Float(-Foundation.log(2.0))), -0.5, -1e-3, -1e-10],
+        [-1000, -40, -Foundation.log(2.0), -0.5, -1e-3, -1e-20]
+    )
 
     /// `1 / (1 + exp(-x))` as written by hand.
     @Sendable static func naiveSigmoid(_ x: Variable, _: Variable?) throws -> Variable { try 1 / (1 + exp(-x)) }
@@ -161,6 +173,46 @@ enum StabilizationCases {
         perDType("1 / (1 + exp(-x)), subnormal", points: ([-95], [-720]), stableOp: "sigmoid",
                  closeness: (Closeness(rtol: 1e-3, atol: 0), Closeness(rtol: 1e-6, atol: 0)), naive: naiveSigmoid,
                  value: elementwise(Exact.sigmoid), gradient: elementwise { Exact.sigmoid($0) * (1 - Exact.sigmoid($0)) }),
+        // 1 - sigmoid(x) rounds to 0 where sigmoid(x) rounds to 1 (x = 20 in float32, 40 in
+        // float64); at ±1000 and at moderate points the stable form must be exact too.
+        perDType("1 - sigmoid(x)", points: ([-1000, -3, 0.5, 20, 1000], [-1000, -3, 0.5, 40, 1000]), shape: [5], stableOp: "sigmoid",
+                 naive: { x, _ in try 1 - sigmoid(x) }, value: elementwise { Exact.sigmoid(-$0) },
+                 gradient: elementwise { -Exact.sigmoid($0) * Exact.sigmoid(-$0) }),
+        // The 1 is a float64 [1, 1] constant: the sigmoid lies beneath a dimshuffle and a cast.
+        perDType("float64 ones([1, 1]) - sigmoid(x)", points: ([-1000, 0.5, 20, 1000], [-1000, 0.5, 40, 1000]), shape: [4],
+                 stableOp: "sigmoid", naive: { x, _ in try ones([1, 1], dtype: .float64) - sigmoid(x) },
+                 value: elementwise { Exact.sigmoid(-$0) }, gradient: elementwise { -Exact.sigmoid($0) * Exact.sigmoid(-$0) }),
+        perDType("int64 1 - sigmoid(x)", points: ([-1000, 0.5, 20, 1000], [-1000, 0.5, 40, 1000]), shape: [4],
+                 stableOp: "sigmoid", naive: { x, _ in try constant(1, dtype: .int64) - sigmoid(x) },
+                 value: elementwise { Exact.sigmoid(-$0) }, gradient: elementwise { -Exact.sigmoid($0) * Exact.sigmoid(-$0) }),
+        bothDTypes("log(1 + exp(x))", point: [-1000, -3, 0.5, 1000], shape: [4], stableOp: "softplus",
+                   naive: { x, _ in try log(1 + exp(x)) }, value: elementwise(Exact.softplus), gradient: elementwise(Exact.sigmoid)),
+        bothDTypes("log1p(exp(x))", point: [-1000, -3, 0.5, 1000], shape: [4], stableOp: "softplus",
+                   naive: { x, _ in try log1p(exp(x)) }, value: elementwise(Exact.softplus), gradient: elementwise(Exact.sigmoid)),
+        bothDTypes("log(1 + exp(float64(x)))", point: [-1000, -3, 0.5, 1000], shape: [4], stableOp: "softplus",
+                   naive: { x, _ in try log(1 + exp(cast(x, to: .float64))) }, value: elementwise(Exact.softplus),
+                   gradient: elementwise(Exact.sigmoid)),
+        bothDTypes("log1p(float64(exp(x)))", point: [-1000, -3, 0.5, 1000], shape: [4], stableOp: "softplus",
+                   naive: { x, _ in try log1p(cast(exp(x), to: .float64)) }, value: elementwise(Exact.softplus),
+                   gradient: elementwise(Exact.sigmoid)),
+        // 1 - exp(x) rounds to 1 below -17 in float32 (-37 in float64), and to 0 near 0.
+        perDType("log(1 - exp(x))", points: log1mexpPoints, shape: [6], stableOp: "log1mexp",
+                 naive: { x, _ in try log(1 - exp(x)) }, value: elementwise(Exact.log1mexp), gradient: elementwise(Exact.log1mexpDerivative)),
+        perDType("log1p(-exp(x))", points: log1mexpPoints, shape: [6], stableOp: "log1mexp",
+                 naive: { x, _ in try log1p(-exp(x)) }, value: elementwise(Exact.log1mexp), gradient: elementwise(Exact.log1mexpDerivative)),
+        perDType("log(ones([1, 1]) - exp(x))", points: log1mexpPoints, shape: [6], stableOp: "log1mexp",
+                 naive: { x, _ in try log(ones([1, 1]) - exp(x)) }, value: elementwise(Exact.log1mexp),
+                 gradient: elementwise(Exact.log1mexpDerivative)),
+        perDType("log1p(-float64(exp(x)))", points: log1mexpPoints, shape: [6], stableOp: "log1mexp",
+                 naive: { x, _ in try log1p(-cast(exp(x), to: .float64)) }, value: elementwise(Exact.log1mexp),
+                 gradient: elementwise(Exact.log1mexpDerivative)),
+        bothDTypes("log(exp(x))", point: [-1000, -3, 0.5, 1000], shape: [4], stableOp: nil,
+                   naive: { x, _ in try log(exp(x)) }, value: elementwise { $0 }, gradient: elementwise { _ in 1 }),
+        bothDTypes("log(float64(exp(x)))", point: [-1000, -3, 0.5, 1000], shape: [4], stableOp: nil,
+                   naive: { x, _ in try log(cast(exp(x), to: .float64)) }, value: elementwise { $0 }, gradient: elementwise { _ in 1 }),
+        // The naive value is right (to a few ulps); its gradient exp(log(x)) / x is 0 · ∞ at 0.
+        perDType("exp(log(x))", points: ([0, 1e-30, 0.5, 3, 1e30], [0, 1e-300, 0.5, 3, 1e300]), shape: [5], stableOp: "switch",
+                 naiveValueBreaks: false, naive: { x, _ in try exp(log(x)) }, value: elementwise { $0 }, gradient: elementwise { _ in 1 }),
         crossentropy("categoricalCrossentropy(softmax(x), labels)", point: [1000, -1000, -1000, 1000], staticShape: false),
         // A single example declared as such: x has static shape [1, 2], its one row broadcastable.
         crossentropy("categoricalCrossentropy(softmax(x), labels), x of static shape [1, 2]", point: [1000, -1000], staticShape: true),
@@ -189,8 +241,8 @@ struct StabilizationTests {
         try function(stabilizationCase.arguments)[0].elements(as: Double.self)
     }
 
-    @Test(arguments: StabilizationCases.all)
-    func optimizedValueIsFiniteAndExact(_ stabilizationCase: StabilizationCase) throws {
+    @Test(arguments: StabilizationCases.all, Backend.allCases)
+    func optimizedValueIsFiniteAndExact(_ stabilizationCase: StabilizationCase, _ backend: Backend) throws {
         let (inputs, output) = try stabilizationCase.build()
         let expected = stabilizationCase.value(stabilizationCase.roundedPoint)
         let naive = try run(function(inputs: inputs, outputs: [output], options: .unoptimized), stabilizationCase)
@@ -199,26 +251,31 @@ struct StabilizationTests {
             #expect(broken, "the naive graph gives \(naive), not inf, NaN or a wrong 0: the case tests nothing")
         }
 
-        let optimized = try function(inputs: inputs, outputs: [output])
+        let optimized = try backend.compile(inputs: inputs, outputs: [output])
         let values = try run(optimized, stabilizationCase)
         #expect(values.allSatisfy { $0.isFinite }, "optimized: \(values)")
         let mismatches = stabilizationCase.tolerance.mismatches(values, expected)
         #expect(mismatches.isEmpty, "optimized value: \(mismatches)\n\(debugprint(optimized))")
-        // The op may have been fused into a composite: look for its name in each description.
-        let pattern = "(^|[^A-Za-z_])\(NSRegularExpression.escapedPattern(for: stabilizationCase.stableOp))($|[^A-Za-z_0-9])"
-        #expect(optimized.graph.nodes.contains { "\($0.op)".range(of: pattern, options: .regularExpression) != nil },
-                "no \(stabilizationCase.stableOp) in the optimized graph:\n\(debugprint(optimized))")
+        if let stableOp = stabilizationCase.stableOp {
+            // The op may have been fused into a composite: look for its name in each description.
+            let pattern = "(^|[^A-Za-z_])\(NSRegularExpression.escapedPattern(for: stableOp))($|[^A-Za-z_0-9])"
+            #expect(optimized.graph.nodes.contains { "\($0.op)".range(of: pattern, options: .regularExpression) != nil },
+                    "no \(stableOp) in the optimized graph:\n\(debugprint(optimized))")
+        } else {
+            #expect(optimized.graph.nodes.allSatisfy { $0.op is Cast }, "the optimized graph computes more than x:\n\(debugprint(optimized))")
+        }
         #expect(optimized.rewriteReport.failures.isEmpty, "\(optimized.rewriteReport.failures)")
     }
 
     /// `grad` rewrites the cost into its stable form before differentiating, so the gradient
-    /// is finite and exact even when the gradient function is compiled `.unoptimized`; both
-    /// compilations are checked.
-    @Test(arguments: StabilizationCases.all, [CompileOptions.unoptimized, .default].map(Compilation.init))
+    /// is finite and exact even when the gradient function is compiled `.unoptimized`; that,
+    /// and the optimized gradient on both backends, are checked.
+    @Test(arguments: StabilizationCases.all, Compilation.all)
     func gradientIsFiniteAndExact(_ stabilizationCase: StabilizationCase, _ compilation: Compilation) throws {
         let (inputs, output) = try stabilizationCase.build()
         let gradient = try grad(sum(output), wrt: [inputs[0]])[0]
         let compiled = try function(inputs: inputs, outputs: [gradient], options: compilation.options)
+        #expect(compiled.linkWarnings.isEmpty, "\(compiled.linkWarnings)")
         let values = try run(compiled, stabilizationCase)
         #expect(values.allSatisfy { $0.isFinite }, "gradient: \(values)\n\(debugprint(compiled))")
         let mismatches = stabilizationCase.tolerance.mismatches(values, stabilizationCase.gradient(stabilizationCase.roundedPoint))
@@ -245,8 +302,13 @@ struct StabilizationTests {
 
 /// How a test compiles: the options, with a readable name.
 struct Compilation: Sendable, CustomTestStringConvertible {
+    let name: String
     let options: CompileOptions
-    var testDescription: String { options.optimization == .none ? "unoptimized" : "optimized" }
+    var testDescription: String { name }
+
+    /// Unoptimized, and optimized for each backend.
+    static let all = [Compilation(name: "unoptimized", options: .unoptimized)]
+        + Backend.allCases.map { Compilation(name: "optimized, \($0)", options: $0.options) }
 }
 
 

@@ -97,7 +97,7 @@ private func backpropagate(_ seeds: [(output: Variable, cotangent: Variable)], w
             throw TheanoError.invalidArgument(function: function, reason: "\(node.op) has no gradient (node built at \(node.location))", location: location)
         }
         let inputGradients = try SourceLocation.attributing(to: node.location) {
-            try op.pullback(node, outputGradients: outputGradients)
+            try op.checkedPullback(node, outputGradients: outputGradients, function: function, location: location)
         }
         for (index, (input, gradient)) in zip(node.inputs, inputGradients).enumerated() {
             guard let gradient, connected.contains(input), !blocked.contains(input), op.isConnected(toInput: index) else { continue }
@@ -111,6 +111,33 @@ private func backpropagate(_ seeds: [(output: Variable, cotangent: Variable)], w
         if let gradient = gradients[variable] { return gradient }
         if influencing.contains(variable) { return try SourceLocation.attributing(to: location) { try zerosLike(variable) } }
         return try whenDisconnected(variable)
+    }
+}
+
+extension DifferentiableOp {
+    /// ``DifferentiableOp/pullback(_:outputGradients:)`` with each gradient fitted to exactly
+    /// its input's static type: cast to its dtype and broadcast where the pullback gave a
+    /// narrower gradient (see ``DifferentiableOp/pullback(_:outputGradients:)``). A gradient
+    /// that lost a static size-1 dimension of its input cannot be fitted: the elementwise ops
+    /// after it would refuse to broadcast it at run time, far from the op at fault, so it is
+    /// reported here, naming the op, as the internal error it is. No gradient flows to an
+    /// integer or boolean input. `function` and `location` name the caller in errors.
+    func checkedPullback(_ node: Apply, outputGradients: [Variable?], function: String,
+                         location: SourceLocation) throws -> [Variable?] {
+        let gradients = try pullback(node, outputGradients: outputGradients)
+        guard gradients.count == node.inputs.count else {
+            throw TheanoError.invalidArgument(function: function, reason: "the pullback of \(self) (node built at \(node.location)) gave "
+                + "\(gradients.count) gradients for \(node.inputs.count) inputs: an internal error", location: location)
+        }
+        return try zip(node.inputs, gradients).enumerated().map { index, pair in
+            let (input, gradient) = pair
+            guard let gradient, input.dtype.isFloat else { return nil }
+            guard let fitted = try gradient.fitted(toTypeOf: input) else {
+                throw TheanoError.invalidArgument(function: function, reason: "the pullback of \(self) (node built at \(node.location)) gave "
+                    + "a gradient of type \(gradient.type) for input \(index), of type \(input.type): an internal error", location: location)
+            }
+            return fitted
+        }
     }
 }
 

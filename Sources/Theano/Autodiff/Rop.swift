@@ -52,7 +52,7 @@ func propagateTangents(to outputs: [Variable], from seeds: [Variable: Variable],
             let outputTangents = try pushforward(node, inputTangents: inputTangents, function: function, location: location)
             for (output, tangent) in zip(node.outputs, outputTangents) where output.dtype.isFloat {
                 guard let tangent else { continue }
-                guard let fitted = try tangent.fitted(asTangentOf: output) else {
+                guard let fitted = try tangent.fitted(toTypeOf: output) else {
                     throw TheanoError.invalidArgument(function: function, reason: "the pushforward of \(node.op) (node built at \(node.location)) "
                         + "gave a tangent of type \(tangent.type) for an output of type \(output.type)", location: location)
                 }
@@ -80,16 +80,17 @@ private func pushforward(_ node: Apply, inputTangents: [Variable?], function: St
     guard let op = node.op as? any DifferentiableOp else {
         throw TheanoError.invalidArgument(function: function, reason: "\(node.op) has no derivative (node built at \(node.location))", location: location)
     }
-    return try transposedPullback(of: op, node, inputTangents: inputTangents)
+    return try transposedPullback(of: op, node, inputTangents: inputTangents, function: function, location: location)
 }
 
 /// The pushforward of an op that only has a pullback. The pullback maps output gradients
 /// `u` linearly to input gradients, `uᵀJ`, so `sum(pullback(u) * v) = uᵀ(Jv)` and its
 /// gradient with respect to `u` is `Jv`. That gradient does not depend on `u`'s value, only
 /// on its shape: `u` is zeros of each output's shape.
-private func transposedPullback(of op: any DifferentiableOp, _ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+private func transposedPullback(of op: any DifferentiableOp, _ node: Apply, inputTangents: [Variable?],
+                                function: String, location: SourceLocation) throws -> [Variable?] {
     let cotangents = try node.outputs.map { $0.dtype.isFloat ? try zerosLike($0) : nil }
-    let inputGradients = try op.pullback(node, outputGradients: cotangents)
+    let inputGradients = try op.checkedPullback(node, outputGradients: cotangents, function: function, location: location)
     var pairing: Variable?
     for (gradient, tangent) in zip(inputGradients, inputTangents) {
         guard let gradient, let tangent else { continue }
@@ -102,15 +103,16 @@ private func transposedPullback(of op: any DifferentiableOp, _ node: Apply, inpu
 }
 
 extension Variable {
-    /// `self`, a tangent computed for `output`, cast to its dtype and broadcast to its shape
-    /// where the tangent is narrower (as the tangent of one operand of a broadcast sum is);
-    /// `nil` when it cannot stand for `output`'s tangent.
-    func fitted(asTangentOf output: Variable) throws -> Variable? {
-        guard ndim == output.ndim else { return nil }
-        var fitted = dtype == output.dtype ? self : try cast(self, to: output.dtype)
-        if zip(fitted.type.broadcastable, output.type.broadcastable).contains(where: { $0 && !$1 }) {
-            fitted = try broadcast(fitted, like: output)
+    /// `self`, a derivative computed for `variable` (a tangent of an output, a gradient of an
+    /// input), cast to its dtype and broadcast to its shape where the derivative is narrower
+    /// (as the tangent of one operand of a broadcast sum is); `nil` when it cannot stand for
+    /// `variable`'s derivative — another rank, or a static size-1 dimension lost.
+    func fitted(toTypeOf variable: Variable) throws -> Variable? {
+        guard ndim == variable.ndim else { return nil }
+        var fitted = dtype == variable.dtype ? self : try cast(self, to: variable.dtype)
+        if zip(fitted.type.broadcastable, variable.type.broadcastable).contains(where: { $0 && !$1 }) {
+            fitted = try broadcast(fitted, like: variable)
         }
-        return output.type.fits(fitted.type) ? fitted : nil
+        return variable.type.fits(fitted.type) ? fitted : nil
     }
 }

@@ -25,6 +25,11 @@ public protocol DifferentiableOp: Op {
     /// The gradients with respect to `node`'s inputs, given those with respect to its
     /// outputs (`nil`: the output does not influence the cost). A `nil` result means no
     /// gradient flows to that input (integer inputs, indices, comparisons).
+    ///
+    /// A gradient has its input's rank and keeps every static size-1 dimension of it
+    /// (`grad` reports one that does not, naming the op). It may be broadcastable where its
+    /// input is not, and of another float dtype: differentiation broadcasts and casts it to
+    /// the input's type.
     func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?]
 
     /// Whether differentiation sees the outputs as depending on input `index` at all. An

@@ -16,7 +16,7 @@ public enum RewritePhase: String, CaseIterable, Sendable {
     /// Loops: parts nothing reads removed, histories read at their last row only kept as a
     /// window, loops over the same sequences merged.
     case loops
-    /// Numerically stable forms: `log1p`, `softplus`, `logSoftmax`, fused cross-entropy.
+    /// Numerically stable forms: `log1p`, `softplus`, `log1mexp`, `logSoftmax`, fused cross-entropy.
     case stabilize
     /// Faster forms: `sqr` for `x ** 2`, BLAS calls for matrix products.
     case specialize

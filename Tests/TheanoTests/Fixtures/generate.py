@@ -1282,9 +1282,68 @@ def numpy_semantics_fixtures():
     return fixtures
 
 
+# MARK: - Stabilized forms
+
+# log1mexp, and the naive formulas the stabilize phase rewrites (log(1 - exp(x)),
+# log(1 + exp(x)), 1 - sigmoid(x), log(exp(x)), exp(log(x))), at the points where NumPy's own
+# float64 value overflows, underflows or cancels. The references are the true values, from
+# 60-digit arithmetic (mpmath, which SymPy installs), rounded to the result's dtype.
+
+STABILIZED_EDGES = [-INF, -1000, -745, -200, -40, -20, -1, -math.log(2), -0.5, -1e-3, -1e-10, -1e-20, -1e-300, -0.0, 0,
+                    1e-10, 0.5, 20, 40, 1000, INF, NAN]
+
+
+def exactly(function, dtype):
+    """`function` of each element in 60-digit arithmetic, rounded to `dtype`; NaN where the
+    true value is not a real number."""
+    import mpmath
+
+    def evaluate(x):
+        values = []
+        with mpmath.workdps(60):
+            for v in np.asarray(x, dtype=np.float64).reshape(-1).tolist():
+                result = NAN if math.isnan(v) else function(mpmath, mpmath.mpf(v))
+                values.append(NAN if isinstance(result, mpmath.mpc) else float(result))
+        return np.asarray(values).reshape(np.shape(x)).astype(dtype)
+
+    return evaluate
+
+
+def exact_log1mexp(mp, x):
+    """log(1 - eˣ), by the branch that keeps 60 digits (eˣ near 1 or tiny)."""
+    return mp.log1p(-mp.exp(x)) if x < -1 else mp.log(-mp.expm1(x))
+
+
+STABILIZED_OPS = {
+    "log1mexp": exact_log1mexp,
+    "log_one_minus_exp": exact_log1mexp,
+    "log1p_neg_exp": exact_log1mexp,
+    "log_one_plus_exp": lambda mp, x: mp.log1p(mp.exp(x)),
+    "log1p_exp": lambda mp, x: mp.log1p(mp.exp(x)),
+    "one_minus_sigmoid": lambda mp, x: 1 / (1 + mp.exp(x)),
+    "log_exp": lambda mp, x: x,
+    "exp_log": lambda mp, x: x if x >= 0 else mp.mpc(NAN),
+}
+
+
+def stabilize_fixtures():
+    fixtures = FixtureFile("stabilize", "log1mexp, and the formulas the stabilize phase rewrites, against their true values.")
+    for op, function in STABILIZED_OPS.items():
+        for dtype in FLOAT_DTYPES:
+            x = array(STABILIZED_EDGES, dtype)
+            fixtures.add(f"{op}/{dtype}/edges", op, [x], exactly(function, dtype)(x))
+            x = array(uniform((3, 4), -5, -0.01), dtype)
+            fixtures.add(f"{op}/{dtype}/matrix", op, [x], exactly(function, dtype)(x))
+    # Integers compute in float64 (int32) or float32 (int8), as Theano upgrades them.
+    for dtype in ("int32", "int8"):
+        x = array([[-40, -5, -1], [0, 1, 3]], dtype)
+        fixtures.add(f"log1mexp/{dtype}", "log1mexp", [x], exactly(exact_log1mexp, theano_float(dtype))(x))
+    return fixtures
+
+
 def main():
     files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
-             linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures()]
+             linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures()]
     for fixtures in files:
         fixtures.write()
     total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)

@@ -101,9 +101,16 @@ public struct Maximum: BinaryNumericOp, CElementwiseOp {
         return .select(.binary(.binary(a, "!=", a, type: .bool), "||", .binary(b, "!=", b, type: .bool), type: .bool), .binary(a, "+", b), chosen)
     }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .maximum(a, b) }
-    /// The gradient goes to whichever operand equals the result (to both on a tie).
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        [try g * eq(output, operands[0]), try g * eq(output, operands[1])]
+        let routed = try Self.route(g, operands[0], operands[1])
+        return [routed.a, routed.b]
+    }
+
+    /// `g` routed to one operand: to `a` where a ≥ b — at a tie too, as PyTensor does, so that
+    /// `maximum(x, x)` has derivative 1 — to `b` where a < b, to neither where one is NaN
+    /// (the result is NaN). JAX splits a tie in halves instead.
+    static func route(_ g: Variable, _ a: Variable, _ b: Variable) throws -> (a: Variable, b: Variable) {
+        (try g.kept(where: ge(a, b)), try g.kept(where: lt(a, b)))
     }
 }
 
@@ -120,7 +127,14 @@ public struct Minimum: BinaryNumericOp, CElementwiseOp {
     }
     public func apply<T: NumericElement>(_ a: T, _ b: T) -> T { .minimum(a, b) }
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
-        [try g * eq(output, operands[0]), try g * eq(output, operands[1])]
+        let routed = try Self.route(g, operands[0], operands[1])
+        return [routed.a, routed.b]
+    }
+
+    /// `g` routed to one operand: to `a` where a ≤ b (at a tie too, as for ``Maximum``), to
+    /// `b` where a > b, to neither where one is NaN.
+    static func route(_ g: Variable, _ a: Variable, _ b: Variable) throws -> (a: Variable, b: Variable) {
+        (try g.kept(where: le(a, b)), try g.kept(where: gt(a, b)))
     }
 }
 

@@ -74,3 +74,34 @@ public struct Softplus: UnaryFloatOp, CElementwiseOp {
 public func softplus(_ x: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     try elementwise(Softplus(), [x], at: .resolve(fileID: fileID, line: line))
 }
+
+/// log(1 - eˣ), accurate for every x ≤ 0 (Mächler's `log1mexp`): `log(-expm1(x))` above
+/// -ln 2, where eˣ is near 1 and `1 - eˣ` would cancel, and `log1p(-eˣ)` from -ln 2 down,
+/// where eˣ is small and `log` of a number near 1 would lose it. NaN for x > 0, -∞ at 0.
+public struct LogOneMinusExp: UnaryFloatOp, CElementwiseOp {
+    public var description: String { "log1mexp" }
+    /// -ln 2 as a `Double`; each float type rounds it the same way in Swift and in C.
+    private static let threshold = -Double.log(2)
+    public func apply<T: FloatElement & NumericElement>(_ x: T) -> T {
+        x > T(Self.threshold) ? .log(-.expMinusOne(x)) : .log(onePlus: -.exp(x))
+    }
+    public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {
+        let x = operands[0]
+        return .select(.binary(x, ">", .literal(Self.threshold, output), type: .bool),
+                       .math("log", .prefix("-", .math("expm1", x, type: output)), type: output),
+                       .math("log1p", .prefix("-", .math("exp", x, type: output)), type: output))
+    }
+    /// d/dx log(1 - eˣ) = -eˣ / (1 - eˣ) = -1 / expm1(-x): exact where the derivative is
+    /// tiny (x ≪ 0: -0 at -1000) and where it grows like 1/x (x near 0: -∞ at -0, and +∞
+    /// at +0, the limit from the right).
+    public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
+        let x = operands[0]
+        return [try -(g / expm1(-x))]
+    }
+}
+
+/// log(1 - eˣ), accurate for every x ≤ 0: the stable form of `log(1 - exp(x))` and
+/// `log1p(-exp(x))`, which lose everything near 0 and below -37 respectively.
+public func log1mexp(_ x: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    try elementwise(LogOneMinusExp(), [x], at: .resolve(fileID: fileID, line: line))
+}

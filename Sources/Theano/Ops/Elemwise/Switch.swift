@@ -69,11 +69,14 @@ public struct Clip: ElementwiseOp, CElementwiseOp {
         return operands[0].dtype.visitNumeric(Loop(operands: operands, shape: shape))!
     }
 
-    /// The gradient flows to `x` where it lies inside the bounds, else to the bound in force.
+    /// The gradient of `minimum(maximum(x, low), high)`, which is the value, with their rules
+    /// for ties: it flows to `x` inside the bounds (on them too), else to the bound in force —
+    /// to `high` wherever `low > high`, since the value is then `high`.
     public func gradients(_ operands: [Variable], output: Variable, gradient g: Variable) throws -> [Variable?] {
         let (x, low, high) = (operands[0], operands[1], operands[2])
-        let inside = try and(ge(x, low), le(x, high))
-        return [try g * inside, try g * lt(x, low), try g * gt(x, high)]
+        let lowered = try Minimum.route(g, maximum(x, low), high)
+        let raised = try Maximum.route(lowered.a, x, low)
+        return [raised.a, raised.b, lowered.b]
     }
 }
 
@@ -86,4 +89,13 @@ public func clip(_ x: Variable, _ low: Variable, _ high: Variable, fileID: Strin
 public func clip(_ x: Variable, _ low: some ScalarLiteral, _ high: some ScalarLiteral, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     return try elementwise(Clip(), [x, literal(low, beside: x, at: location), literal(high, beside: x, at: location)], at: location)
+}
+
+extension Variable {
+    /// `self` where `condition` holds, 0 elsewhere: how a gradient is routed to one side of
+    /// a choice. Not `self * condition`, which is NaN where `self` is infinite and the
+    /// condition false.
+    func kept(where condition: Variable) throws -> Variable {
+        try `switch`(condition, self, constant(0, dtype: dtype))
+    }
 }

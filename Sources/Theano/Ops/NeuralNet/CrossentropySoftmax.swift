@@ -60,11 +60,13 @@ public struct CrossentropySoftmax: DifferentiableOp, ForwardDifferentiableOp, Sh
     /// The derivative of each sample's loss with respect to its logits: `softmax(x) - onehot(y)`.
     private func derivative(_ node: Apply) throws -> Variable {
         let (x, y) = (node.inputs[0], node.inputs[1])
-        let classes = try x.dimensionSizes()[axis]
-        let positions = try Arange(staticLength: x.staticShape[axis])([constant(0, dtype: .int64), classes, constant(1, dtype: .int64)],
-                                                                     at: node.location)
-        let oneHot = try cast(eq(alongSamples(y), axis == 1 ? positions.dimshuffle(.newAxis, 0) : positions.dimshuffle(0, .newAxis)),
-                              to: x.dtype)
+        let sizes = try x.dimensionSizes()
+        // The labels along the samples' axis with x's number of samples, whose static count
+        // may be known where the labels' is not: the derivative must have x's type.
+        let one = constant(1, dtype: .int64)
+        let labels = try reshape(y, sizes: axis == 1 ? [sizes[0], one] : [one, sizes[1]], at: node.location)
+        let positions = try Arange(staticLength: x.staticShape[axis])([constant(0, dtype: .int64), sizes[axis], one], at: node.location)
+        let oneHot = try cast(eq(labels, axis == 1 ? positions.dimshuffle(.newAxis, 0) : positions.dimshuffle(0, .newAxis)), to: x.dtype)
         return try Softmax(axis: axis)([x], at: node.location) - oneHot
     }
 

@@ -63,15 +63,14 @@ public struct Reduce: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringO
         case .prod:
             return [try expandedGradient * productOfOthers(x)]
         case .max, .min:
-            let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
-            return [try expandedGradient * eq(x, output)]
+            return [try sharedAmongExtrema(expandedGradient, node)]
         case .all, .any:
             return [nil]
         }
     }
 
     /// The same reduction's sum of the tangent, weighted by the partial derivatives: 1 for
-    /// sum, the product of the other elements for prod, 1 at the extremum for max and min.
+    /// sum, the product of the other elements for prod, each extremum's share for max and min.
     public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
         guard let t = inputTangents[0] else { return [nil] }
         let x = node.inputs[0]
@@ -82,8 +81,7 @@ public struct Reduce: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringO
         case .prod:
             return [try summed([t * productOfOthers(x)], at: node.location)]
         case .max, .min:
-            let output = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
-            return [try summed([t * eq(x, output)], at: node.location)]
+            return [try summed([sharedAmongExtrema(t, node)], at: node.location)]
         case .all, .any:
             return [nil]
         }
@@ -91,6 +89,19 @@ public struct Reduce: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringO
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         [outputShape(inputShapes[0], one: constant(1, dtype: .int64))]
+    }
+
+    /// For max and min: `v` shared equally among the elements equal to their block's
+    /// extremum — `v / k` at each of `k` tied ones — and 0 elsewhere, and everywhere in a
+    /// block whose extremum is NaN. As JAX and TensorFlow: the shares add up to one, so
+    /// `max(stack([x, x]), axis: 0)` has derivative 1, as `maximum(x, x)` does. (PyTensor
+    /// gives each tied element the whole gradient, which makes that derivative 2.)
+    private func sharedAmongExtrema(_ v: Variable, _ node: Apply) throws -> Variable {
+        let x = node.inputs[0]
+        let extremum = keepDims ? node.output(0) : try node.output(0).insertingAxes(axes)
+        let isExtremum = try eq(x, extremum)
+        let count = try Reduce(kind: .sum, axes: axes, keepDims: true)([cast(isExtremum, to: x.dtype)], at: node.location)
+        return try (v / count).kept(where: isExtremum)
     }
 
     /// For each element, the product of the other elements of its reduced block: the

@@ -37,7 +37,7 @@ public struct Join: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0], g.dtype.isFloat else { return node.inputs.map { _ in nil } }
         let sizes = try node.inputs.map { try $0.dimensionSizes()[axis] }
-        return try Split(axis: axis, count: sizes.count).apply([g] + sizes, at: node.location).outputs
+        return try split(g, sizes: sizes, axis: axis, at: node.location)
     }
 
     /// The tangents joined the same way (zeros for pieces that do not change).
@@ -56,7 +56,12 @@ public struct Join: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp 
 /// then one `int64` size per piece (they must add up to the axis's size).
 public struct Split: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let axis: Int
-    public let count: Int
+    /// Each piece's size along the axis where its size input is a constant, else `nil`: the
+    /// pieces' static types keep those sizes (a piece of size 1 stays broadcastable, as the
+    /// gradient of a joined size-1 tensor must).
+    public let staticSizes: [Int?]
+    /// The number of pieces.
+    public var count: Int { staticSizes.count }
     public var description: String { "split{axis=\(axis), \(count)}" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -65,9 +70,15 @@ public struct Split: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
         guard inputs.count == count + 1, inputs.dropFirst().allSatisfy({ $0.ndim == 0 && $0.dtype.isInteger }) else {
             throw OpError("expects one integer size per piece")
         }
-        var piece = x.shape
-        piece[axis] = nil
-        return [TensorType](repeating: TensorType(x.dtype, shape: piece), count: count)
+        let known = staticSizes.compactMap { $0 }
+        if let total = x.shape[axis], known.count == count, known.reduce(0, +) != total {
+            throw OpError("sizes \(known) do not add up to \(total), the size of axis \(axis)")
+        }
+        return staticSizes.map { size in
+            var piece = x.shape
+            piece[axis] = size
+            return TensorType(x.dtype, shape: piece)
+        }
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
@@ -75,6 +86,9 @@ public struct Split: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
         let sizes = scalarValues(inputs.dropFirst())
         guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == x.shape[axis] else {
             throw OpError("sizes \(sizes) do not add up to \(x.shape[axis]), the size of axis \(axis)")
+        }
+        guard zip(sizes, staticSizes).allSatisfy({ $1 == nil || $0 == $1 }) else {
+            throw OpError("sizes \(sizes) differ from the static sizes \(staticSizes.map { $0.map(String.init) ?? "?" })")
         }
         var start = 0
         return sizes.map { size in
@@ -138,5 +152,12 @@ public func split(_ x: Variable, sizes: [Int], axis: Int = 0, fileID: String = #
         throw TheanoError.invalidArgument(function: "split", reason: "sizes \(sizes) do not add up to \(size), the size of axis \(axis) of \(x.type)", location: location)
     }
     let sizeInputs = sizes.map { Constant(NDArray(scalar: Int64($0)), location: location) }
-    return try Split(axis: resolved, count: sizes.count).apply([x] + sizeInputs, at: location).outputs
+    return try split(x, sizes: sizeInputs, axis: resolved, at: location)
+}
+
+/// `x` cut along `axis` into pieces of the `int64` scalar `sizes`; the pieces whose size is a
+/// constant have that static size.
+func split(_ x: Variable, sizes: [Variable], axis: Int, at location: SourceLocation) throws -> [Variable] {
+    let staticSizes = sizes.map { ($0 as? Constant).map { Int($0.value.scalar(as: Int64.self)) } }
+    return try Split(axis: axis, staticSizes: staticSizes).apply([x] + sizes, at: location).outputs
 }

@@ -4,10 +4,14 @@
 ///
 /// Patterns are written with literals: `.op(Log.self, .op(Add.self, 1, "x"))` is
 /// `log(1 + x)`. Operands of commutative ops (`+`, `*`, `maximum`, …) match in either order.
+/// ``underCastsAndBroadcasts(_:)`` also finds a sub-pattern beneath the dimshuffles,
+/// broadcasts and float casts that mixing shapes and dtypes puts between ops.
 public indirect enum Pattern: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
     case placeholder(String, where: (@Sendable (Variable) -> Bool)?)
     case constant(Double)
     case apply(OpMatcher, [Pattern])
+    /// See ``underCastsAndBroadcasts(_:)``.
+    case relaidOut(Pattern)
 
     public init(stringLiteral name: String) { self = .placeholder(name, where: nil) }
     public init(integerLiteral value: Int) { self = .constant(Double(value)) }
@@ -23,18 +27,29 @@ public indirect enum Pattern: Sendable, ExpressibleByStringLiteral, ExpressibleB
         .placeholder(name, where: condition)
     }
 
+    /// `pattern`, also where it lies beneath dimshuffles, broadcasts (`alloc`) and casts from
+    /// one float type to another: `log1p(-cast(exp(x)))` and `1 - dimshuffle(sigmoid(x))`
+    /// match `.op(LogOnePlus.self, .op(Negate.self, .underCastsAndBroadcasts(.op(Exp.self, "x"))))`
+    /// and `.op(Subtract.self, 1, .underCastsAndBroadcasts(.op(Sigmoid.self, "x")))`.
+    ///
+    /// A rule built by ``Rewrite/pattern(_:_:fileID:line:_:)`` applies the same dimshuffles,
+    /// broadcasts and casts to its replacement, which is right because every op between the
+    /// pattern's root and this sub-pattern must be elementwise, with constants for its other
+    /// operands (the rule checks it): such ops commute with them.
+    public static func underCastsAndBroadcasts(_ pattern: Pattern) -> Pattern { .relaidOut(pattern) }
+
     /// The bindings under which `variable` matches this pattern, or `nil`.
     func match(_ variable: Variable, in context: RewriteContext) -> Match? {
-        var bindings: [String: Variable] = [:]
-        return bind(variable, &bindings) ? Match(bindings: bindings, root: variable) : nil
+        var match = Match(bindings: [:], root: variable, layout: [])
+        return bind(variable, &match) ? match : nil
     }
 
-    private func bind(_ variable: Variable, _ bindings: inout [String: Variable]) -> Bool {
+    private func bind(_ variable: Variable, _ match: inout Match) -> Bool {
         switch self {
         case .placeholder(let name, let condition):
-            if let bound = bindings[name] { return bound === variable }
+            if let bound = match.bindings[name] { return bound === variable }
             guard condition?(variable) ?? true else { return false }
-            bindings[name] = variable
+            match.bindings[name] = variable
             return true
         case .constant(let value):
             return variable.constantScalar == value
@@ -42,13 +57,68 @@ public indirect enum Pattern: Sendable, ExpressibleByStringLiteral, ExpressibleB
             guard let node = variable.owner, matcher.matches(node.op), node.inputs.count == patterns.count else { return false }
             let orders: [[Int]] = matcher.isCommutative(node.op) && patterns.count == 2 ? [[0, 1], [1, 0]] : [Array(patterns.indices)]
             for order in orders {
-                var attempt = bindings
+                var attempt = match
                 if zip(order, patterns).allSatisfy({ $1.bind(node.inputs[$0], &attempt) }) {
-                    bindings = attempt
+                    match = attempt
                     return true
                 }
             }
             return false
+        case .relaidOut(let pattern):
+            var current = variable
+            var layout = match.layout
+            while true {
+                var attempt = match
+                attempt.layout = layout
+                if pattern.bind(current, &attempt) {
+                    match = attempt
+                    return true
+                }
+                guard let node = current.owner, node.changesOnlyLayout else { return false }
+                layout.append(node)
+                current = node.inputs[0]
+            }
+        }
+    }
+
+    /// Whether a rule may apply the dimshuffles, broadcasts and casts a match looked through
+    /// to its replacement: on the way from the root to each ``underCastsAndBroadcasts(_:)``
+    /// (of which there is then one chain), every op is elementwise and its other operands
+    /// are constants.
+    var relaysOutSoundly: Bool {
+        switch self {
+        case .placeholder, .constant: return true
+        case .relaidOut(let pattern): return pattern.relaysOutSoundly
+        case .apply(let matcher, let patterns):
+            let reaching = patterns.filter(\.looksThroughLayout)
+            guard let path = reaching.first else { return true }
+            let othersAreConstants = patterns.allSatisfy { pattern in
+                if case .constant = pattern { return true }
+                return pattern.looksThroughLayout
+            }
+            return matcher.isElementwise && reaching.count == 1 && othersAreConstants && path.relaysOutSoundly
+        }
+    }
+
+    private var looksThroughLayout: Bool {
+        switch self {
+        case .placeholder, .constant: false
+        case .relaidOut: true
+        case .apply(_, let patterns): patterns.contains(where: \.looksThroughLayout)
+        }
+    }
+}
+
+extension Apply {
+    /// Whether this node only moves, repeats or converts its first input's elements — a
+    /// dimshuffle, a broadcast, a cast between float types — so that an elementwise function
+    /// of its output is the same node applied to that function of its input (up to rounding
+    /// for a cast).
+    fileprivate var changesOnlyLayout: Bool {
+        switch op {
+        case is DimShuffle, is Alloc: true
+        case let cast as Cast: cast.dtype.isFloat && inputs[0].dtype.isFloat
+        default: false
         }
     }
 }
@@ -58,8 +128,12 @@ public struct OpMatcher: Sendable {
     let type: ObjectIdentifier
     private let test: @Sendable (any Op) -> Bool
 
+    /// Whether the ops matched are elementwise.
+    let isElementwise: Bool
+
     init<O: Op>(type: O.Type, condition: (@Sendable (O) -> Bool)?) {
         self.type = ObjectIdentifier(type)
+        isElementwise = type is any ElementwiseOp.Type
         test = { op in (op as? O).map { condition?($0) ?? true } ?? false }
     }
 
@@ -70,11 +144,22 @@ public struct OpMatcher: Sendable {
 
 /// The variables a pattern's placeholders matched.
 public struct Match {
-    let bindings: [String: Variable]
+    var bindings: [String: Variable]
     /// The variable the whole pattern matched.
     public let root: Variable
+    /// The dimshuffles, broadcasts and casts ``Pattern/underCastsAndBroadcasts(_:)`` looked
+    /// through, outermost first.
+    var layout: [Apply]
 
     public subscript(_ name: String) -> Variable { bindings[name]! }
+
+    /// `replacement` given the dimshuffles, broadcasts and casts the match looked through,
+    /// innermost first, as they were given to what it replaces.
+    func relaidOut(_ replacement: Variable) throws -> Variable {
+        try layout.reversed().reduce(replacement) { value, node in
+            try node.op([value] + node.inputs.dropFirst(), at: node.location)
+        }
+    }
 }
 
 extension Variable {

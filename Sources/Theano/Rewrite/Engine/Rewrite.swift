@@ -26,7 +26,8 @@ public struct Rewrite: Sendable, CustomStringConvertible {
     }
 
     /// A rule that replaces the single output of nodes matching `pattern` by what `replace`
-    /// builds from the match.
+    /// builds from the match, given the dimshuffles, broadcasts and casts the match looked
+    /// through (see ``Pattern/underCastsAndBroadcasts(_:)``).
     ///
     /// ```swift
     /// Rewrite.pattern("log1p", .op(Log.self, .op(Add.self, 1, "x"))) { try log1p($0["x"]) }
@@ -36,9 +37,10 @@ public struct Rewrite: Sendable, CustomStringConvertible {
         _ replace: @escaping @Sendable (Match) throws -> Variable?
     ) -> Rewrite {
         guard case .apply(let root, _) = pattern else { preconditionFailure("a rule's pattern must start with an op") }
+        precondition(pattern.relaysOutSoundly, "\(name): only elementwise ops with constant operands may lie above underCastsAndBroadcasts")
         return Rewrite(name: name, location: SourceLocation(fileID: fileID, line: line), opTypes: [root.type]) { node, context in
-            guard let match = pattern.match(node.output(0), in: context) else { return nil }
-            return try replace(match).map { [$0] }
+            guard let match = pattern.match(node.output(0), in: context), let replacement = try replace(match) else { return nil }
+            return [try match.relaidOut(replacement)]
         }
     }
 }

@@ -1,23 +1,60 @@
 /// Rules of the stabilize phase: forms that stay finite and accurate where the naive ones
 /// overflow, underflow or cancel. `grad` also applies them to the cost before
-/// differentiating, so gradients are those of the stable forms.
+/// differentiating, so gradients are those of the stable forms. The elementwise families
+/// also match beneath the casts and broadcasts that mixed dtypes and shapes put between
+/// their ops (`log(1 + cast(exp(x)))`, `ones([2, 3]) - sigmoid(x)`).
 let stabilizeRules: [Rewrite] = [
-    logOfOnePlus, expMinusOne, logOfSigmoid, logOfOneMinusSigmoid, logOfSoftmax, logOfSumOfExp,
-    sigmoidFromExp, reciprocalSigmoidFromExp, softmaxFromExp, crossentropyOfSoftmax,
+    logOfOnePlus, logOfOneMinus, expMinusOne, oneMinusSigmoid, logOfSigmoid, softplusFromExp, logOneMinusExpFromExp,
+    logOfExp, expOfLog, logOfSoftmax, logOfSumOfExp, sigmoidFromExp, reciprocalSigmoidFromExp, softmaxFromExp, crossentropyOfSoftmax,
 ]
 
+/// The stabilize rules' shorthand for ``Pattern/underCastsAndBroadcasts(_:)``.
+private func under(_ pattern: Pattern) -> Pattern { .underCastsAndBroadcasts(pattern) }
+
 /// `log(1 + x) → log1p(x)`: exact for tiny x.
-let logOfOnePlus = Rewrite.pattern("log1p", .op(Log.self, .op(Add.self, 1, "x"))) { try log1p($0["x"]) }
+let logOfOnePlus = Rewrite.pattern("log1p", .op(Log.self, under(.op(Add.self, 1, "x")))) { try log1p($0["x"]) }
+
+/// `log(1 - x) → log1p(-x)`: exact for tiny x (and `log(1 - exp(x))` then becomes
+/// `log1mexp(x)`).
+let logOfOneMinus = Rewrite.pattern("log1p_of_difference", .op(Log.self, under(.op(Subtract.self, 1, "x")))) { try log1p(-$0["x"]) }
 
 /// `exp(x) - 1 → expm1(x)`: exact for tiny x.
-let expMinusOne = Rewrite.pattern("expm1", .op(Subtract.self, .op(Exp.self, "x"), 1)) { try expm1($0["x"]) }
+let expMinusOne = Rewrite.pattern("expm1", .op(Subtract.self, under(.op(Exp.self, "x")), 1)) { try expm1($0["x"]) }
+
+/// `1 - sigmoid(x) → sigmoid(-x)`: no cancellation for large x (`log(1 - sigmoid(x))` then
+/// becomes `-softplus(x)`).
+let oneMinusSigmoid = Rewrite.pattern("one_minus_sigmoid", .op(Subtract.self, 1, under(.op(Sigmoid.self, "x")))) {
+    try sigmoid(negated($0["x"]))
+}
 
 /// `log(sigmoid(x)) → -softplus(-x)`: finite for very negative x.
-let logOfSigmoid = Rewrite.pattern("log_sigmoid", .op(Log.self, .op(Sigmoid.self, "x"))) { try -softplus(-$0["x"]) }
+let logOfSigmoid = Rewrite.pattern("log_sigmoid", .op(Log.self, under(.op(Sigmoid.self, "x")))) { try -softplus(negated($0["x"])) }
 
-/// `log(1 - sigmoid(x)) → -softplus(x)`: finite for very positive x.
-let logOfOneMinusSigmoid = Rewrite.pattern("log_one_minus_sigmoid", .op(Log.self, .op(Subtract.self, 1, .op(Sigmoid.self, "x")))) {
-    try -softplus($0["x"])
+/// `log1p(exp(x)) → softplus(x)` (and so `log(1 + exp(x))`): finite for large x.
+let softplusFromExp = Rewrite.pattern("softplus", .op(LogOnePlus.self, under(.op(Exp.self, "x")))) { try softplus($0["x"]) }
+
+/// `log1p(-exp(x)) → log1mexp(x)` (and so `log(1 - exp(x))`): accurate near 0, where
+/// `exp(x)` is near 1, and far below it, where `1 - exp(x)` rounds to 1.
+let logOneMinusExpFromExp = Rewrite.pattern("log1mexp", .op(LogOnePlus.self, under(.op(Negate.self, under(.op(Exp.self, "x")))))) {
+    try log1mexp($0["x"])
+}
+
+/// `log(exp(x)) → x`: exact, where `exp(x)` overflows or underflows.
+let logOfExp = Rewrite.pattern("log_exp", .op(Log.self, under(.op(Exp.self, "x")))) { $0["x"] }
+
+/// `exp(log(x)) → x` where `log(x)` is defined (x ≥ 0, -0 included), NaN elsewhere, as
+/// PyTensor: exact, with derivative 1 where the naive one is NaN (`0 · ∞` at 0, `∞ / ∞` at
+/// ∞), and 0 where the value is NaN. Where the naive form gives +0 for -0, this gives -0.
+let expOfLog = Rewrite.pattern("exp_log", .op(Exp.self, under(.op(Log.self, "x")))) { match in
+    let x = match["x"]
+    return try `switch`(ge(x, 0), x, constant(.nan, dtype: x.dtype))
+}
+
+/// `x` without its negation when it is `-y`, else `-x`: what the rules that negate their
+/// operand build, so that `1 - sigmoid(-y)` becomes `sigmoid(y)`.
+private func negated(_ x: Variable) throws -> Variable {
+    if let node = x.owner, node.op is Negate { return node.inputs[0] }
+    return try -x
 }
 
 /// `log(softmax(x)) → logSoftmax(x)` along the same axis: no log of an underflowed probability.
@@ -33,13 +70,14 @@ let logOfSumOfExp = Rewrite.pattern("logsumexp", .op(Log.self, .op(Reduce.self, 
 }
 
 /// `1 / (1 + exp(-x)) → sigmoid(x)`.
-let sigmoidFromExp = Rewrite.pattern("sigmoid_from_exp", .op(Divide.self, 1, .op(Add.self, 1, .op(Exp.self, .op(Negate.self, "x"))))) {
+let sigmoidFromExp = Rewrite.pattern("sigmoid_from_exp",
+                                     .op(Divide.self, 1, under(.op(Add.self, 1, under(.op(Exp.self, .op(Negate.self, "x"))))))) {
     try sigmoid($0["x"])
 }
 
 /// `reciprocal(1 + exp(-x)) → sigmoid(x)`.
 let reciprocalSigmoidFromExp = Rewrite.pattern("reciprocal_sigmoid_from_exp",
-                                               .op(Reciprocal.self, .op(Add.self, 1, .op(Exp.self, .op(Negate.self, "x"))))) {
+                                               .op(Reciprocal.self, under(.op(Add.self, 1, under(.op(Exp.self, .op(Negate.self, "x"))))))) {
     try sigmoid($0["x"])
 }
 
