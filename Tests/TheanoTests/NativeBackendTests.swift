@@ -37,7 +37,7 @@ enum Scratch {
 }
 
 /// The same graph compiled by the native backend and by the reference interpreter.
-private struct CompiledPair {
+struct CompiledPair {
     let native: Function
     let reference: Function
 
@@ -704,7 +704,7 @@ private func subnormalsSurvive() -> Bool {
 
 // MARK: - The `theano` tool as a second process
 
-private enum Tool {
+enum Tool {
     /// The `theano` executable built beside the test bundle.
     static let executable: String? = {
         let starts = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL]
@@ -745,11 +745,16 @@ private enum Tool {
         }
     }
 
-    static func start(_ arguments: [String]) throws -> Running {
+    /// Starts `theano` with `arguments`, and the test process's environment changed by
+    /// `environment` (a `nil` value removes the variable).
+    static func start(_ arguments: [String], environment: [String: String?] = [:]) throws -> Running {
         let path = try #require(executable, "the theano executable is built beside the tests")
         let running = Running()
         running.process.executableURL = URL(fileURLWithPath: path)
         running.process.arguments = arguments
+        var variables = ProcessInfo.processInfo.environment
+        for (name, value) in environment { variables[name] = value }
+        running.process.environment = variables
         running.process.standardOutput = running.output
         running.process.standardError = running.errors
         try running.process.run()

@@ -24,7 +24,10 @@ public struct CCompiler: Sendable, CustomStringConvertible {
     public static func discover(candidates: [String]? = nil, timeout: Duration = .seconds(30)) -> CCompiler? {
         let names = candidates ?? ([Environment.cCompiler].compactMap { $0 } + ["cc", "gcc", "clang"])
         if let known = discovered.withLock({ $0[names] }) { return known }
-        let found = names.lazy.compactMap { probe($0, timeout: timeout, explaining: candidates == nil && $0 == Environment.cCompiler) }.first
+        var found: CCompiler?
+        for name in names where found == nil {
+            found = probe(name, timeout: timeout, explaining: candidates == nil && name == Environment.cCompiler)
+        }
         discovered.withLock { $0[names] = found }
         return found
     }
