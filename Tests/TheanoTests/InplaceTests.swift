@@ -117,6 +117,35 @@ struct InplaceTests {
         #expect(W.value == before && b.value == beforeB)
     }
 
+    /// The kinds of update a native function may write in place, each beside an update
+    /// that fails its shape check when the call runs (`A: a`, with `a` of the wrong shape):
+    /// the call throws and neither variable changes, on both backends.
+    static let inPlaceUpdateKinds: [(name: String, update: @Sendable (SharedVariable, Variable) throws -> Variable)] = [
+        ("elementwise B - 1", { B, _ in try B - 1 }),
+        ("gemm with β = 1: B - 0.1 · x·xᵀ", { B, x in try B - 0.1 * dot(x, x.T) }),
+        ("increment of a row: incSubtensor(B[0], 1)", { B, _ in try incSubtensor(B[0], constant(NDArray([1, 1, 1] as [Float]))) }),
+        ("loop output: three steps of B · 0.5", { B, _ in
+            try scan(outputsInfo: [.recurrent(B)], nSteps: constant(3, dtype: .int64)) { h in [try h[0] * 0.5] }[0][-1]
+        }),
+    ]
+
+    @Test(arguments: inPlaceUpdateKinds.indices, Backend.allCases)
+    func aCallThatFailsAfterAnUpdateInPlaceChangesNothing(kind: Int, backend: Backend) throws {
+        let (name, update) = Self.inPlaceUpdateKinds[kind]
+        let A = try shared(random([2, 3], seed: 20), name: "A"), B = try shared(random([3, 3], seed: 21), name: "B")
+        let a = matrix("a"), x = matrix("x")
+        let f = try function(inputs: [a, x], outputs: [], updates: [A: a, B: try update(B, x)], options: backend.options)
+        let (beforeA, beforeB) = (A.value.contiguousCopy(), B.value.contiguousCopy())
+        let addresses = (A.value.firstElementAddress, B.value.firstElementAddress)
+        let line = #line - 3  // where the function was compiled
+        expectFailure(mentioning: ["(3, 2)", "(2, 3)", here(line)]) { _ = try f(random([3, 2], seed: 22), random([3, 4], seed: 23)) }
+        #expect(A.value == beforeA && B.value == beforeB, "\(name): a failed call changed a variable")
+        #expect(A.value.firstElementAddress == addresses.0 && B.value.firstElementAddress == addresses.1)
+        // And the same function works with good arguments.
+        _ = try f(random([2, 3], seed: 24), random([3, 4], seed: 23))
+        #expect(A.value.shape == [2, 3] && B.value != beforeB, "\(name)")
+    }
+
     @Test("an intermediate read by one node is overwritten; one that is also an output is not")
     func intermediates() throws {
         let (a, b) = (random([5, 4], seed: 15), random([4, 6], seed: 16))

@@ -73,10 +73,6 @@ public final class Function {
                                        expected: inputTypes[index], dtype: arguments[index].dtype, shape: arguments[index].shape)
         }
         let results = try executor.run(inputs: arguments)
-        for (variable, value) in zip(updatedVariables, results[outputCount...]) where !variable.type.accepts(shape: value.shape) {
-            throw TheanoError.badInput(function: name, input: "update of \(variable.name ?? "a shared variable")",
-                                       expected: variable.type, dtype: value.dtype, shape: value.shape)
-        }
         for (variable, value) in zip(updatedVariables, results[outputCount...]) { variable.store(value) }
         return updatedVariables.isEmpty ? results : Array(results[..<outputCount])
     }
@@ -167,7 +163,11 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     for (key, value) in givens where key.dtype != value.dtype || key.ndim != value.ndim {
         throw fail("given \(value) (\(value.type)) cannot replace \(key) (\(key.type))")
     }
-    let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updated.map { updates[$0]! }, givens: givens)
+    // An update whose type does not guarantee the variable's static shape is checked by a
+    // node of the graph, which runs before any update is written in place: a call that fails
+    // this check changes nothing.
+    let updateValues = try updated.map { variable in try updates[variable]!.checked(toFit: variable, at: location) }
+    let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updateValues, givens: givens)
     if let missing = graph.missingInputs().first {
         throw fail("the outputs depend on \(missing), built at \(missing.location), which is not an input (add it to inputs, or to givens)")
     }

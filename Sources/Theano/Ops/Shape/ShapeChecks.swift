@@ -68,6 +68,18 @@ public struct SpecifyShape: DifferentiableOp, ForwardDifferentiableOp, ShapeInfe
 }
 
 extension Variable {
+    /// `self`, checked when the function runs to have every size `variable`'s type fixes,
+    /// where its own type does not already guarantee it (the new value of a shared variable).
+    func checked(toFit variable: Variable, at location: SourceLocation) throws -> Variable {
+        let unsure = (0..<ndim).filter { variable.staticShape[$0] != nil && staticShape[$0] == nil }
+        guard !unsure.isEmpty else { return self }
+        let sizes = try dimensionSizes()
+        let expected = (0..<ndim).map { d in
+            variable.staticShape[d].map { Constant(NDArray(scalar: Int64($0)), location: location) } ?? sizes[d]
+        }
+        return try SpecifyShape()([self] + expected, at: location)
+    }
+
     /// `self`, checked at run time to have `target`'s shape.
     func specifyingShape(of target: Variable) throws -> Variable {
         let location = SourceLocation.attributed ?? self.location
