@@ -8,9 +8,12 @@ import Foundation
 /// let loss = try train(batchX, batchY)[0]
 /// ```
 ///
-/// A function reuses its memory from call to call, so it is not `Sendable`: call it from one
-/// thread at a time (compile one per thread to run several at once).
-public final class Function {
+/// A function may be called from several threads at once. Each running call has memory of
+/// its own (the first call on a second thread while another runs links the graph a second
+/// time, which takes milliseconds; later calls reuse it), and holds the locks of the shared
+/// variables the function reads or updates from reading them to writing its updates, so
+/// calls that use the same variables take turns and none of their updates is lost.
+public final class Function: @unchecked Sendable {
     /// The name used in error messages.
     public let name: String
     /// The symbolic inputs, in call order.
@@ -36,13 +39,16 @@ public final class Function {
     public internal(set) var profile: Profile?
     /// The shared variables the updates write, in the order of the graph's extra outputs.
     public let updatedVariables: [SharedVariable]
-    private let executor: any Executor
+    private let executors: ExecutorPool
+    /// The shared variables the function reads or updates: a call holds their locks.
+    private let sharedVariables: [SharedVariable]
     /// How many inputs a call must give (the rest have defaults).
     private let requiredCount: Int
     private let inputTypes: [TensorType]
 
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
-         graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, program: LinkedProgram) {
+         graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, program: LinkedProgram,
+         relink: @escaping () throws -> any Executor) {
         self.linkWarnings = program.warnings
         self.compiledNodes = program.compiledNodes
         self.inplaceNodes = program.inplaceNodes
@@ -54,7 +60,9 @@ public final class Function {
         self.defaults = defaults
         self.updatedVariables = updated
         self.graph = graph
-        self.executor = program.executor
+        executors = ExecutorPool(first: program.executor, link: relink)
+        let read = graph.nodes.flatMap(\.inputs) + graph.outputs
+        sharedVariables = Array(Set(read.compactMap { $0 as? SharedVariable } + updated))
         inputTypes = inputs.map(\.type)
         requiredCount = inputs.count - inputs.reversed().prefix { defaults[$0] != nil }.count
     }
@@ -72,9 +80,11 @@ public final class Function {
             throw TheanoError.badInput(function: name, input: inputs[index].name.map { "'\($0)'" } ?? "#\(index)",
                                        expected: inputTypes[index], dtype: arguments[index].dtype, shape: arguments[index].shape)
         }
-        let results = try executor.run(inputs: arguments)
-        for (variable, value) in zip(updatedVariables, results[outputCount...]) { variable.store(value) }
-        return updatedVariables.isEmpty ? results : Array(results[..<outputCount])
+        return try SharedVariable.withLocks(of: sharedVariables) {
+            let results = try executors.withExecutor { try $0.run(inputs: arguments) }
+            for (variable, value) in zip(updatedVariables, results[outputCount...]) { variable.store(value) }
+            return updatedVariables.isEmpty ? results : Array(results[..<outputCount])
+        }
     }
 
     /// Runs the function (see ``callAsFunction(_:)-([NDArray])``).
@@ -176,13 +186,19 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     let program = try options.linker.link(graph, updates: updated)
     let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: program.codegenSeconds,
                              compile: program.compileSeconds, load: program.loadSeconds, cacheHit: program.cacheHit)
-    let function = Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
-                            graph: graph, rewriteReport: report, compileTimes: times, program: program)
-    if profile, let interpreter = program.executor as? Interpreter {
-        let recorder = Profile(nodes: interpreter.nodes, compileTimes: times)
-        interpreter.profile = recorder
-        function.profile = recorder
+    let recorder = profile ? (program.executor as? Interpreter).map { Profile(nodes: $0.nodes, compileTimes: times) } : nil
+    /// Every executor of the function records into the one profile.
+    func profiled(_ executor: any Executor) -> any Executor {
+        (executor as? Interpreter)?.profile = recorder
+        return executor
     }
+    let linker = options.linker
+    let function = Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
+                            graph: graph, rewriteReport: report, compileTimes: times, program: program) {
+        profiled(try linker.link(graph, updates: updated).executor)
+    }
+    _ = profiled(program.executor)
+    function.profile = recorder
     return function
 }
 

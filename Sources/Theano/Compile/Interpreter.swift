@@ -195,7 +195,7 @@ final class Interpreter: Executor {
     /// computing it can (see ``TargetWritingRunner``); the others as usual.
     func run(inputs: [NDArray], outputTargets: [NDArray?]) throws -> [NDArray] {
         // Asked before the values are loaded, which adds references of their own.
-        let ownsMemory = sharedTargets.map { $0.ownsValueMemory() && $0.value.isContiguous }
+        let ownsMemory = sharedTargets.map { $0.ownsValueMemory() && $0.lockedValue.isContiguous }
         var values: [NDArray?] = []
         swap(&values, &registers)
         defer {
@@ -203,7 +203,7 @@ final class Interpreter: Executor {
             swap(&values, &registers)
         }
         for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
-        for (slot, variable) in sharedSlots { values[slot] = variable.value }
+        for (slot, variable) in sharedSlots { values[slot] = variable.lockedValue }
         profile?.recordCall()
         var deferredWrites: [(step: Int, write: () -> Void)] = []
         for (index, step) in steps.enumerated() {

@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// A symbolic tensor: a node of the graph that stands for a value computed when a compiled
 /// function runs.
 ///
@@ -62,14 +65,28 @@ public final class Constant: Variable {
 
 /// A variable with a value that lives between calls of compiled functions: model parameters,
 /// optimizer state. Compiled functions read it, and write it through their `updates`.
-public final class SharedVariable: Variable {
-    /// The current value.
-    public private(set) var value: NDArray
+///
+/// It may be read and set from any thread: each variable has a lock, which `value` and
+/// `setValue(_:)` take, and which a compiled function holds from reading the variables it
+/// uses to writing its updates (the locks of several variables are taken in the order the
+/// variables were made, so two functions never wait for each other).
+public final class SharedVariable: Variable, @unchecked Sendable {
+    private let lock = NSLock()
+    /// The value, read and written under `lock`.
+    private var stored: NDArray
+    /// The order in which functions take the locks of several variables: when it was made.
+    let lockOrder: Int
 
     init(_ value: NDArray, type: TensorType, name: String?, location: SourceLocation) {
-        self.value = value
+        stored = value
+        lockOrder = SharedVariable.made.add(1, ordering: .relaxed).oldValue
         super.init(type: type, name: name, location: location)
     }
+
+    private static let made = Atomic<Int>(0)
+
+    /// The current value.
+    public var value: NDArray { lock.withLock { stored } }
 
     /// Replaces the value; it must fit the variable's type.
     public func setValue(_ newValue: NDArray) throws {
@@ -77,15 +94,28 @@ public final class SharedVariable: Variable {
             throw TheanoError.badInput(function: "SharedVariable.setValue", input: name ?? "shared variable",
                                        expected: type, dtype: newValue.dtype, shape: newValue.shape)
         }
-        value = newValue
+        lock.withLock { stored = newValue }
     }
 
-    /// Stores a value computed by a function update (already checked against the type).
-    func store(_ newValue: NDArray) { value = newValue }
+    /// The value, for a function that holds the lock (see ``withLocks(of:_:)``).
+    var lockedValue: NDArray { stored }
+
+    /// Stores a value computed by a function update (already checked against the type), for
+    /// a function that holds the lock.
+    func store(_ newValue: NDArray) { stored = newValue }
 
     /// Whether no array but this variable's value refers to its memory, so an update may
-    /// be written over it without anyone seeing.
-    func ownsValueMemory() -> Bool { value.hasUniqueStorage() }
+    /// be written over it without anyone seeing (for a function that holds the lock).
+    func ownsValueMemory() -> Bool { stored.hasUniqueStorage() }
+
+    /// Runs `body` holding the locks of `variables`, taken in the order the variables were
+    /// made (each once) and released in reverse.
+    static func withLocks<R>(of variables: [SharedVariable], _ body: () throws -> R) rethrows -> R {
+        let ordered = Set(variables).sorted { $0.lockOrder < $1.lockOrder }
+        for variable in ordered { variable.lock.lock() }
+        defer { for variable in ordered.reversed() { variable.lock.unlock() } }
+        return try body()
+    }
 
     override var kindName: String { "shared" }
 }

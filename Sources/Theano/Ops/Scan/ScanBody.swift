@@ -19,7 +19,9 @@ final class ScanBody: @unchecked Sendable {
 
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
-    private var programs: [String: any Executor] = [:]
+    /// The step's graphs optimized for each linker: each link of a loop links its own
+    /// executor from them, so that two calls running at once share no memory.
+    private var optimized: [String: FunctionGraph] = [:]
     private var gradientSteps: [SkippedGradients: GradientStep] = [:]
 
     init(name: String, location: SourceLocation, signature: ScanSignature, step: FunctionGraph, stateTypes: [TensorType]) {
@@ -45,7 +47,7 @@ final class ScanBody: @unchecked Sendable {
     /// The step's results (without the `until` condition).
     var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
 
-    /// The step, optimized and linked by `linker` (once per linker configuration).
+    /// The step, optimized for `linker` (once per linker configuration) and linked by it.
     func program(linkedBy linker: any Linker) throws -> any Executor {
         try compiled("step", linker: linker) { step }
     }
@@ -65,13 +67,15 @@ final class ScanBody: @unchecked Sendable {
     private func compiled(_ what: String, linker: any Linker, overwritableInputs: Set<Int> = [],
                           graph: () throws -> FunctionGraph) throws -> any Executor {
         let key = "\(what) \(linker)"
-        if let program = lock.withLock({ programs[key] }) { return program }
-        let source = try graph()
-        let copy = try FunctionGraph(inputs: source.inputs, outputs: source.outputs)
-        _ = Pipeline.optimize(copy, options: CompileOptions(linker: linker))
-        let program = try linker.link(copy, updates: [], overwritableInputs: overwritableInputs).executor
-        lock.withLock { programs[key] = program }
-        return program
+        let ready = try lock.withLock { () throws -> FunctionGraph in
+            if let graph = optimized[key] { return graph }
+            let source = try graph()
+            let copy = try FunctionGraph(inputs: source.inputs, outputs: source.outputs)
+            _ = Pipeline.optimize(copy, options: CompileOptions(linker: linker))
+            optimized[key] = copy
+            return copy
+        }
+        return try linker.link(ready, updates: [], overwritableInputs: overwritableInputs).executor
     }
 
     /// The step's pullback as a graph. Inputs: the step's inputs, the step's results (so
