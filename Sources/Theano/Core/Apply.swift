@@ -29,6 +29,31 @@ public final class Apply {
     }
 
     public var outputs: [Variable] { outputTypes.indices.map(output) }
+
+    /// Releases the nodes only this one held without recursing. A variable computed by a
+    /// long chain (`c = c + v` a hundred thousand times) would otherwise release its
+    /// ancestors through nested deinitializers, one stack frame per node, until the stack
+    /// overflowed: here each node about to die hands its inputs' owners to one list instead.
+    deinit {
+        var dying: [Apply] = []
+        Self.detachOwners(of: &inputs, into: &dying)
+        while var node = dying.popLast() {
+            // Still held elsewhere (another of its outputs): not this release's to take apart.
+            guard isKnownUniquelyReferenced(&node) else { continue }
+            Self.detachOwners(of: &node.inputs, into: &dying)
+        }
+    }
+
+    /// Empties `inputs`, first moving the owner of each input only `inputs` holds to `dying`.
+    private static func detachOwners(of inputs: inout [Variable], into dying: inout [Apply]) {
+        for index in inputs.indices where isKnownUniquelyReferenced(&inputs[index]) {
+            if let owner = inputs[index].owner {
+                dying.append(owner)
+                inputs[index].owner = nil
+            }
+        }
+        inputs.removeAll()
+    }
 }
 
 private struct WeakVariable {

@@ -17,7 +17,13 @@ struct AlgebraicCanonizer {
 
     func rewrite(_ node: Apply, _ context: RewriteContext) throws -> [Variable]? {
         let root = node.output(0)
-        let terms = collect(root, positive: true, isRoot: true, context)
+        // A tree is read once, from its root: a node whose one reader is of the family is part
+        // of that reader's tree (reading it again from every node would make a pass over a
+        // chain of n additions cost n²).
+        if context.readerCount(of: root) == 1, let reader = context.graph.readers(of: root).first, isInFamily(reader.node.op) {
+            return nil
+        }
+        let terms = collect(root, context)
         var kept: [Term] = []
         let identity = NDArray(scalar: family == .additive ? 0 : 1, dtype: root.dtype)
         var constant = identity
@@ -51,42 +57,60 @@ struct AlgebraicCanonizer {
         return try op.perform([total, value])[0]
     }
 
-    /// Flattens the tree under `variable`, descending only into nodes of the family read
-    /// by nobody else.
-    private func collect(_ variable: Variable, positive: Bool, isRoot: Bool, _ context: RewriteContext) -> [Term] {
-        guard let node = variable.owner, isRoot || context.readerCount(of: variable) == 1 else {
-            return [Term(value: variable, positive: positive)]
-        }
-        switch (family, node.op) {
-        case (.additive, is Add), (.multiplicative, is Multiply):
-            return collect(node.inputs[0], positive: positive, isRoot: false, context)
-                + collect(node.inputs[1], positive: positive, isRoot: false, context)
-        case (.additive, is Subtract), (.multiplicative, is Divide):
-            return collect(node.inputs[0], positive: positive, isRoot: false, context)
-                + collect(node.inputs[1], positive: !positive, isRoot: false, context)
-        case (.additive, is Negate), (.multiplicative, is Reciprocal):
-            return collect(node.inputs[0], positive: !positive, isRoot: false, context)
-        default:
-            return [Term(value: variable, positive: positive)]
+    private func isInFamily(_ op: any Op) -> Bool {
+        switch family {
+        case .additive: op is Add || op is Subtract || op is Negate
+        case .multiplicative: op is Multiply || op is Divide || op is Reciprocal
         }
     }
 
-    /// Removes pairs of the same variable on opposite sides; whether any was removed.
-    private func cancel(_ terms: inout [Term]) -> Bool {
-        var cancelled = false
-        var index = 0
-        while index < terms.count {
-            let term = terms[index]
-            if let partner = terms.indices.first(where: { $0 != index && terms[$0].value === term.value && terms[$0].positive != term.positive }) {
-                terms.remove(at: Swift.max(index, partner))
-                terms.remove(at: Swift.min(index, partner))
-                cancelled = true
-                index = Swift.min(index, partner)
-            } else {
-                index += 1
+    /// Flattens the tree under `root`, descending only into nodes of the family read by
+    /// nobody else; the terms in the order they appear from left to right. (A loop with a
+    /// stack of its own: a tree can be a chain a hundred thousand deep.)
+    private func collect(_ root: Variable, _ context: RewriteContext) -> [Term] {
+        var terms: [Term] = []
+        var pending = [(variable: root, positive: true)]
+        while let (variable, positive) = pending.popLast() {
+            guard let node = variable.owner, variable === root || context.readerCount(of: variable) == 1 else {
+                terms.append(Term(value: variable, positive: positive))
+                continue
+            }
+            switch (family, node.op) {
+            case (.additive, is Add), (.multiplicative, is Multiply):
+                pending += [(node.inputs[1], positive), (node.inputs[0], positive)]
+            case (.additive, is Subtract), (.multiplicative, is Divide):
+                pending += [(node.inputs[1], !positive), (node.inputs[0], positive)]
+            case (.additive, is Negate), (.multiplicative, is Reciprocal):
+                pending.append((node.inputs[0], !positive))
+            default:
+                terms.append(Term(value: variable, positive: positive))
             }
         }
-        return cancelled
+        return terms
+    }
+
+    /// Removes pairs of the same variable on opposite sides (each term pairs with the
+    /// earliest unpaired one of the other sign before it); whether any was removed.
+    private func cancel(_ terms: inout [Term]) -> Bool {
+        var unpaired: [ObjectIdentifier: (positive: [Int], negative: [Int])] = [:]
+        var removed = Set<Int>()
+        for (index, term) in terms.enumerated() {
+            let key = ObjectIdentifier(term.value)
+            var open = unpaired[key] ?? ([], [])
+            if term.positive, !open.negative.isEmpty {
+                removed.formUnion([open.negative.removeFirst(), index])
+            } else if !term.positive, !open.positive.isEmpty {
+                removed.formUnion([open.positive.removeFirst(), index])
+            } else if term.positive {
+                open.positive.append(index)
+            } else {
+                open.negative.append(index)
+            }
+            unpaired[key] = open
+        }
+        guard !removed.isEmpty else { return false }
+        terms = terms.indices.filter { !removed.contains($0) }.map { terms[$0] }
+        return true
     }
 
     /// The terms put back together: the positive ones combined, then the negative ones
