@@ -18,7 +18,8 @@ struct Bench: ParsableCommand {
         batch 32, 128 → 256 → 16, one SGD step with BPTT), scan (per-step time of a 10-element loop), W6 (fused 5-op elementwise, 10M float32), W7 (call \
         overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache), W9 (row \
         softmax and column sums of 4096×4096), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
-        gradients, N = 5, 20, 80, 320; and the whole compile of chains of 1,000 and 10,000 additions with their gradient).
+        gradients, N = 5, 20, 80, 320; and the whole compile of chains of 1,000 and 10,000 `c = c + v` or \
+        `y = tanh(y) * 0.5 + v` with their gradient).
         """)
     var workloads: [String] = ["W1", "W2", "W6", "W7", "W9"]
 
@@ -52,7 +53,7 @@ struct Bench: ParsableCommand {
             case "W9": try timeSoftmaxAndSums()
             case "rewrite":
                 for layers in [5, 20, 80, 320] { try timeRewriting(layers: layers) }
-                for length in [1_000, 10_000] { try timeChain(length: length) }
+                for chain in Chain.allCases { for length in [1_000, 10_000] { try timeChain(chain, length: length) } }
             default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, rewrite")
             }
         }
@@ -188,24 +189,24 @@ struct Bench: ParsableCommand {
         try printLine(workload: "rewrite_time", variant: "N\(layers)", times: times, extra: ["nodes_before": before, "nodes_after": after])
     }
 
-    /// Compiling `c = c + v` repeated `length` times, and `y = tanh(y) * 0.5 + v` as often,
-    /// each with its gradient, into one function: a graph of about `4 · length` nodes before
-    /// optimization. Prints the whole compile time (optimizer, code generation, C compiler
-    /// with a cold cache, loading).
-    private func timeChain(length: Int) throws {
+    /// The chains a loop builds: `c = c + v` (`add`) or `y = tanh(y) * 0.5 + v` (`tanh`),
+    /// repeated `length` times.
+    enum Chain: String, CaseIterable { case add, tanh }
+
+    /// Compiling a chain with its gradient (the cost is the chain's sum) into one function:
+    /// the whole compile time (optimizer, code generation, C compiler with a cold cache,
+    /// loading), and the optimizer's share.
+    private func timeChain(_ chain: Chain, length: Int) throws {
         let v = vector("v", length: 16)
-        var sum = v, y = v
-        for _ in 0..<length {
-            sum = try sum + v
-            y = try tanh(y) * 0.5 + v
-        }
-        let cost = try Theano.sum(sum) + Theano.sum(y)
+        var y = v
+        for _ in 0..<length { y = chain == .add ? try y + v : try tanh(y) * 0.5 + v }
+        let cost = try Theano.sum(y)
         let gradient = try grad(cost, wrt: [v])[0]
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("theano-bench-chain-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let options = reference ? CompileOptions.default : CompileOptions(linker: NativeLinker(cache: ModuleCache(directory: directory)))
         let before = try function(inputs: [v], outputs: [cost, gradient], options: .unoptimized).graph.nodes.count
-        var times: [Double] = [], after = 0, rewrite: [Double] = []
+        var times: [Double] = [], rewrite: [Double] = [], after = 0, compiledNodes = 0
         for _ in 0..<3 {
             _ = try? ModuleCache(directory: directory).clear()
             let start = ContinuousClock.now
@@ -213,10 +214,12 @@ struct Bench: ParsableCommand {
             let elapsed = ContinuousClock.now - start
             times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
             rewrite.append(compiled.compileTimes.rewrite * 1e3)
-            after = compiled.graph.nodes.count
+            (after, compiledNodes) = (compiled.graph.nodes.count, compiled.compiledNodes)
+            for warning in compiled.linkWarnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         }
-        try printLine(workload: "compile_chain", variant: "n\(length)", times: times,
-                      extra: ["nodes_before": before, "nodes_after": after, "rewrite_ms": rewrite.sorted()[1], "notes": backend])
+        try printLine(workload: "compile_chain", variant: "\(chain)_n\(length)", times: times,
+                      extra: ["nodes_before": before, "nodes_after": after, "compiled_nodes": compiledNodes, "rewrite_ms": rewrite.sorted()[1],
+                              "notes": backend])
     }
 
     /// Runs `body` 3 times to warm up, then `runs` times, and prints the median (times

@@ -8,7 +8,9 @@
 /// Both write a contiguous output and take a range, so the runtime can split large work
 /// across cores. A kernel planned to overwrite an input has both again, suffixed `_inplace`.
 struct ElementwiseKernel {
-    let name: String
+    /// The entry points' prefix: the node's own name until ``KernelNames`` gives the kernel
+    /// the name of an identical one.
+    var name: String
     let composite: Composite
     /// Inputs whose static shape is all ones: read once, outside the loop.
     let scalarInputs: [Bool]
@@ -41,15 +43,16 @@ struct ElementwiseKernel {
         }
     }
 
-    /// The entry points, or `nil` when an op of the program has no C form for its types.
-    var source: String? {
-        guard let plain = functions(suffix: "", overwriting: nil) else { return nil }
+    /// The entry points named after `name`, or `nil` when an op of the program has no C
+    /// form for its types.
+    func source(named name: String) -> String? {
+        guard let plain = functions(name: name, suffix: "", overwriting: nil) else { return nil }
         guard let overwrites else { return plain }
-        return plain + "\n\n" + functions(suffix: "_inplace", overwriting: overwrites)!
+        return plain + "\n\n" + functions(name: name, suffix: "_inplace", overwriting: overwrites)!
     }
 
-    /// Both entry points, named with `suffix`; input `overwriting` is read from the output.
-    private func functions(suffix: String, overwriting: Int?) -> String? {
+    /// Both entry points, named `name` with `suffix`; input `overwriting` is read from the output.
+    private func functions(name: String, suffix: String, overwriting: Int?) -> String? {
         let loaded = inputTypes.enumerated().map { CExpression.name("x\($0)", $1) }
         guard let body = composite.cBody(loaded) else { return nil }
         let output = outputType.rawValue

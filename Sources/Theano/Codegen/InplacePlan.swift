@@ -38,14 +38,17 @@ struct InplacePlan {
         let nodes = graph.nodes
         let outputs = Set(graph.outputs)
         let handedOver = Set(overwritableInputs.map { graph.inputs[$0] })
-        // The variables whose memory each variable may share (every non-fresh node is assumed
-        // to return views of all its inputs).
+        // The updated variables whose memory each variable may share (every non-fresh node is
+        // assumed to return views of all its inputs). Only those are ever asked about, so the
+        // sets stay as small as the updates, whatever the graph's depth.
+        let targets = Set(updates.map { $0 as Variable })
         var roots: [Variable: Set<Variable>] = [:]
-        for node in nodes {
-            let inherited = freshOutputs(node) ? [] : node.inputs.reduce(into: Set<Variable>()) { $0.formUnion(roots[$1] ?? [$1]) }
-            for output in node.outputs { roots[output] = inherited.union([output]) }
+        func origins(_ variable: Variable) -> Set<Variable> { roots[variable] ?? (targets.contains(variable) ? [variable] : []) }
+        for node in nodes where !freshOutputs(node) {
+            let inherited = node.inputs.reduce(into: Set<Variable>()) { $0.formUnion(origins($1)) }
+            if !inherited.isEmpty { for output in node.outputs { roots[output] = inherited } }
         }
-        func sharesMemory(_ variable: Variable, with target: Variable) -> Bool { (roots[variable] ?? [variable]).contains(target) }
+        func sharesMemory(_ variable: Variable, with target: Variable) -> Bool { origins(variable).contains(target) }
 
         // Updates written into their variable come first: an update could otherwise take an
         // intermediate's memory and leave the variable's.

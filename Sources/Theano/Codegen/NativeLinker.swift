@@ -36,13 +36,13 @@ public struct NativeLinker: Linker {
     public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
         let codegenStart = ContinuousClock.now
         let nodes = graph.nodes
+        var names = KernelNames()
         var kernels: [ObjectIdentifier: ElementwiseKernel] = [:]
-        var opKernels: [ObjectIdentifier: (op: any CKernelOp, name: String, source: String)] = [:]
-        for (index, node) in nodes.enumerated() {
-            let name = "kernel_\(index)"
-            if let op = node.op as? any CKernelOp, let source = op.cKernel(name: name, node: node) {
-                opKernels[ObjectIdentifier(node)] = (op, name, source)
-            } else if let kernel = ElementwiseKernel(name: name, node: node), kernel.source != nil {
+        var opKernels: [ObjectIdentifier: (op: any CKernelOp, name: String)] = [:]
+        for node in nodes {
+            if let op = node.op as? any CKernelOp, let name = names.name(of: { op.cKernel(name: $0, node: node) }) {
+                opKernels[ObjectIdentifier(node)] = (op, name)
+            } else if let kernel = ElementwiseKernel(name: "", node: node), kernel.source(named: "") != nil {
                 kernels[ObjectIdentifier(node)] = kernel
             }
         }
@@ -55,16 +55,13 @@ public struct NativeLinker: Linker {
             let id = ObjectIdentifier(node)
             return kernels[id]?.overwritablePositions ?? (productIDs.contains(id) ? MatrixProductRunner.overwritablePositions(node) : [])
         })
-        var sources: [String] = []
-        for node in nodes {
+        for node in nodes where kernels[ObjectIdentifier(node)] != nil {
             let id = ObjectIdentifier(node)
-            if kernels[id] != nil {
-                kernels[id]!.overwrites = plan.overwrites[id]
-                sources.append(kernels[id]!.source!)
-            } else if let kernel = opKernels[id] {
-                sources.append(kernel.source)
-            }
+            kernels[id]!.overwrites = plan.overwrites[id]
+            let kernel = kernels[id]!
+            kernels[id]!.name = names.name { kernel.source(named: $0) }!
         }
+        var sources = names.sources
         // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
         let blas = usesBLAS && !products.isEmpty ? BLAS.shared : nil
         if blas == nil && !products.isEmpty { sources.append(CFallbackGemm.source) }
@@ -114,7 +111,7 @@ public struct NativeLinker: Linker {
                 let id = ObjectIdentifier(node)
                 if let kernel = kernels[id] {
                     compiled[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: library)
-                } else if let (op, name, _) = opKernels[id] {
+                } else if let (op, name) = opKernels[id] {
                     compiled[id] = try CKernelRunner(node: node, op: op, library: library, name: name)
                 }
             }
@@ -143,6 +140,28 @@ public struct NativeLinker: Linker {
         linked.compileSeconds = module.cached ? 0 : compileSeconds
         linked.loadSeconds = seconds(since: loadStart) + (module.cached ? compileSeconds : 0)
         return linked
+    }
+}
+
+/// The names of a module's kernels: kernels whose C text is the same get one name, so a
+/// module holds each distinct kernel once (a chain of ten thousand identical steps compiles
+/// one loop, not ten thousand).
+private struct KernelNames {
+    /// Stands for the name while the text of a kernel is compared.
+    private static let placeholder = "theano_kernel_placeholder"
+    private var names: [String: String] = [:]
+    /// The source of each distinct kernel, under its name.
+    private(set) var sources: [String] = []
+
+    /// The name of the kernel that `source` writes (given a name), new if its text is;
+    /// `nil` when `source` writes none.
+    mutating func name(of source: (String) -> String?) -> String? {
+        guard let text = source(Self.placeholder) else { return nil }
+        if let name = names[text] { return name }
+        let name = "kernel_\(names.count)"
+        names[text] = name
+        sources.append(text.replacingOccurrences(of: Self.placeholder, with: name))
+        return name
     }
 }
 

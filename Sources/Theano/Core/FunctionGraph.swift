@@ -18,6 +18,15 @@ public final class FunctionGraph {
     public private(set) var outputs: [Variable]
     /// For each variable, the nodes that read it.
     private(set) var clients: [Variable: [Client]] = [:]
+    /// Where each client (a node and an input position) is in its variable's list, so a
+    /// client leaves it in constant time however many nodes read the variable.
+    private var clientIndex: [ClientKey: Int] = [:]
+
+    private struct ClientKey: Hashable {
+        let node: ObjectIdentifier
+        let position: Int
+        init(_ client: Client) { (node, position) = (ObjectIdentifier(client.node), client.position) }
+    }
     /// The nodes of the graph.
     private var members = Set<ObjectIdentifier>()
     /// How many replacements have been made (drivers compare it to see whether a pass
@@ -98,11 +107,11 @@ public final class FunctionGraph {
         }
         let readers = clients[old] ?? []
         importNodes(of: new)
+        clients[old] = nil
         for reader in readers {
             reader.node.inputs[reader.position] = new
-            clients[new, default: []].append(reader)
+            addClient(reader, of: new)
         }
-        clients[old] = nil
         outputs = outputs.map { $0 === old ? new : $0 }
         removeIfUnused(old)
         changeCount += 1
@@ -118,7 +127,7 @@ public final class FunctionGraph {
             stack.append(contentsOf: node.inputs)
         }
         for node in added {
-            for (position, input) in node.inputs.enumerated() { clients[input, default: []].append(Client(node: node, position: position)) }
+            for (position, input) in node.inputs.enumerated() { addClient(Client(node: node, position: position), of: input) }
         }
     }
 
@@ -131,12 +140,27 @@ public final class FunctionGraph {
             else { continue }
             members.remove(ObjectIdentifier(node))
             for (position, input) in node.inputs.enumerated() {
-                clients[input]?.removeAll { $0.node === node && $0.position == position }
-                if clients[input]?.isEmpty == true {
-                    clients[input] = nil
-                    stack.append(input)
-                }
+                removeClient(Client(node: node, position: position), of: input)
+                if clients[input] == nil { stack.append(input) }
             }
         }
+    }
+
+    private func addClient(_ client: Client, of variable: Variable) {
+        clientIndex[ClientKey(client)] = clients[variable]?.count ?? 0
+        clients[variable, default: []].append(client)
+    }
+
+    /// Removes `client` from `variable`'s list (the last client takes its place); an empty
+    /// list is removed.
+    private func removeClient(_ client: Client, of variable: Variable) {
+        guard let index = clientIndex.removeValue(forKey: ClientKey(client)), clients[variable] != nil else { return }
+        // Changed in place in the dictionary: a copy of the list would cost its length.
+        let last = clients[variable]!.removeLast()
+        if index < clients[variable]!.count {
+            clients[variable]![index] = last
+            clientIndex[ClientKey(last)] = index
+        }
+        if clients[variable]!.isEmpty { clients[variable] = nil }
     }
 }

@@ -17,6 +17,9 @@ public struct Composite: ForwardDifferentiableOp, ShapeInferringOp {
         }
     }
 
+    /// The most steps fusion puts into one composite (one C loop).
+    public static let maximumFusedSteps = 128
+
     public let inputDTypes: [DType]
     public let steps: [Step]
     /// The dtype of each value (inputs, then steps).

@@ -5,13 +5,17 @@ let fusionRules: [Rewrite] = [elementwiseFusion]
 
 /// Merges an elementwise producer into its elementwise consumer when the consumer is its
 /// only reader and the producer is not broadcast into it (fusing a broadcast producer would
-/// compute it again for every stretched element). Repeated to a fixpoint, whole chains fuse.
+/// compute it again for every stretched element). Repeated to a fixpoint, whole chains fuse
+/// — into composites of at most ``Composite/maximumFusedSteps`` steps, so that a chain of
+/// ten thousand ops becomes a few dozen loops the C compiler handles quickly, rather than
+/// one function it takes minutes over.
 let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
     guard let consumer = fusible(node) else { return nil }
     let output = node.outputTypes[0]
     for (position, input) in node.inputs.enumerated() {
         guard let producerNode = input.owner, let producer = fusible(producerNode), context.readerCount(of: input) == 1,
-              input.type.broadcastable == output.broadcastable else { continue }
+              input.type.broadcastable == output.broadcastable,
+              producer.steps.count + consumer.steps.count <= Composite.maximumFusedSteps else { continue }
         // New inputs: the consumer's other inputs, then the producer's not already there.
         var inputs = node.inputs
         inputs.remove(at: position)
