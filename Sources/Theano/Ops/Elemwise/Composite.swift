@@ -18,7 +18,10 @@ public struct Composite: ForwardDifferentiableOp, ShapeInferringOp {
     }
 
     /// The most steps fusion puts into one composite (one C loop).
-    public static let maximumFusedSteps = 128
+    public static let maximumFusedSteps = 64
+    /// The most inputs fusion gives one composite (the C compiler's time grows quickly with
+    /// the number of streams a loop reads).
+    public static let maximumFusedInputs = 24
 
     public let inputDTypes: [DType]
     public let steps: [Step]

@@ -6,9 +6,10 @@ let fusionRules: [Rewrite] = [elementwiseFusion]
 /// Merges an elementwise producer into its elementwise consumer when the consumer is its
 /// only reader and the producer is not broadcast into it (fusing a broadcast producer would
 /// compute it again for every stretched element). Repeated to a fixpoint, whole chains fuse
-/// — into composites of at most ``Composite/maximumFusedSteps`` steps, so that a chain of
-/// ten thousand ops becomes a few dozen loops the C compiler handles quickly, rather than
-/// one function it takes minutes over.
+/// — into composites of at most ``Composite/maximumFusedSteps`` steps and
+/// ``Composite/maximumFusedInputs`` inputs, so that a chain of ten thousand ops becomes a
+/// few hundred loops of a few kinds, which the C compiler handles quickly, rather than one
+/// function it takes minutes over.
 let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
     guard let consumer = fusible(node) else { return nil }
     let output = node.outputTypes[0]
@@ -47,6 +48,7 @@ let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
                 renumbered($0, base: consumerBase, firstStep: consumerStart, inputCount: consumer.inputDTypes.count)
             }))
         }
+        guard inputs.count <= Composite.maximumFusedInputs else { continue }
         let fused = try Composite(inputDTypes: inputs.map(\.dtype), steps: steps)
         return [try fused(inputs, at: node.location)]
     }
