@@ -188,7 +188,7 @@ struct NumPySemanticsRuntimeTests {
         let product = try function(inputs: [a, b], outputs: [dot(a, b)], options: backend.options)
         let batched = try function(inputs: [a, b], outputs: [batchedDot(a, b)], options: backend.options)
         let stack = NDArray(zeros: [2, 3, 4], dtype: .float64)
-        expectFailure(mentioning: ["dot", "inner dimensions 4 and 3 differ"]) { _ = try product(stack, stack) }
+        expectFailure(mentioning: ["dot", "the first operand has 4 columns", "the second 3 rows"]) { _ = try product(stack, stack) }
         expectFailure(mentioning: ["batched_dot", "(2, 3, 4) and (5, 4, 3)"]) { _ = try batched(stack, NDArray(zeros: [5, 4, 3], dtype: .float64)) }
         expectFailure(mentioning: ["batched_dot", "(2, 3, 4) and (2, 3, 4)"]) { _ = try batched(stack, stack) }
     }

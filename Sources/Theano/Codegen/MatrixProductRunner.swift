@@ -48,7 +48,7 @@ struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let product = try Product(node: node, inputs: inputs)
-        let out = recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
+        let out = try recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
         product.compute(into: out, routines: routines)
         return [out.reshaped(product.resultShape)]
     }
@@ -104,7 +104,7 @@ private struct Product {
             (alpha, beta, accumulator) = (inputs[1].scalar(as: Double.self), 1, inputs[0])
             resultShape = inputs[0].shape
         }
-        guard b.shape[0] == a.shape[1] else { throw OpError("inner dimensions \(a.shape[1]) and \(b.shape[0]) differ") }
+        guard b.shape[0] == a.shape[1] else { throw innerDimensionsDiffer(a.shape, b.shape) }
         if let accumulator, beta != 0, accumulator.shape != [a.shape[0], b.shape[1]] {
             throw OpError("accumulator of shape \(shapeText(accumulator.shape)) does not fit \(a.shape[0])×\(b.shape[1])")
         }

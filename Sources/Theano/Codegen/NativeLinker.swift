@@ -209,7 +209,7 @@ struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let shape = try outputShape(inputs)
-        let out = recycler.array(shape, dtype: outputDType)
+        let out = try recycler.array(shape, dtype: outputDType)
         launch(entryPoints, inputs: inputs, shape: shape, output: out)
         return [out]
     }
@@ -230,11 +230,17 @@ struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
         }
     }
 
-    /// The broadcast shape of `inputs`, whose stretched dimensions must be the static ones.
+    /// The broadcast shape of `inputs`, whose stretched dimensions must be the static ones
+    /// (when they are not, the error names the fused step at fault).
     private func outputShape(_ inputs: [NDArray]) throws -> [Int] {
-        let shape = try broadcastShape(inputs.lazy.map(\.shape))
-        try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
-        return shape
+        do {
+            let shape = try broadcastShape(inputs.lazy.map(\.shape))
+            try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
+            return shape
+        } catch is OpError {
+            try kernel.composite.checkShapes(inputs.map(\.shape), types: inputTypes)
+            throw OpError("operands of shapes \(inputs.map { shapeText($0.shape) }.joined(separator: ", ")) do not broadcast together")
+        }
     }
 
     /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer (from `base`)

@@ -6,7 +6,7 @@ final class OutputRecycler: @unchecked Sendable {
     private var last: NDArray?
 
     /// A contiguous array of `shape` and `dtype` whose elements the caller will write.
-    func array(_ shape: [Int], dtype: DType) -> NDArray {
+    func array(_ shape: [Int], dtype: DType) throws -> NDArray {
         if last != nil, last!.hasUniqueStorage() {
             if last!.shape == shape && last!.dtype == dtype { return last! }
             if last!.storage.byteCount == shape.reduce(1, *) * dtype.byteSize {
@@ -14,7 +14,7 @@ final class OutputRecycler: @unchecked Sendable {
                 return last!
             }
         }
-        last = NDArray(uninitialized: shape, dtype: dtype)
+        last = try NDArray.allocate(shape, dtype: dtype, zeroed: false)
         return last!
     }
 }

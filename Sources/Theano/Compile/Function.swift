@@ -170,14 +170,21 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     for (input, value) in defaults where !inputs.contains(input) || value.dtype != input.dtype || !input.type.accepts(shape: value.shape) {
         throw fail("the default for \(input) must be an input's and fit its type, not \(value.dtype) of shape \(shapeText(value.shape))")
     }
-    for (key, value) in givens where key.dtype != value.dtype || key.ndim != value.ndim {
-        throw fail("given \(value) (\(value.type)) cannot replace \(key) (\(key.type))")
+    var checkedGivens: [Variable: Variable] = [:]
+    for (key, value) in givens {
+        let current = (value as? SharedVariable)?.value.shape ?? (value as? Constant)?.value.shape
+        let sizes = zip(key.staticShape, current.map { $0.map(Optional.some) } ?? value.staticShape)
+        guard key.dtype == value.dtype, key.ndim == value.ndim, sizes.allSatisfy({ $0 == nil || $1 == nil || $0 == $1 }) else {
+            throw fail("given \(value) (\(value.type)\(current.map { ", now of shape \(shapeText($0))" } ?? "")) cannot replace \(key) (\(key.type))")
+        }
+        // Sizes only known when the function runs are checked then.
+        checkedGivens[key] = try value.checked(toFit: key, at: location)
     }
     // An update whose type does not guarantee the variable's static shape is checked by a
     // node of the graph, which runs before any update is written in place: a call that fails
     // this check changes nothing.
     let updateValues = try updated.map { variable in try updates[variable]!.checked(toFit: variable, at: location) }
-    let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updateValues, givens: givens)
+    let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updateValues, givens: checkedGivens)
     if let missing = graph.missingInputs().first {
         throw fail("the outputs depend on \(missing), built at \(missing.location), which is not an input (add it to inputs, or to givens)")
     }

@@ -19,7 +19,10 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
 
     /// The number of elements, when every dimension is known.
     public var staticSize: Int? {
-        shape.reduce(Int?.some(1)) { acc, dim in acc.flatMap { a in dim.map { a * $0 } } }
+        // A product beyond Int is as good as infinite here: `Int.max`.
+        shape.reduce(Int?.some(1)) { acc, dim in
+            acc.flatMap { a in dim.map { size in a.multipliedReportingOverflow(by: size).overflow ? Int.max : a * size } }
+        }
     }
 
     /// The same shape with another dtype.

@@ -6,8 +6,8 @@ extension NDArray {
 
     /// The element at `index`, converted to `T` as a C cast would.
     public func element<T: Element>(_ index: [Int], as _: T.Type = T.self) -> T {
-        precondition(index.count == ndim && zip(index, shape).allSatisfy { $0 >= 0 && $0 < $1 },
-                     "NDArray.element: index \(index) outside shape \(shapeText(shape))")
+        require(index.count == ndim && zip(index, shape).allSatisfy { $0 >= 0 && $0 < $1 },
+                "NDArray.element: index \(index) outside shape \(shapeText(shape))")
         return withUnsafeRawPointer { base in
             dtype.visit(ReadElement<T>(pointer: base + (elementOffset(index) - offset) * dtype.byteSize))
         }
@@ -15,7 +15,7 @@ extension NDArray {
 
     /// The value of a one-element array, converted to `T`.
     public func scalar<T: Element>(as _: T.Type = T.self) -> T {
-        precondition(count == 1, "NDArray.scalar: array of shape \(shapeText(shape)) is not a single value")
+        require(count == 1, "NDArray.scalar: array of shape \(shapeText(shape)) is not a single value")
         return element([Int](repeating: 0, count: ndim), as: T.self)
     }
 
@@ -28,8 +28,8 @@ extension NDArray {
     /// Writes `value` (converted to this array's dtype) at `index`, copying first if the
     /// storage is shared.
     public mutating func setElement<T: Element>(_ value: T, at index: [Int]) {
-        precondition(index.count == ndim && zip(index, shape).allSatisfy { $0 >= 0 && $0 < $1 },
-                     "NDArray.setElement: index \(index) outside shape \(shapeText(shape))")
+        require(index.count == ndim && zip(index, shape).allSatisfy { $0 >= 0 && $0 < $1 },
+                "NDArray.setElement: index \(index) outside shape \(shapeText(shape))")
         makeUnique()
         withUnsafeMutableRawPointer { base in
             dtype.visit(WriteElement(pointer: base + (elementOffset(index) - offset) * dtype.byteSize, value: value))

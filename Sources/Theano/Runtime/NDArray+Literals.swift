@@ -17,7 +17,7 @@ extension NDArray: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, Expre
         do {
             self = try NDArray(stacking: elements.map { $0.cast(to: dtype) })
         } catch {
-            preconditionFailure("NDArray literal: \(error)")
+            fatalError("NDArray literal: \(error)")
         }
     }
 
@@ -29,7 +29,8 @@ extension NDArray: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, Expre
             return
         }
         guard arrays.allSatisfy({ $0.shape == first.shape }) else {
-            throw OpError("cannot stack arrays of shapes \(arrays.map { shapeText($0.shape) }.joined(separator: ", "))")
+            throw TheanoError.invalidArgument(function: "NDArray(stacking:)", reason: "cannot stack arrays of shapes "
+                                              + arrays.map { shapeText($0.shape) }.joined(separator: ", "), location: .unknown)
         }
         let dtype = DType.promote(arrays.map(\.dtype))
         self.init(uninitialized: [arrays.count] + first.shape, dtype: dtype)
@@ -41,17 +42,35 @@ extension NDArray: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, Expre
         }
     }
 
-    /// A matrix from rows of equal length.
+    /// A matrix from rows of equal length (rows of unequal length stop the program with a
+    /// message; ``init(validating:)-([[T]])`` throws instead).
     public init<T: Element>(_ rows: [[T]]) {
-        let columns = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == columns }, "NDArray: rows of unequal length")
-        self.init(rows.flatMap { $0 }, shape: [rows.count, columns])
+        do { try self.init(validating: rows) } catch { fatalError("NDArray: \(error)") }
     }
 
-    /// A 3-d array from nested arrays of equal lengths.
+    /// A matrix from rows, which must have equal lengths (for data from outside the program).
+    public init<T: Element>(validating rows: [[T]]) throws {
+        let columns = rows.first?.count ?? 0
+        if let ragged = rows.firstIndex(where: { $0.count != columns }) {
+            throw TheanoError.invalidArgument(function: "NDArray(validating:)",
+                                              reason: "row \(ragged) has \(rows[ragged].count) values where row 0 has \(columns)", location: .unknown)
+        }
+        try self.init(validating: rows.flatMap { $0 }, shape: [rows.count, columns])
+    }
+
+    /// A 3-d array from nested arrays of equal lengths (see ``init(validating:)-([[[T]]])``).
     public init<T: Element>(_ planes: [[[T]]]) {
-        let inner = planes.map { NDArray($0) }
-        precondition(inner.allSatisfy { $0.shape == inner.first?.shape }, "NDArray: planes of unequal shape")
-        self.init(planes.flatMap { $0.flatMap { $0 } }, shape: [planes.count] + (inner.first?.shape ?? [0, 0]))
+        do { try self.init(validating: planes) } catch { fatalError("NDArray: \(error)") }
+    }
+
+    /// A 3-d array from planes of rows, which must all have one shape (for data from outside
+    /// the program).
+    public init<T: Element>(validating planes: [[[T]]]) throws {
+        let inner = try planes.map { try NDArray(validating: $0) }
+        if let ragged = inner.firstIndex(where: { $0.shape != inner[0].shape }) {
+            throw TheanoError.invalidArgument(function: "NDArray(validating:)", reason: "plane \(ragged) has shape "
+                                              + "\(shapeText(inner[ragged].shape)) where plane 0 has \(shapeText(inner[0].shape))", location: .unknown)
+        }
+        try self.init(validating: planes.flatMap { $0.flatMap { $0 } }, shape: [planes.count] + (inner.first?.shape ?? [0, 0]))
     }
 }

@@ -2,7 +2,7 @@ extension NDArray {
     /// A view with the dimensions permuted: dimension `d` of the result is dimension
     /// `permutation[d]` of `self`.
     public func transposed(_ permutation: [Int]) -> NDArray {
-        precondition(permutation.sorted() == Array(0..<ndim), "NDArray.transposed: \(permutation) is not a permutation of 0..<\(ndim)")
+        require(permutation.sorted() == Array(0..<ndim), "NDArray.transposed: \(permutation) is not a permutation of 0..<\(ndim)")
         return NDArray(dtype: dtype, shape: permutation.map { shape[$0] }, strides: permutation.map { strides[$0] },
                        offset: offset, storage: storage)
     }
@@ -12,7 +12,7 @@ extension NDArray {
 
     /// The same elements with a new shape: a view when `self` is contiguous, else a copy.
     public func reshaped(_ newShape: [Int]) -> NDArray {
-        precondition(newShape.reduce(1, *) == count, "NDArray.reshaped: cannot reshape \(shapeText(shape)) to \(shapeText(newShape))")
+        require(newShape.reduce(1, *) == count, "NDArray.reshaped: cannot reshape \(shapeText(shape)) to \(shapeText(newShape))")
         let source = contiguous()
         return NDArray(dtype: dtype, shape: newShape, strides: Self.contiguousStrides(newShape),
                        offset: source.offset, storage: source.storage)
@@ -26,8 +26,8 @@ extension NDArray {
     /// A view of `count` elements `start, start + step, …` along `axis` (`step` may be
     /// negative; the positions must lie inside the dimension).
     public func sliced(axis: Int, start: Int, count: Int, step: Int = 1) -> NDArray {
-        precondition(count == 0 || ((0..<shape[axis]).contains(start) && (0..<shape[axis]).contains(start + (count - 1) * step)),
-                     "NDArray.sliced: positions \(start), \(start + step), … (\(count) of them) outside axis \(axis) of size \(shape[axis])")
+        require(count == 0 || ((0..<shape[axis]).contains(start) && (0..<shape[axis]).contains(start + (count - 1) * step)),
+                "NDArray.sliced: positions \(start), \(start + step), … (\(count) of them) outside axis \(axis) of size \(shape[axis])")
         var shape = self.shape, strides = self.strides
         shape[axis] = count
         strides[axis] = self.strides[axis] * step

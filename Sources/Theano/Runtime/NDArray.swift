@@ -25,11 +25,49 @@ public struct NDArray: Sendable {
     }
 
     private init(shape: [Int], dtype: DType, zeroed: Bool) {
-        self.dtype = dtype
-        self.shape = shape
-        self.strides = Self.contiguousStrides(shape)
-        self.offset = 0
-        self.storage = Storage(byteCount: shape.reduce(1, *) * dtype.byteSize, zeroed: zeroed)
+        do {
+            self = try Self.allocate(shape, dtype: dtype, zeroed: zeroed)
+        } catch {
+            fatalError("NDArray: \(error)")
+        }
+    }
+
+    /// A new contiguous array of `shape`, zero-filled or not, or an error saying why it
+    /// cannot be made: a negative size, a byte count beyond `Int`, or memory the system
+    /// does not have. Used wherever sizes come from data (the sizes an `alloc` computes).
+    static func allocate(_ shape: [Int], dtype: DType, zeroed: Bool) throws -> NDArray {
+        guard let bytes = byteCount(of: shape, dtype: dtype) else {
+            throw OpError(shape.contains { $0 < 0 }
+                ? "cannot make an array of shape \(shapeText(shape)): sizes must not be negative"
+                : "cannot make a \(dtype) array of shape \(shapeText(shape)): its size in bytes does not fit in an Int")
+        }
+        guard let storage = Storage(byteCount: bytes, zeroed: zeroed) else {
+            throw OpError("cannot allocate \(byteText(bytes)) for a \(dtype) array of shape \(shapeText(shape))")
+        }
+        return NDArray(dtype: dtype, shape: shape, strides: contiguousStrides(shape), offset: 0, storage: storage)
+    }
+
+    /// Throws what ``allocate(_:dtype:zeroed:)`` would for an array of `shape`, without
+    /// keeping any memory: for code that allocates its result where it cannot throw (the
+    /// elementwise loops). Only arrays of a gigabyte or more are tried for real.
+    static func checkAllocation(_ shape: [Int], dtype: DType) throws {
+        guard let bytes = byteCount(of: shape, dtype: dtype), bytes < 1 << 30 else {
+            _ = try allocate(shape, dtype: dtype, zeroed: false)
+            return
+        }
+    }
+
+    /// The bytes a contiguous array of `shape` and `dtype` needs; `nil` when a size is
+    /// negative or the product overflows.
+    static func byteCount(of shape: [Int], dtype: DType) -> Int? {
+        var total = dtype.byteSize
+        for size in shape {
+            guard size >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow else { return nil }
+            total = product
+        }
+        return total
     }
 
     init(dtype: DType, shape: [Int], strides: [Int], offset: Int, storage: Storage) {
@@ -42,10 +80,28 @@ public struct NDArray: Sendable {
 
     /// An array of `values` in row-major order, reshaped to `shape` (by default 1-D).
     public init<T: Element>(_ values: [T], shape: [Int]? = nil) {
+        do {
+            try self.init(validating: values, shape: shape)
+        } catch {
+            fatalError("NDArray: \(error)")
+        }
+    }
+
+    /// An array of `values` in row-major order, reshaped to `shape` (by default 1-D); throws
+    /// when the values do not fill the shape exactly (for data from outside the program).
+    public init<T: Element>(validating values: [T], shape: [Int]? = nil) throws {
         let shape = shape ?? [values.count]
-        precondition(shape.reduce(1, *) == values.count,
-                     "NDArray: \(values.count) values do not fill shape \(shapeText(shape))")
-        self.init(uninitialized: shape, dtype: T.dtype)
+        func failure(_ reason: String) -> TheanoError {
+            .invalidArgument(function: "NDArray(validating:shape:)", reason: reason, location: .unknown)
+        }
+        guard NDArray.byteCount(of: shape, dtype: T.dtype).map({ $0 / T.dtype.byteSize }) == values.count else {
+            throw failure("\(values.count) values do not fill shape \(shapeText(shape))")
+        }
+        do {
+            self = try NDArray.allocate(shape, dtype: T.dtype, zeroed: false)
+        } catch {
+            throw failure("\(error)")
+        }
         withUnsafeMutablePointer(to: T.self) { base in
             values.withUnsafeBufferPointer { if let source = $0.baseAddress { base.initialize(from: source, count: values.count) } }
         }
@@ -191,4 +247,12 @@ func withUnsafeRawPointers<R>(to arrays: [NDArray], _ body: (UnsafePointer<Unsaf
             return try body(UnsafePointer(pointers.baseAddress!))
         }
     }
+}
+
+/// Stops the program with `message` unless `condition` holds: for misuse of the array API
+/// that the caller could have checked (an index outside the shape). Unlike `precondition`,
+/// the message is kept in release builds.
+@inline(__always)
+func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+    if !condition() { fatalError(message()) }
 }

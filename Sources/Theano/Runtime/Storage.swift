@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A 64-byte-aligned block of memory shared by arrays that view it.
 ///
 /// Arrays copy-on-write: an array mutates its storage in place only when it holds the sole
@@ -8,11 +12,14 @@ final class Storage: @unchecked Sendable {
     private let data: UnsafeMutableRawPointer
     let byteCount: Int
 
-    /// New memory, zero-filled unless the caller will write every byte itself.
-    init(byteCount: Int, zeroed: Bool = true) {
+    /// New memory, zero-filled unless the caller will write every byte itself; `nil` when the
+    /// system cannot provide it.
+    init?(byteCount: Int, zeroed: Bool = true) {
+        var memory: UnsafeMutableRawPointer?
+        guard byteCount >= 0, posix_memalign(&memory, Self.alignment, Swift.max(byteCount, 1)) == 0, let memory else { return nil }
         self.byteCount = byteCount
-        data = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
-        if zeroed { data.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
+        data = memory
+        if zeroed { data.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(byteCount, 1)) }
     }
 
     /// Calls `body` with the address `byteOffset` bytes into the block, which stays
@@ -22,5 +29,5 @@ final class Storage: @unchecked Sendable {
         try withExtendedLifetime(self) { try body(data + byteOffset) }
     }
 
-    deinit { data.deallocate() }
+    deinit { free(data) }
 }

@@ -9,6 +9,13 @@ public struct Composite: ForwardDifferentiableOp, ShapeInferringOp {
     public struct Step: Hashable, Sendable {
         public let op: any CElementwiseOp
         public let operands: [Int]
+        /// Where the user built the node this step was fused from (not part of equality: two
+        /// programs computing the same are one).
+        public var location: SourceLocation = .unknown
+
+        public init(op: any CElementwiseOp, operands: [Int], location: SourceLocation = .unknown) {
+            (self.op, self.operands, self.location) = (op, operands, location)
+        }
 
         public static func == (a: Step, b: Step) -> Bool { a.operands == b.operands && a.op.isEqual(to: b.op) }
         public func hash(into hasher: inout Hasher) {
@@ -65,7 +72,29 @@ public struct Composite: ForwardDifferentiableOp, ShapeInferringOp {
     }
 
     public func validate(_ inputs: [NDArray], node: Apply) throws {
-        try checkStaticBroadcasting(inputs, types: node.inputs.map(\.type), to: broadcastShape(inputs.map(\.shape)))
+        try checkShapes(inputs.map(\.shape), types: node.inputs.map(\.type))
+    }
+
+    /// Throws unless arrays of `shapes` (the inputs') broadcast as `types` allow, naming the
+    /// fused step whose operands do not fit — the user's `add` and its line, not the
+    /// composite.
+    func checkShapes(_ shapes: [[Int]], types: [TensorType]) throws {
+        var valueShapes = shapes, valueTypes = types.map(Optional.some)
+        for step in steps {
+            let operandShapes = step.operands.map { valueShapes[$0] }
+            do {
+                let shape = try broadcastShape(operandShapes)
+                let operandTypes = step.operands.map { valueTypes[$0] }
+                if operandTypes.allSatisfy({ $0 != nil }) {
+                    try checkStaticBroadcasting(shapes: operandShapes, types: operandTypes.map { $0! }, to: shape)
+                }
+                valueShapes.append(shape)
+                valueTypes.append(nil)
+            } catch let error as OpError {
+                throw TheanoError.runtime(op: "\(step.op) (fused into \(self))", inputShapes: operandShapes, reason: error.description,
+                                          location: step.location)
+            }
+        }
     }
 
     /// Runs the steps one after the other with the ops' reference implementations.

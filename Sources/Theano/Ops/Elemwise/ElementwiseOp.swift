@@ -37,7 +37,9 @@ extension ElementwiseOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        [evaluate(inputs, shape: try broadcastShape(inputs.map(\.shape)))]
+        let shape = try broadcastShape(inputs.map(\.shape))
+        try NDArray.checkAllocation(shape, dtype: outputDType(inputs.map(\.dtype)))
+        return [evaluate(inputs, shape: shape)]
     }
 
     public func validate(_ inputs: [NDArray], node: Apply) throws {
@@ -152,10 +154,15 @@ extension Op {
 /// Throws unless every dimension of `values` that stretches to `target` (aligned at the
 /// right) had static size 1 in its type: broadcasting is decided when the graph is built.
 func checkStaticBroadcasting(_ values: [NDArray], types: [TensorType], to target: [Int]) throws {
-    for (value, type) in zip(values, types) {
-        let lead = target.count - value.ndim
-        for d in 0..<value.ndim where value.shape[d] != target[lead + d] && type.shape[d] != 1 {
-            throw OpError("dimension \(d) of an operand has size \(value.shape[d]) where \(target[lead + d]) is needed; "
+    try checkStaticBroadcasting(shapes: values.map(\.shape), types: types, to: target)
+}
+
+/// ``checkStaticBroadcasting(_:types:to:)`` for arrays of `shapes`.
+func checkStaticBroadcasting(shapes: [[Int]], types: [TensorType], to target: [Int]) throws {
+    for (position, (shape, type)) in zip(shapes, types).enumerated() {
+        let lead = target.count - shape.count
+        for d in shape.indices where shape[d] != target[lead + d] && type.shape[d] != 1 {
+            throw OpError("dimension \(d) of operand \(position) has size \(shape[d]) where \(target[lead + d]) is needed; "
                 + "only dimensions of static size 1 broadcast (declare the size 1, or use .newAxis)")
         }
     }

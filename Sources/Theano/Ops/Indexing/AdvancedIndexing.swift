@@ -22,7 +22,12 @@ struct AdvancedIndexing {
                     guard leading.isEmpty, indexList.count - 1 + v.ndim <= x.ndim else {
                         throw fail("a boolean mask must be the only array index and fit the tensor's leading dimensions")
                     }
-                    leading = try Nonzero().apply([v], at: location).outputs
+                    if let d = (0..<v.ndim).first(where: { v.staticShape[$0] != nil && x.staticShape[$0] != nil && v.staticShape[$0] != x.staticShape[$0] }) {
+                        throw fail("the boolean mask (\(v.type)) does not match dimension \(d) of the tensor (\(x.type))")
+                    }
+                    // As NumPy, a mask must have the shape of the dimensions it selects from.
+                    let checked = try SpecifyShape()([v] + x.dimensionSizes().prefix(v.ndim), at: location)
+                    leading = try Nonzero().apply([checked], at: location).outputs
                 } else if v.dtype.isInteger {
                     leading.append(try cast(v, to: .int64, at: location))
                 } else {

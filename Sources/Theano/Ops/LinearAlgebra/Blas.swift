@@ -19,7 +19,7 @@ public struct Gemm: ForwardDifferentiableOp, ShapeInferringOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let (alpha, a, b) = accumulates ? (inputs[1], inputs[2], inputs[3]) : (inputs[0], inputs[1], inputs[2])
-        guard a.shape[1] == b.shape[0] else { throw OpError("inner dimensions \(a.shape[1]) and \(b.shape[0]) differ") }
+        guard a.shape[1] == b.shape[0] else { throw innerDimensionsDiffer(a.shape, b.shape) }
         let product = a.matrixProduct(b)
         return [try blasCombine(product, alpha: alpha, accumulated: accumulates ? (inputs[0], inputs[4]) : nil)]
     }
@@ -45,7 +45,7 @@ public struct Gemv: ForwardDifferentiableOp, ShapeInferringOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let (alpha, a, x) = accumulates ? (inputs[1], inputs[2], inputs[3]) : (inputs[0], inputs[1], inputs[2])
-        guard a.shape[1] == x.shape[0] else { throw OpError("inner dimensions \(a.shape[1]) and \(x.shape[0]) differ") }
+        guard a.shape[1] == x.shape[0] else { throw innerDimensionsDiffer(a.shape, x.shape) }
         let product = a.matrixProduct(x.expanded([0, nil])).reshaped([a.shape[0]])
         return [try blasCombine(product, alpha: alpha, accumulated: accumulates ? (inputs[0], inputs[4]) : nil)]
     }

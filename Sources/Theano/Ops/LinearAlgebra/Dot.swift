@@ -19,9 +19,7 @@ public struct Dot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let (a, b) = (inputs[0], inputs[1])
-        guard a.shape.last! == b.shape[0] else {
-            throw OpError("inner dimensions \(a.shape.last!) and \(b.shape[0]) differ")
-        }
+        guard a.shape.last! == b.shape[0] else { throw innerDimensionsDiffer(a.shape, b.shape) }
         let left = a.ndim == 1 ? a.expanded([nil, 0]) : a
         let right = b.ndim == 1 ? b.expanded([0, nil]) : b
         let product = left.matrixProduct(right)
@@ -89,4 +87,11 @@ public func outer(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: 
     }
     return try elementwise(Multiply(), [DimShuffle(pattern: [0, .newAxis])([left], at: location),
                                         DimShuffle(pattern: [.newAxis, 0])([right], at: location)], at: location)
+}
+
+/// The error of a matrix product whose operands' inner dimensions differ, naming each
+/// operand's size and shape.
+func innerDimensionsDiffer(_ a: [Int], _ b: [Int]) -> OpError {
+    OpError("inner dimensions differ: the first operand has \(a.last!) columns (shape \(shapeText(a))), "
+            + "the second \(b[0]) rows (shape \(shapeText(b)))")
 }

@@ -81,7 +81,7 @@ enum SoftmaxKernel {
 
     static func run(_ x: NDArray, axis: Int, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> NDArray {
         let kernel = try library.function(name, as: Function.self)
-        let out = recycler.array(x.shape, dtype: x.dtype)
+        let out = try recycler.array(x.shape, dtype: x.dtype)
         guard x.count > 0 else { return out }
         let a = x.shape[..<axis].reduce(1, *), r = x.shape[axis], b = x.shape[(axis + 1)...].reduce(1, *)
         out.withUnsafeMutableRawPointer { output in

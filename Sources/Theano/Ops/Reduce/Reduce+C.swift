@@ -123,7 +123,7 @@ struct ReductionKernel {
         let (first, count) = run
         let a = shape[..<first].reduce(1, *), r = shape[first..<(first + count)].reduce(1, *)
         let b = shape[(first + count)...].reduce(1, *)
-        let out = recycler.array(reduce.outputShape(shape, one: 1), dtype: program.valueDTypes.last!)
+        let out = try recycler.array(reduce.outputShape(shape, one: 1), dtype: program.valueDTypes.last!)
         guard out.count > 0 else { return out }
         out.withUnsafeMutableRawPointer { output in
             withUnsafeRawPointers(to: inputs.map { $0.contiguous() }) { input in

@@ -46,8 +46,12 @@ public struct Reduce: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringO
             result = ReduceLoop.run(bools, blockSize: blocks.size, shape: outShape) { (values: UnsafeBufferPointer<Bool>) in
                 kind == .all ? values.allSatisfy { $0 } : values.contains(true)
             }
+        case .sum where !x.dtype.isFloat, .prod where !x.dtype.isFloat:
+            // Read in the input's own dtype and accumulated in int64: no widened copy of the
+            // input (a sum over billions of uint8 would otherwise need eight bytes each).
+            result = x.dtype.visit(WideningReduction(kind: kind, source: blocks.array, blockSize: blocks.size, shape: outShape))
         case .sum, .prod, .max, .min:
-            let source = blocks.array.cast(to: outputDType(x.dtype))
+            let source = blocks.array
             result = source.dtype.visitNumeric(NumericReduction(kind: kind, source: source, blockSize: blocks.size, shape: outShape))!
         }
         return [result]
@@ -137,6 +141,17 @@ private struct NumericReduction: NumericVisitor {
         case .max: ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.dropFirst().reduce(v[0], T.maximum) }
         default: ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.dropFirst().reduce(v[0], T.minimum) }
         }
+    }
+}
+
+/// Sums and products of integers or booleans, each block read in its own dtype and
+/// combined in `int64` (wrapping, as NumPy).
+private struct WideningReduction: ElementVisitor {
+    let kind: Reduce.Kind, source: NDArray, blockSize: Int, shape: [Int]
+    func visit<T: Element>(_: T.Type) -> NDArray {
+        kind == .sum
+            ? ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.reduce(Int64(0)) { $0 &+ Int64(converting: $1) } }
+            : ReduceLoop.run(source, blockSize: blockSize, shape: shape) { (v: UnsafeBufferPointer<T>) in v.reduce(Int64(1)) { $0 &* Int64(converting: $1) } }
     }
 }
 

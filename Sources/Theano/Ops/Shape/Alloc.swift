@@ -27,8 +27,10 @@ public struct Alloc: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
             throw OpError("value of shape \(shapeText(value.shape)) cannot be broadcast to \(shapeText(shape))")
         }
         // Zeros (the gradients of slices start from them) come from zeroed memory.
-        if value.count == 1, value.scalar(as: Double.self).bitPattern == 0 { return [NDArray(zeros: shape, dtype: value.dtype)] }
-        return [value.broadcast(to: shape).contiguousCopy()]
+        let zeros = value.count == 1 && value.scalar(as: Double.self).bitPattern == 0
+        let out = try NDArray.allocate(shape, dtype: value.dtype, zeroed: zeros)
+        if !zeros { out.assign(from: value.broadcast(to: shape)) }
+        return [out]
     }
 
     public func validate(_ inputs: [NDArray], node: Apply) throws {

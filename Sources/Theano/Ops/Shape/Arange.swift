@@ -15,8 +15,16 @@ public struct Arange: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringO
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let (start, stop, step) = (inputs[0].scalar(as: Double.self), inputs[1].scalar(as: Double.self), inputs[2].scalar(as: Double.self))
         guard step != 0 else { throw OpError("step cannot be zero") }
-        let count = Swift.max(0, Int(((stop - start) / step).rounded(.up)))
-        return [NDArray((0..<count).map { start + Double($0) * step }).cast(to: inputs[0].dtype)]
+        let length = ((stop - start) / step).rounded(.up)
+        guard length.isFinite, length < Double(Int.max) else {
+            throw OpError("arange from \(start) to \(stop) by \(step) has \(length) elements, more than an array can hold")
+        }
+        let count = Swift.max(0, Int(length))
+        let out = try NDArray.allocate([count], dtype: .float64, zeroed: false)
+        out.withUnsafeMutablePointer(to: Double.self) { values in
+            for i in 0..<count { values[i] = start + Double(i) * step }
+        }
+        return [out.cast(to: inputs[0].dtype)]
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { [nil, nil, nil] }
@@ -48,15 +56,24 @@ public func arange(_ start: Int = 0, _ stop: Int, step: Int = 1, fileID: String 
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     guard step != 0 else { throw TheanoError.invalidArgument(function: "arange", reason: "step cannot be zero", location: location) }
     let bounds = [start, stop, step].map { Constant(NDArray(scalar: Int64($0)), location: location) }
-    let length = Swift.max(0, (stop - start + step - (step > 0 ? 1 : -1)) / step)
+    // ⌈(stop - start) / step⌉ without overflowing: the distance can exceed Int.
+    let distance = stop.subtractingReportingOverflow(start)
+    let length = distance.overflow ? nil
+        : Swift.max(0, distance.partialValue / step + (distance.partialValue % step != 0 && (distance.partialValue > 0) == (step > 0) ? 1 : 0))
     return try Arange(staticLength: length)(bounds, at: location)
 }
 
 /// A `rows × columns` matrix with ones on diagonal `k` (0: the main one) and zeros elsewhere.
 public func eye(_ rows: Int, _ columns: Int? = nil, k: Int = 0, dtype: DType = .defaultFloat,
                 fileID: String = #fileID, line: Int = #line) throws -> Variable {
+    let location = SourceLocation.resolve(fileID: fileID, line: line)
     let columns = columns ?? rows
-    var value = NDArray(zeros: [rows, columns], dtype: dtype)
+    var value: NDArray
+    do {
+        value = try NDArray.allocate([rows, columns], dtype: dtype, zeroed: true)
+    } catch {
+        throw TheanoError.invalidArgument(function: "eye", reason: "\(error)", location: location)
+    }
     for r in 0..<rows where (0..<columns).contains(r + k) { value.setElement(1.0, at: [r, r + k]) }
-    return constant(value, fileID: fileID, line: line)
+    return Constant(value, location: location)
 }

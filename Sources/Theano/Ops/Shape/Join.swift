@@ -20,8 +20,9 @@ public struct Join: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp 
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let first = inputs[0]
-        for input in inputs where !input.shape.indices.allSatisfy({ $0 == axis || input.shape[$0] == first.shape[$0] }) {
-            throw OpError("shape \(shapeText(input.shape)) does not match \(shapeText(first.shape)) outside axis \(axis)")
+        for (position, input) in inputs.enumerated() where !input.shape.indices.allSatisfy({ $0 == axis || input.shape[$0] == first.shape[$0] }) {
+            throw OpError("operand \(position) has shape \(shapeText(input.shape)), which differs from operand 0's "
+                          + "\(shapeText(first.shape)) outside axis \(axis)")
         }
         var shape = first.shape
         shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }

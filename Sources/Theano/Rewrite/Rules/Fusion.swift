@@ -37,7 +37,7 @@ let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
         for step in producer.steps {
             steps.append(.init(op: step.op, operands: step.operands.map {
                 renumbered($0, base: producerValue, firstStep: inputs.count, inputCount: producer.inputDTypes.count)
-            }))
+            }, location: step.location))
         }
         let producerResult = inputs.count + steps.count - 1
         // The consumer's inputs: the fused one is the producer's result, the others moved up.
@@ -46,7 +46,7 @@ let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
         for step in consumer.steps {
             steps.append(.init(op: step.op, operands: step.operands.map {
                 renumbered($0, base: consumerBase, firstStep: consumerStart, inputCount: consumer.inputDTypes.count)
-            }))
+            }, location: step.location))
         }
         guard inputs.count <= Composite.maximumFusedInputs else { continue }
         let fused = try Composite(inputDTypes: inputs.map(\.dtype), steps: steps)
@@ -61,7 +61,7 @@ func fusible(_ node: Apply) -> Composite? {
     guard let op = node.op as? any CElementwiseOp else { return nil }
     let operands = node.inputs.enumerated().map { CExpression.name("i\($0)", $1.dtype.cType) }
     guard op.cExpression(operands, output: node.outputTypes[0].dtype.cType) != nil else { return nil }
-    return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices))])
+    return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices), location: node.location)])
 }
 
 /// Merges an elementwise producer into the float sum, product, maximum or minimum that is its
