@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Theano
 import TheanoModels
 
@@ -19,7 +20,8 @@ struct Bench: ParsableCommand {
         overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache), W9 (row \
         softmax and column sums of 4096×4096), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
         gradients, N = 5, 20, 80, 320; and the whole compile of chains of 1,000 and 10,000 `c = c + v` or \
-        `y = tanh(y) * 0.5 + v` with their gradient).
+        `y = tanh(y) * 0.5 + v` with their gradient), threads (one function called 2,000 times from one thread, then from \
+        two at once).
         """)
     var workloads: [String] = ["W1", "W2", "W6", "W7", "W9"]
 
@@ -51,10 +53,11 @@ struct Bench: ParsableCommand {
             case "W7": try timeCallOverhead()
             case "W8": try timeCompiling()
             case "W9": try timeSoftmaxAndSums()
+            case "threads": try timeConcurrentCalls()
             case "rewrite":
                 for layers in [5, 20, 80, 320] { try timeRewriting(layers: layers) }
                 for chain in Chain.allCases { for length in [1_000, 10_000] { try timeChain(chain, length: length) } }
-            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, rewrite")
+            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, rewrite, threads")
             }
         }
     }
@@ -146,6 +149,29 @@ struct Bench: ParsableCommand {
         let calls = 100_000
         try report(workload: "call_overhead", variant: "default", extra: ["notes": backend], scale: 1e3 / Double(calls)) {
             for _ in 0..<calls { _ = try f(value) }
+        }
+    }
+
+    /// One compiled function (the predictions of the W2 MLP for a batch of 64: two matrix
+    /// products and fused activations) called 2,000 times by one thread, then by two threads
+    /// at once sharing the calls: the time for all of them, and the calls per second.
+    private func timeConcurrentCalls() throws {
+        let x = matrix("x", shape: (nil, 784))
+        var random = RandomState(seed: 950)
+        let W1 = try shared(NDArray.uniform([784, 500], low: -0.05, high: 0.05, using: &random), name: "W1")
+        let W2 = try shared(NDArray.uniform([500, 10], low: -0.05, high: 0.05, using: &random), name: "W2")
+        let f = try function(inputs: [x], outputs: [try argmax(softmax(dot(tanh(dot(x, W1)), W2)), axis: 1)], options: options)
+        let batch = NDArray.uniform([64, 784], using: &random)
+        let calls = 2_000
+        for threads in [1, 2] {
+            let failures = Atomic<Int>(0)
+            try report(workload: "concurrent_calls", variant: "\(threads)_threads",
+                       extra: ["notes": backend + ", \(calls) calls of the W2 prediction, batch 64"]) {
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    for _ in 0..<(calls / threads) where (try? f(batch)) == nil { failures.add(1, ordering: .relaxed) }
+                }
+            }
+            guard failures.load(ordering: .relaxed) == 0 else { throw ValidationError("concurrent calls failed") }
         }
     }
 

@@ -7,11 +7,17 @@ struct ModuleSource {
     /// Each translation unit: the prelude and some of the kernels.
     let units: [String]
 
-    /// Spreads `kernels` over up to `parallelism` units of about equal length (a unit per
-    /// core cuts the compile's wall time about in proportion; small modules stay whole).
+    /// The most kernel text one unit holds: a bigger module is split into more units than
+    /// cores (they are compiled a core's worth at a time), so no compiler process is handed
+    /// a file it takes long over.
+    static let maximumUnitBytes = 256 << 10
+
+    /// Spreads `kernels` over units of about equal length: one per core (which cuts the
+    /// compile's wall time about in proportion; small modules stay whole), more when a unit
+    /// would exceed ``maximumUnitBytes``.
     init(prelude: String, kernels: [String], parallelism: Int = cores) {
         let total = kernels.reduce(0) { $0 + $1.utf8.count }
-        let count = Swift.max(1, Swift.min(parallelism, kernels.count, total / 2_000))
+        let count = Swift.max(1, Swift.min(kernels.count, Swift.max(Swift.min(parallelism, total / 2_000), total / Self.maximumUnitBytes + 1)))
         var groups = Array(repeating: [String](), count: count), lengths = Array(repeating: 0, count: count)
         for kernel in kernels.sorted(by: { $0.utf8.count > $1.utf8.count }) {
             let shortest = lengths.indices.min { lengths[$0] < lengths[$1] }!

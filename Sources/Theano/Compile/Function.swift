@@ -11,8 +11,9 @@ import Foundation
 /// A function may be called from several threads at once. Each running call has memory of
 /// its own (the first call on a second thread while another runs links the graph a second
 /// time, which takes milliseconds; later calls reuse it), and holds the locks of the shared
-/// variables the function reads or updates from reading them to writing its updates, so
-/// calls that use the same variables take turns and none of their updates is lost.
+/// variables it reads or updates from reading them to writing its updates: calls that only
+/// read a variable run together, calls that update one take turns with every other call
+/// using it, and no update is lost.
 public final class Function: @unchecked Sendable {
     /// The name used in error messages.
     public let name: String
@@ -40,7 +41,8 @@ public final class Function: @unchecked Sendable {
     /// The shared variables the updates write, in the order of the graph's extra outputs.
     public let updatedVariables: [SharedVariable]
     private let executors: ExecutorPool
-    /// The shared variables the function reads or updates: a call holds their locks.
+    /// The shared variables the function reads: a call holds their locks (for reading, or
+    /// for writing those it updates).
     private let sharedVariables: [SharedVariable]
     /// How many inputs a call must give (the rest have defaults).
     private let requiredCount: Int
@@ -62,7 +64,7 @@ public final class Function: @unchecked Sendable {
         self.graph = graph
         executors = ExecutorPool(first: program.executor, link: relink)
         let read = graph.nodes.flatMap(\.inputs) + graph.outputs
-        sharedVariables = Array(Set(read.compactMap { $0 as? SharedVariable } + updated))
+        sharedVariables = Array(Set(read.compactMap { $0 as? SharedVariable }))
         inputTypes = inputs.map(\.type)
         requiredCount = inputs.count - inputs.reversed().prefix { defaults[$0] != nil }.count
     }
@@ -80,7 +82,7 @@ public final class Function: @unchecked Sendable {
             throw TheanoError.badInput(function: name, input: inputs[index].name.map { "'\($0)'" } ?? "#\(index)",
                                        expected: inputTypes[index], dtype: arguments[index].dtype, shape: arguments[index].shape)
         }
-        return try SharedVariable.withLocks(of: sharedVariables) {
+        return try SharedVariable.withLocks(reading: sharedVariables, writing: updatedVariables) {
             let results = try executors.withExecutor { try $0.run(inputs: arguments) }
             for (variable, value) in zip(updatedVariables, results[outputCount...]) { variable.store(value) }
             return updatedVariables.isEmpty ? results : Array(results[..<outputCount])

@@ -66,12 +66,14 @@ public final class Constant: Variable {
 /// A variable with a value that lives between calls of compiled functions: model parameters,
 /// optimizer state. Compiled functions read it, and write it through their `updates`.
 ///
-/// It may be read and set from any thread: each variable has a lock, which `value` and
-/// `setValue(_:)` take, and which a compiled function holds from reading the variables it
-/// uses to writing its updates (the locks of several variables are taken in the order the
-/// variables were made, so two functions never wait for each other).
+/// It may be read and set from any thread: each variable has a read-write lock. `value`
+/// reads under it and `setValue(_:)` writes; a compiled function holds it from reading the
+/// variables it uses to writing its updates — for reading where it only reads the variable
+/// (so functions serving predictions from one model run at once), for writing where it
+/// updates it. The locks of several variables are taken in the order the variables were
+/// made, so two functions never wait for each other.
 public final class SharedVariable: Variable, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ReadWriteLock()
     /// The value, read and written under `lock`.
     private var stored: NDArray
     /// The order in which functions take the locks of several variables: when it was made.
@@ -86,7 +88,7 @@ public final class SharedVariable: Variable, @unchecked Sendable {
     private static let made = Atomic<Int>(0)
 
     /// The current value.
-    public var value: NDArray { lock.withLock { stored } }
+    public var value: NDArray { lock.reading { stored } }
 
     /// Replaces the value; it must fit the variable's type.
     public func setValue(_ newValue: NDArray) throws {
@@ -94,7 +96,7 @@ public final class SharedVariable: Variable, @unchecked Sendable {
             throw TheanoError.badInput(function: "SharedVariable.setValue", input: name ?? "shared variable",
                                        expected: type, dtype: newValue.dtype, shape: newValue.shape)
         }
-        lock.withLock { stored = newValue }
+        lock.writing { stored = newValue }
     }
 
     /// The value, for a function that holds the lock (see ``withLocks(of:_:)``).
@@ -108,11 +110,13 @@ public final class SharedVariable: Variable, @unchecked Sendable {
     /// be written over it without anyone seeing (for a function that holds the lock).
     func ownsValueMemory() -> Bool { stored.hasUniqueStorage() }
 
-    /// Runs `body` holding the locks of `variables`, taken in the order the variables were
-    /// made (each once) and released in reverse.
-    static func withLocks<R>(of variables: [SharedVariable], _ body: () throws -> R) rethrows -> R {
-        let ordered = Set(variables).sorted { $0.lockOrder < $1.lockOrder }
-        for variable in ordered { variable.lock.lock() }
+    /// Runs `body` holding the locks of `read` (for reading) and `written` (for writing; a
+    /// variable in both is written), taken in the order the variables were made and released
+    /// in reverse.
+    static func withLocks<R>(reading read: [SharedVariable], writing written: [SharedVariable], _ body: () throws -> R) rethrows -> R {
+        let writes = Set(written)
+        let ordered = writes.union(read).sorted { $0.lockOrder < $1.lockOrder }
+        for variable in ordered { writes.contains(variable) ? variable.lock.lockForWriting() : variable.lock.lockForReading() }
         defer { for variable in ordered.reversed() { variable.lock.unlock() } }
         return try body()
     }
