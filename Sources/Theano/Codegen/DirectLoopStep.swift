@@ -5,8 +5,8 @@
 /// copied per step, which is what a step over a few elements costs otherwise.
 struct DirectLoopStep {
     struct Kernel {
-        let runner: ElementwiseKernelRunner
-        let sources: [Interpreter.Source]
+        let runner: any RowKernelRunner
+        let sources: [NodeSource]
     }
 
     /// One per step result, in order.
@@ -14,10 +14,10 @@ struct DirectLoopStep {
 
     /// The direct form of `program`, when it has one.
     init?(_ program: any Executor) {
-        guard let nodes = (program as? Interpreter)?.independentNodes, !nodes.isEmpty else { return nil }
+        guard let nodes = (program as? any IndependentNodesExecutor)?.independentNodes, !nodes.isEmpty else { return nil }
         var kernels: [Kernel] = []
         for (runner, sources) in nodes {
-            guard let runner = runner as? ElementwiseKernelRunner else { return nil }
+            guard let runner = runner as? any RowKernelRunner else { return nil }
             kernels.append(Kernel(runner: runner, sources: sources))
         }
         self.kernels = kernels
@@ -31,7 +31,7 @@ struct DirectLoopStep {
         for kernel in kernels {
             for (i, source) in kernel.sources.enumerated() {
                 let value = self.value(source, arguments: arguments)
-                if kernel.runner.kernel.scalarInputs[i] {
+                if kernel.runner.scalarInputs[i] {
                     guard value.count == 1 else { return nil }
                     continue
                 }
@@ -42,7 +42,7 @@ struct DirectLoopStep {
         return shape
     }
 
-    private func value(_ source: Interpreter.Source, arguments: [NDArray]) -> NDArray {
+    private func value(_ source: NodeSource, arguments: [NDArray]) -> NDArray {
         switch source {
         case .input(let position): arguments[position]
         case .constant(let value): value
@@ -51,7 +51,7 @@ struct DirectLoopStep {
 
     /// The kernel calls of one step, laid out as plain values (no reference counting per step).
     struct Calls {
-        let entryPoints: [ElementwiseKernelRunner.Flat]
+        let entryPoints: [RowKernelRunner.RowFunction]
         let work: [Int]
         /// Where each kernel's inputs start in `inputs` (one more entry at the end).
         let firstInput: [Int]
@@ -95,8 +95,7 @@ struct DirectLoopStep {
             try withUnsafeRawPointers(to: constantValues) { addresses in
                 var constants = [UnsafeRawPointer?](repeating: nil, count: inputs.count)
                 for (k, position) in constantPositions.enumerated() { constants[position] = addresses[k] }
-                return try body(Calls(entryPoints: kernels.map(\.runner.entryPoints.flat),
-                                      work: kernels.map { Swift.max($0.runner.kernel.composite.steps.count, 1) },
+                return try body(Calls(entryPoints: kernels.map(\.runner.rowFunction), work: kernels.map(\.runner.workPerElement),
                                       firstInput: firstInput, inputs: inputs, constants: constants))
             }
         }

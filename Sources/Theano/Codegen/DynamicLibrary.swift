@@ -31,3 +31,11 @@ final class DynamicLibrary: @unchecked Sendable {
 
     deinit { dlclose(handle) }
 }
+
+extension DynamicLibrary {
+    /// The function `name`, as type `T`; throws if the module lacks it.
+    func function<T>(_ name: String, as type: T.Type) throws -> T {
+        guard let symbol = symbol(name) else { throw TheanoError.toolFailed(tool: "dlsym", reason: "\(name) is missing from \(path)") }
+        return unsafeBitCast(symbol, to: type)
+    }
+}

@@ -24,92 +24,57 @@ struct GemmRoutines {
     }
 }
 
-/// Runs `dot`, `gemm`, `gemv` and `ger` nodes of float dtypes through a gemm routine.
+/// Runs nodes whose op computes a ``MatrixProduct`` (`dot`, `gemm`, `gemv`, `ger`) of float
+/// dtypes through a gemm routine.
 /// Transposed operands are passed as such (a transpose flag, no copy). Accumulating products
 /// can write their result over the accumulated input (Theano's `Gemm{inplace}`).
 struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     let node: Apply
+    let op: any MatrixProductOp
     let routines: GemmRoutines
     let recycler = OutputRecycler()
 
-    static func handles(_ node: Apply) -> Bool {
-        node.outputTypes[0].dtype.isFloat && (node.op is Dot || node.op is Gemm || node.op is Gemv || node.op is Ger)
+    /// `node` must be one that ``handles(_:)``.
+    init(node: Apply, routines: GemmRoutines) {
+        (self.node, self.op, self.routines) = (node, node.op as! any MatrixProductOp, routines)
     }
 
-    /// The accumulated input of `gemm`, `gemv` and `ger`.
+    static func handles(_ node: Apply) -> Bool {
+        node.outputTypes[0].dtype.isFloat && node.op is any MatrixProductOp
+    }
+
+    /// The accumulated input, when the op has one.
     static func overwritablePositions(_ node: Apply) -> [Int] {
-        switch node.op {
-        case let op as Gemm: op.accumulates ? [0] : []
-        case let op as Gemv: op.accumulates ? [0] : []
-        case is Ger: [0]
-        default: []
-        }
+        (node.op as? any MatrixProductOp)?.accumulatedInput.map { [$0] } ?? []
+    }
+
+    private func product(_ inputs: [NDArray]) throws -> MatrixProduct {
+        try node.op.validate(inputs, node: node)
+        return try op.matrixProduct(inputs)
     }
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
-        let product = try Product(node: node, inputs: inputs)
+        let product = try product(inputs)
         let out = try recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
         product.compute(into: out, routines: routines)
         return [out.reshaped(product.resultShape)]
     }
 
     func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
-        let product = try Product(node: node, inputs: inputs)
+        let product = try product(inputs)
         guard target.dtype == product.a.dtype, target.isFlat(as: product.resultShape) else { return false }
         product.compute(into: target.reshaped([product.a.shape[0], product.b.shape[1]]), routines: routines)
         return true
     }
 
     func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
-        let product = try Product(node: node, inputs: inputs)
+        let product = try product(inputs)
         guard let accumulator = product.accumulator, inputs[position].isContiguous else { return nil }
         return Overwrite(results: [inputs[position]]) { product.compute(into: accumulator, routines: routines) }
     }
 }
 
-/// `α·a·b + β·accumulator` of one node's inputs, every operand as a matrix.
-private struct Product {
-    let a: NDArray, b: NDArray
-    let alpha: Double, beta: Double
-    /// The accumulated matrix, for `gemm`, `gemv` (a column) and `ger`.
-    let accumulator: NDArray?
-    let resultShape: [Int]
-
-    init(node: Apply, inputs: [NDArray]) throws {
-        try node.op.validate(inputs, node: node)
-        func asMatrix(_ x: NDArray, column: Bool) -> NDArray {
-            x.ndim == 2 ? x : (column ? x.expanded([0, nil]) : x.expanded([nil, 0]))
-        }
-        switch node.op {
-        case is Dot:
-            (a, b) = (asMatrix(inputs[0], column: false), asMatrix(inputs[1], column: true))
-            (alpha, beta, accumulator) = (1, 0, nil)
-            resultShape = Array(inputs[0].shape.dropLast()) + Array(inputs[1].shape.dropFirst())
-        case let op as Gemm:
-            let offset = op.accumulates ? 1 : 0
-            (a, b) = (inputs[offset + 1], inputs[offset + 2])
-            alpha = inputs[offset].scalar(as: Double.self)
-            beta = op.accumulates ? inputs[4].scalar(as: Double.self) : 0
-            accumulator = op.accumulates ? inputs[0] : nil
-            resultShape = [a.shape[0], b.shape[1]]
-        case let op as Gemv:
-            let offset = op.accumulates ? 1 : 0
-            (a, b) = (inputs[offset + 1], asMatrix(inputs[offset + 2], column: true))
-            alpha = inputs[offset].scalar(as: Double.self)
-            beta = op.accumulates ? inputs[4].scalar(as: Double.self) : 0
-            accumulator = op.accumulates ? inputs[0].expanded([0, nil]) : nil
-            resultShape = [a.shape[0]]
-        default:  // Ger: A + α·x·yᵀ as a product of a column and a row.
-            (a, b) = (inputs[2].expanded([0, nil]), inputs[3].expanded([nil, 0]))
-            (alpha, beta, accumulator) = (inputs[1].scalar(as: Double.self), 1, inputs[0])
-            resultShape = inputs[0].shape
-        }
-        guard b.shape[0] == a.shape[1] else { throw innerDimensionsDiffer(a.shape, b.shape) }
-        if let accumulator, beta != 0, accumulator.shape != [a.shape[0], b.shape[1]] {
-            throw OpError("accumulator of shape \(shapeText(accumulator.shape)) does not fit \(a.shape[0])×\(b.shape[1])")
-        }
-    }
-
+extension MatrixProduct {
     /// Computes the product into `out`, a contiguous row-major matrix of the result's size
     /// (the accumulator itself, or memory the accumulator is first copied into when β ≠ 0).
     func compute(into out: NDArray, routines: GemmRoutines) {

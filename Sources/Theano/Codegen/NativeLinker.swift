@@ -38,10 +38,11 @@ public struct NativeLinker: Linker {
         let nodes = graph.nodes
         var names = KernelNames()
         var kernels: [ObjectIdentifier: ElementwiseKernel] = [:]
-        var opKernels: [ObjectIdentifier: (op: any CKernelOp, name: String)] = [:]
+        var axisKernels: [ObjectIdentifier: (op: any CAxisKernelOp, axes: Range<Int>, name: String)] = [:]
         for node in nodes {
-            if let op = node.op as? any CKernelOp, let name = names.name(of: { op.cKernel(name: $0, node: node) }) {
-                opKernels[ObjectIdentifier(node)] = (op, name)
+            if let op = node.op as? any CAxisKernelOp, let axes = op.kernelAxes(node),
+               let name = names.name(of: { op.cAxisKernel(name: $0, node: node) }) {
+                axisKernels[ObjectIdentifier(node)] = (op, axes, name)
             } else if let kernel = ElementwiseKernel(name: "", node: node), kernel.source(named: "") != nil {
                 kernels[ObjectIdentifier(node)] = kernel
             }
@@ -50,7 +51,7 @@ public struct NativeLinker: Linker {
         let productIDs = Set(products.map(ObjectIdentifier.init))
         let plan = InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs, freshOutputs: {
             let id = ObjectIdentifier($0)
-            return kernels[id] != nil || opKernels[id] != nil || productIDs.contains(id)
+            return kernels[id] != nil || axisKernels[id] != nil || productIDs.contains(id)
         }, overwritable: { node in
             let id = ObjectIdentifier(node)
             return kernels[id]?.overwritablePositions ?? (productIDs.contains(id) ? MatrixProductRunner.overwritablePositions(node) : [])
@@ -68,13 +69,7 @@ public struct NativeLinker: Linker {
         var runners: [ObjectIdentifier: any NodeRunner] = [:]
         // Loops run their step compiled by this linker too.
         for node in nodes {
-            if let scan = node.op as? Scan {
-                let loop = ScanLoop(body: scan.body, program: try scan.body.program(linkedBy: self))
-                runners[ObjectIdentifier(node)] = LoopRunner(node: node, loop: loop.run)
-            } else if let gradient = node.op as? ScanGradient {
-                let program = try gradient.program(linkedBy: self)
-                runners[ObjectIdentifier(node)] = LoopRunner(node: node) { try gradient.run($0, gradientProgram: program) }
-            }
+            if let op = node.op as? any SelfLinkingOp { runners[ObjectIdentifier(node)] = try op.runner(for: node, linkedBy: self) }
         }
         if let blas {
             for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
@@ -111,8 +106,8 @@ public struct NativeLinker: Linker {
                 let id = ObjectIdentifier(node)
                 if let kernel = kernels[id] {
                     compiled[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: library)
-                } else if let (op, name) = opKernels[id] {
-                    compiled[id] = try CKernelRunner(node: node, op: op, library: library, name: name)
+                } else if let (op, axes, name) = axisKernels[id] {
+                    compiled[id] = try AxisKernelRunner(node: node, op: op, axes: axes, library: library, name: name)
                 }
             }
             if blas == nil && !products.isEmpty {
@@ -162,147 +157,5 @@ private struct KernelNames {
         names[text] = name
         sources.append(text.replacingOccurrences(of: Self.placeholder, with: name))
         return name
-    }
-}
-
-/// Runs a loop node (``Scan``, ``ScanGradient``) whose step this linker compiled.
-struct LoopRunner: NodeRunner {
-    let node: Apply
-    let loop: ([NDArray]) throws -> [NDArray]
-
-    func run(_ inputs: [NDArray]) throws -> [NDArray] {
-        try node.op.validate(inputs, node: node)
-        return try loop(inputs)
-    }
-}
-
-/// Runs a node through its compiled elementwise kernel.
-struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner {
-    typealias Flat = @convention(c) (Int64, Int64, UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
-    typealias Strided = @convention(c) (Int32, UnsafePointer<Int64>, UnsafePointer<Int64>, Int64, Int64,
-                                        UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
-
-    let node: Apply
-    let kernel: ElementwiseKernel
-    /// Kept so the module stays loaded while the runner exists.
-    let library: DynamicLibrary
-    let entryPoints: (flat: Flat, strided: Strided)
-    /// The entry points that read the overwritten input from the output, if planned.
-    let inplaceEntryPoints: (flat: Flat, strided: Strided)?
-    let outputDType: DType
-    let inputTypes: [TensorType]
-    let recycler = OutputRecycler()
-
-    init(node: Apply, kernel: ElementwiseKernel, library: DynamicLibrary) throws {
-        func entryPoints(_ suffix: String) throws -> (Flat, Strided) {
-            (try library.function(kernel.name + "_flat" + suffix, as: Flat.self),
-             try library.function(kernel.name + "_strided" + suffix, as: Strided.self))
-        }
-        self.node = node
-        self.kernel = kernel
-        self.library = library
-        self.entryPoints = try entryPoints("")
-        inplaceEntryPoints = kernel.overwrites == nil ? nil : try entryPoints("_inplace")
-        outputDType = node.outputTypes[0].dtype
-        inputTypes = node.inputs.map(\.type)
-    }
-
-    func run(_ inputs: [NDArray]) throws -> [NDArray] {
-        let shape = try outputShape(inputs)
-        let out = try recycler.array(shape, dtype: outputDType)
-        launch(entryPoints, inputs: inputs, shape: shape, output: out)
-        return [out]
-    }
-
-    func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
-        let shape = try outputShape(inputs)
-        guard target.dtype == outputDType, target.isFlat(as: shape) else { return false }
-        launch(entryPoints, inputs: inputs, shape: shape, output: target)
-        return true
-    }
-
-    func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
-        let shape = try outputShape(inputs)
-        let target = inputs[position]
-        guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
-        return Overwrite(results: [target]) {
-            launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target)
-        }
-    }
-
-    /// The broadcast shape of `inputs`, whose stretched dimensions must be the static ones
-    /// (when they are not, the error names the fused step at fault).
-    private func outputShape(_ inputs: [NDArray]) throws -> [Int] {
-        do {
-            let shape = try broadcastShape(inputs.lazy.map(\.shape))
-            try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
-            return shape
-        } catch is OpError {
-            try kernel.composite.checkShapes(inputs.map(\.shape), types: inputTypes)
-            throw OpError("operands of shapes \(inputs.map { shapeText($0.shape) }.joined(separator: ", ")) do not broadcast together")
-        }
-    }
-
-    /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer (from `base`)
-    /// moved to its row.
-    private func launchByRows(_ flat: Flat, inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>, strides: [[Int]], shape: [Int],
-                              rows: Int, inner: Int, work: Int, output: UnsafeMutableRawPointer) {
-        let outer = Array(shape.dropLast()), rowBytes = inner * outputDType.byteSize
-        let elementBytes = inputs.map(\.dtype.byteSize)
-        parallelFor(rows, workPerItem: work * inner) { begin, end in
-            withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { pointers in
-                for row in begin..<end {
-                    for i in inputs.indices {
-                        var rest = row, offset = 0
-                        for d in outer.indices.reversed() {
-                            offset += (rest % outer[d]) * strides[i][d]
-                            rest /= outer[d]
-                        }
-                        pointers[i] = base[i]! + offset * elementBytes[i]
-                    }
-                    flat(0, Int64(inner), UnsafePointer(pointers.baseAddress!), output + row * rowBytes)
-                }
-            }
-        }
-    }
-
-    /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
-    /// the work is large.
-    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], shape: [Int], output: NDArray) {
-        output.withUnsafeMutableRawPointer { output in
-            withUnsafeRawPointers(to: inputs) { base in launch(entryPoints, inputs: inputs, base: base, shape: shape, output: output) }
-        }
-    }
-
-    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>,
-                        shape: [Int], output: UnsafeMutableRawPointer) {
-        let count = shape.reduce(1, *)
-        let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }
-        let work = Swift.max(kernel.composite.steps.count, 1)
-        if isFlat {
-            parallelFor(count, workPerItem: work) { begin, end in entryPoints.flat(Int64(begin), Int64(end), base, output) }
-            return
-        }
-        guard count > 0 else { return }
-        let inputStrides = inputs.map { $0.broadcastStrides(to: shape) }
-        let rows = count / Swift.max(shape.last ?? 1, 1)
-        if let inner = shape.last, inner >= 16,
-           zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 }) {
-            // Every row of every input is contiguous (a row broadcast over the others, a
-            // slice of wider rows): the flat loop, which vectorizes, row by row.
-            launchByRows(entryPoints.flat, inputs: inputs, base: base, strides: inputStrides, shape: shape, rows: rows, inner: inner,
-                         work: work, output: output)
-            return
-        }
-        let strides = inputStrides.flatMap { $0.map(Int64.init) }
-        let sizes = shape.map(Int64.init)
-        strides.withUnsafeBufferPointer { strides in
-            sizes.withUnsafeBufferPointer { sizes in
-                parallelFor(rows, workPerItem: work * Swift.max(shape.last ?? 1, 1)) { begin, end in
-                    entryPoints.strided(Int32(shape.count), sizes.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                        strides.baseAddress ?? UnsafePointer(bitPattern: 8)!, Int64(begin), Int64(end), base, output)
-                }
-            }
-        }
     }
 }

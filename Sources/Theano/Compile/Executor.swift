@@ -47,3 +47,21 @@ public struct LinkedProgram {
 
     public init(executor: any Executor) { self.executor = executor }
 }
+
+/// An op that runs a graph of its own (a loop's step), linked by the linker of the function
+/// that runs the op: a linker asks the op for its node's runner instead of naming it.
+protocol SelfLinkingOp: Op {
+    /// Runs `node`, its inner graph linked by `linker`.
+    func runner(for node: Apply, linkedBy linker: any Linker) throws -> any NodeRunner
+}
+
+/// Runs a node by a function its op made at link time (``SelfLinkingOp``).
+struct InnerGraphRunner: NodeRunner {
+    let node: Apply
+    let body: ([NDArray]) throws -> [NDArray]
+
+    func run(_ inputs: [NDArray]) throws -> [NDArray] {
+        try node.op.validate(inputs, node: node)
+        return try body(inputs)
+    }
+}

@@ -1,40 +1,3 @@
-/// Runs one node: the op's reference implementation, or generated code.
-protocol NodeRunner {
-    func run(_ inputs: [NDArray]) throws -> [NDArray]
-}
-
-/// A runner that can write its one result into memory the caller provides (a loop's history
-/// row: the step then writes in place on the loop's output buffer).
-protocol TargetWritingRunner: NodeRunner {
-    /// Writes the result into `target` and returns `true`, when `target` is contiguous and of
-    /// the result's shape and dtype; `false` leaves it alone. `target` must not overlap the inputs.
-    func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool
-}
-
-/// A runner that can write its result over the memory of one of its inputs (see
-/// ``InplacePlan``, which decides when that is safe).
-protocol OverwritingRunner: NodeRunner {
-    /// The results, to be written over `inputs[position]` by the returned `write`, after
-    /// everything that could fail has been checked; `nil` when that input's layout does not
-    /// fit (broadcast or strided): the node then runs as usual.
-    func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite?
-}
-
-/// Results that share an input's memory, and the work that writes them there.
-struct Overwrite {
-    let results: [NDArray]
-    let write: () -> Void
-}
-
-/// Runs a node with its op's `validate` and Swift `perform`.
-struct ReferenceRunner: NodeRunner {
-    let node: Apply
-    func run(_ inputs: [NDArray]) throws -> [NDArray] {
-        try node.op.validate(inputs, node: node)
-        return try node.op.perform(inputs)
-    }
-}
-
 /// The reference executor: runs every node's Swift `perform` in topological order.
 public struct ReferenceLinker: Linker {
     public init() {}
@@ -48,7 +11,7 @@ public struct ReferenceLinker: Linker {
 /// The program is laid out once at link time: each variable gets a slot, constants are
 /// stored in theirs, and each step knows which slots it reads and writes and which values it
 /// may free afterwards. A call then only moves arrays between slots.
-final class Interpreter: Executor {
+final class Interpreter: IndependentNodesExecutor {
     /// A class, so walking the steps copies one reference per step rather than each field.
     private final class Step {
         let node: Apply
@@ -70,8 +33,8 @@ final class Interpreter: Executor {
         /// The arguments of the current call, kept between calls so their memory is reused.
         var arguments: [NDArray] = []
         /// The conditions (slots, outermost first) and branches a lazily run step needs.
-        var guards: [(slot: Int, takesThen: Bool)] = []
-        /// Whether some inputs may be missing (an `ifelse`, whose branch not taken was skipped).
+        var guards: [(slot: Int, op: any LazyBranchingOp, branch: Int)] = []
+        /// Whether some inputs may be missing (a lazy branching op's, whose branches not taken were skipped).
         var acceptsMissingInputs = false
         /// The graph output this step computes, and the runner again when it can write into
         /// memory the caller provides for that output.
@@ -110,22 +73,16 @@ final class Interpreter: Executor {
     /// The nodes in the order the steps run them.
     var nodes: [Apply] { steps.map(\.node) }
 
-    /// Where a node reads an input from: one of the graph's inputs, or a constant.
-    enum Source {
-        case input(Int)
-        case constant(NDArray)
-    }
-
     /// The program as one node per graph output, each reading only graph inputs and
     /// constants, in the order of the outputs: each node's runner and sources. `nil` for any
     /// other program (chains of nodes, an output that is an input, shared variables, lazy steps).
-    var independentNodes: [(runner: any NodeRunner, sources: [Source])]? {
+    var independentNodes: [(runner: any NodeRunner, sources: [NodeSource])]? {
         guard steps.count == outputSlots.count, sharedSlots.isEmpty else { return nil }
         let positions = Dictionary(inputSlots.enumerated().map { ($1, $0) }) { first, _ in first }
-        var nodes: [(runner: any NodeRunner, sources: [Source])] = []
+        var nodes: [(runner: any NodeRunner, sources: [NodeSource])] = []
         for slot in outputSlots {
             guard let step = steps.first(where: { $0.outputSlots == [slot] }), step.guards.isEmpty else { return nil }
-            var sources: [Source] = []
+            var sources: [NodeSource] = []
             for input in step.inputSlots {
                 if let position = positions[input] {
                     sources.append(.input(position))
@@ -176,8 +133,8 @@ final class Interpreter: Executor {
         }
         sharedTargets = targets
         for step in steps {
-            step.guards = lazy.guards[ObjectIdentifier(step.node)]?.map { (slot($0.condition), $0.takesThen) } ?? []
-            step.acceptsMissingInputs = step.node.op is IfElse
+            step.guards = lazy.guards[ObjectIdentifier(step.node)]?.map { (slot($0.condition), $0.op, $0.branch) } ?? []
+            step.acceptsMissingInputs = step.node.op is any LazyBranchingOp
         }
         outputSlots = graph.outputs.map(slot)
         for step in steps where step.outputSlots.count == 1 && step.overwrittenInput == nil && step.sharedTarget == nil {
@@ -207,7 +164,7 @@ final class Interpreter: Executor {
         profile?.recordCall()
         var deferredWrites: [(step: Int, write: () -> Void)] = []
         for (index, step) in steps.enumerated() {
-            if !step.guards.allSatisfy({ IfElse.takesThen(values[$0.slot]!) == $0.takesThen }) { continue }
+            if !step.guards.allSatisfy({ $0.op.branch(takenFor: values[$0.slot]!) == $0.branch }) { continue }
             for slot in step.inputSlots { step.arguments.append(step.acceptsMissingInputs ? values[slot] ?? .notComputed : values[slot]!) }
             defer { step.arguments.removeAll(keepingCapacity: true) }
             let results: [NDArray]

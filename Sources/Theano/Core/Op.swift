@@ -75,3 +75,8 @@ extension Op {
         return self == other
     }
 }
+
+/// An op that runs a graph of its own (a loop's step), which `debugprint` shows too.
+protocol InnerGraphOp: Op {
+    var innerGraph: FunctionGraph { get }
+}

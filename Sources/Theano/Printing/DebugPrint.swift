@@ -32,11 +32,6 @@ public func debugprint(_ function: Function) -> String {
     return printer.lines.joined(separator: "\n")
 }
 
-/// An op that runs a graph of its own (a loop's step), which `debugprint` shows too.
-protocol InnerGraphOp: Op {
-    var innerGraph: FunctionGraph { get }
-}
-
 /// Prints trees, giving each variable an id the first time it is seen.
 private struct TreePrinter {
     var lines: [String] = []

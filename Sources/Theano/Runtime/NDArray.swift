@@ -143,7 +143,7 @@ public struct NDArray: Sendable {
         return strides
     }
 
-    /// Stands for a value a lazy branch did not compute (see ``IfElse``).
+    /// Stands for a value a lazy branch did not compute (see ``LazyBranchingOp``).
     static let notComputed = NDArray(zeros: [0], dtype: .bool)
 
     /// Whether this array holds the only reference to its memory.

@@ -2,7 +2,7 @@
 /// at once — evaluated lazily: the nodes only one branch needs run only when that branch is
 /// taken (see ``LazySchedule``). Unlike ``switch(_:_:_:fileID:line:)``, which picks element by element
 /// and computes both sides, `ifelse` picks whole values.
-public struct IfElse: DifferentiableOp, ForwardDifferentiableOp {
+public struct IfElse: DifferentiableOp, ForwardDifferentiableOp, LazyBranchingOp {
     /// How many values each branch gives.
     public let count: Int
 
@@ -22,6 +22,11 @@ public struct IfElse: DifferentiableOp, ForwardDifferentiableOp {
 
     /// Whether the branch taken is `then`.
     static func takesThen(_ condition: NDArray) -> Bool { condition.scalar(as: Double.self) != 0 }
+
+    /// `then`'s values, then `else`'s.
+    var branches: [Range<Int>] { [1..<(1 + count), (1 + count)..<(1 + 2 * count)] }
+
+    func branch(takenFor condition: NDArray) -> Int { Self.takesThen(condition) ? 0 : 1 }
 
     /// Inputs of the branch not taken are ``NDArray/notComputed``: the lazy schedule skipped them.
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {

@@ -149,3 +149,12 @@ extension ElementwiseOp {
 
     var isInfix: Bool { infixSymbol != nil }
 }
+
+/// `node` as a composite when it is one or is an elementwise op C can compute for its types.
+func fusible(_ node: Apply) -> Composite? {
+    if let composite = node.op as? Composite { return composite }
+    guard let op = node.op as? any CElementwiseOp else { return nil }
+    let operands = node.inputs.enumerated().map { CExpression.name("i\($0)", $1.dtype.cType) }
+    guard op.cExpression(operands, output: node.outputTypes[0].dtype.cType) != nil else { return nil }
+    return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices), location: node.location)])
+}

@@ -2,11 +2,8 @@
 /// axis: per distribution the maximum, the exponentials and their sum (vectorized through
 /// libmvec under GCC), then the normalization. Along the last axis (`B = 1`) each
 /// distribution is a contiguous row; along another, the kernel walks blocks of up to 256
-/// neighbouring distributions together, so every pass reads contiguous memory. Work is
-/// split across cores along `A`, or along `B` when `A` is small.
+/// neighbouring distributions together, so every pass reads contiguous memory.
 enum SoftmaxKernel {
-    typealias Function = @convention(c) (Int64, Int64, Int64, Int64, Int64, Int64, UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
-
     /// How many distributions along `B` one pass handles (their running maxima and sums
     /// live on the stack).
     static let block = 256
@@ -39,7 +36,8 @@ enum SoftmaxKernel {
                                 for (int64_t b = 0; b < n; ++b) y[r * B + b] *= total[b];
               """
         return """
-            void \(name)(int64_t R, int64_t B, int64_t a0, int64_t a1, int64_t b0, int64_t b1, const void *in_, void *out_) {
+            void \(name)(int64_t A, int64_t R, int64_t B, int64_t a0, int64_t a1, int64_t b0, int64_t b1, const void *const *in, void *out_) {
+                const void *in_ = in[0];
                 if (B == 1) {
                     for (int64_t a = a0; a < a1; ++a) {
                         const \(t) *restrict x = (const \(t) *)in_ + a * R;
@@ -78,39 +76,22 @@ enum SoftmaxKernel {
             }
             """
     }
-
-    static func run(_ x: NDArray, axis: Int, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> NDArray {
-        let kernel = try library.function(name, as: Function.self)
-        let out = try recycler.array(x.shape, dtype: x.dtype)
-        guard x.count > 0 else { return out }
-        let a = x.shape[..<axis].reduce(1, *), r = x.shape[axis], b = x.shape[(axis + 1)...].reduce(1, *)
-        out.withUnsafeMutableRawPointer { output in
-            x.contiguous().withUnsafeRawPointer { input in
-                if a >= cores || b == 1 {
-                    parallelFor(a, workPerItem: r * b * 4) { begin, end in
-                        kernel(Int64(r), Int64(b), Int64(begin), Int64(end), 0, Int64(b), input, output)
-                    }
-                } else {
-                    parallelFor(b, workPerItem: a * r * 4) { begin, end in
-                        kernel(Int64(r), Int64(b), 0, Int64(a), Int64(begin), Int64(end), input, output)
-                    }
-                }
-            }
-        }
-        return out
-    }
 }
 
 /// Softmax and log-softmax share their kernel; it differs only in what it writes.
-protocol SoftmaxKernelOp: NormalizingExponentialOp, CKernelOp {}
+protocol SoftmaxKernelOp: NormalizingExponentialOp, CAxisKernelOp {}
 
 extension SoftmaxKernelOp {
-    func cKernel(name: String, node: Apply) -> String? {
+    func kernelAxes(_ node: Apply) -> Range<Int>? { axis..<(axis + 1) }
+
+    func cAxisKernel(name: String, node: Apply) -> String? {
         SoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: writesLogarithm)
     }
-    func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
-        [try SoftmaxKernel.run(inputs[0], axis: axis, library: library, name: name, recycler: recycler)]
-    }
+
+    func kernelOutputShape(_ shape: [Int]) throws -> [Int] { shape }
+
+    /// An exponential per element.
+    var workPerElement: Int { 4 }
 }
 
 extension Softmax: SoftmaxKernelOp {}

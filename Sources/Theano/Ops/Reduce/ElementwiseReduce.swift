@@ -23,12 +23,14 @@ public struct ElementwiseReduce: ShapeInferringOp {
     }
 }
 
-extension ElementwiseReduce: CKernelOp {
-    func cKernel(name: String, node: Apply) -> String? {
+extension ElementwiseReduce: CAxisKernelOp {
+    func kernelAxes(_ node: Apply) -> Range<Int>? { reduce.kernelAxes(node) }
+
+    func cAxisKernel(name: String, node: Apply) -> String? {
         ReductionKernel(reduce: reduce, program: program, inputs: node.inputs)?.source(name: name)
     }
 
-    func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
-        [try ReductionKernel(reduce: reduce, program: program, inputs: node.inputs)!.run(inputs, library: library, name: name, recycler: recycler)]
-    }
+    func kernelOutputShape(_ shape: [Int]) throws -> [Int] { try reduce.kernelOutputShape(shape) }
+
+    var workPerElement: Int { Swift.max(program.steps.count, 1) }
 }

@@ -1,49 +1,49 @@
 /// Sums, products, maxima and minima of float tensors in C, for reductions over one run of
 /// consecutive axes. A plain reduction is the kernel of an elementwise program that returns
 /// its input (see ``ReductionKernel``).
-extension Reduce: CKernelOp {
+extension Reduce: CAxisKernelOp {
     /// The reduced axes as one run `first ..< first + count`, or `nil`.
     var runOfAxes: (first: Int, count: Int)? {
         guard let first = axes.first, axes == Array(first..<(first + axes.count)) else { return nil }
         return (first, axes.count)
     }
 
-    private func kernel(_ node: Apply) -> ReductionKernel? {
-        ReductionKernel(reduce: self, program: .identity(node.inputs[0].dtype), inputs: node.inputs)
+    func kernelAxes(_ node: Apply) -> Range<Int>? { runOfAxes.map { $0.first..<($0.first + $0.count) } }
+
+    func cAxisKernel(name: String, node: Apply) -> String? {
+        ReductionKernel(reduce: self, program: .identity(node.inputs[0].dtype), inputs: node.inputs)?.source(name: name)
     }
 
-    func cKernel(name: String, node: Apply) -> String? { kernel(node)?.source(name: name) }
-
-    func runKernel(_ inputs: [NDArray], node: Apply, library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> [NDArray] {
-        [try kernel(node)!.run(inputs, library: library, name: name, recycler: recycler)]
+    func kernelOutputShape(_ shape: [Int]) throws -> [Int] {
+        if (kind == .max || kind == .min), axes.contains(where: { shape[$0] == 0 }) {
+            throw OpError("\(kind) of an empty axis has no identity")
+        }
+        return outputShape(shape, one: 1)
     }
+
+    var workPerElement: Int { 1 }
 }
 
 /// A reduction (sum, product, maximum, minimum of floats) over one run of consecutive axes
 /// of the values an elementwise program computes from its inputs, in one pass and without
-/// storing those values. The program's result is read as `[A, R, B]` (`R` reduced); each
-/// output element combines `R` values. Float sums and products accumulate in double, as the
-/// reference does; maxima and minima propagate NaN. Work is split across cores along `A`, or
-/// along `B` when `A` is small.
+/// storing those values: the C text of a ``CAxisKernelOp`` kernel. The program's result is
+/// read as `[A, R, B]` (`R` reduced); each output element combines `R` values. Float sums and
+/// products accumulate in double, as the reference does; maxima and minima propagate NaN.
 ///
 /// The inputs all have the program's result shape, except those of static shape all ones,
 /// read once.
 struct ReductionKernel {
-    typealias Function = @convention(c) (Int64, Int64, Int64, Int64, Int64, Int64, Int64, UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
-
     let reduce: Reduce
     let program: Composite
     let scalarInputs: [Bool]
-    let run: (first: Int, count: Int)
 
     /// `nil` when C has no kernel for it: not a float sum, product, maximum or minimum, or
     /// axes that are not one run.
     init?(reduce: Reduce, program: Composite, inputs: [Variable]) {
-        guard program.valueDTypes.last!.isFloat, [.sum, .prod, .max, .min].contains(reduce.kind), let run = reduce.runOfAxes else { return nil }
+        guard program.valueDTypes.last!.isFloat, [.sum, .prod, .max, .min].contains(reduce.kind), reduce.runOfAxes != nil else { return nil }
         self.reduce = reduce
         self.program = program
-        self.run = run
-        scalarInputs = inputs.map { $0.staticShape.allSatisfy { $0 == 1 } }
+        scalarInputs = axisKernelScalarInputs(inputs)
     }
 
     func source(name: String) -> String? {
@@ -106,38 +106,5 @@ struct ReductionKernel {
                 free(partial);
             }
             """
-    }
-
-    /// Runs the kernel `name` of `library` on `inputs` (copied first where not contiguous),
-    /// into an array from `recycler`.
-    func run(_ inputs: [NDArray], library: DynamicLibrary, name: String, recycler: OutputRecycler) throws -> NDArray {
-        let stretched = inputs.indices.filter { !scalarInputs[$0] }
-        let shape = stretched.isEmpty ? inputs[0].shape : inputs[stretched[0]].shape
-        guard inputs.enumerated().allSatisfy({ scalarInputs[$0.offset] ? $0.element.count == 1 : $0.element.shape == shape }) else {
-            throw OpError("operands of shapes \(inputs.map { shapeText($0.shape) }.joined(separator: " and ")) do not match")
-        }
-        if (reduce.kind == .max || reduce.kind == .min), reduce.axes.contains(where: { shape[$0] == 0 }) {
-            throw OpError("\(reduce.kind) of an empty axis has no identity")
-        }
-        let kernel = try library.function(name, as: Function.self)
-        let (first, count) = run
-        let a = shape[..<first].reduce(1, *), r = shape[first..<(first + count)].reduce(1, *)
-        let b = shape[(first + count)...].reduce(1, *)
-        let out = try recycler.array(reduce.outputShape(shape, one: 1), dtype: program.valueDTypes.last!)
-        guard out.count > 0 else { return out }
-        out.withUnsafeMutableRawPointer { output in
-            withUnsafeRawPointers(to: inputs.map { $0.contiguous() }) { input in
-                if a >= cores || b == 1 {
-                    parallelFor(a, workPerItem: r * b) { begin, end in
-                        kernel(Int64(a), Int64(r), Int64(b), Int64(begin), Int64(end), 0, Int64(b), input, output)
-                    }
-                } else {
-                    parallelFor(b, workPerItem: a * r) { begin, end in
-                        kernel(Int64(a), Int64(r), Int64(b), 0, Int64(a), Int64(begin), Int64(end), input, output)
-                    }
-                }
-            }
-        }
-        return out
     }
 }

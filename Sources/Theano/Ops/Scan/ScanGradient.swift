@@ -12,7 +12,7 @@
 /// of its gradient. With `truncateGradient = k`, only the
 /// last `k` steps send gradients back. Not differentiable itself (no second derivatives
 /// through a scan).
-struct ScanGradient: InnerGraphOp {
+struct ScanGradient: InnerGraphOp, SelfLinkingOp {
     let body: ScanBody
     var skipped = SkippedGradients()
 
@@ -47,6 +47,11 @@ struct ScanGradient: InnerGraphOp {
     /// The step's pullback, optimized and linked by `linker`.
     func program(linkedBy linker: any Linker) throws -> GradientProgram {
         try body.gradientProgram(linkedBy: linker, skipping: skipped)
+    }
+
+    func runner(for node: Apply, linkedBy linker: any Linker) throws -> any NodeRunner {
+        let program = try program(linkedBy: linker)
+        return InnerGraphRunner(node: node) { try run($0, gradientProgram: program) }
     }
 
     private var signature: ScanSignature { body.signature }

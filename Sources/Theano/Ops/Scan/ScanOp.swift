@@ -6,7 +6,7 @@
 ///
 /// The step graph is optimized and linked once, by the linker of the function that runs the
 /// loop. The gradient is a second loop walking the steps backwards (``ScanGradient``).
-public struct Scan: DifferentiableOp, InnerGraphOp {
+public struct Scan: DifferentiableOp, InnerGraphOp, SelfLinkingOp {
     let body: ScanBody
 
     var innerGraph: FunctionGraph { body.step }
@@ -29,6 +29,10 @@ public struct Scan: DifferentiableOp, InnerGraphOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         try ScanLoop(body: body, program: body.program(linkedBy: ReferenceLinker())).run(inputs)
+    }
+
+    func runner(for node: Apply, linkedBy linker: any Linker) throws -> any NodeRunner {
+        InnerGraphRunner(node: node, body: ScanLoop(body: body, program: try body.program(linkedBy: linker)).run)
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {

@@ -55,15 +55,6 @@ let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
     return nil
 }
 
-/// `node` as a composite when it is one or is an elementwise op C can compute for its types.
-func fusible(_ node: Apply) -> Composite? {
-    if let composite = node.op as? Composite { return composite }
-    guard let op = node.op as? any CElementwiseOp else { return nil }
-    let operands = node.inputs.enumerated().map { CExpression.name("i\($0)", $1.dtype.cType) }
-    guard op.cExpression(operands, output: node.outputTypes[0].dtype.cType) != nil else { return nil }
-    return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices), location: node.location)])
-}
-
 /// Merges an elementwise producer into the float sum, product, maximum or minimum that is its
 /// only reader, when the reduced axes are one run and no operand of the producer is broadcast
 /// (other than a single element): one loop computes and reduces, and the values in between
