@@ -34,18 +34,9 @@ struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     let routines: GemmRoutines
     let recycler = OutputRecycler()
 
-    /// `node` must be one that ``handles(_:)``.
+    /// `node`'s op must be a ``MatrixProductOp``.
     init(node: Apply, routines: GemmRoutines) {
         (self.node, self.op, self.routines) = (node, node.op as! any MatrixProductOp, routines)
-    }
-
-    static func handles(_ node: Apply) -> Bool {
-        node.outputTypes[0].dtype.isFloat && node.op is any MatrixProductOp
-    }
-
-    /// The accumulated input, when the op has one.
-    static func overwritablePositions(_ node: Apply) -> [Int] {
-        (node.op as? any MatrixProductOp)?.accumulatedInput.map { [$0] } ?? []
     }
 
     private func product(_ inputs: [NDArray]) throws -> MatrixProduct {

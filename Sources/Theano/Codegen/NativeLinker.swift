@@ -1,10 +1,11 @@
 import Foundation
 
-/// The native backend: nodes with a C form (fused elementwise loops) become one C module —
-/// compiled with the system's C compiler, cached on disk by content, and loaded with
-/// `dlopen`; matrix products (`dot`, `gemm`, `gemv`, `ger`) call BLAS, or a blocked C
-/// fallback compiled into the module when no BLAS library is installed; every other node
-/// runs its reference implementation.
+/// The native backend: each node gets its native form (``Lowering``) — fused elementwise
+/// loops and kernels over axes become one C module, compiled with the system's C compiler,
+/// cached on disk by content, and loaded with `dlopen`; matrix products (`dot`, `gemm`,
+/// `gemv`, `ger`) call BLAS, or a blocked C fallback compiled into the module when no BLAS
+/// library is installed; loops link their steps with this linker; every other node runs its
+/// reference implementation.
 ///
 /// Without a working C compiler, or when compiling fails, it warns once and runs those
 /// nodes with the reference implementations: slower, never wrong, never a crash.
@@ -37,59 +38,54 @@ public struct NativeLinker: Linker {
         let codegenStart = ContinuousClock.now
         let nodes = graph.nodes
         var names = KernelNames()
-        var kernels: [ObjectIdentifier: ElementwiseKernel] = [:]
-        var axisKernels: [ObjectIdentifier: (op: any CAxisKernelOp, axes: Range<Int>, name: String)] = [:]
+        var lowerings: [ObjectIdentifier: (node: Apply, lowering: Lowering)] = [:]
         for node in nodes {
-            if let op = node.op as? any CAxisKernelOp, let axes = op.kernelAxes(node),
-               let name = names.name(of: { op.cAxisKernel(name: $0, node: node) }) {
-                axisKernels[ObjectIdentifier(node)] = (op, axes, name)
-            } else if let kernel = ElementwiseKernel(name: "", node: node), kernel.source(named: "") != nil {
-                kernels[ObjectIdentifier(node)] = kernel
+            if let lowering = Lowering(node, names: &names) { lowerings[ObjectIdentifier(node)] = (node, lowering) }
+        }
+        let hasProducts = lowerings.values.contains { if case .matrixProduct = $0.lowering { true } else { false } }
+        // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
+        let blas = usesBLAS && hasProducts ? BLAS.shared : nil
+
+        /// Which nodes may overwrite an input, when the nodes of `lowered` run natively.
+        func plan(_ lowered: [ObjectIdentifier: (node: Apply, lowering: Lowering)]) -> InplacePlan {
+            InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs,
+                        freshOutputs: { lowered[ObjectIdentifier($0)]?.lowering.writesFreshOutputs ?? false },
+                        overwritable: { lowered[ObjectIdentifier($0)]?.lowering.overwritablePositions($0) ?? [] })
+        }
+        // The runners that need no module: loops (their steps linked by this linker) and BLAS products.
+        var moduleFree: [ObjectIdentifier: any NodeRunner] = [:]
+        for node in nodes {
+            let id = ObjectIdentifier(node)
+            switch lowerings[id]?.lowering {
+            case .selfLinking(let op): moduleFree[id] = try op.runner(for: node, linkedBy: self)
+            case .matrixProduct: if let blas { moduleFree[id] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
+            case .elementwise, .axisKernel, nil: break
             }
         }
-        let products = nodes.filter(MatrixProductRunner.handles)
-        let productIDs = Set(products.map(ObjectIdentifier.init))
-        let plan = InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs, freshOutputs: {
-            let id = ObjectIdentifier($0)
-            return kernels[id] != nil || axisKernels[id] != nil || productIDs.contains(id)
-        }, overwritable: { node in
-            let id = ObjectIdentifier(node)
-            return kernels[id]?.overwritablePositions ?? (productIDs.contains(id) ? MatrixProductRunner.overwritablePositions(node) : [])
-        })
-        for node in nodes where kernels[ObjectIdentifier(node)] != nil {
-            let id = ObjectIdentifier(node)
-            kernels[id]!.overwrites = plan.overwrites[id]
-            let kernel = kernels[id]!
-            kernels[id]!.name = names.name { kernel.source(named: $0) }!
-        }
-        var sources = names.sources
-        // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
-        let blas = usesBLAS && !products.isEmpty ? BLAS.shared : nil
-        if blas == nil && !products.isEmpty { sources.append(CFallbackGemm.source) }
-        var runners: [ObjectIdentifier: any NodeRunner] = [:]
-        // Loops run their step compiled by this linker too.
-        for node in nodes {
-            if let op = node.op as? any SelfLinkingOp { runners[ObjectIdentifier(node)] = try op.runner(for: node, linkedBy: self) }
-        }
-        if let blas {
-            for node in products { runners[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
-        }
-        func program(plan: InplacePlan) -> LinkedProgram {
+        func program(_ runners: [ObjectIdentifier: any NodeRunner], plan: InplacePlan, warning: String?) -> LinkedProgram {
             var program = LinkedProgram(executor: Interpreter(graph, plan: plan) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
             program.compiledNodes = runners.count
             program.inplaceNodes = plan.overwrites.keys.filter { runners[$0] is any OverwritingRunner }.count
+            program.warnings = warning.map { [$0] } ?? []
             return program
         }
-        // Without compiled kernels only the BLAS runners overwrite; the plan must not count on the others.
+        /// Without the module: only the runners that need none, and a plan that counts on no other.
         func fallback(_ message: String?) -> LinkedProgram {
             if let message { Diagnostics.warnOnce(message) }
-            let referencePlan = InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs,
-                                            freshOutputs: { productIDs.contains(ObjectIdentifier($0)) && blas != nil },
-                                            overwritable: { blas == nil ? [] : MatrixProductRunner.overwritablePositions($0) })
-            var fallback = program(plan: referencePlan)
-            fallback.warnings = message.map { [$0] } ?? []
-            return fallback
+            return program(moduleFree, plan: plan(lowerings.filter { moduleFree[$0.key] != nil }), warning: message)
         }
+
+        let plan = plan(lowerings)
+        // In the graph's order, so the module's text (its cache key) is the same every time.
+        for node in nodes {
+            let id = ObjectIdentifier(node)
+            guard case .elementwise(var kernel) = lowerings[id]?.lowering else { continue }
+            kernel.overwrites = plan.overwrites[id]
+            kernel.name = names.name { [kernel] in kernel.source(named: $0) }!
+            lowerings[id] = (node, .elementwise(kernel))
+        }
+        var sources = names.sources
+        if blas == nil && hasProducts { sources.append(CFallbackGemm.source) }
         guard !sources.isEmpty else { return fallback(nil) }
 
         guard let compiler = CCompiler.discover(candidates: compilerCandidates, timeout: compileTimeout) else {
@@ -99,22 +95,22 @@ public struct NativeLinker: Linker {
         let source = ModuleSource(prelude: CPrelude.text(vectorizeMath: compiler.isGCC), kernels: sources)
         let codegenSeconds = seconds(since: codegenStart)
         let compileStart = ContinuousClock.now
-        /// The runners of the compiled nodes; throws when `library` lacks a kernel they need.
+        /// The runners of the nodes compiled into `library`; throws when it lacks a kernel they need.
         func compiledRunners(_ library: DynamicLibrary) throws -> [ObjectIdentifier: any NodeRunner] {
             var compiled: [ObjectIdentifier: any NodeRunner] = [:]
-            for node in nodes {
-                let id = ObjectIdentifier(node)
-                if let kernel = kernels[id] {
+            for (id, (node, lowering)) in lowerings where moduleFree[id] == nil {
+                switch lowering {
+                case .elementwise(let kernel):
                     compiled[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: library)
-                } else if let (op, axes, name) = axisKernels[id] {
+                case .axisKernel(let op, let axes, let name):
                     compiled[id] = try AxisKernelRunner(node: node, op: op, axes: axes, library: library, name: name)
+                case .matrixProduct:
+                    guard let routines = GemmRoutines(fallbackIn: library) else {
+                        throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
+                    }
+                    compiled[id] = MatrixProductRunner(node: node, routines: routines)
+                case .selfLinking: break
                 }
-            }
-            if blas == nil && !products.isEmpty {
-                guard let fallback = GemmRoutines(fallbackIn: library) else {
-                    throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
-                }
-                for node in products { compiled[ObjectIdentifier(node)] = MatrixProductRunner(node: node, routines: fallback) }
             }
             return compiled
         }
@@ -127,35 +123,11 @@ public struct NativeLinker: Linker {
         }
         let compileSeconds = seconds(since: compileStart)
         let loadStart = ContinuousClock.now
-        runners.merge(module.contents) { _, compiled in compiled }
-        var linked = program(plan: plan)
-        linked.warnings = module.warning.map { [$0] } ?? []
+        var linked = program(moduleFree.merging(module.contents) { _, compiled in compiled }, plan: plan, warning: module.warning)
         linked.cacheHit = module.cached
         linked.codegenSeconds = codegenSeconds
         linked.compileSeconds = module.cached ? 0 : compileSeconds
         linked.loadSeconds = seconds(since: loadStart) + (module.cached ? compileSeconds : 0)
         return linked
-    }
-}
-
-/// The names of a module's kernels: kernels whose C text is the same get one name, so a
-/// module holds each distinct kernel once (a chain of ten thousand identical steps compiles
-/// one loop, not ten thousand).
-private struct KernelNames {
-    /// Stands for the name while the text of a kernel is compared.
-    private static let placeholder = "theano_kernel_placeholder"
-    private var names: [String: String] = [:]
-    /// The source of each distinct kernel, under its name.
-    private(set) var sources: [String] = []
-
-    /// The name of the kernel that `source` writes (given a name), new if its text is;
-    /// `nil` when `source` writes none.
-    mutating func name(of source: (String) -> String?) -> String? {
-        guard let text = source(Self.placeholder) else { return nil }
-        if let name = names[text] { return name }
-        let name = "kernel_\(names.count)"
-        names[text] = name
-        sources.append(text.replacingOccurrences(of: Self.placeholder, with: name))
-        return name
     }
 }
