@@ -34,7 +34,8 @@ public struct NativeLinker: Linker {
         self.compileTimeout = compileTimeout
     }
 
-    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
+                     innerGraphs: InnerGraphCompiler) throws -> LinkedProgram {
         let codegenStart = ContinuousClock.now
         let nodes = graph.nodes
         var names = KernelNames()
@@ -57,7 +58,7 @@ public struct NativeLinker: Linker {
         for node in nodes {
             let id = ObjectIdentifier(node)
             switch lowerings[id]?.lowering {
-            case .selfLinking(let op): moduleFree[id] = try op.runner(for: node, linkedBy: self)
+            case .selfLinking(let op): moduleFree[id] = try op.runner(for: node, compiledBy: innerGraphs)
             case .matrixProduct: if let blas { moduleFree[id] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
             case .elementwise, .axisKernel, nil: break
             }

@@ -18,10 +18,17 @@ public protocol Linker: Sendable {
     /// Links `graph`, whose last `updates.count` outputs are the new values of `updates`
     /// (a linker may write those over the variables' memory), and whose inputs at
     /// `overwritableInputs` the caller hands over for good (a linker may write over them).
-    func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram
+    /// The inner graphs of its ops (loop steps) are compiled by `innerGraphs`.
+    func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
+              innerGraphs: InnerGraphCompiler) throws -> LinkedProgram
 }
 
 extension Linker {
+    /// Links `graph`, the inner graphs of its ops linked by this linker as they are built.
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
+        try link(graph, updates: updates, overwritableInputs: overwritableInputs, innerGraphs: .unoptimized(linkedBy: self))
+    }
+
     /// Links a graph whose inputs stay the caller's.
     public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram {
         try link(graph, updates: updates, overwritableInputs: [])
@@ -48,11 +55,38 @@ public struct LinkedProgram {
     public init(executor: any Executor) { self.executor = executor }
 }
 
-/// An op that runs a graph of its own (a loop's step), linked by the linker of the function
-/// that runs the op: a linker asks the op for its node's runner instead of naming it.
+/// How the inner graphs of ops (a loop's step) are compiled: optimized as the function that
+/// contains them asks, then linked by its linker. `function` makes one from its options and
+/// hands it to its linker, which hands it on to the ops that link graphs of their own
+/// (``SelfLinkingOp``).
+public struct InnerGraphCompiler: Sendable {
+    /// Links the inner graphs.
+    public let linker: any Linker
+    /// Names the optimization: graphs optimized under equal names are interchangeable.
+    let optimization: String
+    /// Rewrites an inner graph in place.
+    let optimize: @Sendable (FunctionGraph) -> Void
+
+    init(linker: any Linker, optimization: String, optimize: @escaping @Sendable (FunctionGraph) -> Void) {
+        (self.linker, self.optimization, self.optimize) = (linker, optimization, optimize)
+    }
+
+    /// Inner graphs linked by `linker` as they are built.
+    public static func unoptimized(linkedBy linker: any Linker) -> InnerGraphCompiler {
+        InnerGraphCompiler(linker: linker, optimization: "none") { _ in }
+    }
+
+    /// Links `graph` (already optimized) with this compiler.
+    func link(_ graph: FunctionGraph, overwritableInputs: Set<Int> = []) throws -> any Executor {
+        try linker.link(graph, updates: [], overwritableInputs: overwritableInputs, innerGraphs: self).executor
+    }
+}
+
+/// An op that runs a graph of its own (a loop's step), compiled the way the function that
+/// runs the op asks: a linker asks the op for its node's runner instead of naming it.
 protocol SelfLinkingOp: Op {
-    /// Runs `node`, its inner graph linked by `linker`.
-    func runner(for node: Apply, linkedBy linker: any Linker) throws -> any NodeRunner
+    /// Runs `node`, its inner graph compiled by `compiler`.
+    func runner(for node: Apply, compiledBy compiler: InnerGraphCompiler) throws -> any NodeRunner
 }
 
 /// Runs a node by a function its op made at link time (``SelfLinkingOp``).

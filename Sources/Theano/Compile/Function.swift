@@ -134,6 +134,12 @@ public struct CompileOptions: Sendable {
         self.additionalRules = additionalRules
     }
 
+    /// Compiles the inner graphs of ops (loop steps) as these options compile the function.
+    var innerGraphCompiler: InnerGraphCompiler {
+        let optimization = "\(optimization) without \(excluding.sorted()) with \(additionalRules.map(\.rule.name)) for \(linker)"
+        return InnerGraphCompiler(linker: linker, optimization: optimization) { [self] in _ = Pipeline.optimize($0, options: self) }
+    }
+
     /// Every phase, the reference interpreter.
     public static let `default` = CompileOptions()
     /// Every phase, the native backend (generated C where it can, reference elsewhere).
@@ -192,7 +198,8 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     }
     let report = Pipeline.optimize(graph, options: options)
     let linkStart = ContinuousClock.now
-    let program = try options.linker.link(graph, updates: updated)
+    let innerGraphs = options.innerGraphCompiler
+    let program = try options.linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs)
     let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: program.codegenSeconds,
                              compile: program.compileSeconds, load: program.loadSeconds, cacheHit: program.cacheHit)
     let recorder = profile ? (program.executor as? Interpreter).map { Profile(nodes: $0.nodes, compileTimes: times) } : nil
@@ -204,7 +211,7 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     let linker = options.linker
     let function = Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
                             graph: graph, rewriteReport: report, compileTimes: times, program: program) {
-        profiled(try linker.link(graph, updates: updated).executor)
+        profiled(try linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs).executor)
     }
     _ = profiled(program.executor)
     function.profile = recorder

@@ -1,8 +1,14 @@
-/// The reference executor: runs every node's Swift `perform` in topological order.
+/// The reference executor: runs every node's Swift `perform` in topological order (the
+/// inner graphs of loops compiled as the function asks, by this linker).
 public struct ReferenceLinker: Linker {
     public init() {}
-    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
-        LinkedProgram(executor: Interpreter(graph) { ReferenceRunner(node: $0) })
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
+                     innerGraphs: InnerGraphCompiler) throws -> LinkedProgram {
+        var runners: [ObjectIdentifier: any NodeRunner] = [:]
+        for node in graph.nodes {
+            if let op = node.op as? any SelfLinkingOp { runners[ObjectIdentifier(node)] = try op.runner(for: node, compiledBy: innerGraphs) }
+        }
+        return LinkedProgram(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
     }
 }
 
@@ -44,7 +50,7 @@ final class Interpreter: IndependentNodesExecutor {
              inputSlots: [Int], outputSlots: [Int], freedSlots: [Int]) {
             self.node = node
             self.runner = runner
-            checksResults = runner is ReferenceRunner
+            checksResults = runner is ReferenceRunner || runner is InnerGraphRunner
             overwriter = runner as? any OverwritingRunner
             self.overwrittenInput = overwriter == nil ? nil : overwrittenInput
             self.sharedTarget = sharedTarget

@@ -19,7 +19,7 @@ final class ScanBody: @unchecked Sendable {
 
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
-    /// The step's graphs optimized for each linker: each link of a loop links its own
+    /// The step's graphs optimized for each optimization: each link of a loop links its own
     /// executor from them, so that two calls running at once share no memory.
     private var optimized: [String: FunctionGraph] = [:]
     private var gradientSteps: [SkippedGradients: GradientStep] = [:]
@@ -47,35 +47,35 @@ final class ScanBody: @unchecked Sendable {
     /// The step's results (without the `until` condition).
     var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
 
-    /// The step, optimized for `linker` (once per linker configuration) and linked by it.
-    func program(linkedBy linker: any Linker) throws -> any Executor {
-        try compiled("step", linker: linker) { step }
+    /// The step, compiled by `compiler` (optimized once per optimization).
+    func program(compiledBy compiler: InnerGraphCompiler) throws -> any Executor {
+        try compiled("step", by: compiler) { step }
     }
 
-    /// The step's pullback (see ``gradientStep(skipping:)``), optimized and linked by
-    /// `linker`, with the transposes the loop makes for it.
-    func gradientProgram(linkedBy linker: any Linker, skipping skipped: SkippedGradients) throws -> GradientProgram {
+    /// The step's pullback (see ``gradientStep(skipping:)``), compiled by `compiler`, with
+    /// the transposes the loop makes for it.
+    func gradientProgram(compiledBy compiler: InnerGraphCompiler, skipping skipped: SkippedGradients) throws -> GradientProgram {
         let gradient = try gradientStep(skipping: skipped), graph = gradient.graph
         // The loop hands over the accumulated non-sequence gradients (the last inputs): the
         // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
         let inputs = graph.inputs.count
-        let executor = try compiled("gradient \(skipped)", linker: linker,
+        let executor = try compiled("gradient \(skipped)", by: compiler,
                                     overwritableInputs: Set((inputs - gradient.accumulators)..<inputs)) { graph }
         return GradientProgram(executor: executor, transposed: gradient.transposed)
     }
 
-    private func compiled(_ what: String, linker: any Linker, overwritableInputs: Set<Int> = [],
+    private func compiled(_ what: String, by compiler: InnerGraphCompiler, overwritableInputs: Set<Int> = [],
                           graph: () throws -> FunctionGraph) throws -> any Executor {
-        let key = "\(what) \(linker)"
+        let key = "\(what) \(compiler.optimization)"
         let ready = try lock.withLock { () throws -> FunctionGraph in
             if let graph = optimized[key] { return graph }
             let source = try graph()
             let copy = try FunctionGraph(inputs: source.inputs, outputs: source.outputs)
-            _ = Pipeline.optimize(copy, options: CompileOptions(linker: linker))
+            compiler.optimize(copy)
             optimized[key] = copy
             return copy
         }
-        return try linker.link(ready, updates: [], overwritableInputs: overwritableInputs).executor
+        return try compiler.link(ready, overwritableInputs: overwritableInputs)
     }
 
     /// The step's pullback as a graph. Inputs: the step's inputs, the step's results (so

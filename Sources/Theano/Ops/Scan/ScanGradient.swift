@@ -44,13 +44,13 @@ struct ScanGradient: InnerGraphOp, SelfLinkingOp {
             + products.map(Gradient.product)
     }
 
-    /// The step's pullback, optimized and linked by `linker`.
-    func program(linkedBy linker: any Linker) throws -> GradientProgram {
-        try body.gradientProgram(linkedBy: linker, skipping: skipped)
+    /// The step's pullback, compiled by `compiler`.
+    func program(compiledBy compiler: InnerGraphCompiler) throws -> GradientProgram {
+        try body.gradientProgram(compiledBy: compiler, skipping: skipped)
     }
 
-    func runner(for node: Apply, linkedBy linker: any Linker) throws -> any NodeRunner {
-        let program = try program(linkedBy: linker)
+    func runner(for node: Apply, compiledBy compiler: InnerGraphCompiler) throws -> any NodeRunner {
+        let program = try program(compiledBy: compiler)
         return InnerGraphRunner(node: node) { try run($0, gradientProgram: program) }
     }
 
@@ -77,7 +77,7 @@ struct ScanGradient: InnerGraphOp, SelfLinkingOp {
     }
 
     func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        try run(inputs, gradientProgram: program(linkedBy: ReferenceLinker()))
+        try run(inputs, gradientProgram: program(compiledBy: .unoptimized(linkedBy: ReferenceLinker())))
     }
 
     /// The backward loop, the step's pullback run by `gradientProgram`.

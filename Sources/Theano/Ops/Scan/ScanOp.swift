@@ -27,12 +27,13 @@ public struct Scan: DifferentiableOp, InnerGraphOp, SelfLinkingOp {
         return body.stateTypes.map { TensorType($0.dtype, shape: [nil] + $0.shape) }
     }
 
+    /// The step as built, run by the reference interpreter.
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        try ScanLoop(body: body, program: body.program(linkedBy: ReferenceLinker())).run(inputs)
+        try ScanLoop(body: body, program: body.program(compiledBy: .unoptimized(linkedBy: ReferenceLinker()))).run(inputs)
     }
 
-    func runner(for node: Apply, linkedBy linker: any Linker) throws -> any NodeRunner {
-        InnerGraphRunner(node: node, body: ScanLoop(body: body, program: try body.program(linkedBy: linker)).run)
+    func runner(for node: Apply, compiledBy compiler: InnerGraphCompiler) throws -> any NodeRunner {
+        InnerGraphRunner(node: node, body: ScanLoop(body: body, program: try body.program(compiledBy: compiler)).run)
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
