@@ -13,10 +13,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
+    // The layers, each a target that sees only those below it:
+    // TheanoCore → TheanoOps → TheanoOptimizer → TheanoAutodiff → TheanoLoops → Theano,
+    // with TheanoNative (the C backend) above TheanoOps. `Theano` re-exports them all.
     targets: [
+        .target(name: "TheanoCore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "TheanoOps", dependencies: ["TheanoCore", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "TheanoOptimizer", dependencies: ["TheanoOps"]),
+        .target(name: "TheanoAutodiff", dependencies: ["TheanoOptimizer"]),
+        .target(name: "TheanoNative", dependencies: ["TheanoOps"]),
+        .target(name: "TheanoLoops", dependencies: ["TheanoAutodiff"]),
         .target(
             name: "Theano",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["TheanoLoops", "TheanoNative"],
             resources: [.copy("Datasets/Resources")]
         ),
         .target(name: "TheanoModels", dependencies: ["Theano"]),
@@ -28,7 +37,8 @@ let package = Package(
         .testTarget(
             name: "TheanoTests",
             // The tool is built for tests that run it as a second process (the kernel cache).
-            dependencies: ["Theano", "TheanoModels", "TheanoTestSupport", "theano"],
+            dependencies: ["TheanoCore", "TheanoOps", "TheanoOptimizer", "TheanoAutodiff", "TheanoNative", "TheanoLoops", "Theano",
+                           "TheanoModels", "TheanoTestSupport", "theano"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -5,6 +5,13 @@ public struct GradientMismatch: Error, CustomStringConvertible {
     /// Which input, which element (row-major), and the two values.
     public let input: Int, element: Int
     public let analytic: Double, numeric: Double
+
+    package init(input: Int, element: Int, analytic: Double, numeric: Double) {
+        self.input = input
+        self.element = element
+        self.analytic = analytic
+        self.numeric = numeric
+    }
     public var description: String {
         "gradient of input \(input) at element \(element): symbolic \(analytic), finite differences \(numeric)"
     }

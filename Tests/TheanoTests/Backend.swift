@@ -1,5 +1,11 @@
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 /// The two ways a compiled function runs: the reference interpreter and the native backend
 /// (C kernels, in the native tests' scratch module cache).

@@ -1,5 +1,11 @@
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // Inputs a program gets from outside — sizes, arrays, masks — that cannot work: each must
 // be a `TheanoError` that says what is wrong and where, on both backends, never a crash

@@ -3,6 +3,12 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // Compiled functions and shared variables used from several threads at once, as a server
 // answering requests does: every call must compute what it would alone, no update may be

@@ -2,6 +2,12 @@ import Foundation
 import Testing
 import TheanoTestSupport
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // ifelse: only the branch taken is computed (counted), on both executors, nested, with
 // shared nodes; gradients and tangents flow through the branch taken; bad input.

@@ -1,5 +1,11 @@
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // Writing results over the memory of inputs (the native backend's inplace plan): updates of
 // shared variables written into the variable's storage, intermediates written over inputs

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // Graphs of a hundred thousand nodes, a hundred thousand deep (a chain built in a loop) or
 // wide (independent terms), through everything a user does with them — build, `grad`,

@@ -1,5 +1,11 @@
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // The native reductions and softmax kernels read their inputs through pointers into memory
 // they do not own: when an input is a view (transposed, strided, broadcast) the kernel works

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // The random graphs of `RewritePropertyTests` (the same corpus: graph `index` is the same
 // everywhere) through the native backend, against the reference interpreter. Compiling C is

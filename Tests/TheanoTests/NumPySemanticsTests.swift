@@ -1,5 +1,11 @@
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // NumPy's semantics where an outside conformance run found ours wrong. The values are NumPy
 // fixtures (Fixtures/numpy_semantics.json, run by OpValueTests on both backends) and the

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 /// A small graph with a named input, named and unnamed shared variables, a constant, a
 /// named intermediate read twice, and a node with two readers.

@@ -1,5 +1,11 @@
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 import TheanoModels
 
 // The recurrent models of the examples: their data generators, and a few SGD steps that

@@ -1,6 +1,12 @@
 import Testing
 import TheanoTestSupport
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // The loop rewrites: each test compiles a graph optimized and unoptimized, checks the
 // optimized loop changed as the rewrite says, and that both give the same values.

@@ -2,6 +2,12 @@ import Foundation
 import Testing
 import TheanoTestSupport
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 // scan: forward values against loops written out by hand for every kind of tap, the
 // conveniences, early exit, gradients through the loop (BPTT) checked by finite

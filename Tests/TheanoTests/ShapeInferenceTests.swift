@@ -1,4 +1,10 @@
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 import Testing
 import TheanoTestSupport
 

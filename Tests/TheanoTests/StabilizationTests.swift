@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 
 /// How close two numbers must be: `|actual - expected| <= atol + rtol · |expected|`, with
 /// NaN equal to NaN and infinities equal to themselves.

@@ -1,5 +1,11 @@
 import Foundation
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 import Testing
 
 // The stable forms at the edges of their domains — ±∞, NaN, ±0, -ln 2 (where log1mexp

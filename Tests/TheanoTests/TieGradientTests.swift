@@ -1,5 +1,11 @@
 import Foundation
 @testable import Theano
+@testable import TheanoAutodiff
+@testable import TheanoCore
+@testable import TheanoLoops
+@testable import TheanoNative
+@testable import TheanoOps
+@testable import TheanoOptimizer
 import Testing
 
 // Gradients and Jacobian-vector products of the ops that choose between values, at exact

@@ -1,3 +1,10 @@
+import TheanoCore
+import TheanoOps
+import TheanoOptimizer
+import TheanoAutodiff
+import TheanoNative
+import TheanoLoops
+
 /// The Hessian of a scalar `cost` with respect to `wrt`: the Jacobian of its gradient, of
 /// shape `wrt`'s twice (Theano's `hessian`). `method` builds it row by row or column by column
 /// as for ``jacobian(_:wrt:method:disconnected:fileID:line:)``; either way `wrt`'s size must be

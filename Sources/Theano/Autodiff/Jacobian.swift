@@ -1,3 +1,10 @@
+import TheanoCore
+import TheanoOps
+import TheanoOptimizer
+import TheanoAutodiff
+import TheanoNative
+import TheanoLoops
+
 /// How ``jacobian(_:wrt:method:disconnected:fileID:line:)`` builds a Jacobian. Both methods
 /// unroll: they build one derivative graph per row or column, so they need the size they
 /// unroll over statically and suit small Jacobians.

@@ -1,4 +1,10 @@
 import Foundation
+import TheanoCore
+import TheanoOps
+import TheanoOptimizer
+import TheanoAutodiff
+import TheanoNative
+import TheanoLoops
 
 /// A compiled function: call it with arrays for its inputs to get its outputs, and to apply
 /// its updates to shared variables.
@@ -216,27 +222,4 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     _ = profiled(program.executor)
     function.profile = recorder
     return function
-}
-
-/// Where the time of compiling a function went.
-public struct CompileTimes: Sendable, CustomStringConvertible {
-    /// Seconds spent in the optimizer's rewrite phases.
-    public let rewrite: Double
-    /// Seconds spent linking the optimized graph into an executor (the next three included).
-    public let link: Double
-    /// Seconds spent generating C, running the C compiler, and loading the module.
-    public let codegen: Double, compile: Double, load: Double
-    /// Whether the compiled module came from the on-disk cache.
-    public let cacheHit: Bool
-
-    public var description: String {
-        String(format: "rewrite %.1f ms, link %.1f ms (codegen %.1f, C compile %.1f, load %.1f%@)",
-               rewrite * 1e3, link * 1e3, codegen * 1e3, compile * 1e3, load * 1e3, cacheHit ? ", cache hit" : "")
-    }
-}
-
-/// Seconds elapsed since `start`.
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 }

@@ -1,4 +1,10 @@
 import Foundation
+import TheanoCore
+import TheanoOps
+import TheanoOptimizer
+import TheanoAutodiff
+import TheanoNative
+import TheanoLoops
 
 /// A labelled classification data set: one example per row of `images`, pixel values scaled
 /// to `[0, 1]`, and integer class labels.

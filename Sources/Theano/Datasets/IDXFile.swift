@@ -1,4 +1,10 @@
 import Foundation
+import TheanoCore
+import TheanoOps
+import TheanoOptimizer
+import TheanoAutodiff
+import TheanoNative
+import TheanoLoops
 
 /// Reads the IDX format of MNIST: a big-endian header (two zero bytes, a type code, the
 /// number of dimensions, one 32-bit size per dimension) followed by the data.

@@ -1,3 +1,10 @@
+import TheanoCore
+import TheanoOps
+import TheanoOptimizer
+import TheanoAutodiff
+import TheanoNative
+import TheanoLoops
+
 /// An indented tree of the graph computing `variables`: each node with its op, an id
 /// (`[id A]`), its name if it has one, and its type. A node shown before is shown again by
 /// its id only.

@@ -1,4 +1,10 @@
 import Foundation
+import TheanoCore
+import TheanoOps
+import TheanoOptimizer
+import TheanoAutodiff
+import TheanoNative
+import TheanoLoops
 
 /// The graph computing `variables` in Graphviz's DOT language: boxes for nodes (op and
 /// output type), ellipses for inputs, shared variables and constants, arrows from each

@@ -1,0 +1,15 @@
+import TheanoCore
+import TheanoOps
+
+/// Forward mode through a fused elementwise program: its steps' tangents, propagated as
+/// forward mode propagates them through the graph the steps came from.
+extension Composite: ForwardDifferentiableOp {
+    /// Forward mode through the steps, each by its op's pushforward.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        var values = node.inputs
+        for step in steps {
+            values.append(try step.op.apply(step.operands.map { values[$0] }, at: node.location).output(0))
+        }
+        return try tangents(of: [values.last!], over: node.inputs, inputTangents: inputTangents, at: node)
+    }
+}

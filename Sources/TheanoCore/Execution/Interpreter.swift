@@ -1,0 +1,215 @@
+/// The reference executor: runs every node's Swift `perform` in topological order (the
+/// inner graphs of loops compiled as the function asks, by this linker).
+public struct ReferenceLinker: Linker {
+    public init() {}
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
+                     innerGraphs: InnerGraphCompiler) throws -> LinkedProgram {
+        var runners: [ObjectIdentifier: any NodeRunner] = [:]
+        for node in graph.nodes {
+            if let op = node.op as? any SelfLinkingOp { runners[ObjectIdentifier(node)] = try op.runner(for: node, compiledBy: innerGraphs) }
+        }
+        return LinkedProgram(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
+    }
+}
+
+/// Runs a graph node by node in topological order, each with its runner.
+///
+/// The program is laid out once at link time: each variable gets a slot, constants are
+/// stored in theirs, and each step knows which slots it reads and writes and which values it
+/// may free afterwards. A call then only moves arrays between slots.
+package final class Interpreter: IndependentNodesExecutor {
+    /// A class, so walking the steps copies one reference per step rather than each field.
+    private final class Step {
+        let node: Apply
+        let runner: any NodeRunner
+        /// Whether the runner's results are checked against the node's static types (the
+        /// reference implementations'; generated code produces its types by construction).
+        let checksResults: Bool
+        /// The input the runner writes its result over, when the plan lets it.
+        let overwrittenInput: Int?
+        /// The runner again, when it can overwrite.
+        let overwriter: (any OverwritingRunner)?
+        /// For an update written over its shared variable: that variable's index in
+        /// `sharedTargets`. Such writes wait until every other step has succeeded.
+        let sharedTarget: Int?
+        let inputSlots: [Int]
+        let outputSlots: [Int]
+        /// Slots whose values no later step or output needs.
+        let freedSlots: [Int]
+        /// The arguments of the current call, kept between calls so their memory is reused.
+        var arguments: [NDArray] = []
+        /// The conditions (slots, outermost first) and branches a lazily run step needs.
+        var guards: [(slot: Int, op: any LazyBranchingOp, branch: Int)] = []
+        /// Whether some inputs may be missing (a lazy branching op's, whose branches not taken were skipped).
+        var acceptsMissingInputs = false
+        /// The graph output this step computes, and the runner again when it can write into
+        /// memory the caller provides for that output.
+        var output: (index: Int, writer: any TargetWritingRunner)?
+
+        init(node: Apply, runner: any NodeRunner, overwrittenInput: Int?, sharedTarget: Int?,
+             inputSlots: [Int], outputSlots: [Int], freedSlots: [Int]) {
+            self.node = node
+            self.runner = runner
+            checksResults = runner is ReferenceRunner || runner is InnerGraphRunner
+            overwriter = runner as? any OverwritingRunner
+            self.overwrittenInput = overwriter == nil ? nil : overwrittenInput
+            self.sharedTarget = sharedTarget
+            self.inputSlots = inputSlots
+            self.outputSlots = outputSlots
+            self.freedSlots = freedSlots
+            arguments.reserveCapacity(inputSlots.count)
+        }
+    }
+
+    private let steps: [Step]
+    private let inputSlots: [Int]
+    private let sharedSlots: [(slot: Int, variable: SharedVariable)]
+    private let outputSlots: [Int]
+    /// The values of every slot during a call: constants in theirs, the others empty
+    /// between calls (the memory is reused, so a function is not to be called from several
+    /// threads at once).
+    private var registers: [NDArray?]
+    /// The slots emptied after each call.
+    private let transientSlots: [Int]
+    /// The shared variables that updates overwrite when the variable's memory is its own.
+    private let sharedTargets: [SharedVariable]
+    /// Set by `function(…, profile: true)`: every step is timed.
+    package var profile: Profile?
+
+    /// The nodes in the order the steps run them.
+    package var nodes: [Apply] { steps.map(\.node) }
+
+    /// The program as one node per graph output, each reading only graph inputs and
+    /// constants, in the order of the outputs: each node's runner and sources. `nil` for any
+    /// other program (chains of nodes, an output that is an input, shared variables, lazy steps).
+    package var independentNodes: [(runner: any NodeRunner, sources: [NodeSource])]? {
+        guard steps.count == outputSlots.count, sharedSlots.isEmpty else { return nil }
+        let positions = Dictionary(inputSlots.enumerated().map { ($1, $0) }) { first, _ in first }
+        var nodes: [(runner: any NodeRunner, sources: [NodeSource])] = []
+        for slot in outputSlots {
+            guard let step = steps.first(where: { $0.outputSlots == [slot] }), step.guards.isEmpty else { return nil }
+            var sources: [NodeSource] = []
+            for input in step.inputSlots {
+                if let position = positions[input] {
+                    sources.append(.input(position))
+                } else if let constant = registers[input] {
+                    sources.append(.constant(constant))
+                } else {
+                    return nil
+                }
+            }
+            nodes.append((step.runner, sources))
+        }
+        return nodes
+    }
+
+    /// Lays out `graph`, its nodes in the plan's order, each run by `runner(node)`.
+    package init(_ graph: FunctionGraph, plan: InplacePlan? = nil, runner: (Apply) -> any NodeRunner) {
+        let plan = plan ?? InplacePlan(graph: graph)
+        var slots: [Variable: Int] = [:]
+        var initial: [NDArray?] = []
+        func slot(_ v: Variable) -> Int {
+            if let s = slots[v] { return s }
+            slots[v] = initial.count
+            initial.append((v as? Constant)?.value)
+            return initial.count - 1
+        }
+        inputSlots = graph.inputs.map(slot)
+        let lazy = LazySchedule(plan.schedule, outputs: graph.outputs)
+        let nodes = lazy.nodes
+        var shared: [(Int, SharedVariable)] = []
+        for variable in nodes.flatMap(\.inputs) + graph.outputs {
+            if let s = variable as? SharedVariable, slots[s] == nil { shared.append((slot(s), s)) }
+        }
+        sharedSlots = shared
+        var lastUse: [Int: Int] = [:]
+        for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[slot(input)] = i } }
+        let kept = Set(graph.outputs.map(slot) + inputSlots).union(initial.indices.filter { initial[$0] != nil })
+        var targets: [SharedVariable] = []
+        steps = nodes.enumerated().map { i, node in
+            let reads = node.inputs.map(slot)
+            let nodeRunner = runner(node)
+            let overwrites = nodeRunner is any OverwritingRunner
+            let target = plan.sharedTargets[ObjectIdentifier(node)]
+            if overwrites, let target { targets.append(target) }
+            return Step(node: node, runner: nodeRunner, overwrittenInput: plan.overwrites[ObjectIdentifier(node)],
+                        sharedTarget: overwrites && target != nil ? targets.count - 1 : nil,
+                        inputSlots: reads, outputSlots: node.outputs.map(slot),
+                        freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
+        }
+        sharedTargets = targets
+        for step in steps {
+            step.guards = lazy.guards[ObjectIdentifier(step.node)]?.map { (slot($0.condition), $0.op, $0.branch) } ?? []
+            step.acceptsMissingInputs = step.node.op is any LazyBranchingOp
+        }
+        outputSlots = graph.outputs.map(slot)
+        for step in steps where step.outputSlots.count == 1 && step.overwrittenInput == nil && step.sharedTarget == nil {
+            guard let writer = step.runner as? any TargetWritingRunner, !inputSlots.contains(step.outputSlots[0]),
+                  outputSlots.filter({ $0 == step.outputSlots[0] }).count == 1 else { continue }
+            step.output = (outputSlots.firstIndex(of: step.outputSlots[0])!, writer)
+        }
+        registers = initial
+        transientSlots = initial.indices.filter { initial[$0] == nil }
+    }
+
+    package func run(inputs: [NDArray]) throws -> [NDArray] { try run(inputs: inputs, outputTargets: []) }
+
+    /// The outputs, each written into `outputTargets[i]` where one is given and the node
+    /// computing it can (see ``TargetWritingRunner``); the others as usual.
+    package func run(inputs: [NDArray], outputTargets: [NDArray?]) throws -> [NDArray] {
+        // Asked before the values are loaded, which adds references of their own.
+        let ownsMemory = sharedTargets.map { $0.ownsValueMemory() && $0.lockedValue.isContiguous }
+        var values: [NDArray?] = []
+        swap(&values, &registers)
+        defer {
+            for slot in transientSlots { values[slot] = nil }
+            swap(&values, &registers)
+        }
+        for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
+        for (slot, variable) in sharedSlots { values[slot] = variable.lockedValue }
+        profile?.recordCall()
+        var deferredWrites: [(step: Int, write: () -> Void)] = []
+        for (index, step) in steps.enumerated() {
+            if !step.guards.allSatisfy({ $0.op.branch(takenFor: values[$0.slot]!) == $0.branch }) { continue }
+            for slot in step.inputSlots { step.arguments.append(step.acceptsMissingInputs ? values[slot] ?? .notComputed : values[slot]!) }
+            defer { step.arguments.removeAll(keepingCapacity: true) }
+            let results: [NDArray]
+            do {
+                let start = profile == nil ? nil : ContinuousClock.now
+                // Copy-on-write: a variable's memory someone else sees is copied first, and the
+                // copy is the variable's own from then on.
+                if let position = step.overwrittenInput, let target = step.sharedTarget, !ownsMemory[target] {
+                    step.arguments[position] = step.arguments[position].contiguousCopy()
+                }
+                if let position = step.overwrittenInput, let overwrite = try step.overwriter!.overwriting(step.arguments, position: position) {
+                    results = overwrite.results
+                    if step.sharedTarget == nil { overwrite.write() } else { deferredWrites.append((index, overwrite.write)) }
+                } else if let (output, writer) = step.output, output < outputTargets.count, let target = outputTargets[output],
+                          try writer.run(step.arguments, into: target) {
+                    results = [target]
+                } else {
+                    results = try step.runner.run(step.arguments)
+                }
+                if let start { profile?.record(node: index, seconds: seconds(since: start)) }
+            } catch let error as OpError {
+                throw TheanoError.runtime(op: step.node.op.description, inputShapes: step.arguments.map(\.shape),
+                                          reason: error.description, location: step.node.location)
+            }
+            for (slot, (result, type)) in zip(step.outputSlots, zip(results, step.node.outputTypes)) {
+                guard !step.checksResults || result.dtype == type.dtype && type.accepts(shape: result.shape) else {
+                    throw TheanoError.runtime(op: step.node.op.description, inputShapes: step.arguments.map(\.shape),
+                                              reason: "produced \(result.dtype) of shape \(shapeText(result.shape)), which contradicts its static type \(type)",
+                                              location: step.node.location)
+                }
+                values[slot] = result
+            }
+            for slot in step.freedSlots { values[slot] = nil }
+        }
+        for (index, write) in deferredWrites {
+            let start = profile == nil ? nil : ContinuousClock.now
+            write()
+            if let start { profile?.record(node: index, seconds: seconds(since: start)) }
+        }
+        return outputSlots.map { values[$0]! }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+
+/// A symbolic tensor: a node of the graph that stands for a value computed when a compiled
+/// function runs.
+///
+/// A variable is either a free input (made by `scalar`, `matrix`, `tensor`, …), the output of
+/// an ``Apply`` node (`owner`), a ``Constant`` or a ``SharedVariable``. Identity is object
+/// identity: two variables are the same node only if they are the same object.
+public class Variable: Hashable, CustomStringConvertible {
+    /// The static type: dtype and what is known of the shape.
+    public let type: TensorType
+    /// A name for printing and error messages.
+    public var name: String?
+    /// The node that computes this variable, or `nil` for a leaf.
+    public package(set) var owner: Apply?
+    /// Which of `owner`'s outputs this is.
+    public package(set) var outputIndex: Int
+    /// Where the user built this variable (for a leaf) or its owner.
+    public let location: SourceLocation
+
+    package init(type: TensorType, name: String? = nil, owner: Apply? = nil, outputIndex: Int = 0, location: SourceLocation) {
+        self.type = type
+        self.name = name
+        self.owner = owner
+        self.outputIndex = outputIndex
+        self.location = location
+    }
+
+    public var dtype: DType { type.dtype }
+    public var ndim: Int { type.ndim }
+    /// The static shape (`nil` for dimensions known only at run time).
+    public var staticShape: [Int?] { type.shape }
+
+    public static func == (lhs: Variable, rhs: Variable) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+
+    /// The name, or the op that computes it, with the type: `x: float32[?, 784]`.
+    public var description: String {
+        let label = name ?? owner.map { "\($0.op)(…)" } ?? "<\(kindName)>"
+        return "\(label): \(type)"
+    }
+
+    package var kindName: String { "input" }
+}
+
+/// A variable whose value is fixed when the graph is built. Constants with equal type and
+/// elements are interchangeable, and compilation merges them.
+public final class Constant: Variable {
+    public let value: NDArray
+
+    package init(_ value: NDArray, name: String? = nil, location: SourceLocation) {
+        self.value = value
+        super.init(type: TensorType(value.dtype, shape: value.shape), name: name, location: location)
+    }
+
+    /// Whether `other` holds the same dtype, shape and elements (NaNs compare by bits).
+    package func hasSameValue(as other: Constant) -> Bool {
+        value.dtype == other.value.dtype && value.shape == other.value.shape
+            && value.contiguous().withBytes { a in other.value.contiguous().withBytes { b in a.elementsEqual(b) } }
+    }
+
+    package override var kindName: String { "constant \(value.count == 1 ? value.description : "")" }
+}
+
+/// A variable with a value that lives between calls of compiled functions: model parameters,
+/// optimizer state. Compiled functions read it, and write it through their `updates`.
+///
+/// It may be read and set from any thread: each variable has a read-write lock. `value`
+/// reads under it and `setValue(_:)` writes; a compiled function holds it from reading the
+/// variables it uses to writing its updates — for reading where it only reads the variable
+/// (so functions serving predictions from one model run at once), for writing where it
+/// updates it. The locks of several variables are taken in the order the variables were
+/// made, so two functions never wait for each other.
+public final class SharedVariable: Variable, @unchecked Sendable {
+    private let lock = ReadWriteLock()
+    /// The value, read and written under `lock`.
+    private var stored: NDArray
+    /// The order in which functions take the locks of several variables: when it was made.
+    package let lockOrder: Int
+
+    package init(_ value: NDArray, type: TensorType, name: String?, location: SourceLocation) {
+        stored = value
+        lockOrder = SharedVariable.made.add(1, ordering: .relaxed).oldValue
+        super.init(type: type, name: name, location: location)
+    }
+
+    private static let made = Atomic<Int>(0)
+
+    /// The current value.
+    public var value: NDArray { lock.reading { stored } }
+
+    /// Replaces the value; it must fit the variable's type.
+    public func setValue(_ newValue: NDArray) throws {
+        guard newValue.dtype == type.dtype, type.accepts(shape: newValue.shape) else {
+            throw TheanoError.badInput(function: "SharedVariable.setValue", input: name ?? "shared variable",
+                                       expected: type, dtype: newValue.dtype, shape: newValue.shape)
+        }
+        lock.writing { stored = newValue }
+    }
+
+    /// The value, for a function that holds the lock (see ``withLocks(of:_:)``).
+    package var lockedValue: NDArray { stored }
+
+    /// Stores a value computed by a function update (already checked against the type), for
+    /// a function that holds the lock.
+    package func store(_ newValue: NDArray) { stored = newValue }
+
+    /// Whether no array but this variable's value refers to its memory, so an update may
+    /// be written over it without anyone seeing (for a function that holds the lock).
+    package func ownsValueMemory() -> Bool { stored.hasUniqueStorage() }
+
+    /// Runs `body` holding the locks of `read` (for reading) and `written` (for writing; a
+    /// variable in both is written), taken in the order the variables were made and released
+    /// in reverse.
+    package static func withLocks<R>(reading read: [SharedVariable], writing written: [SharedVariable], _ body: () throws -> R) rethrows -> R {
+        let writes = Set(written)
+        let ordered = writes.union(read).sorted { $0.lockOrder < $1.lockOrder }
+        for variable in ordered { writes.contains(variable) ? variable.lock.lockForWriting() : variable.lock.lockForReading() }
+        defer { for variable in ordered.reversed() { variable.lock.unlock() } }
+        return try body()
+    }
+
+    package override var kindName: String { "shared" }
+}

@@ -1,0 +1,137 @@
+import TheanoCore
+import TheanoOps
+
+/// Runs a node through its compiled elementwise kernel.
+package struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, RowKernelRunner {
+    package typealias Flat = RowFunction
+    package typealias Strided = @convention(c) (Int32, UnsafePointer<Int64>, UnsafePointer<Int64>, Int64, Int64,
+                                        UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
+
+    package let node: Apply
+    package let kernel: ElementwiseKernel
+    /// Kept so the module stays loaded while the runner exists.
+    package let library: DynamicLibrary
+    package let entryPoints: (flat: Flat, strided: Strided)
+    /// The entry points that read the overwritten input from the output, if planned.
+    package let inplaceEntryPoints: (flat: Flat, strided: Strided)?
+    package let outputDType: DType
+    package let inputTypes: [TensorType]
+    package let recycler = OutputRecycler()
+
+    package var rowFunction: RowFunction { entryPoints.flat }
+    package var scalarInputs: [Bool] { kernel.scalarInputs }
+    package var workPerElement: Int { Swift.max(kernel.composite.steps.count, 1) }
+
+    package init(node: Apply, kernel: ElementwiseKernel, library: DynamicLibrary) throws {
+        func entryPoints(_ suffix: String) throws -> (Flat, Strided) {
+            (try library.function(kernel.name + "_flat" + suffix, as: Flat.self),
+             try library.function(kernel.name + "_strided" + suffix, as: Strided.self))
+        }
+        self.node = node
+        self.kernel = kernel
+        self.library = library
+        self.entryPoints = try entryPoints("")
+        inplaceEntryPoints = kernel.overwrites == nil ? nil : try entryPoints("_inplace")
+        outputDType = node.outputTypes[0].dtype
+        inputTypes = node.inputs.map(\.type)
+    }
+
+    package func run(_ inputs: [NDArray]) throws -> [NDArray] {
+        let shape = try outputShape(inputs)
+        let out = try recycler.array(shape, dtype: outputDType)
+        launch(entryPoints, inputs: inputs, shape: shape, output: out)
+        return [out]
+    }
+
+    package func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
+        let shape = try outputShape(inputs)
+        guard target.dtype == outputDType, target.isFlat(as: shape) else { return false }
+        launch(entryPoints, inputs: inputs, shape: shape, output: target)
+        return true
+    }
+
+    package func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
+        let shape = try outputShape(inputs)
+        let target = inputs[position]
+        guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
+        return Overwrite(results: [target]) {
+            launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target)
+        }
+    }
+
+    /// The broadcast shape of `inputs`, whose stretched dimensions must be the static ones
+    /// (when they are not, the error names the fused step at fault).
+    private func outputShape(_ inputs: [NDArray]) throws -> [Int] {
+        do {
+            let shape = try broadcastShape(inputs.lazy.map(\.shape))
+            try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
+            return shape
+        } catch is OpError {
+            try kernel.composite.checkShapes(inputs.map(\.shape), types: inputTypes)
+            throw OpError("operands of shapes \(inputs.map { shapeText($0.shape) }.joined(separator: ", ")) do not broadcast together")
+        }
+    }
+
+    /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer (from `base`)
+    /// moved to its row.
+    private func launchByRows(_ flat: Flat, inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>, strides: [[Int]], shape: [Int],
+                              rows: Int, inner: Int, work: Int, output: UnsafeMutableRawPointer) {
+        let outer = Array(shape.dropLast()), rowBytes = inner * outputDType.byteSize
+        let elementBytes = inputs.map(\.dtype.byteSize)
+        parallelFor(rows, workPerItem: work * inner) { begin, end in
+            withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { pointers in
+                for row in begin..<end {
+                    for i in inputs.indices {
+                        var rest = row, offset = 0
+                        for d in outer.indices.reversed() {
+                            offset += (rest % outer[d]) * strides[i][d]
+                            rest /= outer[d]
+                        }
+                        pointers[i] = base[i]! + offset * elementBytes[i]
+                    }
+                    flat(0, Int64(inner), UnsafePointer(pointers.baseAddress!), output + row * rowBytes)
+                }
+            }
+        }
+    }
+
+    /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
+    /// the work is large.
+    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], shape: [Int], output: NDArray) {
+        output.withUnsafeMutableRawPointer { output in
+            withUnsafeRawPointers(to: inputs) { base in launch(entryPoints, inputs: inputs, base: base, shape: shape, output: output) }
+        }
+    }
+
+    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>,
+                        shape: [Int], output: UnsafeMutableRawPointer) {
+        let count = shape.reduce(1, *)
+        let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }
+        let work = workPerElement
+        if isFlat {
+            parallelFor(count, workPerItem: work) { begin, end in entryPoints.flat(Int64(begin), Int64(end), base, output) }
+            return
+        }
+        guard count > 0 else { return }
+        let inputStrides = inputs.map { $0.broadcastStrides(to: shape) }
+        let rows = count / Swift.max(shape.last ?? 1, 1)
+        if let inner = shape.last, inner >= 16,
+           zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 }) {
+            // Every row of every input is contiguous (a row broadcast over the others, a
+            // slice of wider rows): the flat loop, which vectorizes, row by row.
+            launchByRows(entryPoints.flat, inputs: inputs, base: base, strides: inputStrides, shape: shape, rows: rows, inner: inner,
+                         work: work, output: output)
+            return
+        }
+        let strides = inputStrides.flatMap { $0.map(Int64.init) }
+        let sizes = shape.map(Int64.init)
+        strides.withUnsafeBufferPointer { strides in
+            sizes.withUnsafeBufferPointer { sizes in
+                parallelFor(rows, workPerItem: work * Swift.max(shape.last ?? 1, 1)) { begin, end in
+                    entryPoints.strided(Int32(shape.count), sizes.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                        strides.baseAddress ?? UnsafePointer(bitPattern: 8)!, Int64(begin), Int64(end), base, output)
+                }
+            }
+        }
+    }
+}

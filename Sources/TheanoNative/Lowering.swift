@@ -1,0 +1,75 @@
+import TheanoCore
+import TheanoOps
+
+/// What the native backend makes of one node: the one place where a node gets a native
+/// form. A node with none runs its op's reference implementation.
+///
+/// A new kind of native kernel is a new case here and the op facet it reads (an op never
+/// launches anything itself: ops give C text or a description, the backend runs it).
+package enum Lowering {
+    /// A fused elementwise loop compiled into the module (``CElementwiseOp``, ``Composite``).
+    case elementwise(ElementwiseKernel)
+    /// A kernel over the inputs read as `[A, R, B]`, compiled into the module (``CAxisKernelOp``).
+    case axisKernel(any CAxisKernelOp, axes: Range<Int>, name: String)
+    /// A gemm call (``MatrixProductOp``): BLAS, or the fallback compiled into the module.
+    case matrixProduct
+    /// An op that runs an inner graph, linked by this linker too (``SelfLinkingOp``).
+    case selfLinking(any SelfLinkingOp)
+
+    /// The native form of `node`, if it has one; the kernels it needs are named in `names`
+    /// (an elementwise kernel is named later, once the in-place plan says which variant it needs).
+    package init?(_ node: Apply, names: inout KernelNames) {
+        if let op = node.op as? any SelfLinkingOp {
+            self = .selfLinking(op)
+        } else if let op = node.op as? any CAxisKernelOp, let axes = op.kernelAxes(node),
+                  let name = names.name(of: { op.cAxisKernel(name: $0, node: node) }) {
+            self = .axisKernel(op, axes: axes, name: name)
+        } else if node.op is any MatrixProductOp, node.outputTypes[0].dtype.isFloat {
+            self = .matrixProduct
+        } else if let kernel = ElementwiseKernel(name: "", node: node), kernel.source(named: "") != nil {
+            self = .elementwise(kernel)
+        } else {
+            return nil
+        }
+    }
+
+    /// Whether the node's outputs are always in memory of their own (not views).
+    package var writesFreshOutputs: Bool {
+        if case .selfLinking = self { false } else { true }
+    }
+
+    /// The inputs of `node` its runner can write the result over.
+    package func overwritablePositions(_ node: Apply) -> [Int] {
+        switch self {
+        case .elementwise(let kernel): kernel.overwritablePositions
+        case .matrixProduct: (node.op as! any MatrixProductOp).accumulatedInput.map { [$0] } ?? []
+        case .axisKernel, .selfLinking: []
+        }
+    }
+}
+
+/// The names of a module's kernels: kernels whose C text is the same get one name, so a
+/// module holds each distinct kernel once (a chain of ten thousand identical steps compiles
+/// one loop, not ten thousand).
+package struct KernelNames {
+    /// Stands for the name while the text of a kernel is compared.
+    private static let placeholder = "theano_kernel_placeholder"
+    private var names: [String: String] = [:]
+    /// The source of each distinct kernel, under its name.
+    package private(set) var sources: [String] = []
+
+    package init(sources: [String] = []) {
+        self.sources = sources
+    }
+
+    /// The name of the kernel that `source` writes (given a name), new if its text is;
+    /// `nil` when `source` writes none.
+    package mutating func name(of source: (String) -> String?) -> String? {
+        guard let text = source(Self.placeholder) else { return nil }
+        if let name = names[text] { return name }
+        let name = "kernel_\(names.count)"
+        names[text] = name
+        sources.append(text.replacingOccurrences(of: Self.placeholder, with: name))
+        return name
+    }
+}

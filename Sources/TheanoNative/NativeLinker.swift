@@ -1,0 +1,136 @@
+import Foundation
+import TheanoCore
+import TheanoOps
+
+/// The native backend: each node gets its native form (``Lowering``) — fused elementwise
+/// loops and kernels over axes become one C module, compiled with the system's C compiler,
+/// cached on disk by content, and loaded with `dlopen`; matrix products (`dot`, `gemm`,
+/// `gemv`, `ger`) call BLAS, or a blocked C fallback compiled into the module when no BLAS
+/// library is installed; loops link their steps with this linker; every other node runs its
+/// reference implementation.
+///
+/// Without a working C compiler, or when compiling fails, it warns once and runs those
+/// nodes with the reference implementations: slower, never wrong, never a crash.
+public struct NativeLinker: Linker {
+    /// Where compiled modules are kept.
+    public var cache: ModuleCache
+    /// Compile with `-ffast-math` (faster transcendental loops; NaN and denormal semantics
+    /// are then not guaranteed).
+    public var fastMath: Bool
+    /// The compilers to try, first that works wins (`nil`: `$CC`, `cc`, `gcc`, `clang`).
+    public var compilerCandidates: [String]?
+
+    /// Whether to call a BLAS library for matrix products when one is installed (`false`:
+    /// always the compiled fallback).
+    public var usesBLAS: Bool
+    /// How long one run of the C compiler may take: a compiler still running then is
+    /// stopped, and the function runs its reference implementations, with a warning.
+    public var compileTimeout: Duration
+
+    public init(cache: ModuleCache = ModuleCache(), fastMath: Bool = false, compilerCandidates: [String]? = nil, usesBLAS: Bool = true,
+                compileTimeout: Duration = .seconds(120)) {
+        self.cache = cache
+        self.fastMath = fastMath
+        self.compilerCandidates = compilerCandidates
+        self.usesBLAS = usesBLAS
+        self.compileTimeout = compileTimeout
+    }
+
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
+                     innerGraphs: InnerGraphCompiler) throws -> LinkedProgram {
+        let codegenStart = ContinuousClock.now
+        let nodes = graph.nodes
+        var names = KernelNames()
+        var lowerings: [ObjectIdentifier: (node: Apply, lowering: Lowering)] = [:]
+        for node in nodes {
+            if let lowering = Lowering(node, names: &names) { lowerings[ObjectIdentifier(node)] = (node, lowering) }
+        }
+        let hasProducts = lowerings.values.contains { if case .matrixProduct = $0.lowering { true } else { false } }
+        // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
+        let blas = usesBLAS && hasProducts ? BLAS.shared : nil
+
+        /// Which nodes may overwrite an input, when the nodes of `lowered` run natively.
+        func plan(_ lowered: [ObjectIdentifier: (node: Apply, lowering: Lowering)]) -> InplacePlan {
+            InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs,
+                        freshOutputs: { lowered[ObjectIdentifier($0)]?.lowering.writesFreshOutputs ?? false },
+                        overwritable: { lowered[ObjectIdentifier($0)]?.lowering.overwritablePositions($0) ?? [] })
+        }
+        // The runners that need no module: loops (their steps linked by this linker) and BLAS products.
+        var moduleFree: [ObjectIdentifier: any NodeRunner] = [:]
+        for node in nodes {
+            let id = ObjectIdentifier(node)
+            switch lowerings[id]?.lowering {
+            case .selfLinking(let op): moduleFree[id] = try op.runner(for: node, compiledBy: innerGraphs)
+            case .matrixProduct: if let blas { moduleFree[id] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
+            case .elementwise, .axisKernel, nil: break
+            }
+        }
+        func program(_ runners: [ObjectIdentifier: any NodeRunner], plan: InplacePlan, warning: String?) -> LinkedProgram {
+            var program = LinkedProgram(executor: Interpreter(graph, plan: plan) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
+            program.compiledNodes = runners.count
+            program.inplaceNodes = plan.overwrites.keys.filter { runners[$0] is any OverwritingRunner }.count
+            program.warnings = warning.map { [$0] } ?? []
+            return program
+        }
+        /// Without the module: only the runners that need none, and a plan that counts on no other.
+        func fallback(_ message: String?) -> LinkedProgram {
+            if let message { Diagnostics.warnOnce(message) }
+            return program(moduleFree, plan: plan(lowerings.filter { moduleFree[$0.key] != nil }), warning: message)
+        }
+
+        let plan = plan(lowerings)
+        // In the graph's order, so the module's text (its cache key) is the same every time.
+        for node in nodes {
+            let id = ObjectIdentifier(node)
+            guard case .elementwise(var kernel) = lowerings[id]?.lowering else { continue }
+            kernel.overwrites = plan.overwrites[id]
+            kernel.name = names.name { [kernel] in kernel.source(named: $0) }!
+            lowerings[id] = (node, .elementwise(kernel))
+        }
+        var sources = names.sources
+        if blas == nil && hasProducts { sources.append(CFallbackGemm.source) }
+        guard !sources.isEmpty else { return fallback(nil) }
+
+        guard let compiler = CCompiler.discover(candidates: compilerCandidates, timeout: compileTimeout) else {
+            return fallback("no C compiler found (tried \((compilerCandidates ?? ["$CC", "cc", "gcc", "clang"]).joined(separator: ", "))); "
+                            + "running the reference implementations instead, which is slower")
+        }
+        let source = ModuleSource(prelude: CPrelude.text(vectorizeMath: compiler.isGCC), kernels: sources)
+        let codegenSeconds = seconds(since: codegenStart)
+        let compileStart = ContinuousClock.now
+        /// The runners of the nodes compiled into `library`; throws when it lacks a kernel they need.
+        func compiledRunners(_ library: DynamicLibrary) throws -> [ObjectIdentifier: any NodeRunner] {
+            var compiled: [ObjectIdentifier: any NodeRunner] = [:]
+            for (id, (node, lowering)) in lowerings where moduleFree[id] == nil {
+                switch lowering {
+                case .elementwise(let kernel):
+                    compiled[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: library)
+                case .axisKernel(let op, let axes, let name):
+                    compiled[id] = try AxisKernelRunner(node: node, op: op, axes: axes, library: library, name: name)
+                case .matrixProduct:
+                    guard let routines = GemmRoutines(fallbackIn: library) else {
+                        throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
+                    }
+                    compiled[id] = MatrixProductRunner(node: node, routines: routines)
+                case .selfLinking: break
+                }
+            }
+            return compiled
+        }
+        let module: ModuleCache.Loaded<[ObjectIdentifier: any NodeRunner]>
+        do {
+            module = try cache.module(source: source, compiler: compiler, flags: compiler.flags(fastMath: fastMath),
+                                      timeout: compileTimeout, accept: compiledRunners)
+        } catch {
+            return fallback("\(error)\nrunning the reference implementations instead")
+        }
+        let compileSeconds = seconds(since: compileStart)
+        let loadStart = ContinuousClock.now
+        var linked = program(moduleFree.merging(module.contents) { _, compiled in compiled }, plan: plan, warning: module.warning)
+        linked.cacheHit = module.cached
+        linked.codegenSeconds = codegenSeconds
+        linked.compileSeconds = module.cached ? 0 : compileSeconds
+        linked.loadSeconds = seconds(since: loadStart) + (module.cached ? compileSeconds : 0)
+        return linked
+    }
+}

@@ -1,0 +1,34 @@
+import TheanoCore
+
+/// An op the native backend computes with a C kernel that reads its inputs as `[A, R, B]`:
+/// `R` one run of consecutive axes (reduced, or along which the op works), `A` the axes
+/// before it, `B` those after (reductions, softmax). The op gives the kernel's C text; the
+/// backend compiles it, splits the work across cores and calls it.
+///
+/// The kernel's signature is
+///
+///     void name(int64_t A, int64_t R, int64_t B, int64_t a0, int64_t a1, int64_t b0, int64_t b1,
+///               const void *const *in, void *out)
+///
+/// and it writes the outputs of the slices `a0 ..< a1` of `A` and `b0 ..< b1` of `B` into the
+/// contiguous `out`. Every input is contiguous and of one shape, except inputs of static
+/// shape all ones, which point at their one element.
+package protocol CAxisKernelOp: Op {
+    /// The axes read as `R` for `node`'s inputs, or `nil` when the op has no kernel for them.
+    func kernelAxes(_ node: Apply) -> Range<Int>?
+    /// The kernel's source for `node`, named `name`; `nil` when C cannot express it for the
+    /// node's types.
+    func cAxisKernel(name: String, node: Apply) -> String?
+    /// The output's shape for inputs of `shape`; throws for inputs the op refuses (the
+    /// maximum of an empty axis).
+    func kernelOutputShape(_ shape: [Int]) throws -> [Int]
+    /// The cost of one input element relative to an addition (what splitting the work across
+    /// cores weighs).
+    var workPerElement: Int { get }
+}
+
+/// Which of `inputs` a ``CAxisKernelOp`` kernel reads as one element: those of static shape
+/// all ones.
+package func axisKernelScalarInputs(_ inputs: [Variable]) -> [Bool] {
+    inputs.map { $0.staticShape.allSatisfy { $0 == 1 } }
+}

@@ -1,0 +1,153 @@
+import TheanoCore
+
+/// Elementwise ops fused into one: a small scalar program applied to every element, the
+/// unit the native backend turns into one C loop (Theano's `Composite`). The fusion phase
+/// builds it after reverse-mode differentiation, so it needs no pullback; its pushforward
+/// goes through its steps.
+///
+/// Values `0 ..< inputDTypes.count` are the inputs; step `i` computes value
+/// `inputDTypes.count + i` from earlier values; the last step's value is the output.
+public struct Composite: ShapeInferringOp {
+    public struct Step: Hashable, Sendable {
+        public let op: any CElementwiseOp
+        public let operands: [Int]
+        /// Where the user built the node this step was fused from (not part of equality: two
+        /// programs computing the same are one).
+        public var location: SourceLocation = .unknown
+
+        public init(op: any CElementwiseOp, operands: [Int], location: SourceLocation = .unknown) {
+            (self.op, self.operands, self.location) = (op, operands, location)
+        }
+
+        public static func == (a: Step, b: Step) -> Bool { a.operands == b.operands && a.op.isEqual(to: b.op) }
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(AnyHashable(op))
+            hasher.combine(operands)
+        }
+    }
+
+    /// The most steps fusion puts into one composite (one C loop).
+    public static let maximumFusedSteps = 64
+    /// The most inputs fusion gives one composite (the C compiler's time grows quickly with
+    /// the number of streams a loop reads).
+    public static let maximumFusedInputs = 24
+
+    public let inputDTypes: [DType]
+    public let steps: [Step]
+    /// The dtype of each value (inputs, then steps).
+    package let valueDTypes: [DType]
+
+    package init(inputDTypes: [DType], steps: [Step]) throws {
+        var dtypes = inputDTypes
+        for step in steps { dtypes.append(try step.op.outputDType(step.operands.map { dtypes[$0] })) }
+        self.inputDTypes = inputDTypes
+        self.steps = steps
+        valueDTypes = dtypes
+    }
+
+    /// The program that returns its one input.
+    package static func identity(_ dtype: DType) -> Composite { try! Composite(inputDTypes: [dtype], steps: []) }
+
+    public static func == (a: Composite, b: Composite) -> Bool { a.inputDTypes == b.inputDTypes && a.steps == b.steps }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(inputDTypes)
+        hasher.combine(steps)
+    }
+
+    /// `composite{tanh((i0 + i1))}`.
+    public var description: String {
+        var texts = inputDTypes.indices.map { "i\($0)" }
+        for step in steps {
+            let operands = step.operands.map { texts[$0] }
+            texts.append(operands.count == 2 && step.op.isInfix ? "(\(operands[0]) \(step.op.infixSymbol!) \(operands[1]))"
+                         : "\(step.op)(\(operands.joined(separator: ", ")))")
+        }
+        return "composite{\(texts.last!)}"
+    }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        guard inputs.map(\.dtype) == inputDTypes else { throw OpError("expects inputs of dtypes \(inputDTypes)") }
+        let ndim = inputs[0].ndim
+        guard inputs.allSatisfy({ $0.ndim == ndim }) else { throw OpError("operands have different numbers of dimensions") }
+        let shape = try (0..<ndim).map { d in try broadcastDimension(inputs.map { $0.shape[d] }, axis: d) }
+        return [TensorType(valueDTypes.last!, shape: shape)]
+    }
+
+    public func validate(_ inputs: [NDArray], node: Apply) throws {
+        try checkShapes(inputs.map(\.shape), types: node.inputs.map(\.type))
+    }
+
+    /// Throws unless arrays of `shapes` (the inputs') broadcast as `types` allow, naming the
+    /// fused step whose operands do not fit — the user's `add` and its line, not the
+    /// composite.
+    package func checkShapes(_ shapes: [[Int]], types: [TensorType]) throws {
+        var valueShapes = shapes, valueTypes = types.map(Optional.some)
+        for step in steps {
+            let operandShapes = step.operands.map { valueShapes[$0] }
+            do {
+                let shape = try broadcastShape(operandShapes)
+                let operandTypes = step.operands.map { valueTypes[$0] }
+                if operandTypes.allSatisfy({ $0 != nil }) {
+                    try checkStaticBroadcasting(shapes: operandShapes, types: operandTypes.map { $0! }, to: shape)
+                }
+                valueShapes.append(shape)
+                valueTypes.append(nil)
+            } catch let error as OpError {
+                throw TheanoError.runtime(op: "\(step.op) (fused into \(self))", inputShapes: operandShapes, reason: error.description,
+                                          location: step.location)
+            }
+        }
+    }
+
+    /// Runs the steps one after the other with the ops' reference implementations.
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        var values = inputs
+        for step in steps {
+            let operands = step.operands.map { values[$0] }
+            values.append(step.op.evaluate(operands, shape: try broadcastShape(operands.map(\.shape))))
+        }
+        return [values.last!]
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
+        [try broadcastSizes(of: node, inputShapes: inputShapes)]
+    }
+
+    /// The program as C: a statement per step, and the expression of the output.
+    package func cBody(_ inputs: [CExpression]) -> (statements: [String], result: CExpression)? {
+        var values = inputs
+        var statements: [String] = []
+        for (index, step) in steps.enumerated() {
+            let type = valueDTypes[inputDTypes.count + index].cType
+            guard let expression = step.op.cExpression(step.operands.map { values[$0] }, output: type) else { return nil }
+            let name = "v\(index)"
+            statements.append("\(type.rawValue) \(name) = \(expression.text);")
+            values.append(.name(name, type))
+        }
+        return (statements, values.last!)
+    }
+}
+
+extension ElementwiseOp {
+    /// The operator symbol when the op prints as `a + b`.
+    package var infixSymbol: String? {
+        switch self {
+        case is Add: "+"
+        case is Subtract: "-"
+        case is Multiply: "*"
+        case is Divide: "/"
+        default: nil
+        }
+    }
+
+    package var isInfix: Bool { infixSymbol != nil }
+}
+
+/// `node` as a composite when it is one or is an elementwise op C can compute for its types.
+package func fusible(_ node: Apply) -> Composite? {
+    if let composite = node.op as? Composite { return composite }
+    guard let op = node.op as? any CElementwiseOp else { return nil }
+    let operands = node.inputs.enumerated().map { CExpression.name("i\($0)", $1.dtype.cType) }
+    guard op.cExpression(operands, output: node.outputTypes[0].dtype.cType) != nil else { return nil }
+    return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices), location: node.location)])
+}

@@ -1,0 +1,112 @@
+import TheanoCore
+
+/// Sums, products, maxima and minima of float tensors in C, for reductions over one run of
+/// consecutive axes. A plain reduction is the kernel of an elementwise program that returns
+/// its input (see ``ReductionKernel``).
+extension Reduce: CAxisKernelOp {
+    /// The reduced axes as one run `first ..< first + count`, or `nil`.
+    package var runOfAxes: (first: Int, count: Int)? {
+        guard let first = axes.first, axes == Array(first..<(first + axes.count)) else { return nil }
+        return (first, axes.count)
+    }
+
+    package func kernelAxes(_ node: Apply) -> Range<Int>? { runOfAxes.map { $0.first..<($0.first + $0.count) } }
+
+    package func cAxisKernel(name: String, node: Apply) -> String? {
+        ReductionKernel(reduce: self, program: .identity(node.inputs[0].dtype), inputs: node.inputs)?.source(name: name)
+    }
+
+    package func kernelOutputShape(_ shape: [Int]) throws -> [Int] {
+        if (kind == .max || kind == .min), axes.contains(where: { shape[$0] == 0 }) {
+            throw OpError("\(kind) of an empty axis has no identity")
+        }
+        return outputShape(shape, one: 1)
+    }
+
+    package var workPerElement: Int { 1 }
+}
+
+/// A reduction (sum, product, maximum, minimum of floats) over one run of consecutive axes
+/// of the values an elementwise program computes from its inputs, in one pass and without
+/// storing those values: the C text of a ``CAxisKernelOp`` kernel. The program's result is
+/// read as `[A, R, B]` (`R` reduced); each output element combines `R` values. Float sums and
+/// products accumulate in double, as the reference does; maxima and minima propagate NaN.
+///
+/// The inputs all have the program's result shape, except those of static shape all ones,
+/// read once.
+package struct ReductionKernel {
+    package let reduce: Reduce
+    package let program: Composite
+    package let scalarInputs: [Bool]
+
+    /// `nil` when C has no kernel for it: not a float sum, product, maximum or minimum, or
+    /// axes that are not one run.
+    package init?(reduce: Reduce, program: Composite, inputs: [Variable]) {
+        guard program.valueDTypes.last!.isFloat, [.sum, .prod, .max, .min].contains(reduce.kind), reduce.runOfAxes != nil else { return nil }
+        self.reduce = reduce
+        self.program = program
+        scalarInputs = axisKernelScalarInputs(inputs)
+    }
+
+    package func source(name: String) -> String? {
+        let inputTypes = program.inputDTypes.map(\.cType)
+        guard let body = program.cBody(inputTypes.enumerated().map { .name("x\($0)", $1) }) else { return nil }
+        let outputType = program.valueDTypes.last!.cType
+        let t = outputType.rawValue
+        let accumulator = reduce.kind == .sum || reduce.kind == .prod ? "double" : t
+        let identity = switch reduce.kind {
+        case .sum: "0"
+        case .prod: "1"
+        case .max: "-INFINITY"
+        default: "INFINITY"
+        }
+        let combine = switch reduce.kind {
+        case .sum: "acc + v"
+        case .prod: "acc * v"
+        case .max: "(v > acc || v != v || acc != acc) ? (acc != acc ? acc : v) : acc"
+        default: "(v < acc || v != v || acc != acc) ? (acc != acc ? acc : v) : acc"
+        }
+        let pointers = inputTypes.enumerated().map { i, type in
+            scalarInputs[i] ? "const \(type.rawValue) s\(i) = *(const \(type.rawValue) *)in[\(i)];"
+                : "const \(type.rawValue) *restrict in\(i) = (const \(type.rawValue) *)in[\(i)];"
+        }
+        /// The statements computing `v`, the value at flat index `i`.
+        func value(indent: String) -> String {
+            (inputTypes.enumerated().map { i, type in "const \(type.rawValue) x\(i) = \(scalarInputs[i] ? "s\(i)" : "in\(i)[i]");" }
+                + body.statements + ["const \(accumulator) v = \(body.result.cast(to: outputType).text);"])
+                .map { indent + $0 }.joined(separator: "\n")
+        }
+        return """
+            void \(name)(int64_t A, int64_t R, int64_t B, int64_t a0, int64_t a1, int64_t b0, int64_t b1, const void *const *in, void *out_) {
+                \(pointers.joined(separator: "\n    "))
+                \(t) *restrict out = (\(t) *)out_;
+                if (B == 1) {
+                    for (int64_t a = a0; a < a1; ++a) {
+                        \(accumulator) acc = \(identity);
+                        for (int64_t r = 0; r < R; ++r) {
+                            const int64_t i = a * R + r;
+            \(value(indent: "                "))
+                            acc = \(combine);
+                        }
+                        out[a] = (\(t))acc;
+                    }
+                    return;
+                }
+                \(accumulator) *partial = malloc(sizeof(\(accumulator)) * (size_t)(b1 - b0 > 0 ? b1 - b0 : 1));
+                for (int64_t a = a0; a < a1; ++a) {
+                    for (int64_t b = b0; b < b1; ++b) partial[b - b0] = \(identity);
+                    for (int64_t r = 0; r < R; ++r) {
+                        for (int64_t b = b0; b < b1; ++b) {
+                            const int64_t i = (a * R + r) * B + b;
+            \(value(indent: "                "))
+                            const \(accumulator) acc = partial[b - b0];
+                            partial[b - b0] = \(combine);
+                        }
+                    }
+                    for (int64_t b = b0; b < b1; ++b) out[a * B + b] = (\(t))partial[b - b0];
+                }
+                free(partial);
+            }
+            """
+    }
+}

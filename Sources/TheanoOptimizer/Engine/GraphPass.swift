@@ -1,0 +1,17 @@
+import TheanoCore
+import TheanoOps
+
+/// A rewrite that looks at the whole graph at once (merging, for example) rather than at
+/// one node.
+public struct GraphPass: Sendable {
+    public let name: String
+    public let location: SourceLocation
+    /// Rewrites the graph; returns how many replacements it made.
+    package let run: @Sendable (FunctionGraph) throws -> Int
+
+    public init(_ name: String, fileID: String = #fileID, line: Int = #line, _ run: @escaping @Sendable (FunctionGraph) throws -> Int) {
+        self.name = name
+        location = SourceLocation(fileID: fileID, line: line)
+        self.run = run
+    }
+}

@@ -1,0 +1,47 @@
+import TheanoCore
+import TheanoOps
+
+/// What the optimizer did to a graph: the rules that fired where (when tracing), the rules
+/// that failed (each reported once and skipped), phases that hit their pass bound, and the
+/// time spent.
+public struct RewriteReport: CustomStringConvertible, Sendable {
+    package init() {}
+
+    /// One rule firing: which rule, in which phase, on which op, for the node built where.
+    public struct Event: Sendable, CustomStringConvertible {
+        public let phase: String
+        public let rule: String
+        public let op: String
+        public let location: SourceLocation
+
+        package init(phase: String, rule: String, op: String, location: SourceLocation) {
+            self.phase = phase
+            self.rule = rule
+            self.op = op
+            self.location = location
+        }
+        public var description: String { "\(phase): \(rule) rewrote \(op) (built at \(location))" }
+    }
+
+    /// Rule firings, in order (recorded when `CompileOptions.trace` is on).
+    public package(set) var events: [Event] = []
+    /// How often each rule fired.
+    public package(set) var counts: [String: Int] = [:]
+    /// The first error of each rule that failed; the rule was skipped.
+    public package(set) var failures: [String: String] = [:]
+    /// Phases that stopped at their pass bound before reaching a fixpoint.
+    public package(set) var unfinishedPhases: [String] = []
+    /// Graph invariants found broken after a rule (only checked when asked).
+    public package(set) var violations: [String] = []
+    /// Seconds spent rewriting.
+    public package(set) var seconds: Double = 0
+
+    public var description: String {
+        var lines = events.map(\.description)
+        lines += counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)×" }
+        lines += failures.sorted { $0.key < $1.key }.map { "rule \($0.key) failed and was skipped: \($0.value)" }
+        lines += unfinishedPhases.map { "phase \($0) stopped at its pass bound before a fixpoint" }
+        lines += violations.map { "invariant broken: \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}

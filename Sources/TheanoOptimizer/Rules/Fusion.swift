@@ -1,0 +1,72 @@
+import TheanoCore
+import TheanoOps
+
+/// Rules of the fusion phase: chains of elementwise ops become one `Composite`, which the
+/// native backend compiles into one loop (one pass over memory instead of one per op); then
+/// (``reductionFusion``) the composites that only feed a reduction go into it.
+package let fusionRules: [Rewrite] = [elementwiseFusion]
+
+/// Merges an elementwise producer into its elementwise consumer when the consumer is its
+/// only reader and the producer is not broadcast into it (fusing a broadcast producer would
+/// compute it again for every stretched element). Repeated to a fixpoint, whole chains fuse
+/// — into composites of at most ``Composite/maximumFusedSteps`` steps and
+/// ``Composite/maximumFusedInputs`` inputs, so that a chain of ten thousand ops becomes a
+/// few hundred loops of a few kinds, which the C compiler handles quickly, rather than one
+/// function it takes minutes over.
+package let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
+    guard let consumer = fusible(node) else { return nil }
+    let output = node.outputTypes[0]
+    for (position, input) in node.inputs.enumerated() {
+        guard let producerNode = input.owner, let producer = fusible(producerNode), context.readerCount(of: input) == 1,
+              input.type.broadcastable == output.broadcastable,
+              producer.steps.count + consumer.steps.count <= Composite.maximumFusedSteps else { continue }
+        // New inputs: the consumer's other inputs, then the producer's not already there.
+        var inputs = node.inputs
+        inputs.remove(at: position)
+        var producerValue: [Int] = []
+        for variable in producerNode.inputs {
+            if let existing = inputs.firstIndex(where: { $0 === variable }) {
+                producerValue.append(existing)
+            } else {
+                inputs.append(variable)
+                producerValue.append(inputs.count - 1)
+            }
+        }
+        var steps: [Composite.Step] = []
+        // The producer's steps, renumbered after the new inputs.
+        func renumbered(_ value: Int, base: [Int], firstStep: Int, inputCount: Int) -> Int {
+            value < inputCount ? base[value] : firstStep + value - inputCount
+        }
+        for step in producer.steps {
+            steps.append(.init(op: step.op, operands: step.operands.map {
+                renumbered($0, base: producerValue, firstStep: inputs.count, inputCount: producer.inputDTypes.count)
+            }, location: step.location))
+        }
+        let producerResult = inputs.count + steps.count - 1
+        // The consumer's inputs: the fused one is the producer's result, the others moved up.
+        let consumerBase = node.inputs.indices.map { $0 == position ? producerResult : ($0 < position ? $0 : $0 - 1) }
+        let consumerStart = inputs.count + steps.count
+        for step in consumer.steps {
+            steps.append(.init(op: step.op, operands: step.operands.map {
+                renumbered($0, base: consumerBase, firstStep: consumerStart, inputCount: consumer.inputDTypes.count)
+            }, location: step.location))
+        }
+        guard inputs.count <= Composite.maximumFusedInputs else { continue }
+        let fused = try Composite(inputDTypes: inputs.map(\.dtype), steps: steps)
+        return [try fused(inputs, at: node.location)]
+    }
+    return nil
+}
+
+/// Merges an elementwise producer into the float sum, product, maximum or minimum that is its
+/// only reader, when the reduced axes are one run and no operand of the producer is broadcast
+/// (other than a single element): one loop computes and reduces, and the values in between
+/// are never stored. Runs after ``elementwiseFusion`` has finished, on whole chains.
+package let reductionFusion = Rewrite.node("reduction_fusion") { node, context in
+    guard let reduce = node.op as? Reduce, [.sum, .prod, .max, .min].contains(reduce.kind), reduce.runOfAxes != nil,
+          let producerNode = node.inputs[0].owner, let producer = fusible(producerNode), producer.valueDTypes.last!.isFloat,
+          context.readerCount(of: node.inputs[0]) == 1,
+          producerNode.inputs.allSatisfy({ $0.type.broadcastable == node.inputs[0].type.broadcastable || $0.staticShape.allSatisfy { $0 == 1 } })
+    else { return nil }
+    return [try ElementwiseReduce(reduce: reduce, program: producer)(producerNode.inputs, at: node.location)]
+}
