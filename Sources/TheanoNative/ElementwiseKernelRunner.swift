@@ -63,7 +63,7 @@ package struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, 
     /// (when they are not, the error names the fused step at fault).
     private func outputShape(_ inputs: [NDArray]) throws -> [Int] {
         do {
-            let shape = try broadcastShape(inputs.lazy.map(\.shape))
+            let shape = try broadcastShape(of: inputs)
             try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)
             return shape
         } catch is OpError {

@@ -19,6 +19,8 @@ package final class ExecutorPool: @unchecked Sendable {
     }
 
     /// Runs `body` with an executor no other running call has.
+    // Specialized for the calls of functions (in another module).
+    @_specialize(exported: true, where R == [NDArray])
     package func withExecutor<R>(_ body: (any Executor) throws -> R) throws -> R {
         let taken = lock.withLock { idle.popLast() }
         let executor = try taken ?? link()

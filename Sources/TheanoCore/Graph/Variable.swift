@@ -113,6 +113,8 @@ public final class SharedVariable: Variable, @unchecked Sendable {
     /// Runs `body` holding the locks of `read` (for reading) and `written` (for writing; a
     /// variable in both is written), taken in the order the variables were made and released
     /// in reverse.
+    // Specialized for the calls of functions (in another module).
+    @_specialize(exported: true, where R == [NDArray])
     package static func withLocks<R>(reading read: [SharedVariable], writing written: [SharedVariable], _ body: () throws -> R) rethrows -> R {
         let writes = Set(written)
         let ordered = writes.union(read).sorted { $0.lockOrder < $1.lockOrder }

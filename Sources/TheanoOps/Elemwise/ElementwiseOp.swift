@@ -100,6 +100,12 @@ package func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
     return known.first
 }
 
+/// ``broadcastShape(_:)`` of the shapes of `arrays`: specialized in this module, for the
+/// runners of other modules that call it on every call.
+package func broadcastShape(of arrays: [NDArray]) throws -> [Int] {
+    try broadcastShape(arrays.lazy.map(\.shape))
+}
+
 /// The run-time broadcast shape: every operand that is not 1 must agree. (Which dimensions
 /// may stretch is checked against the static types by ``checkStaticBroadcasting(_:types:to:)``.)
 /// Any sequence of shapes, so callers need not build an array of them.
