@@ -1,7 +1,7 @@
 /// The element types with bitwise operations: the integers, bit by bit in two's complement,
 /// and `Bool`, whose single bit makes them the logical operations (NumPy's `bitwise_and`,
 /// `bitwise_or`, `bitwise_xor` and `invert`).
-package protocol BitwiseElement: Element {
+public protocol BitwiseElement: Element {
     static func bitwiseAnd(_ a: Self, _ b: Self) -> Self
     static func bitwiseOr(_ a: Self, _ b: Self) -> Self
     static func bitwiseXor(_ a: Self, _ b: Self) -> Self
@@ -9,10 +9,10 @@ package protocol BitwiseElement: Element {
 }
 
 extension BitwiseElement where Self: IntegerElement {
-    @inline(__always) package static func bitwiseAnd(_ a: Self, _ b: Self) -> Self { a & b }
-    @inline(__always) package static func bitwiseOr(_ a: Self, _ b: Self) -> Self { a | b }
-    @inline(__always) package static func bitwiseXor(_ a: Self, _ b: Self) -> Self { a ^ b }
-    @inline(__always) package static func bitwiseNot(_ a: Self) -> Self { ~a }
+    @inline(__always) public static func bitwiseAnd(_ a: Self, _ b: Self) -> Self { a & b }
+    @inline(__always) public static func bitwiseOr(_ a: Self, _ b: Self) -> Self { a | b }
+    @inline(__always) public static func bitwiseXor(_ a: Self, _ b: Self) -> Self { a ^ b }
+    @inline(__always) public static func bitwiseNot(_ a: Self) -> Self { ~a }
 }
 
 extension Int8: BitwiseElement {}
@@ -22,8 +22,8 @@ extension Int64: BitwiseElement {}
 extension UInt8: BitwiseElement {}
 
 extension Bool: BitwiseElement {
-    @inline(__always) package static func bitwiseAnd(_ a: Bool, _ b: Bool) -> Bool { a && b }
-    @inline(__always) package static func bitwiseOr(_ a: Bool, _ b: Bool) -> Bool { a || b }
-    @inline(__always) package static func bitwiseXor(_ a: Bool, _ b: Bool) -> Bool { a != b }
-    @inline(__always) package static func bitwiseNot(_ a: Bool) -> Bool { !a }
+    @inline(__always) public static func bitwiseAnd(_ a: Bool, _ b: Bool) -> Bool { a && b }
+    @inline(__always) public static func bitwiseOr(_ a: Bool, _ b: Bool) -> Bool { a || b }
+    @inline(__always) public static func bitwiseXor(_ a: Bool, _ b: Bool) -> Bool { a != b }
+    @inline(__always) public static func bitwiseNot(_ a: Bool) -> Bool { !a }
 }

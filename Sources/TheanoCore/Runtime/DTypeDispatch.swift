@@ -3,39 +3,38 @@
 ///
 /// Swift has no generic closures; a visitor is a small struct whose generic `visit` method
 /// the `DType.visit…` switches call with the concrete type.
-package protocol ElementVisitor {
+public protocol ElementVisitor {
     associatedtype Result
     func visit<T: Element>(_: T.Type) -> Result
 }
 
 /// A visitor over the numeric (non-boolean) element types.
-package protocol NumericVisitor {
+public protocol NumericVisitor {
     associatedtype Result
     func visit<T: NumericElement>(_: T.Type) -> Result
 }
 
 /// A visitor over the floating-point element types.
-package protocol FloatVisitor {
+public protocol FloatVisitor {
     associatedtype Result
     func visit<T: FloatElement & NumericElement>(_: T.Type) -> Result
 }
 
 /// A visitor over the types with bitwise operations: booleans and integers.
-package protocol BitwiseVisitor {
+public protocol BitwiseVisitor {
     associatedtype Result
     func visit<T: BitwiseElement>(_: T.Type) -> Result
 }
 
 /// A visitor over unsigned integers of each element width, for code that only moves
 /// elements around (copies, gathers, concatenation) and need not know what they mean.
-package protocol LayoutVisitor {
+public protocol LayoutVisitor {
     associatedtype Result
     func visit<T>(_: T.Type) -> Result
 }
 
 extension DType {
-    @inline(__always)
-    package func visit<V: ElementVisitor>(_ visitor: V) -> V.Result {
+    @inlinable package func visit<V: ElementVisitor>(_ visitor: V) -> V.Result {
         switch self {
         case .bool: visitor.visit(Bool.self)
         case .int8: visitor.visit(Int8.self)
@@ -49,8 +48,7 @@ extension DType {
     }
 
     /// `nil` for `bool`, which has no arithmetic.
-    @inline(__always)
-    package func visitNumeric<V: NumericVisitor>(_ visitor: V) -> V.Result? {
+    @inlinable package func visitNumeric<V: NumericVisitor>(_ visitor: V) -> V.Result? {
         switch self {
         case .bool: nil
         case .int8: visitor.visit(Int8.self)
@@ -64,8 +62,7 @@ extension DType {
     }
 
     /// `nil` for the non-float types.
-    @inline(__always)
-    package func visitFloat<V: FloatVisitor>(_ visitor: V) -> V.Result? {
+    @inlinable package func visitFloat<V: FloatVisitor>(_ visitor: V) -> V.Result? {
         switch self {
         case .float32: visitor.visit(Float.self)
         case .float64: visitor.visit(Double.self)
@@ -74,8 +71,7 @@ extension DType {
     }
 
     /// `nil` for the float types.
-    @inline(__always)
-    package func visitBitwise<V: BitwiseVisitor>(_ visitor: V) -> V.Result? {
+    @inlinable package func visitBitwise<V: BitwiseVisitor>(_ visitor: V) -> V.Result? {
         switch self {
         case .bool: visitor.visit(Bool.self)
         case .int8: visitor.visit(Int8.self)
@@ -87,8 +83,7 @@ extension DType {
         }
     }
 
-    @inline(__always)
-    package func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
+    @inlinable package func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
         switch byteSize {
         case 1: visitor.visit(UInt8.self)
         case 2: visitor.visit(UInt16.self)

@@ -11,8 +11,8 @@ public struct NDArray: Sendable {
     /// Distance, in elements, between neighbours along each dimension.
     public private(set) var strides: [Int]
     /// Position of the first element in `storage`, in elements.
-    package private(set) var offset: Int
-    package private(set) var storage: Storage
+    @usableFromInline package private(set) var offset: Int
+    @usableFromInline package private(set) var storage: Storage
 
     /// A zero-filled, contiguous array.
     public init(zeros shape: [Int], dtype: DType) {
@@ -20,7 +20,7 @@ public struct NDArray: Sendable {
     }
 
     /// A contiguous array whose elements the caller is about to write.
-    package init(uninitialized shape: [Int], dtype: DType) {
+    @usableFromInline package init(uninitialized shape: [Int], dtype: DType) {
         self.init(shape: shape, dtype: dtype, zeroed: false)
     }
 
@@ -192,8 +192,7 @@ public struct NDArray: Sendable {
 
 extension NDArray {
     /// Calls `body` with the address of the first element (`offset` applied).
-    @inline(__always)
-    package func withUnsafeRawPointer<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+    @inlinable package func withUnsafeRawPointer<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
         try storage.withAddress(at: offset * dtype.byteSize) { try body(UnsafeRawPointer($0)) }
     }
 
@@ -203,20 +202,18 @@ extension NDArray {
     @inline(__always)
     // Specialized for the kernels' launches in other modules, which return nothing.
     @_specialize(exported: true, where R == Void)
-    package func withUnsafeMutableRawPointer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+    @inlinable package func withUnsafeMutableRawPointer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         try storage.withAddress(at: offset * dtype.byteSize, body)
     }
 
     /// Calls `body` with a typed pointer to the first element (`T` must have the dtype's layout).
-    @inline(__always)
-    package func withUnsafePointer<T, R>(to _: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
+    @inlinable package func withUnsafePointer<T, R>(to _: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
         try withUnsafeRawPointer { try body($0.assumingMemoryBound(to: T.self)) }
     }
 
     /// Calls `body` with a writable typed pointer to the first element; the caller must own
     /// the memory, as for ``withUnsafeMutableRawPointer(_:)``.
-    @inline(__always)
-    package func withUnsafeMutablePointer<T, R>(to _: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) rethrows -> R {
+    @inlinable package func withUnsafeMutablePointer<T, R>(to _: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) rethrows -> R {
         try withUnsafeMutableRawPointer { try body($0.assumingMemoryBound(to: T.self)) }
     }
 
@@ -241,7 +238,7 @@ extension NDArray {
 /// kept alive until `body` returns.
 // Specialized for the kernels' launches in other modules, which return nothing.
 @_specialize(exported: true, where R == Void)
-package func withUnsafeRawPointers<R>(to arrays: [NDArray], _ body: (UnsafePointer<UnsafeRawPointer?>) throws -> R) rethrows -> R {
+@inlinable package func withUnsafeRawPointers<R>(to arrays: [NDArray], _ body: (UnsafePointer<UnsafeRawPointer?>) throws -> R) rethrows -> R {
     try withExtendedLifetime(arrays) {
         try withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(arrays.count, 1)) { pointers in
             for (i, array) in arrays.enumerated() {

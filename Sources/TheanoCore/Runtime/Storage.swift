@@ -6,10 +6,12 @@ import Glibc
 ///
 /// Arrays copy-on-write: an array mutates its storage in place only when it holds the sole
 /// reference (`isKnownUniquelyReferenced`).
-package final class Storage: @unchecked Sendable {
+@usableFromInline package final class Storage: @unchecked Sendable {
     package static let alignment = 64
 
-    private let data: UnsafeMutableRawPointer
+    /// Read only by ``withAddress(at:_:)``; visible to the package so that loops in other
+    /// modules can inline it.
+    @usableFromInline let data: UnsafeMutableRawPointer
     package let byteCount: Int
 
     /// New memory, zero-filled unless the caller will write every byte itself; `nil` when the
@@ -24,8 +26,7 @@ package final class Storage: @unchecked Sendable {
 
     /// Calls `body` with the address `byteOffset` bytes into the block, which stays
     /// allocated until `body` returns. The address must not leave `body`.
-    @inline(__always)
-    package func withAddress<R>(at byteOffset: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+    @inlinable package func withAddress<R>(at byteOffset: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         try withExtendedLifetime(self) { try body(data + byteOffset) }
     }
 

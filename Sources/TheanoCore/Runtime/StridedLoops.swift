@@ -7,7 +7,7 @@
 extension NDArray {
     /// Strides that read `self` as if it had `shape`: leading missing dimensions and
     /// dimensions of size 1 that `shape` stretches get stride 0.
-    package func broadcastStrides(to shape: [Int]) -> [Int] {
+    @usableFromInline package func broadcastStrides(to shape: [Int]) -> [Int] {
         let lead = shape.count - ndim
         return shape.indices.map { d in
             d < lead || (self.shape[d - lead] == 1 && shape[d] != 1) ? 0 : strides[d - lead]
@@ -15,14 +15,13 @@ extension NDArray {
     }
 
     /// Whether `self` can be read as a flat run of `count` elements laid out like `shape`.
-    package func isFlat(as shape: [Int]) -> Bool { self.shape == shape && isContiguous }
+    @usableFromInline package func isFlat(as shape: [Int]) -> Bool { self.shape == shape && isContiguous }
 }
 
 /// Visits the rows (runs along the last dimension) of `shape`. For each row, `body` gets the
 /// offset of its first element in every operand; `innerStrides` are the operands' strides
 /// along the row.
-@inline(__always)
-package func forEachRow(
+@inlinable package func forEachRow(
     of shape: [Int], strides: [[Int]],
     _ body: (_ offsets: [Int], _ innerStrides: [Int], _ length: Int) -> Void
 ) {
@@ -52,19 +51,17 @@ package func forEachRow(
 }
 
 /// `f` applied to every element of `a`, as a new contiguous array of `R`.
-@inline(__always)
-package func map1<A, R: Element>(_ a: NDArray, _ f: (A) -> R) -> NDArray {
+@inlinable package func map1<A, R: Element>(_ a: NDArray, _ f: (A) -> R) -> NDArray {
     mapRaw(a, dtype: R.dtype, f)
 }
 
 extension NDArray {
     /// A contiguous copy whose elements are `f` of the bit patterns of `self`'s elements.
-    @inline(__always)
-    package func mapBits<T>(_: T.Type, _ f: (T) -> T) -> NDArray { mapRaw(self, dtype: dtype, f) }
+    @inlinable package func mapBits<T>(_: T.Type, _ f: (T) -> T) -> NDArray { mapRaw(self, dtype: dtype, f) }
 }
 
 @inline(__always)
-private func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
+@inlinable package func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
     let out = NDArray(uninitialized: a.shape, dtype: dtype)
     out.withUnsafeMutablePointer(to: R.self) { po in
         a.withUnsafePointer(to: A.self) { pa in
@@ -84,8 +81,7 @@ private func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray 
 }
 
 /// `f` applied to the elements of `a` and `b` broadcast to `shape`.
-@inline(__always)
-package func map2<A, B, R: Element>(_ a: NDArray, _ b: NDArray, shape: [Int], _ f: (A, B) -> R) -> NDArray {
+@inlinable package func map2<A, B, R: Element>(_ a: NDArray, _ b: NDArray, shape: [Int], _ f: (A, B) -> R) -> NDArray {
     let out = NDArray(uninitialized: shape, dtype: R.dtype)
     out.withUnsafeMutablePointer(to: R.self) { po in
         a.withUnsafePointer(to: A.self) { pa in
@@ -108,8 +104,7 @@ package func map2<A, B, R: Element>(_ a: NDArray, _ b: NDArray, shape: [Int], _ 
 }
 
 /// `f` applied to the elements of `a`, `b` and `c` broadcast to `shape`.
-@inline(__always)
-package func map3<A, B, C, R: Element>(
+@inlinable package func map3<A, B, C, R: Element>(
     _ a: NDArray, _ b: NDArray, _ c: NDArray, shape: [Int], _ f: (A, B, C) -> R
 ) -> NDArray {
     let out = NDArray(uninitialized: shape, dtype: R.dtype)
@@ -135,8 +130,7 @@ package func map3<A, B, C, R: Element>(
 extension NDArray {
     /// Writes `combine(old, new)` into every element of this view, with `source` broadcast to
     /// the view's shape. The view's storage must be owned by the caller (a fresh copy).
-    @inline(__always)
-    package func update<T>(from source: NDArray, _: T.Type, _ combine: (T, T) -> T) {
+    @inlinable package func update<T>(from source: NDArray, _: T.Type, _ combine: (T, T) -> T) {
         withUnsafeMutablePointer(to: T.self) { pd in
             source.withUnsafePointer(to: T.self) { ps in
                 if isContiguous && source.isFlat(as: shape) {
