@@ -45,6 +45,64 @@ enum Lowering {
     }
 }
 
+/// A graph as the native backend runs it: each node's ``Lowering``, the in-place plan that
+/// counts on them, and the C text of the kernels the module needs (the elementwise ones
+/// named once the plan has said which variant each needs: one that overwrites an input has
+/// entry points of its own).
+struct LoweredGraph {
+    /// The graph's nodes, in order.
+    let nodes: [Apply]
+    /// The native form of each node that has one.
+    let lowerings: [ObjectIdentifier: Lowering]
+    /// Which nodes overwrite an input, when every lowered node runs natively.
+    let plan: InplacePlan
+    /// The distinct kernels, in the order of the graph (so the module's text, its cache key,
+    /// is the same every time).
+    let kernelSources: [String]
+    /// Whether some node is a matrix product (BLAS, or the C fallback in the module).
+    let hasProducts: Bool
+    private let graph: FunctionGraph
+    private let updates: [SharedVariable]
+    private let overwritableInputs: Set<Int>
+
+    init(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) {
+        (self.graph, self.updates, self.overwritableInputs) = (graph, updates, overwritableInputs)
+        nodes = graph.nodes
+        var names = KernelNames(), lowerings: [ObjectIdentifier: Lowering] = [:]
+        for node in nodes {
+            if let lowering = Lowering(node, names: &names) { lowerings[ObjectIdentifier(node)] = lowering }
+        }
+        hasProducts = lowerings.values.contains { if case .matrixProduct = $0 { true } else { false } }
+        plan = Self.plan(graph, updates: updates, overwritableInputs: overwritableInputs, lowerings: lowerings) { _ in true }
+        for node in nodes {
+            let id = ObjectIdentifier(node)
+            guard case .elementwise(var kernel) = lowerings[id] else { continue }
+            kernel.overwrites = plan.overwrites[id]
+            kernel.name = names.name { [kernel] in kernel.source(named: $0) }!
+            lowerings[id] = .elementwise(kernel)
+        }
+        self.lowerings = lowerings
+        kernelSources = names.sources
+    }
+
+    /// The in-place plan when only the lowered nodes `runsNatively` accepts run natively
+    /// (the others run their reference implementations, whose results may be views).
+    func plan(_ runsNatively: (ObjectIdentifier) -> Bool) -> InplacePlan {
+        Self.plan(graph, updates: updates, overwritableInputs: overwritableInputs, lowerings: lowerings, runsNatively)
+    }
+
+    private static func plan(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
+                             lowerings: [ObjectIdentifier: Lowering], _ runsNatively: (ObjectIdentifier) -> Bool) -> InplacePlan {
+        InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs, freshOutputs: { node in
+            let id = ObjectIdentifier(node)
+            return runsNatively(id) && lowerings[id]?.writesFreshOutputs == true
+        }, overwritable: { node in
+            let id = ObjectIdentifier(node)
+            return runsNatively(id) ? lowerings[id]?.overwritablePositions(node) ?? [] : []
+        })
+    }
+}
+
 /// The names of a module's kernels: kernels whose C text is the same get one name, so a
 /// module holds each distinct kernel once (a chain of ten thousand identical steps compiles
 /// one loop, not ten thousand).

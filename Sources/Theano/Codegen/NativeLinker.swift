@@ -37,27 +37,14 @@ public struct NativeLinker: Linker {
     public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
                      innerGraphs: InnerGraphCompiler) throws -> LinkedProgram {
         let codegenStart = ContinuousClock.now
-        let nodes = graph.nodes
-        var names = KernelNames()
-        var lowerings: [ObjectIdentifier: (node: Apply, lowering: Lowering)] = [:]
-        for node in nodes {
-            if let lowering = Lowering(node, names: &names) { lowerings[ObjectIdentifier(node)] = (node, lowering) }
-        }
-        let hasProducts = lowerings.values.contains { if case .matrixProduct = $0.lowering { true } else { false } }
+        let lowered = LoweredGraph(graph, updates: updates, overwritableInputs: overwritableInputs)
         // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
-        let blas = usesBLAS && hasProducts ? BLAS.shared : nil
-
-        /// Which nodes may overwrite an input, when the nodes of `lowered` run natively.
-        func plan(_ lowered: [ObjectIdentifier: (node: Apply, lowering: Lowering)]) -> InplacePlan {
-            InplacePlan(graph: graph, updates: updates, overwritableInputs: overwritableInputs,
-                        freshOutputs: { lowered[ObjectIdentifier($0)]?.lowering.writesFreshOutputs ?? false },
-                        overwritable: { lowered[ObjectIdentifier($0)]?.lowering.overwritablePositions($0) ?? [] })
-        }
+        let blas = usesBLAS && lowered.hasProducts ? BLAS.shared : nil
         // The runners that need no module: loops (their steps linked by this linker) and BLAS products.
         var moduleFree: [ObjectIdentifier: any NodeRunner] = [:]
-        for node in nodes {
+        for node in lowered.nodes {
             let id = ObjectIdentifier(node)
-            switch lowerings[id]?.lowering {
+            switch lowered.lowerings[id] {
             case .selfLinking(let op): moduleFree[id] = try op.runner(for: node, compiledBy: innerGraphs)
             case .matrixProduct: if let blas { moduleFree[id] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
             case .elementwise, .axisKernel, nil: break
@@ -73,20 +60,11 @@ public struct NativeLinker: Linker {
         /// Without the module: only the runners that need none, and a plan that counts on no other.
         func fallback(_ message: String?) -> LinkedProgram {
             if let message { Diagnostics.warnOnce(message) }
-            return program(moduleFree, plan: plan(lowerings.filter { moduleFree[$0.key] != nil }), warning: message)
+            return program(moduleFree, plan: lowered.plan { moduleFree[$0] != nil }, warning: message)
         }
 
-        let plan = plan(lowerings)
-        // In the graph's order, so the module's text (its cache key) is the same every time.
-        for node in nodes {
-            let id = ObjectIdentifier(node)
-            guard case .elementwise(var kernel) = lowerings[id]?.lowering else { continue }
-            kernel.overwrites = plan.overwrites[id]
-            kernel.name = names.name { [kernel] in kernel.source(named: $0) }!
-            lowerings[id] = (node, .elementwise(kernel))
-        }
-        var sources = names.sources
-        if blas == nil && hasProducts { sources.append(CFallbackGemm.source) }
+        var sources = lowered.kernelSources
+        if blas == nil && lowered.hasProducts { sources.append(CFallbackGemm.source) }
         guard !sources.isEmpty else { return fallback(nil) }
 
         guard let compiler = CCompiler.discover(candidates: compilerCandidates, timeout: compileTimeout) else {
@@ -99,8 +77,9 @@ public struct NativeLinker: Linker {
         /// The runners of the nodes compiled into `library`; throws when it lacks a kernel they need.
         func compiledRunners(_ library: DynamicLibrary) throws -> [ObjectIdentifier: any NodeRunner] {
             var compiled: [ObjectIdentifier: any NodeRunner] = [:]
-            for (id, (node, lowering)) in lowerings where moduleFree[id] == nil {
-                switch lowering {
+            for node in lowered.nodes where moduleFree[ObjectIdentifier(node)] == nil {
+                let id = ObjectIdentifier(node)
+                switch lowered.lowerings[id] {
                 case .elementwise(let kernel):
                     compiled[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: library)
                 case .axisKernel(let op, let axes, let name):
@@ -110,7 +89,7 @@ public struct NativeLinker: Linker {
                         throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
                     }
                     compiled[id] = MatrixProductRunner(node: node, routines: routines)
-                case .selfLinking: break
+                case .selfLinking, nil: break
                 }
             }
             return compiled
@@ -124,7 +103,7 @@ public struct NativeLinker: Linker {
         }
         let compileSeconds = seconds(since: compileStart)
         let loadStart = ContinuousClock.now
-        var linked = program(moduleFree.merging(module.contents) { _, compiled in compiled }, plan: plan, warning: module.warning)
+        var linked = program(moduleFree.merging(module.contents) { _, compiled in compiled }, plan: lowered.plan, warning: module.warning)
         linked.cacheHit = module.cached
         linked.codegenSeconds = codegenSeconds
         linked.compileSeconds = module.cached ? 0 : compileSeconds
