@@ -1,8 +1,6 @@
 import Foundation
 import Testing
 @testable import Theano
-@testable import TheanoCore
-@testable import TheanoNative
 
 // The C the native backend writes for a few representative graphs, compared with committed
 // files (`Fixtures/GeneratedC/*.c`): a change to code generation shows up as a diff to review like
