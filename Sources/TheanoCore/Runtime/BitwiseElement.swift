@@ -9,10 +9,10 @@ public protocol BitwiseElement: Element {
 }
 
 extension BitwiseElement where Self: IntegerElement {
-    @inlinable public static func bitwiseAnd(_ a: Self, _ b: Self) -> Self { a & b }
-    @inlinable public static func bitwiseOr(_ a: Self, _ b: Self) -> Self { a | b }
-    @inlinable public static func bitwiseXor(_ a: Self, _ b: Self) -> Self { a ^ b }
-    @inlinable public static func bitwiseNot(_ a: Self) -> Self { ~a }
+    @inline(__always) @inlinable public static func bitwiseAnd(_ a: Self, _ b: Self) -> Self { a & b }
+    @inline(__always) @inlinable public static func bitwiseOr(_ a: Self, _ b: Self) -> Self { a | b }
+    @inline(__always) @inlinable public static func bitwiseXor(_ a: Self, _ b: Self) -> Self { a ^ b }
+    @inline(__always) @inlinable public static func bitwiseNot(_ a: Self) -> Self { ~a }
 }
 
 extension Int8: BitwiseElement {}
@@ -22,8 +22,8 @@ extension Int64: BitwiseElement {}
 extension UInt8: BitwiseElement {}
 
 extension Bool: BitwiseElement {
-    @inlinable public static func bitwiseAnd(_ a: Bool, _ b: Bool) -> Bool { a && b }
-    @inlinable public static func bitwiseOr(_ a: Bool, _ b: Bool) -> Bool { a || b }
-    @inlinable public static func bitwiseXor(_ a: Bool, _ b: Bool) -> Bool { a != b }
-    @inlinable public static func bitwiseNot(_ a: Bool) -> Bool { !a }
+    @inline(__always) @inlinable public static func bitwiseAnd(_ a: Bool, _ b: Bool) -> Bool { a && b }
+    @inline(__always) @inlinable public static func bitwiseOr(_ a: Bool, _ b: Bool) -> Bool { a || b }
+    @inline(__always) @inlinable public static func bitwiseXor(_ a: Bool, _ b: Bool) -> Bool { a != b }
+    @inline(__always) @inlinable public static func bitwiseNot(_ a: Bool) -> Bool { !a }
 }

@@ -34,7 +34,7 @@ public protocol LayoutVisitor {
 }
 
 extension DType {
-    @inlinable package func visit<V: ElementVisitor>(_ visitor: V) -> V.Result {
+    @inline(__always) @inlinable package func visit<V: ElementVisitor>(_ visitor: V) -> V.Result {
         switch self {
         case .bool: visitor.visit(Bool.self)
         case .int8: visitor.visit(Int8.self)
@@ -48,7 +48,7 @@ extension DType {
     }
 
     /// `nil` for `bool`, which has no arithmetic.
-    @inlinable package func visitNumeric<V: NumericVisitor>(_ visitor: V) -> V.Result? {
+    @inline(__always) @inlinable package func visitNumeric<V: NumericVisitor>(_ visitor: V) -> V.Result? {
         switch self {
         case .bool: nil
         case .int8: visitor.visit(Int8.self)
@@ -62,7 +62,7 @@ extension DType {
     }
 
     /// `nil` for the non-float types.
-    @inlinable package func visitFloat<V: FloatVisitor>(_ visitor: V) -> V.Result? {
+    @inline(__always) @inlinable package func visitFloat<V: FloatVisitor>(_ visitor: V) -> V.Result? {
         switch self {
         case .float32: visitor.visit(Float.self)
         case .float64: visitor.visit(Double.self)
@@ -71,7 +71,7 @@ extension DType {
     }
 
     /// `nil` for the float types.
-    @inlinable package func visitBitwise<V: BitwiseVisitor>(_ visitor: V) -> V.Result? {
+    @inline(__always) @inlinable package func visitBitwise<V: BitwiseVisitor>(_ visitor: V) -> V.Result? {
         switch self {
         case .bool: visitor.visit(Bool.self)
         case .int8: visitor.visit(Int8.self)
@@ -83,7 +83,7 @@ extension DType {
         }
     }
 
-    @inlinable package func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
+    @inline(__always) @inlinable package func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
         switch byteSize {
         case 1: visitor.visit(UInt8.self)
         case 2: visitor.visit(UInt16.self)

@@ -23,14 +23,13 @@ public protocol Element: Sendable, Equatable {
 }
 
 extension Element where Self: Comparable {
-    @inlinable public static func less(_ a: Self, _ b: Self) -> Bool { a < b }
-    @inlinable public static func lessOrEqual(_ a: Self, _ b: Self) -> Bool { a <= b }
+    @inline(__always) @inlinable public static func less(_ a: Self, _ b: Self) -> Bool { a < b }
+    @inline(__always) @inlinable public static func lessOrEqual(_ a: Self, _ b: Self) -> Bool { a <= b }
 }
 
 extension Element {
     /// Converts `value` as a C cast would.
-    @inline(__always)
-    @inlinable public init<Source: Element>(converting value: Source) {
+    @inline(__always) @inlinable public init<Source: Element>(converting value: Source) {
         // Integers convert directly (rounding once), not through Double.
         if Source.dtype.isFloat {
             self.init(doubleValue: value.doubleValue)
@@ -41,25 +40,25 @@ extension Element {
 }
 
 extension Bool: Element {
-    @inlinable public static var dtype: DType { .bool }
+    @inline(__always) @inlinable public static var dtype: DType { .bool }
     public var doubleValue: Double { self ? 1 : 0 }
-    @inlinable public var int64Value: Int64 { self ? 1 : 0 }
+    @inline(__always) @inlinable public var int64Value: Int64 { self ? 1 : 0 }
     public init(doubleValue: Double) { self = doubleValue != 0 }
-    @inlinable public init(int64Value: Int64) { self = int64Value != 0 }
-    @inlinable public static func less(_ a: Bool, _ b: Bool) -> Bool { !a && b }
-    @inlinable public static func lessOrEqual(_ a: Bool, _ b: Bool) -> Bool { !a || b }
+    @inline(__always) @inlinable public init(int64Value: Int64) { self = int64Value != 0 }
+    @inline(__always) @inlinable public static func less(_ a: Bool, _ b: Bool) -> Bool { !a && b }
+    @inline(__always) @inlinable public static func lessOrEqual(_ a: Bool, _ b: Bool) -> Bool { !a || b }
 }
 
 /// An integer element type.
 public protocol IntegerElement: Element, FixedWidthInteger {}
 
 extension IntegerElement {
-    @inlinable public var doubleValue: Double { Double(self) }
+    @inline(__always) @inlinable public var doubleValue: Double { Double(self) }
     public var int64Value: Int64 { Int64(truncatingIfNeeded: self) }
-    @inlinable public init(int64Value: Int64) { self.init(truncatingIfNeeded: int64Value) }
+    @inline(__always) @inlinable public init(int64Value: Int64) { self.init(truncatingIfNeeded: int64Value) }
     /// As x86 converts: 32- and 64-bit integers get their smallest value for NaN, infinities
     /// and values out of range; narrower ones take the low bits of the 32-bit conversion.
-    @inlinable public init(doubleValue: Double) {
+    @inline(__always) @inlinable public init(doubleValue: Double) {
         let wide = Self.bitWidth == 64 ? 0x1p63 : 0x1p31
         guard doubleValue.isFinite, doubleValue > -wide - 1, doubleValue < wide else {
             self = Self.bitWidth >= 32 ? Self.min : Self(truncatingIfNeeded: Int32.min)
@@ -82,20 +81,20 @@ public protocol FloatElement: Element, Real, BinaryFloatingPoint {
 }
 
 extension FloatElement {
-    @inlinable public var int64Value: Int64 { Int64(doubleValue: doubleValue) }
+    @inline(__always) @inlinable public var int64Value: Int64 { Int64(doubleValue: doubleValue) }
     public init(int64Value: Int64) { self.init(int64Value) }
 }
 
 extension Float: FloatElement {
-    @inlinable public static var dtype: DType { .float32 }
-    @inlinable public static func cPower(_ a: Float, _ b: Float) -> Float { powf(a, b) }
+    @inline(__always) @inlinable public static var dtype: DType { .float32 }
+    @inline(__always) @inlinable public static func cPower(_ a: Float, _ b: Float) -> Float { powf(a, b) }
     public var doubleValue: Double { Double(self) }
-    @inlinable public init(doubleValue: Double) { self.init(doubleValue) }
+    @inline(__always) @inlinable public init(doubleValue: Double) { self.init(doubleValue) }
 }
 
 extension Double: FloatElement {
-    @inlinable public static var dtype: DType { .float64 }
-    @inlinable public static func cPower(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
+    @inline(__always) @inlinable public static var dtype: DType { .float64 }
+    @inline(__always) @inlinable public static func cPower(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
     public var doubleValue: Double { self }
-    @inlinable public init(doubleValue: Double) { self = doubleValue }
+    @inline(__always) @inlinable public init(doubleValue: Double) { self = doubleValue }
 }

@@ -192,28 +192,27 @@ public struct NDArray: Sendable {
 
 extension NDArray {
     /// Calls `body` with the address of the first element (`offset` applied).
-    @inlinable package func withUnsafeRawPointer<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+    @inline(__always) @inlinable package func withUnsafeRawPointer<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
         try storage.withAddress(at: offset * dtype.byteSize) { try body(UnsafeRawPointer($0)) }
     }
 
     /// Calls `body` with the writable address of the first element. The caller must own the
     /// memory it writes (a fresh output, a copy made unique, a planned in-place target):
     /// copy-on-write is not applied here.
-    @inline(__always)
     // Specialized for the kernels' launches in other modules, which return nothing.
     @_specialize(exported: true, where R == Void)
-    @inlinable package func withUnsafeMutableRawPointer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+    @inline(__always) @inlinable package func withUnsafeMutableRawPointer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         try storage.withAddress(at: offset * dtype.byteSize, body)
     }
 
     /// Calls `body` with a typed pointer to the first element (`T` must have the dtype's layout).
-    @inlinable package func withUnsafePointer<T, R>(to _: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
+    @inline(__always) @inlinable package func withUnsafePointer<T, R>(to _: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
         try withUnsafeRawPointer { try body($0.assumingMemoryBound(to: T.self)) }
     }
 
     /// Calls `body` with a writable typed pointer to the first element; the caller must own
     /// the memory, as for ``withUnsafeMutableRawPointer(_:)``.
-    @inlinable package func withUnsafeMutablePointer<T, R>(to _: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) rethrows -> R {
+    @inline(__always) @inlinable package func withUnsafeMutablePointer<T, R>(to _: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) rethrows -> R {
         try withUnsafeMutableRawPointer { try body($0.assumingMemoryBound(to: T.self)) }
     }
 

@@ -6,7 +6,7 @@ import RealModule
 /// remainder by integer zero gives 0, and `maximum`/`minimum` propagate NaN.
 public protocol NumericElement: Element, Comparable {
     static var zero: Self { get }
-    static var one: Self { get }
+    @inline(__always) static var one: Self { get }
     static func add(_ a: Self, _ b: Self) -> Self
     static func subtract(_ a: Self, _ b: Self) -> Self
     static func multiply(_ a: Self, _ b: Self) -> Self
@@ -21,22 +21,22 @@ public protocol NumericElement: Element, Comparable {
 }
 
 extension NumericElement where Self: IntegerElement {
-    @inlinable public static var one: Self { 1 }
-    @inlinable public static func add(_ a: Self, _ b: Self) -> Self { a &+ b }
-    @inlinable public static func subtract(_ a: Self, _ b: Self) -> Self { a &- b }
-    @inlinable public static func multiply(_ a: Self, _ b: Self) -> Self { a &* b }
-    @inlinable public static func floorDivide(_ a: Self, _ b: Self) -> Self {
+    @inline(__always) @inlinable public static var one: Self { 1 }
+    @inline(__always) @inlinable public static func add(_ a: Self, _ b: Self) -> Self { a &+ b }
+    @inline(__always) @inlinable public static func subtract(_ a: Self, _ b: Self) -> Self { a &- b }
+    @inline(__always) @inlinable public static func multiply(_ a: Self, _ b: Self) -> Self { a &* b }
+    @inline(__always) @inlinable public static func floorDivide(_ a: Self, _ b: Self) -> Self {
         if b == 0 { return 0 }
         if Self.isSigned, b == -1 { return 0 &- a }
         let (q, r) = a.quotientAndRemainder(dividingBy: b)
         return r != 0 && (r < 0) != (b < 0) ? q - 1 : q
     }
-    @inlinable public static func remainder(_ a: Self, _ b: Self) -> Self {
+    @inline(__always) @inlinable public static func remainder(_ a: Self, _ b: Self) -> Self {
         if b == 0 || (Self.isSigned && b == -1) { return 0 }
         let r = a % b
         return r != 0 && (r < 0) != (b < 0) ? r &+ b : r
     }
-    @inlinable public static func power(_ a: Self, _ b: Self) -> Self {
+    @inline(__always) @inlinable public static func power(_ a: Self, _ b: Self) -> Self {
         if b < 0 { return a == 1 ? 1 : (Self.isSigned && a == 0 &- 1) ? (b & 1 == 0 ? 1 : a) : 0 }
         var result: Self = 1, base = a, exponent = b
         while exponent > 0 {
@@ -46,11 +46,11 @@ extension NumericElement where Self: IntegerElement {
         }
         return result
     }
-    @inlinable public static func maximum(_ a: Self, _ b: Self) -> Self { Swift.max(a, b) }
-    @inlinable public static func minimum(_ a: Self, _ b: Self) -> Self { Swift.min(a, b) }
-    @inlinable public static func negate(_ a: Self) -> Self { 0 &- a }
-    @inlinable public static func absolute(_ a: Self) -> Self { a < 0 ? 0 &- a : a }
-    @inlinable public static func sign(_ a: Self) -> Self { a > 0 ? 1 : (a < 0 ? 0 &- 1 : 0) }
+    @inline(__always) @inlinable public static func maximum(_ a: Self, _ b: Self) -> Self { Swift.max(a, b) }
+    @inline(__always) @inlinable public static func minimum(_ a: Self, _ b: Self) -> Self { Swift.min(a, b) }
+    @inline(__always) @inlinable public static func negate(_ a: Self) -> Self { 0 &- a }
+    @inline(__always) @inlinable public static func absolute(_ a: Self) -> Self { a < 0 ? 0 &- a : a }
+    @inline(__always) @inlinable public static func sign(_ a: Self) -> Self { a > 0 ? 1 : (a < 0 ? 0 &- 1 : 0) }
 }
 
 extension Int8: NumericElement {}
@@ -60,12 +60,12 @@ extension Int64: NumericElement {}
 extension UInt8: NumericElement {}
 
 extension NumericElement where Self: FloatElement {
-    @inlinable public static var one: Self { 1 }
-    @inlinable public static func add(_ a: Self, _ b: Self) -> Self { a + b }
-    @inlinable public static func subtract(_ a: Self, _ b: Self) -> Self { a - b }
-    @inlinable public static func multiply(_ a: Self, _ b: Self) -> Self { a * b }
-    @inlinable public static func floorDivide(_ a: Self, _ b: Self) -> Self { divideAndRemainder(a, b).quotient }
-    @inlinable public static func remainder(_ a: Self, _ b: Self) -> Self { divideAndRemainder(a, b).remainder }
+    @inline(__always) @inlinable public static var one: Self { 1 }
+    @inline(__always) @inlinable public static func add(_ a: Self, _ b: Self) -> Self { a + b }
+    @inline(__always) @inlinable public static func subtract(_ a: Self, _ b: Self) -> Self { a - b }
+    @inline(__always) @inlinable public static func multiply(_ a: Self, _ b: Self) -> Self { a * b }
+    @inline(__always) @inlinable public static func floorDivide(_ a: Self, _ b: Self) -> Self { divideAndRemainder(a, b).quotient }
+    @inline(__always) @inlinable public static func remainder(_ a: Self, _ b: Self) -> Self { divideAndRemainder(a, b).remainder }
 
     /// NumPy's `divmod` for floats: the remainder from `fmod` moved to the divisor's sign, and
     /// the quotient `(a - remainder) / b` snapped to the nearest integer (so `1 // 0.1` is 9,
@@ -91,12 +91,12 @@ extension NumericElement where Self: FloatElement {
 
     /// C's `pow`, with its special cases (`pow(x, 0) = 1` even for NaN, a negative base
     /// with an integral exponent).
-    @inlinable public static func power(_ a: Self, _ b: Self) -> Self { cPower(a, b) }
-    @inlinable public static func maximum(_ a: Self, _ b: Self) -> Self { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
-    @inlinable public static func minimum(_ a: Self, _ b: Self) -> Self { a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }
-    @inlinable public static func negate(_ a: Self) -> Self { -a }
-    @inlinable public static func absolute(_ a: Self) -> Self { Swift.abs(a) }
-    @inlinable public static func sign(_ a: Self) -> Self { a > 0 ? 1 : (a < 0 ? -1 : a) }
+    @inline(__always) @inlinable public static func power(_ a: Self, _ b: Self) -> Self { cPower(a, b) }
+    @inline(__always) @inlinable public static func maximum(_ a: Self, _ b: Self) -> Self { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
+    @inline(__always) @inlinable public static func minimum(_ a: Self, _ b: Self) -> Self { a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }
+    @inline(__always) @inlinable public static func negate(_ a: Self) -> Self { -a }
+    @inline(__always) @inlinable public static func absolute(_ a: Self) -> Self { Swift.abs(a) }
+    @inline(__always) @inlinable public static func sign(_ a: Self) -> Self { a > 0 ? 1 : (a < 0 ? -1 : a) }
 }
 
 extension Float: NumericElement {}

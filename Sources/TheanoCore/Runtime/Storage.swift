@@ -26,7 +26,7 @@ import Glibc
 
     /// Calls `body` with the address `byteOffset` bytes into the block, which stays
     /// allocated until `body` returns. The address must not leave `body`.
-    @inlinable package func withAddress<R>(at byteOffset: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+    @inline(__always) @inlinable package func withAddress<R>(at byteOffset: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         try withExtendedLifetime(self) { try body(data + byteOffset) }
     }
 

@@ -21,7 +21,7 @@ extension NDArray {
 /// Visits the rows (runs along the last dimension) of `shape`. For each row, `body` gets the
 /// offset of its first element in every operand; `innerStrides` are the operands' strides
 /// along the row.
-@inlinable package func forEachRow(
+@inline(__always) @inlinable package func forEachRow(
     of shape: [Int], strides: [[Int]],
     _ body: (_ offsets: [Int], _ innerStrides: [Int], _ length: Int) -> Void
 ) {
@@ -51,17 +51,16 @@ extension NDArray {
 }
 
 /// `f` applied to every element of `a`, as a new contiguous array of `R`.
-@inlinable package func map1<A, R: Element>(_ a: NDArray, _ f: (A) -> R) -> NDArray {
+@inline(__always) @inlinable package func map1<A, R: Element>(_ a: NDArray, _ f: (A) -> R) -> NDArray {
     mapRaw(a, dtype: R.dtype, f)
 }
 
 extension NDArray {
     /// A contiguous copy whose elements are `f` of the bit patterns of `self`'s elements.
-    @inlinable package func mapBits<T>(_: T.Type, _ f: (T) -> T) -> NDArray { mapRaw(self, dtype: dtype, f) }
+    @inline(__always) @inlinable package func mapBits<T>(_: T.Type, _ f: (T) -> T) -> NDArray { mapRaw(self, dtype: dtype, f) }
 }
 
-@inline(__always)
-@inlinable package func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
+@inline(__always) @inlinable package func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
     let out = NDArray(uninitialized: a.shape, dtype: dtype)
     out.withUnsafeMutablePointer(to: R.self) { po in
         a.withUnsafePointer(to: A.self) { pa in
@@ -81,7 +80,7 @@ extension NDArray {
 }
 
 /// `f` applied to the elements of `a` and `b` broadcast to `shape`.
-@inlinable package func map2<A, B, R: Element>(_ a: NDArray, _ b: NDArray, shape: [Int], _ f: (A, B) -> R) -> NDArray {
+@inline(__always) @inlinable package func map2<A, B, R: Element>(_ a: NDArray, _ b: NDArray, shape: [Int], _ f: (A, B) -> R) -> NDArray {
     let out = NDArray(uninitialized: shape, dtype: R.dtype)
     out.withUnsafeMutablePointer(to: R.self) { po in
         a.withUnsafePointer(to: A.self) { pa in
@@ -104,7 +103,7 @@ extension NDArray {
 }
 
 /// `f` applied to the elements of `a`, `b` and `c` broadcast to `shape`.
-@inlinable package func map3<A, B, C, R: Element>(
+@inline(__always) @inlinable package func map3<A, B, C, R: Element>(
     _ a: NDArray, _ b: NDArray, _ c: NDArray, shape: [Int], _ f: (A, B, C) -> R
 ) -> NDArray {
     let out = NDArray(uninitialized: shape, dtype: R.dtype)
@@ -130,7 +129,7 @@ extension NDArray {
 extension NDArray {
     /// Writes `combine(old, new)` into every element of this view, with `source` broadcast to
     /// the view's shape. The view's storage must be owned by the caller (a fresh copy).
-    @inlinable package func update<T>(from source: NDArray, _: T.Type, _ combine: (T, T) -> T) {
+    @inline(__always) @inlinable package func update<T>(from source: NDArray, _: T.Type, _ combine: (T, T) -> T) {
         withUnsafeMutablePointer(to: T.self) { pd in
             source.withUnsafePointer(to: T.self) { ps in
                 if isContiguous && source.isFlat(as: shape) {
