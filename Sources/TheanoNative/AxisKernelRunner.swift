@@ -20,7 +20,7 @@ package struct AxisKernelRunner: NodeRunner {
     /// Throws when `library` lacks the kernel `name`.
     package init(node: Apply, op: any CAxisKernelOp, axes: Range<Int>, library: DynamicLibrary, name: String) throws {
         (self.node, self.op, self.axes, self.library) = (node, op, axes, library)
-        scalarInputs = axisKernelScalarInputs(node.inputs)
+        scalarInputs = cKernelScalarInputs(node.inputs)
         function = try library.function(name, as: Function.self)
     }
 

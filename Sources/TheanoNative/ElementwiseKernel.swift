@@ -24,7 +24,7 @@ package struct ElementwiseKernel {
         guard let composite = fusible(node) else { return nil }
         self.name = name
         self.composite = composite
-        scalarInputs = node.inputs.map { $0.staticShape.allSatisfy { $0 == 1 } }
+        scalarInputs = cKernelScalarInputs(node.inputs)
         inputRanks = node.inputs.map(\.ndim)
         outputRank = node.outputs[0].ndim
     }

@@ -199,8 +199,6 @@ extension NDArray {
     /// Calls `body` with the writable address of the first element. The caller must own the
     /// memory it writes (a fresh output, a copy made unique, a planned in-place target):
     /// copy-on-write is not applied here.
-    // Specialized for the kernels' launches in other modules, which return nothing.
-    @_specialize(exported: true, where R == Void)
     @inline(__always) @inlinable package func withUnsafeMutableRawPointer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         try storage.withAddress(at: offset * dtype.byteSize, body)
     }
@@ -235,8 +233,6 @@ extension NDArray {
 
 /// Calls `body` with the address of the first element of each of `arrays`, in order, all
 /// kept alive until `body` returns.
-// Specialized for the kernels' launches in other modules, which return nothing.
-@_specialize(exported: true, where R == Void)
 @inlinable package func withUnsafeRawPointers<R>(to arrays: [NDArray], _ body: (UnsafePointer<UnsafeRawPointer?>) throws -> R) rethrows -> R {
     try withExtendedLifetime(arrays) {
         try withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(arrays.count, 1)) { pointers in

@@ -27,8 +27,8 @@ package protocol CAxisKernelOp: Op {
     var workPerElement: Int { get }
 }
 
-/// Which of `inputs` a ``CAxisKernelOp`` kernel reads as one element: those of static shape
-/// all ones.
-package func axisKernelScalarInputs(_ inputs: [Variable]) -> [Bool] {
+/// Which of `inputs` a C kernel (a fused elementwise loop, or a ``CAxisKernelOp`` kernel)
+/// reads as one element, outside its loop: those of static shape all ones.
+package func cKernelScalarInputs(_ inputs: [Variable]) -> [Bool] {
     inputs.map { $0.staticShape.allSatisfy { $0 == 1 } }
 }

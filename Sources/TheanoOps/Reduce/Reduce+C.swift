@@ -45,7 +45,7 @@ package struct ReductionKernel {
         guard program.valueDTypes.last!.isFloat, [.sum, .prod, .max, .min].contains(reduce.kind), reduce.runOfAxes != nil else { return nil }
         self.reduce = reduce
         self.program = program
-        scalarInputs = axisKernelScalarInputs(inputs)
+        scalarInputs = cKernelScalarInputs(inputs)
     }
 
     package func source(name: String) -> String? {
