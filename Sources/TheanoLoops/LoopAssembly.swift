@@ -52,6 +52,8 @@ package struct LoopAssembly {
     package let truncateGradient: Int?
     /// Step arguments that stand for others (a joined loop's sequence read by both).
     package var aliases: [Variable: Variable] = [:]
+    /// What the construction rewrites did to the loops this one is put together from.
+    package var constructionReports: [InnerGraphReport]
 
     /// The parts of the loop `node` (a ``Scan``).
     package init(_ node: Apply) {
@@ -74,6 +76,7 @@ package struct LoopAssembly {
         until = signature.hasUntil ? body.step.outputs.last : nil
         goBackwards = signature.goBackwards
         truncateGradient = signature.truncateGradient
+        constructionReports = body.constructionReports
     }
 
     /// The step's arguments each part's result reads, directly or not.
@@ -95,7 +98,8 @@ package struct LoopAssembly {
                                       nonSequenceCount: nonSequences.count, hasUntil: until != nil, goBackwards: goBackwards,
                                       truncateGradient: truncateGradient,
                                       windowedOutputs: Set(outputs.indices.filter { outputs[$0].windowed }), savedOutputs: saved)
-        let body = ScanBody(name: name, location: location, signature: signature, step: step, stateTypes: outputs.map(\.stateType))
+        let body = ScanBody(name: name, location: location, signature: signature, step: step, stateTypes: outputs.map(\.stateType),
+                            constructionReports: constructionReports)
         let inputs = (stepCount.map { [$0] } ?? []) + sequences.map(\.outer) + outputs.compactMap(\.initial) + nonSequences.map(\.outer)
         return try Scan(body: body).apply(inputs, at: location)
     }

@@ -7,7 +7,7 @@ import TheanoAutodiff
 /// taken away, a history read only at its last row is kept as a window of its last rows,
 /// loops over the same sequences become one, and gradient loops stop computing gradients
 /// nothing reads. (Work that can leave the step leaves it when the loop is built:
-/// ``ScanConstruction``.)
+/// ``LoopConstructionRewrite``.)
 package let loopRewrites: [GraphPass] = [removeUnusedLoopParts, windowLoopHistories, mergeLoops, pruneLoopGradients]
 
 /// Outputs of a loop that nothing reads, unless other outputs read them back, are no longer
@@ -202,5 +202,6 @@ private func joined(_ a: LoopAssembly, _ b: LoopAssembly) -> LoopAssembly? {
     merged.outputs = a.outputs.filter { !$0.saved } + b.outputs.filter { !$0.saved } + a.outputs.filter(\.saved) + b.outputs.filter(\.saved)
     merged.nonSequences += b.nonSequences
     merged.aliases.merge(b.aliases) { first, _ in first }
+    merged.constructionReports += b.constructionReports
     return merged
 }

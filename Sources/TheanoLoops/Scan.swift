@@ -55,7 +55,7 @@ public struct ScanStep: ExpressibleByArrayLiteral {
     public init(arrayLiteral outputs: Variable...) { self.init(outputs) }
 }
 
-/// What ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:fileID:line:_:)``
+/// What ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:excluding:name:fileID:line:_:)``
 /// returns: the outputs (indexable like an array), and the updates of the shared variables
 /// the step updated, to pass to `function(…, updates:)`.
 public struct ScanResult: RandomAccessCollection {
@@ -95,14 +95,17 @@ public struct ScanResult: RandomAccessCollection {
 ///   - goBackwards: walk the sequences from their last element to their first.
 ///   - truncateGradient: propagate gradients back through only this many steps (from the
 ///     last one); `nil` for all of them.
+///   - excluding: construction rewrites not to make to this loop's step.
 /// - Returns: for each output, the values of all steps stacked along a new first axis; and
 ///   the updates of shared variables the step updated.
 public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [], nonSequences: [Variable] = [],
-                 nSteps: Variable? = nil, goBackwards: Bool = false, truncateGradient: Int? = nil, name: String? = nil,
+                 nSteps: Variable? = nil, goBackwards: Bool = false, truncateGradient: Int? = nil,
+                 excluding: Set<LoopConstructionRewrite> = [], name: String? = nil,
                  fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> ScanStep) throws -> ScanResult {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     let (node, construction) = try scanNode(sequences: sequences, outputsInfo: outputsInfo, nonSequences: nonSequences, nSteps: nSteps,
-                                            goBackwards: goBackwards, truncateGradient: truncateGradient, name: name, location: location, step)
+                                            goBackwards: goBackwards, truncateGradient: truncateGradient, excluding: excluding,
+                                            name: name, location: location, step)
     return try SourceLocation.attributing(to: location) {
         let outputs = try zip(outputsInfo, node.outputs).map { info, output in
             info.initial == nil ? output : try output[construction.body.signature.historyOffset(ofOutputWithTaps: info.taps)...]
@@ -115,11 +118,11 @@ public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [],
 
 /// The scan node, whose recurrent outputs are whole histories (the initial values first).
 package func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences: [Variable], nSteps: Variable?,
-              goBackwards: Bool, truncateGradient: Int?, name: String?, location: SourceLocation,
-              _ step: ([Variable]) throws -> ScanStep) throws -> (Apply, ScanConstruction) {
+              goBackwards: Bool, truncateGradient: Int?, excluding: Set<LoopConstructionRewrite> = [], name: String?,
+              location: SourceLocation, _ step: ([Variable]) throws -> ScanStep) throws -> (Apply, ScanConstruction) {
     let construction = try ScanConstruction(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo,
                                             nonSequences: nonSequences, hasStepCount: nSteps != nil, goBackwards: goBackwards,
-                                            truncateGradient: truncateGradient, location: location, step: step)
+                                            truncateGradient: truncateGradient, excluding: excluding, location: location, step: step)
     let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + construction.extraSequences + outputsInfo.compactMap(\.initial)
         + construction.updatedVariables + construction.nonSequences
     return (try Scan(body: construction.body).apply(inputs, at: location), construction)

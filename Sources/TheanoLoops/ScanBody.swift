@@ -20,20 +20,25 @@ package final class ScanBody: @unchecked Sendable {
     package let stateTypes: [TensorType]
     /// The products whose matrix's gradient is one product after the gradient loop.
     package let batchedProducts: [BatchedProduct]
+    /// What the construction rewrites did to the step (one report per loop built: a joined
+    /// loop carries those of both).
+    package let constructionReports: [InnerGraphReport]
 
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
-    /// The step's graphs optimized for each optimization: each link of a loop links its own
-    /// executor from them, so that two calls running at once share no memory.
-    private var optimized: [String: FunctionGraph] = [:]
+    /// The step's graphs optimized for each optimization, with their reports: each link of a
+    /// loop links its own executor from them, so that two calls running at once share no memory.
+    private var optimized: [String: (graph: FunctionGraph, report: RewriteReport)] = [:]
     private var gradientSteps: [SkippedGradients: GradientStep] = [:]
 
-    package init(name: String, location: SourceLocation, signature: ScanSignature, step: FunctionGraph, stateTypes: [TensorType]) {
+    package init(name: String, location: SourceLocation, signature: ScanSignature, step: FunctionGraph, stateTypes: [TensorType],
+                 constructionReports: [InnerGraphReport]) {
         self.name = name
         self.location = location
         self.signature = signature
         self.step = step
         self.stateTypes = stateTypes
+        self.constructionReports = constructionReports
         batchedProducts = BatchedProduct.all(in: step, signature: signature)
     }
     /// Whether the gradient loop sums non-sequence `k`'s gradient step by step (a float one,
@@ -51,9 +56,11 @@ package final class ScanBody: @unchecked Sendable {
     /// The step's results (without the `until` condition).
     package var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
 
-    /// The step, compiled by `compiler` (optimized once per optimization).
+    /// The step, compiled by `compiler` (optimized once per optimization); records the
+    /// construction reports and the step's with the compiler.
     package func program(compiledBy compiler: InnerGraphCompiler) throws -> any Executor {
-        try compiled("step", by: compiler) { step }
+        for report in constructionReports { compiler.reports.record(report.report, as: report.name) }
+        return try compiled("step", by: compiler) { step }
     }
 
     /// The step's pullback (see ``gradientStep(skipping:)``), compiled by `compiler`, with
@@ -63,7 +70,7 @@ package final class ScanBody: @unchecked Sendable {
         // The loop hands over the accumulated non-sequence gradients (the last inputs): the
         // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
         let inputs = graph.inputs.count
-        let executor = try compiled("gradient \(skipped)", by: compiler,
+        let executor = try compiled("gradient step \(skipped)", by: compiler,
                                     overwritableInputs: Set((inputs - gradient.accumulators)..<inputs)) { graph }
         return GradientProgram(executor: executor, transposed: gradient.transposed)
     }
@@ -71,15 +78,15 @@ package final class ScanBody: @unchecked Sendable {
     private func compiled(_ what: String, by compiler: InnerGraphCompiler, overwritableInputs: Set<Int> = [],
                           graph: () throws -> FunctionGraph) throws -> any Executor {
         let key = "\(what) \(compiler.optimization)"
-        let ready = try lock.withLock { () throws -> FunctionGraph in
-            if let graph = optimized[key] { return graph }
+        let ready = try lock.withLock { () throws -> (graph: FunctionGraph, report: RewriteReport) in
+            if let ready = optimized[key] { return ready }
             let source = try graph()
             let copy = try FunctionGraph(inputs: source.inputs, outputs: source.outputs)
-            compiler.optimize(copy)
-            optimized[key] = copy
-            return copy
+            optimized[key] = (copy, compiler.optimize(copy))
+            return optimized[key]!
         }
-        return try compiler.link(ready, overwritableInputs: overwritableInputs)
+        compiler.reports.record(ready.report, as: "scan{\(name)} \(what)")
+        return try compiler.link(ready.graph, overwritableInputs: overwritableInputs)
     }
 
     /// The step's pullback as a graph. Inputs: the step's inputs, the step's results (so

@@ -6,12 +6,13 @@ import TheanoAutodiff
 /// A loop's first body, built by calling the user's step function once on placeholders, and
 /// the outer variables the loop node reads besides the given sequences and initial values.
 ///
-/// Two things leave the step while it is built: everything that depends on non-sequences
-/// alone (the step reads the outer non-sequences themselves, so `transpose(W)` or
-/// `W * mask` is computed once, before the loop, as a captured value), and the work on
-/// whole sequences ``WholeSequenceWork`` takes out. Values the gradient would compute
-/// again from products become outputs of their own (``SavedPreactivations``); the loop
-/// rewrites remove them when no gradient reads them.
+/// Everything that depends on non-sequences alone leaves the step while it is built (the
+/// step reads the outer non-sequences themselves, so `transpose(W)` or `W * mask` is
+/// computed once, before the loop, as a captured value). Then the construction rewrites run
+/// (``LoopConstructionRewrite``), unless excluded: the work on whole sequences
+/// ``WholeSequenceWork`` takes out, and values the gradient would compute again from
+/// products become outputs of their own (``SavedPreactivations``; the loop rewrites remove
+/// them when no gradient reads them). Their report travels with the body.
 package struct ScanConstruction {
     package let body: ScanBody
     /// Sequences computed before the loop, read after the given ones.
@@ -24,7 +25,8 @@ package struct ScanConstruction {
     package let nonSequences: [Variable]
 
     package init(name: String, sequences: [ScanSequence], outputs: [ScanOutput], nonSequences: [Variable], hasStepCount: Bool,
-         goBackwards: Bool, truncateGradient: Int?, location: SourceLocation, step: ([Variable]) throws -> ScanStep) throws {
+         goBackwards: Bool, truncateGradient: Int?, excluding: Set<LoopConstructionRewrite>, location: SourceLocation,
+         step: ([Variable]) throws -> ScanStep) throws {
         func fail(_ reason: String) -> TheanoError { .invalidArgument(function: "scan", reason: "\(name): \(reason)", location: location) }
         guard !sequences.isEmpty || hasStepCount else { throw fail("without sequences, nSteps must say how many steps to run") }
         if let truncateGradient, truncateGradient <= 0 { throw fail("truncateGradient must be positive, not \(truncateGradient)") }
@@ -93,13 +95,18 @@ package struct ScanConstruction {
         }
         // The step reads the outer non-sequences: what depends on them alone is captured.
         results = try substituting(Dictionary(zip(given, nonSequences)) { first, _ in first }, in: results)
-        let work = try WholeSequenceWork(results: results, sequenceArguments: sequenceArguments, arguments: arguments + updated,
-                                         location: location)
+        var rewriter = LoopConstructionRewriter(excluding: excluding)
+        let unchanged = results
+        let work = rewriter.run(.wholeSequenceWork, unchanged: WholeSequenceWork(unchanged: unchanged), changes: \.sequences.count) {
+            try WholeSequenceWork(results: unchanged, sequenceArguments: sequenceArguments, arguments: arguments + updated, location: location)
+        }
         results = work.results
         arguments.insert(contentsOf: work.arguments, at: sequenceArguments.count)
-        let userResults = outputs.count + updated.count
-        let saved = (try? SavedPreactivations.values(results: Array(results.prefix(userResults)), arguments: arguments + updated)) ?? []
-        results.insert(contentsOf: saved, at: userResults)
+        let userResults = Array(results.prefix(outputs.count + updated.count)), stepArguments = arguments + updated
+        let saved = rewriter.run(.savedPreactivations, unchanged: [], changes: \.count) {
+            try SavedPreactivations.values(results: userResults, arguments: stepArguments)
+        }
+        results.insert(contentsOf: saved, at: userResults.count)
         let captured = capturedVariables(of: results, given: arguments + updated)
         let stepGraph = try FunctionGraph(inputs: arguments + captured, outputs: results,
                                           givens: Dictionary(uniqueKeysWithValues: zip(updated as [Variable], updatedStates)))
@@ -108,7 +115,8 @@ package struct ScanConstruction {
                                       nonSequenceCount: captured.count, hasUntil: result.until != nil,
                                       goBackwards: goBackwards, truncateGradient: truncateGradient, savedOutputs: saved.count)
         body = ScanBody(name: name, location: location, signature: signature, step: stepGraph,
-                        stateTypes: zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type) + saved.map(\.type))
+                        stateTypes: zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type) + saved.map(\.type),
+                        constructionReports: [InnerGraphReport(name: "scan{\(name)} construction", report: rewriter.report)])
         extraSequences = work.sequences.map(\.variable)
         updatedVariables = updated
         self.nonSequences = captured

@@ -3,7 +3,7 @@ import TheanoOps
 import TheanoOptimizer
 import TheanoAutodiff
 
-/// The loop node ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:fileID:line:_:)``
+/// The loop node ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:excluding:name:fileID:line:_:)``
 /// builds. Inputs: the step count (when given), the sequences, the initial values of the
 /// recurrent outputs, the non-sequences. Outputs, one per output of the step: the history of
 /// a recurrent output (its initial values, then one row per step), or the stacked values of

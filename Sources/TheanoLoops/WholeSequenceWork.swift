@@ -28,6 +28,11 @@ package struct WholeSequenceWork {
         let tap: Int
     }
 
+    /// The step's results as they are, with no work taken out.
+    package init(unchanged results: [Variable]) {
+        (sequences, arguments, self.results) = ([], [], results)
+    }
+
     /// - Parameters:
     ///   - sequenceArguments: each sequence tap's argument, its sequence and its tap.
     ///   - arguments: all the step's arguments (anything depending on one is not invariant).

@@ -15,7 +15,7 @@ public enum JacobianMethod: Sendable {
     /// Column by column: the Jacobian-vector product (forward mode, ``Rop(_:wrt:evalPoints:disconnected:fileID:line:)``)
     /// along each basis direction of `wrt`. Needs `wrt`'s size statically.
     case forward
-    /// Row by row in a loop (``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:fileID:line:_:)``
+    /// Row by row in a loop (``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:excluding:name:fileID:line:_:)``
     /// over the elements of the expression): one gradient graph, run once per row, for any
     /// size — static or not. Theano's way.
     case scan

@@ -143,7 +143,7 @@ public struct CompileOptions: Sendable {
     /// Compiles the inner graphs of ops (loop steps) as these options compile the function.
     var innerGraphCompiler: InnerGraphCompiler {
         let optimization = "\(optimization) without \(excluding.sorted()) with \(additionalRules.map(\.rule.name)) for \(linker)"
-        return InnerGraphCompiler(linker: linker, optimization: optimization) { [self] in _ = Pipeline.optimize($0, options: self) }
+        return InnerGraphCompiler(linker: linker, optimization: optimization) { [self] in Pipeline.optimize($0, options: self) }
     }
 
     /// Every phase, the reference interpreter.
@@ -202,10 +202,11 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     if let missing = graph.missingInputs().first {
         throw fail("the outputs depend on \(missing), built at \(missing.location), which is not an input (add it to inputs, or to givens)")
     }
-    let report = Pipeline.optimize(graph, options: options)
+    var report = Pipeline.optimize(graph, options: options)
     let linkStart = ContinuousClock.now
     let innerGraphs = options.innerGraphCompiler
     let program = try options.linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs)
+    report.innerGraphs = innerGraphs.reports.all
     let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: program.codegenSeconds,
                              compile: program.compileSeconds, load: program.loadSeconds, cacheHit: program.cacheHit)
     let recorder = profile ? (program.executor as? Interpreter).map { Profile(nodes: $0.nodes, compileTimes: times) } : nil

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs a compiled graph: given the values of the inputs (shared variables are read where
 /// they live), computes the outputs. The reference ``Interpreter`` runs each op's Swift
 /// implementation; the native backend runs generated code where it can.
@@ -58,28 +60,50 @@ public struct LinkedProgram {
 /// How the inner graphs of ops (a loop's step) are compiled: optimized as the function that
 /// contains them asks, then linked by its linker. `function` makes one from its options and
 /// hands it to its linker, which hands it on to the ops that link graphs of their own
-/// (``SelfLinkingOp``).
+/// (``SelfLinkingOp``); the ops record what was done to their graphs, and the function's
+/// ``RewriteReport`` shows it.
 public struct InnerGraphCompiler: Sendable {
     /// Links the inner graphs.
     public let linker: any Linker
     /// Names the optimization: graphs optimized under equal names are interchangeable.
     package let optimization: String
     /// Rewrites an inner graph in place.
-    package let optimize: @Sendable (FunctionGraph) -> Void
+    package let optimize: @Sendable (FunctionGraph) -> RewriteReport
+    /// The reports the ops recorded while linking.
+    package let reports = InnerGraphReports()
 
-    package init(linker: any Linker, optimization: String, optimize: @escaping @Sendable (FunctionGraph) -> Void) {
+    package init(linker: any Linker, optimization: String, optimize: @escaping @Sendable (FunctionGraph) -> RewriteReport) {
         (self.linker, self.optimization, self.optimize) = (linker, optimization, optimize)
     }
 
     /// Inner graphs linked by `linker` as they are built.
     public static func unoptimized(linkedBy linker: any Linker) -> InnerGraphCompiler {
-        InnerGraphCompiler(linker: linker, optimization: "none") { _ in }
+        InnerGraphCompiler(linker: linker, optimization: "none") { _ in RewriteReport() }
     }
 
     /// Links `graph` (already optimized) with this compiler.
     package func link(_ graph: FunctionGraph, overwritableInputs: Set<Int> = []) throws -> any Executor {
         try linker.link(graph, updates: [], overwritableInputs: overwritableInputs, innerGraphs: self).executor
     }
+}
+
+/// The reports of inner graphs recorded while a function links (once per name: a second
+/// link of the same function records the same graphs again).
+package final class InnerGraphReports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [InnerGraphReport] = []
+
+    package init() {}
+
+    /// Records `report` under `name` unless a report of that name is there already.
+    package func record(_ report: RewriteReport, as name: String) {
+        lock.withLock {
+            if !recorded.contains(where: { $0.name == name }) { recorded.append(InnerGraphReport(name: name, report: report)) }
+        }
+    }
+
+    /// The reports recorded so far, in order.
+    package var all: [InnerGraphReport] { lock.withLock { recorded } }
 }
 
 /// An op that runs a graph of its own (a loop's step), compiled the way the function that
