@@ -59,41 +59,53 @@ package struct ElementwiseKernel {
         let loaded = inputTypes.enumerated().map { CExpression.name("x\($0)", $1) }
         guard let body = composite.cBody(loaded) else { return nil }
         let output = outputType.rawValue
-        let signatureInputs = "const void *const *in, void *out_"
-        var flat = ["void \(name)_flat\(suffix)(int64_t begin, int64_t end, \(signatureInputs)) {"]
-        for (i, type) in inputTypes.enumerated() where i != overwriting {
-            flat.append(scalarInputs[i] ? "    const \(type.rawValue) s\(i) = *(const \(type.rawValue) *)in[\(i)];"
-                                        : "    const \(type.rawValue) *restrict in\(i) = (const \(type.rawValue) *)in[\(i)];")
+        let result = body.result.cast(to: outputType).text
+        let read = inputTypes.indices.filter { $0 != overwriting }
+        /// `const T xI = element(I);` for every input I.
+        func elements(_ element: (Int) -> String) -> [any CStatement] {
+            inputTypes.enumerated().map { i, type in CDeclare(.value(type), "x\(i)", element(i)) }
         }
-        flat.append("    \(output) *restrict out = (\(output) *)out_;")
-        flat.append("    for (int64_t i = begin; i < end; ++i) {")
-        flat += inputTypes.enumerated().map { i, type in
-            "        const \(type.rawValue) x\(i) = \(i == overwriting ? "out[i]" : scalarInputs[i] ? "s\(i)" : "in\(i)[i]");"
+        let inputs = ["const void *const *in", "void *out_"]
+        let flat = CFunction("\(name)_flat\(suffix)", parameters: ["int64_t begin", "int64_t end"] + inputs) {
+            for i in read {
+                let type = inputTypes[i].rawValue
+                if scalarInputs[i] {
+                    CDeclare(.value(type), "s\(i)", "*(const \(type) *)in[\(i)]")
+                } else {
+                    CDeclare(.pointer(to: "const \(type)", restrict: true), "in\(i)", "(const \(type) *)in[\(i)]")
+                }
+            }
+            CDeclare(.pointer(to: output, restrict: true), "out", "(\(output) *)out_")
+            CFor("i", from: "begin", below: "end") {
+                elements { $0 == overwriting ? "out[i]" : scalarInputs[$0] ? "s\($0)" : "in\($0)[i]" }
+                body.statements
+                CAssign("out[i]", result)
+            }
         }
-        flat += body.statements.map { "        " + $0 }
-        flat += ["        out[i] = \(body.result.cast(to: outputType).text);", "    }", "}"]
-
-        var strided = [
-            "void \(name)_strided\(suffix)(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, \(signatureInputs)) {",
-            "    const int64_t inner = ndim > 0 ? shape[ndim - 1] : 1;",
-            "    \(output) *restrict out = (\(output) *)out_;",
-            "    for (int64_t row = begin; row < end; ++row) {",
-        ]
-        let steppedInputs = inputTypes.indices.filter { $0 != overwriting }
-        for i in steppedInputs {
-            let type = inputTypes[i].rawValue
-            strided.append("        const \(type) *p\(i) = (const \(type) *)in[\(i)];")
-            strided.append("        const int64_t step\(i) = ndim > 0 ? strides[\(i) * ndim + ndim - 1] : 0;")
+        let strided = CFunction("\(name)_strided\(suffix)",
+                                parameters: ["int ndim", "const int64_t *shape", "const int64_t *strides", "int64_t begin", "int64_t end"] + inputs) {
+            CDeclare(.value("int64_t"), "inner", "ndim > 0 ? shape[ndim - 1] : 1")
+            CDeclare(.pointer(to: output, restrict: true), "out", "(\(output) *)out_")
+            CFor("row", from: "begin", below: "end") {
+                for i in read {
+                    let type = inputTypes[i].rawValue
+                    CDeclare(.pointer(to: "const \(type)", restrict: false), "p\(i)", "(const \(type) *)in[\(i)]")
+                    CDeclare(.value("int64_t"), "step\(i)", "ndim > 0 ? strides[\(i) * ndim + ndim - 1] : 0")
+                }
+                CDeclare(.value("int64_t"), "rest", mutable: true, "row")
+                CFor("d", from: "ndim - 2", downTo: "0") {
+                    CDeclare(.value("int64_t"), "index", "rest % shape[d]")
+                    CAssign("rest", "shape[d]", operator: "/=")
+                    for i in read { CAssign("p\(i)", "index * strides[\(i) * ndim + d]", operator: "+=") }
+                }
+                CDeclare(.pointer(to: output, restrict: false), "o", "out + row * inner")
+                CFor("j", from: "0", below: "inner") {
+                    elements { $0 == overwriting ? "o[j]" : "p\($0)[j * step\($0)]" }
+                    body.statements
+                    CAssign("o[j]", result)
+                }
+            }
         }
-        strided += ["        int64_t rest = row;", "        for (int d = ndim - 2; d >= 0; --d) {",
-                    "            const int64_t index = rest % shape[d];", "            rest /= shape[d];"]
-        strided += steppedInputs.map { "            p\($0) += index * strides[\($0) * ndim + d];" }
-        strided += ["        }", "        \(output) *o = out + row * inner;", "        for (int64_t j = 0; j < inner; ++j) {"]
-        strided += inputTypes.enumerated().map { i, type in
-            "            const \(type.rawValue) x\(i) = \(i == overwriting ? "o[j]" : "p\(i)[j * step\(i)]");"
-        }
-        strided += body.statements.map { "            " + $0 }
-        strided += ["            o[j] = \(body.result.cast(to: outputType).text);", "        }", "    }", "}"]
-        return (flat + [""] + strided).joined(separator: "\n")
+        return flat.source + "\n\n" + strided.source
     }
 }

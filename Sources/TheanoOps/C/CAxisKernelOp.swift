@@ -27,6 +27,10 @@ package protocol CAxisKernelOp: Op {
     var workPerElement: Int { get }
 }
 
+/// The parameters of every ``CAxisKernelOp`` kernel.
+package let axisKernelParameters = ["int64_t A", "int64_t R", "int64_t B", "int64_t a0", "int64_t a1", "int64_t b0", "int64_t b1",
+                                    "const void *const *in", "void *out_"]
+
 /// Which of `inputs` a C kernel (a fused elementwise loop, or a ``CAxisKernelOp`` kernel)
 /// reads as one element, outside its loop: those of static shape all ones.
 package func cKernelScalarInputs(_ inputs: [Variable]) -> [Bool] {

@@ -2,8 +2,11 @@ import TheanoCore
 
 /// A C type of generated kernels.
 public enum CType: String, Sendable {
+    /// `unsigned char`, holding a `bool` element as 0 or 1.
     case bool = "unsigned char"
+    /// The fixed-width integer types of `<stdint.h>`.
     case int8 = "int8_t", int16 = "int16_t", int32 = "int32_t", int64 = "int64_t", uint8 = "uint8_t"
+    /// C's `float` and `double`.
     case float, double
 
     package var isFloat: Bool { self == .float || self == .double }
@@ -28,7 +31,9 @@ extension DType {
 /// A typed C expression: kernels are assembled from these, never from ad-hoc strings, so
 /// every operand carries its type and every math call names its float or double variant.
 public struct CExpression: Sendable {
+    /// The C text, parenthesized where precedence needs it.
     public let text: String
+    /// The C type of its value.
     public let type: CType
 
     package init(_ text: String, _ type: CType) {

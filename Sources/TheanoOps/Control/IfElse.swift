@@ -2,7 +2,7 @@ import TheanoCore
 
 /// `then` when the scalar condition is true (nonzero), else `else`, for one or more outputs
 /// at once — evaluated lazily: the nodes only one branch needs run only when that branch is
-/// taken (see ``LazySchedule``). Unlike ``switch(_:_:_:fileID:line:)``, which picks element by element
+/// taken (see `LazySchedule`). Unlike ``switch(_:_:_:fileID:line:)``, which picks element by element
 /// and computes both sides, `ifelse` picks whole values.
 public struct IfElse: DifferentiableOp, ForwardDifferentiableOp, LazyBranchingOp {
     /// How many values each branch gives.
@@ -34,7 +34,7 @@ public struct IfElse: DifferentiableOp, ForwardDifferentiableOp, LazyBranchingOp
 
     package func branch(takenFor condition: NDArray) -> Int { Self.takesThen(condition) ? 0 : 1 }
 
-    /// Inputs of the branch not taken are ``NDArray/notComputed``: the lazy schedule skipped them.
+    /// Inputs of the branch not taken are `NDArray.notComputed`: the lazy schedule skipped them.
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let first = Self.takesThen(inputs[0]) ? 1 : 1 + count
         return Array(inputs[first..<(first + count)])

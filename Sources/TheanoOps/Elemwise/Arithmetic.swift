@@ -176,12 +176,15 @@ public struct Negate: UnaryNumericOp, CElementwiseOp {
 // MARK: - Operators
 
 extension Variable {
+    /// The elementwise sum, broadcasting the operands and promoting their dtypes.
     public static func + (lhs: Variable, rhs: Variable) throws -> Variable {
         try elementwise(Add(), [lhs, rhs], at: .operatorCaller())
     }
+    /// The elementwise difference, broadcasting the operands and promoting their dtypes.
     public static func - (lhs: Variable, rhs: Variable) throws -> Variable {
         try elementwise(Subtract(), [lhs, rhs], at: .operatorCaller())
     }
+    /// The elementwise product, broadcasting the operands and promoting their dtypes.
     public static func * (lhs: Variable, rhs: Variable) throws -> Variable {
         try elementwise(Multiply(), [lhs, rhs], at: .operatorCaller())
     }
@@ -193,36 +196,46 @@ extension Variable {
     public static func % (lhs: Variable, rhs: Variable) throws -> Variable {
         try elementwise(Remainder(), [lhs, rhs], at: .operatorCaller())
     }
+    /// The elementwise negation (an error for booleans).
     public static prefix func - (operand: Variable) throws -> Variable {
         try elementwise(Negate(), [operand], at: .operatorCaller())
     }
 
     // A Swift number on one side becomes a constant of the other side's dtype (a float
     // literal beside an integer tensor makes the result float).
+    /// `lhs` plus a Swift number, which becomes a constant beside it (see ``ScalarLiteral``).
     public static func + (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Add(), lhs, rhs, at: .operatorCaller())
     }
+    /// A Swift number, which becomes a constant beside `rhs` (see ``ScalarLiteral``), plus `rhs`.
     public static func + (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Add(), lhs, rhs, at: .operatorCaller())
     }
+    /// `lhs` minus a Swift number, which becomes a constant beside it (see ``ScalarLiteral``).
     public static func - (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Subtract(), lhs, rhs, at: .operatorCaller())
     }
+    /// A Swift number, which becomes a constant beside `rhs` (see ``ScalarLiteral``), minus `rhs`.
     public static func - (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Subtract(), lhs, rhs, at: .operatorCaller())
     }
+    /// `lhs` times a Swift number, which becomes a constant beside it (see ``ScalarLiteral``).
     public static func * (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
     }
+    /// A Swift number, which becomes a constant beside `rhs` (see ``ScalarLiteral``), times `rhs`.
     public static func * (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
     }
+    /// `lhs` divided by a Swift number (true division).
     public static func / (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Divide(), lhs, rhs, at: .operatorCaller())
     }
+    /// A Swift number divided by `rhs` (true division).
     public static func / (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Divide(), lhs, rhs, at: .operatorCaller())
     }
+    /// The remainder of `lhs` divided by a Swift number, with the divisor's sign.
     public static func % (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
         try elementwise(Remainder(), lhs, rhs, at: .operatorCaller())
     }
@@ -238,17 +251,24 @@ package func elementwise(_ op: some ElementwiseOp, _ a: some ScalarLiteral, _ b:
 
 /// A Swift number written beside a tensor (`2 * x`, `x - 0.5`): `Int` or `Double` literals
 /// and values.
+///
+/// The number becomes a 0-d constant of the tensor's dtype, except that a `Double` beside an
+/// integer tensor takes the float type Theano upgrades the tensor to (`int32` → `float64`),
+/// and an `Int` beside a boolean tensor is `int64`.
 public protocol ScalarLiteral {
+    /// The number as a `Double`.
     var scalarValue: Double { get }
     /// Whether it was written as an integer, so it keeps an integer tensor's dtype.
     var isIntegerLiteral: Bool { get }
 }
 
+/// An `Int` beside a tensor becomes a constant that keeps an integer tensor's dtype.
 extension Int: ScalarLiteral {
     public var scalarValue: Double { Double(self) }
     public var isIntegerLiteral: Bool { true }
 }
 
+/// A `Double` beside a tensor becomes a float constant.
 extension Double: ScalarLiteral {
     public var scalarValue: Double { self }
     public var isIntegerLiteral: Bool { false }

@@ -3,6 +3,7 @@ import TheanoCore
 /// Conversion of every element to another dtype, as a C cast: floats truncate toward zero,
 /// integers wrap, nonzero is `true`.
 public struct Cast: ElementwiseOp, CElementwiseOp {
+    /// The dtype converted to.
     public let dtype: DType
 
     package init(dtype: DType) {

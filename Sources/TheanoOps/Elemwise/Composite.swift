@@ -8,13 +8,18 @@ import TheanoCore
 /// Values `0 ..< inputDTypes.count` are the inputs; step `i` computes value
 /// `inputDTypes.count + i` from earlier values; the last step's value is the output.
 public struct Composite: ShapeInferringOp {
+    /// One step of the program: an elementwise op applied to earlier values.
     public struct Step: Hashable, Sendable {
+        /// The elementwise op the step applies.
         public let op: any CElementwiseOp
+        /// The numbers of the values the op is applied to (inputs first, then steps).
         public let operands: [Int]
         /// Where the user built the node this step was fused from (not part of equality: two
         /// programs computing the same are one).
         public var location: SourceLocation = .unknown
 
+        /// A step applying `op` to the values numbered `operands`, fused from a node built at
+        /// `location`.
         public init(op: any CElementwiseOp, operands: [Int], location: SourceLocation = .unknown) {
             (self.op, self.operands, self.location) = (op, operands, location)
         }
@@ -32,7 +37,9 @@ public struct Composite: ShapeInferringOp {
     /// the number of streams a loop reads).
     public static let maximumFusedInputs = 24
 
+    /// The dtype of each input.
     public let inputDTypes: [DType]
+    /// The program, in order of computation.
     public let steps: [Step]
     /// The dtype of each value (inputs, then steps).
     package let valueDTypes: [DType]
@@ -114,14 +121,14 @@ public struct Composite: ShapeInferringOp {
     }
 
     /// The program as C: a statement per step, and the expression of the output.
-    package func cBody(_ inputs: [CExpression]) -> (statements: [String], result: CExpression)? {
+    package func cBody(_ inputs: [CExpression]) -> (statements: [any CStatement], result: CExpression)? {
         var values = inputs
-        var statements: [String] = []
+        var statements: [any CStatement] = []
         for (index, step) in steps.enumerated() {
             let type = valueDTypes[inputDTypes.count + index].cType
             guard let expression = step.op.cExpression(step.operands.map { values[$0] }, output: type) else { return nil }
             let name = "v\(index)"
-            statements.append("\(type.rawValue) \(name) = \(expression.text);")
+            statements.append(CDeclare(.value(type), name, expression.text))
             values.append(.name(name, type))
         }
         return (statements, values.last!)

@@ -8,6 +8,7 @@ import TheanoCore
 /// A function of one float: `exp`, `tanh`, `erf`, … Integer operands are cast to float
 /// (`int8` → `float32`, `int32` → `float64`, as Theano).
 public protocol UnaryFloatOp: ElementwiseOp {
+    /// The scalar function: its value at `x`.
     func apply<T: FloatElement & NumericElement>(_ x: T) -> T
 }
 
@@ -27,6 +28,7 @@ private struct UnaryFloatLoop<Op: UnaryFloatOp>: FloatVisitor {
 /// A function of one number that keeps its dtype: `neg`, `abs`, `sign`, `sqr`. Booleans are
 /// cast to `int8` (`neg` rejects them instead).
 public protocol UnaryNumericOp: ElementwiseOp {
+    /// The scalar function: its value at `x`.
     func apply<T: NumericElement>(_ x: T) -> T
 }
 
@@ -46,6 +48,7 @@ private struct UnaryNumericLoop<Op: UnaryNumericOp>: NumericVisitor {
 /// A function of two numbers of the promoted dtype: `+`, `*`, `maximum`, … Booleans are
 /// cast to `int8`.
 public protocol BinaryNumericOp: ElementwiseOp {
+    /// The scalar function: its value at `a` and `b`.
     func apply<T: NumericElement>(_ a: T, _ b: T) -> T
 }
 
@@ -67,6 +70,7 @@ private struct BinaryNumericLoop<Op: BinaryNumericOp>: NumericVisitor {
 
 /// A function of two floats: true division, `arctan2`. Integers are cast to float.
 public protocol BinaryFloatOp: ElementwiseOp {
+    /// The scalar function: its value at `a` and `b`.
     func apply<T: FloatElement & NumericElement>(_ a: T, _ b: T) -> T
 }
 
@@ -89,6 +93,7 @@ private struct BinaryFloatLoop<Op: BinaryFloatOp>: FloatVisitor {
 
 /// A comparison of two values of the promoted dtype, giving `bool`. No gradient flows.
 public protocol ComparisonOp: ElementwiseOp {
+    /// Whether the comparison holds between `a` and `b`.
     func compare<T: Element>(_ a: T, _ b: T) -> Bool
     /// The C operator computing the same comparison (IEEE for floats, as Swift).
     var cOperator: String { get }
@@ -117,6 +122,7 @@ private struct ComparisonLoop<Op: ComparisonOp>: ElementVisitor {
 
 /// A test of one float giving `bool` (`isnan`, `isinf`). No gradient flows.
 public protocol FloatPredicateOp: ElementwiseOp {
+    /// Whether `x` passes the test.
     func test<T: FloatElement>(_ x: T) -> Bool
 }
 

@@ -19,6 +19,7 @@ public struct GradientOverride: DifferentiableOp, ForwardDifferentiableOp, Shape
         case scale(Double)
     }
 
+    /// What happens to the derivative flowing through.
     public let kind: Kind
 
     package init(kind: Kind) {

@@ -57,6 +57,7 @@ package struct AdvancedIndexing {
 /// `int64` index tensors (broadcast together): NumPy's integer-array indexing. Inputs: the
 /// tensor, then the index tensors. Negative positions count from the end.
 public struct AdvancedSubtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// How many index tensors follow the tensor (the leading dimensions they index).
     public let indexCount: Int
 
     package init(indexCount: Int) {
@@ -122,7 +123,9 @@ public struct AdvancedSubtensor: DifferentiableOp, ForwardDifferentiableOp, Shap
 /// (`set`) or incremented by values; repeated positions accumulate (NumPy's `add.at`).
 /// Inputs: the tensor, the values (broadcast to the gathered shape), the index tensors.
 public struct AdvancedIncSubtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// How many index tensors follow the values (the leading dimensions they index).
     public let indexCount: Int
+    /// Whether the values replace the selected elements (`true`) or are added to them.
     public let set: Bool
 
     package init(indexCount: Int, set: Bool) {

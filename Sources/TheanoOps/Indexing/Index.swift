@@ -17,19 +17,30 @@ public enum TensorIndex {
 /// Anything that can stand in a subscript of a ``Variable``: integers, Swift ranges,
 /// variables and ``TensorIndex`` values.
 public protocol IndexConvertible {
+    /// The subscript entry this value stands for.
     var tensorIndex: TensorIndex { get }
 }
 
+/// A ``TensorIndex`` stands for itself in a subscript.
 extension TensorIndex: IndexConvertible { public var tensorIndex: TensorIndex { self } }
+/// An integer in a subscript picks one position (``TensorIndex/at(_:)``).
 extension Int: IndexConvertible { public var tensorIndex: TensorIndex { .at(self) } }
+/// A variable in a subscript is a symbolic index (``TensorIndex/tensor(_:)``).
 extension Variable: IndexConvertible { public var tensorIndex: TensorIndex { .tensor(self) } }
+/// `a..<b` in a subscript is the slice `a:b`.
 extension Range<Int>: IndexConvertible { public var tensorIndex: TensorIndex { .slice(start: lowerBound, stop: upperBound, step: nil) } }
+/// `a...b` in a subscript is the slice from `a` through `b` (`b` may be -1, the last).
 extension ClosedRange<Int>: IndexConvertible {
+    /// The slice from the lower bound through the upper bound.
     public var tensorIndex: TensorIndex { .slice(start: lowerBound, stop: upperBound == -1 ? nil : upperBound + 1, step: nil) }
 }
+/// `a...` in a subscript is the slice `a:`.
 extension PartialRangeFrom<Int>: IndexConvertible { public var tensorIndex: TensorIndex { .slice(start: lowerBound, stop: nil, step: nil) } }
+/// `..<b` in a subscript is the slice `:b`.
 extension PartialRangeUpTo<Int>: IndexConvertible { public var tensorIndex: TensorIndex { .slice(start: nil, stop: upperBound, step: nil) } }
+/// `...b` in a subscript is the slice through `b` (`b` may be -1, the last).
 extension PartialRangeThrough<Int>: IndexConvertible {
+    /// The slice from the start through the upper bound.
     public var tensorIndex: TensorIndex { .slice(start: nil, stop: upperBound == -1 ? nil : upperBound + 1, step: nil) }
 }
 

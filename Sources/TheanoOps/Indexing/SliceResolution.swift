@@ -3,14 +3,19 @@ import TheanoCore
 /// A bound of a slice or an index: absent, known when the graph is built, or the next
 /// scalar input of the node.
 public enum IndexBound: Hashable, Sendable {
+    /// No bound: the slice's default.
     case none
+    /// A bound known when the graph is built.
     case constant(Int)
+    /// A bound given by the next scalar input of the node.
     case symbolic
 }
 
 /// What a basic subscript does to one dimension.
 public enum SubtensorEntry: Hashable, Sendable, CustomStringConvertible {
+    /// One position: the dimension disappears.
     case index(IndexBound)
+    /// `start:stop:step`: the dimension keeps the positions the slice selects.
     case slice(IndexBound, IndexBound, IndexBound)
 
     public var description: String {

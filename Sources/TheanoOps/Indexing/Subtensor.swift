@@ -3,6 +3,7 @@ import TheanoCore
 /// Basic indexing: integers and slices over the leading dimensions, as a view of the input.
 /// Inputs: the tensor, then one `int64` scalar per symbolic bound.
 public struct Subtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// What the subscript does to each leading dimension.
     public let entries: [SubtensorEntry]
 
     package init(entries: [SubtensorEntry]) {
@@ -41,7 +42,9 @@ public struct Subtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferri
 /// incremented by a second tensor, broadcast to the region. Inputs: the tensor, the new
 /// values, then the symbolic bounds.
 public struct IncSubtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// What the subscript selecting the region does to each leading dimension.
     public let entries: [SubtensorEntry]
+    /// Whether the values replace the region (`true`) or are added to it.
     public let set: Bool
 
     package init(entries: [SubtensorEntry], set: Bool) {
@@ -165,6 +168,7 @@ package func symbolicShape(of entries: [SubtensorEntry], inputShape: [Variable],
 /// The number of elements of a slice of a dimension: inputs are the dimension's size and
 /// the slice's symbolic bounds.
 public struct SliceLength: DifferentiableOp, ForwardDifferentiableOp {
+    /// The slice's bounds.
     public let start: IndexBound, stop: IndexBound, step: IndexBound
 
     package init(start: IndexBound, stop: IndexBound, step: IndexBound) {

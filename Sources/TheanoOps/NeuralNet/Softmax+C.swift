@@ -13,70 +13,68 @@ package enum SoftmaxKernel {
     package static func source(name: String, dtype: DType, logarithm: Bool) -> String? {
         guard dtype.isFloat else { return nil }
         let t = dtype.cType.rawValue, suffix = dtype == .float32 ? "f" : ""
-        // Sums and maxima of rows run in 8 interleaved lanes so the loops vectorize without
-        // reassociating anything the compiler could not prove safe.
-        let rowBody = logarithm
-            ? """
-                        for (int64_t j = 0; j < R; ++j) y[j] = exp\(suffix)(x[j] - peak);
-                        const \(t) shift = peak + log\(suffix)(theano_sum_\(t)(y, R));
-                        for (int64_t j = 0; j < R; ++j) y[j] = x[j] - shift;
-              """
-            : """
-                        for (int64_t j = 0; j < R; ++j) y[j] = exp\(suffix)(x[j] - peak);
-                        const \(t) scale = 1 / theano_sum_\(t)(y, R);
-                        for (int64_t j = 0; j < R; ++j) y[j] *= scale;
-              """
-        let columnNormalization = logarithm
-            ? """
-                            for (int64_t b = 0; b < n; ++b) total[b] = peak[b] + log\(suffix)(total[b]);
-                            for (int64_t r = 0; r < R; ++r)
-                                for (int64_t b = 0; b < n; ++b) y[r * B + b] = x[r * B + b] - total[b];
-              """
-            : """
-                            for (int64_t b = 0; b < n; ++b) total[b] = 1 / total[b];
-                            for (int64_t r = 0; r < R; ++r)
-                                for (int64_t b = 0; b < n; ++b) y[r * B + b] *= total[b];
-              """
-        return """
-            void \(name)(int64_t A, int64_t R, int64_t B, int64_t a0, int64_t a1, int64_t b0, int64_t b1, const void *const *in, void *out_) {
-                const void *in_ = in[0];
-                if (B == 1) {
-                    for (int64_t a = a0; a < a1; ++a) {
-                        const \(t) *restrict x = (const \(t) *)in_ + a * R;
-                        \(t) *restrict y = (\(t) *)out_ + a * R;
-                        \(t) peak = theano_max_\(t)(x, R);
-                        if (isinf(peak) && peak < 0) peak = 0;
-            \(rowBody)
+        let exp = "exp\(suffix)", log = "log\(suffix)"
+        return CFunction(name, parameters: axisKernelParameters) {
+            CDeclare(.pointer(to: "const void", restrict: false), "in_", "in[0]")
+            CIf("B == 1") {
+                CFor("a", from: "a0", below: "a1") {
+                    CDeclare(.pointer(to: "const \(t)", restrict: true), "x", "(const \(t) *)in_ + a * R")
+                    CDeclare(.pointer(to: t, restrict: true), "y", "(\(t) *)out_ + a * R")
+                    CDeclare(.value(t), "peak", mutable: true, "theano_max_\(t)(x, R)")
+                    CIf("isinf(peak) && peak < 0") { CAssign("peak", "0") }
+                    // Sums and maxima of rows run in 8 interleaved lanes (the prelude's
+                    // helpers) so the loops vectorize without reassociating anything the
+                    // compiler could not prove safe.
+                    CFor("j", from: "0", below: "R") { CAssign("y[j]", "\(exp)(x[j] - peak)") }
+                    if logarithm {
+                        CDeclare(.value(t), "shift", "peak + \(log)(theano_sum_\(t)(y, R))")
+                        CFor("j", from: "0", below: "R") { CAssign("y[j]", "x[j] - shift") }
+                    } else {
+                        CDeclare(.value(t), "scale", "1 / theano_sum_\(t)(y, R)")
+                        CFor("j", from: "0", below: "R") { CAssign("y[j]", "scale", operator: "*=") }
                     }
-                    return;
                 }
-                \(t) peak[\(block)], total[\(block)];
-                for (int64_t a = a0; a < a1; ++a) {
-                    for (int64_t first = b0; first < b1; first += \(block)) {
-                        const int64_t n = b1 - first < \(block) ? b1 - first : \(block);
-                        const \(t) *restrict x = (const \(t) *)in_ + a * R * B + first;
-                        \(t) *restrict y = (\(t) *)out_ + a * R * B + first;
-                        for (int64_t b = 0; b < n; ++b) peak[b] = x[b];
-                        for (int64_t r = 1; r < R; ++r)
-                            for (int64_t b = 0; b < n; ++b) {
-                                const \(t) v = x[r * B + b];
-                                peak[b] = (v > peak[b] || v != v) ? v : peak[b];
-                            }
-                        for (int64_t b = 0; b < n; ++b) {
-                            if (isinf(peak[b]) && peak[b] < 0) peak[b] = 0;
-                            total[b] = 0;
+                CReturn()
+            }
+            CDeclare(.array(of: t, count: block), "peak", nil)
+            CDeclare(.array(of: t, count: block), "total", nil)
+            CFor("a", from: "a0", below: "a1") {
+                CFor("first", from: "b0", below: "b1", by: "\(block)") {
+                    CDeclare(.value("int64_t"), "n", "b1 - first < \(block) ? b1 - first : \(block)")
+                    CDeclare(.pointer(to: "const \(t)", restrict: true), "x", "(const \(t) *)in_ + a * R * B + first")
+                    CDeclare(.pointer(to: t, restrict: true), "y", "(\(t) *)out_ + a * R * B + first")
+                    CFor("b", from: "0", below: "n") { CAssign("peak[b]", "x[b]") }
+                    CFor("r", from: "1", below: "R") {
+                        CFor("b", from: "0", below: "n") {
+                            CDeclare(.value(t), "v", "x[r * B + b]")
+                            CAssign("peak[b]", "(v > peak[b] || v != v) ? v : peak[b]")
                         }
-                        for (int64_t r = 0; r < R; ++r)
-                            for (int64_t b = 0; b < n; ++b) {
-                                const \(t) e = exp\(suffix)(x[r * B + b] - peak[b]);
-                                \(logarithm ? "" : "y[r * B + b] = e;")
-                                total[b] += e;
-                            }
-            \(columnNormalization)
+                    }
+                    CFor("b", from: "0", below: "n") {
+                        CIf("isinf(peak[b]) && peak[b] < 0") { CAssign("peak[b]", "0") }
+                        CAssign("total[b]", "0")
+                    }
+                    CFor("r", from: "0", below: "R") {
+                        CFor("b", from: "0", below: "n") {
+                            CDeclare(.value(t), "e", "\(exp)(x[r * B + b] - peak[b])")
+                            if !logarithm { CAssign("y[r * B + b]", "e") }
+                            CAssign("total[b]", "e", operator: "+=")
+                        }
+                    }
+                    if logarithm {
+                        CFor("b", from: "0", below: "n") { CAssign("total[b]", "peak[b] + \(log)(total[b])") }
+                        CFor("r", from: "0", below: "R") {
+                            CFor("b", from: "0", below: "n") { CAssign("y[r * B + b]", "x[r * B + b] - total[b]") }
+                        }
+                    } else {
+                        CFor("b", from: "0", below: "n") { CAssign("total[b]", "1 / total[b]") }
+                        CFor("r", from: "0", below: "R") {
+                            CFor("b", from: "0", below: "n") { CAssign("y[r * B + b]", "total[b]", operator: "*=") }
+                        }
                     }
                 }
             }
-            """
+        }.source
     }
 }
 

@@ -3,7 +3,7 @@ import TheanoCore
 /// A reduction of the values of an elementwise program, fused so that those values are never
 /// stored: `sum(sqr(x - y), axis: 1)` in one pass over `x` and `y`. The fusion phase builds it
 /// (after differentiation, so it needs no pullback); the native backend compiles it into one
-/// loop (``ReductionKernel``).
+/// loop (`ReductionKernel`).
 public struct ElementwiseReduce: ShapeInferringOp {
     public let reduce: Reduce
     /// The elementwise program whose result is reduced.

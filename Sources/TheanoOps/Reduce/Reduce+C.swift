@@ -66,47 +66,42 @@ package struct ReductionKernel {
         case .max: "(v > acc || v != v || acc != acc) ? (acc != acc ? acc : v) : acc"
         default: "(v < acc || v != v || acc != acc) ? (acc != acc ? acc : v) : acc"
         }
-        let pointers = inputTypes.enumerated().map { i, type in
-            scalarInputs[i] ? "const \(type.rawValue) s\(i) = *(const \(type.rawValue) *)in[\(i)];"
-                : "const \(type.rawValue) *restrict in\(i) = (const \(type.rawValue) *)in[\(i)];"
+        let pointers: [any CStatement] = inputTypes.enumerated().map { i, type in
+            scalarInputs[i] ? CDeclare(.value(type), "s\(i)", "*(const \(type.rawValue) *)in[\(i)]")
+                : CDeclare(.pointer(to: "const \(type.rawValue)", restrict: true), "in\(i)", "(const \(type.rawValue) *)in[\(i)]")
         }
-        /// The statements computing `v`, the value at flat index `i`.
-        func value(indent: String) -> String {
-            (inputTypes.enumerated().map { i, type in "const \(type.rawValue) x\(i) = \(scalarInputs[i] ? "s\(i)" : "in\(i)[i]");" }
-                + body.statements + ["const \(accumulator) v = \(body.result.cast(to: outputType).text);"])
-                .map { indent + $0 }.joined(separator: "\n")
-        }
-        return """
-            void \(name)(int64_t A, int64_t R, int64_t B, int64_t a0, int64_t a1, int64_t b0, int64_t b1, const void *const *in, void *out_) {
-                \(pointers.joined(separator: "\n    "))
-                \(t) *restrict out = (\(t) *)out_;
-                if (B == 1) {
-                    for (int64_t a = a0; a < a1; ++a) {
-                        \(accumulator) acc = \(identity);
-                        for (int64_t r = 0; r < R; ++r) {
-                            const int64_t i = a * R + r;
-            \(value(indent: "                "))
-                            acc = \(combine);
-                        }
-                        out[a] = (\(t))acc;
+        // The statements computing `v`, the value at flat index `i`.
+        let value: [any CStatement] = inputTypes.enumerated().map { i, type in CDeclare(.value(type), "x\(i)", scalarInputs[i] ? "s\(i)" : "in\(i)[i]") }
+            + body.statements + [CDeclare(.value(accumulator), "v", body.result.cast(to: outputType).text)]
+        return CFunction(name, parameters: axisKernelParameters) {
+            pointers
+            CDeclare(.pointer(to: t, restrict: true), "out", "(\(t) *)out_")
+            CIf("B == 1") {
+                CFor("a", from: "a0", below: "a1") {
+                    CDeclare(.value(accumulator), "acc", mutable: true, identity)
+                    CFor("r", from: "0", below: "R") {
+                        CDeclare(.value("int64_t"), "i", "a * R + r")
+                        value
+                        CAssign("acc", combine)
                     }
-                    return;
+                    CAssign("out[a]", "(\(t))acc")
                 }
-                \(accumulator) *partial = malloc(sizeof(\(accumulator)) * (size_t)(b1 - b0 > 0 ? b1 - b0 : 1));
-                for (int64_t a = a0; a < a1; ++a) {
-                    for (int64_t b = b0; b < b1; ++b) partial[b - b0] = \(identity);
-                    for (int64_t r = 0; r < R; ++r) {
-                        for (int64_t b = b0; b < b1; ++b) {
-                            const int64_t i = (a * R + r) * B + b;
-            \(value(indent: "                "))
-                            const \(accumulator) acc = partial[b - b0];
-                            partial[b - b0] = \(combine);
-                        }
-                    }
-                    for (int64_t b = b0; b < b1; ++b) out[a * B + b] = (\(t))partial[b - b0];
-                }
-                free(partial);
+                CReturn()
             }
-            """
+            CDeclare(.pointer(to: accumulator, restrict: false), "partial", "malloc(sizeof(\(accumulator)) * (size_t)(b1 - b0 > 0 ? b1 - b0 : 1))")
+            CFor("a", from: "a0", below: "a1") {
+                CFor("b", from: "b0", below: "b1") { CAssign("partial[b - b0]", identity) }
+                CFor("r", from: "0", below: "R") {
+                    CFor("b", from: "b0", below: "b1") {
+                        CDeclare(.value("int64_t"), "i", "(a * R + r) * B + b")
+                        value
+                        CDeclare(.value(accumulator), "acc", "partial[b - b0]")
+                        CAssign("partial[b - b0]", combine)
+                    }
+                }
+                CFor("b", from: "b0", below: "b1") { CAssign("out[a * B + b]", "(\(t))partial[b - b0]") }
+            }
+            CCall("free", "partial")
+        }.source
     }
 }

@@ -85,7 +85,7 @@ extension Variable {
         try DimShuffle(pattern: pattern)([self], at: .resolve(fileID: fileID, line: line))
     }
 
-    /// ``dimshuffle(_:fileID:line:)-(DimPattern...)`` with a pattern built at run time.
+    /// ``dimshuffle(_:fileID:line:)-(DimPattern...,_,_)`` with a pattern built at run time.
     public func dimshuffle(_ pattern: [DimPattern], fileID: String = #fileID, line: Int = #line) throws -> Variable {
         try DimShuffle(pattern: pattern)([self], at: .resolve(fileID: fileID, line: line))
     }

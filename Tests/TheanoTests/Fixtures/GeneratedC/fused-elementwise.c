@@ -7,12 +7,12 @@ void kernel_0_flat(int64_t begin, int64_t end, const void *const *in, void *out_
         const float x0 = s0;
         const float x1 = in1[i];
         const float x2 = in2[i];
-        float v0 = (-x1);
-        float v1 = expf(v0);
-        float v2 = (x1 * x2);
-        float v3 = (v2 + x0);
-        float v4 = tanhf(v3);
-        float v5 = (v4 - v1);
+        const float v0 = (-x1);
+        const float v1 = expf(v0);
+        const float v2 = (x1 * x2);
+        const float v3 = (v2 + x0);
+        const float v4 = tanhf(v3);
+        const float v5 = (v4 - v1);
         out[i] = v5;
     }
 }
@@ -40,12 +40,12 @@ void kernel_0_strided(int ndim, const int64_t *shape, const int64_t *strides, in
             const float x0 = p0[j * step0];
             const float x1 = p1[j * step1];
             const float x2 = p2[j * step2];
-            float v0 = (-x1);
-            float v1 = expf(v0);
-            float v2 = (x1 * x2);
-            float v3 = (v2 + x0);
-            float v4 = tanhf(v3);
-            float v5 = (v4 - v1);
+            const float v0 = (-x1);
+            const float v1 = expf(v0);
+            const float v2 = (x1 * x2);
+            const float v3 = (v2 + x0);
+            const float v4 = tanhf(v3);
+            const float v5 = (v4 - v1);
             o[j] = v5;
         }
     }

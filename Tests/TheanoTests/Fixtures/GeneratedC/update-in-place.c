@@ -7,10 +7,10 @@ void kernel_0_flat(int64_t begin, int64_t end, const void *const *in, void *out_
         const double x0 = in0[i];
         const float x1 = s1;
         const float x2 = in2[i];
-        float v0 = (x2 * x2);
-        float v1 = (x1 * v0);
-        double v2 = ((double)v1);
-        double v3 = (x0 - v2);
+        const float v0 = (x2 * x2);
+        const float v1 = (x1 * v0);
+        const double v2 = ((double)v1);
+        const double v3 = (x0 - v2);
         out[i] = v3;
     }
 }
@@ -38,10 +38,10 @@ void kernel_0_strided(int ndim, const int64_t *shape, const int64_t *strides, in
             const double x0 = p0[j * step0];
             const float x1 = p1[j * step1];
             const float x2 = p2[j * step2];
-            float v0 = (x2 * x2);
-            float v1 = (x1 * v0);
-            double v2 = ((double)v1);
-            double v3 = (x0 - v2);
+            const float v0 = (x2 * x2);
+            const float v1 = (x1 * v0);
+            const double v2 = ((double)v1);
+            const double v3 = (x0 - v2);
             o[j] = v3;
         }
     }
@@ -55,10 +55,10 @@ void kernel_0_flat_inplace(int64_t begin, int64_t end, const void *const *in, vo
         const double x0 = out[i];
         const float x1 = s1;
         const float x2 = in2[i];
-        float v0 = (x2 * x2);
-        float v1 = (x1 * v0);
-        double v2 = ((double)v1);
-        double v3 = (x0 - v2);
+        const float v0 = (x2 * x2);
+        const float v1 = (x1 * v0);
+        const double v2 = ((double)v1);
+        const double v3 = (x0 - v2);
         out[i] = v3;
     }
 }
@@ -83,10 +83,10 @@ void kernel_0_strided_inplace(int ndim, const int64_t *shape, const int64_t *str
             const double x0 = o[j];
             const float x1 = p1[j * step1];
             const float x2 = p2[j * step2];
-            float v0 = (x2 * x2);
-            float v1 = (x1 * v0);
-            double v2 = ((double)v1);
-            double v3 = (x0 - v2);
+            const float v0 = (x2 * x2);
+            const float v1 = (x1 * v0);
+            const double v2 = ((double)v1);
+            const double v3 = (x0 - v2);
             o[j] = v3;
         }
     }
