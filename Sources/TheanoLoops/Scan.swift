@@ -3,162 +3,141 @@ import TheanoOps
 import TheanoOptimizer
 import TheanoAutodiff
 
-/// A sequence a scan walks along its first axis, and the offsets (taps) of the elements each
-/// step reads: taps `[-1, 0, 1]` give step `t` the elements `t - 1`, `t` and `t + 1`.
-public struct ScanSequence {
-    public let variable: Variable
-    public let taps: [Int]
-
-    public init(_ variable: Variable, taps: [Int] = [0]) {
-        self.variable = variable
-        self.taps = taps
-    }
-}
-
-/// How one output of a scan's step is fed back into the next steps.
-public struct ScanOutput {
-    /// The values before the first step, or `nil` for an output that is not fed back.
-    public let initial: Variable?
-    /// The earlier steps each step reads (negative offsets).
-    public let taps: [Int]
-
-    package init(initial: Variable?, taps: [Int]) {
-        self.initial = initial
-        self.taps = taps
-    }
-
-    /// An output each step reads back: taps `[-1]` (the default) read the previous step's
-    /// value, and `initial` is that value before the first step; taps `[-2, -1]` read the two
-    /// previous ones, and `initial` then holds the 2 values before the first step along a
-    /// new first axis.
-    public static func recurrent(_ initial: Variable, taps: [Int] = [-1]) -> ScanOutput { ScanOutput(initial: initial, taps: taps) }
-
-    /// An output computed by each step and stacked, not read back.
-    public static var notFedBack: ScanOutput { ScanOutput(initial: nil, taps: []) }
-}
-
-/// What a scan's step function returns: the step's outputs, optionally a condition that
-/// ends the loop after this step when true (`until`), and new values of shared variables
-/// (each step sees the value the previous one left; the loop's last value is returned as
-/// an update for `function`).
-public struct ScanStep: ExpressibleByArrayLiteral {
-    public let outputs: [Variable]
-    public let until: Variable?
-    public let updates: [SharedVariable: Variable]
-
-    public init(_ outputs: [Variable], until: Variable? = nil, updates: [SharedVariable: Variable] = [:]) {
-        self.outputs = outputs
-        self.until = until
-        self.updates = updates
-    }
-
-    public init(arrayLiteral outputs: Variable...) { self.init(outputs) }
-}
-
-/// What ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:excluding:name:fileID:line:_:)``
-/// returns: the outputs (indexable like an array), and the updates of the shared variables
-/// the step updated, to pass to `function(…, updates:)`.
-public struct ScanResult: RandomAccessCollection {
-    /// For each output, the values of all steps stacked along a new first axis.
-    public let outputs: [Variable]
-    /// The final value of each shared variable the step updated.
-    public let updates: [SharedVariable: Variable]
-
-    package init(outputs: [Variable], updates: [SharedVariable: Variable]) {
-        self.outputs = outputs
-        self.updates = updates
-    }
-
-    public var startIndex: Int { outputs.startIndex }
-    public var endIndex: Int { outputs.endIndex }
-    public subscript(position: Int) -> Variable { outputs[position] }
-}
-
-/// Symbolic loops (Theano's `scan`): `step` is called once, on symbolic slices, to build the
-/// graph of one step; the loop runs that graph once per element of the sequences.
+/// The loop node ``scan(sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:excluding:name:fileID:line:_:)``
+/// builds. Inputs: the step count (when given), the sequences, the initial values of the
+/// recurrent outputs, the non-sequences. Outputs, one per output of the step: the history of
+/// a recurrent output (its initial values, then one row per step), or the stacked values of
+/// one that is not fed back.
 ///
-/// The step receives, in this order: for each sequence, its elements at the sequence's
-/// taps; for each recurrent output, its values at the output's taps; the non-sequences. It
-/// returns one value per entry of `outputsInfo`. Variables the step uses without receiving
-/// them (weights captured by the closure, shared variables) are non-sequences too.
-///
-/// ```swift
-/// // h_t = tanh(x_t · W + h_{t-1} · U)
-/// let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in
-///     [try tanh(dot(v[0], W) + dot(v[1], U))]
-/// }.outputs[0]
-/// ```
-///
-/// - Parameters:
-///   - nSteps: the number of steps (an integer scalar); by default the length of the
-///     sequences (the shortest one, less what its taps need).
-///   - goBackwards: walk the sequences from their last element to their first.
-///   - truncateGradient: propagate gradients back through only this many steps (from the
-///     last one); `nil` for all of them.
-///   - excluding: construction rewrites not to make to this loop's step.
-/// - Returns: for each output, the values of all steps stacked along a new first axis; and
-///   the updates of shared variables the step updated.
-public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [], nonSequences: [Variable] = [],
-                 nSteps: Variable? = nil, goBackwards: Bool = false, truncateGradient: Int? = nil,
-                 excluding: Set<LoopConstructionRewrite> = [], name: String? = nil,
-                 fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> ScanStep) throws -> ScanResult {
-    let location = SourceLocation.resolve(fileID: fileID, line: line)
-    let (node, construction) = try scanNode(sequences: sequences, outputsInfo: outputsInfo, nonSequences: nonSequences, nSteps: nSteps,
-                                            goBackwards: goBackwards, truncateGradient: truncateGradient, excluding: excluding,
-                                            name: name, location: location, step)
-    return try SourceLocation.attributing(to: location) {
-        let outputs = try zip(outputsInfo, node.outputs).map { info, output in
-            info.initial == nil ? output : try output[construction.body.signature.historyOffset(ofOutputWithTaps: info.taps)...]
+/// The step graph is optimized and linked once, by the linker of the function that runs the
+/// loop. The gradient is a second loop walking the steps backwards (``ScanGradient``).
+public struct Scan: DifferentiableOp, InnerGraphOp, SelfLinkingOp {
+    package let body: ScanBody
+
+    package init(body: ScanBody) {
+        self.body = body
+    }
+
+    package var innerGraph: FunctionGraph { body.step }
+
+    public var description: String { "scan{\(body.name)}" }
+
+    public static func == (a: Scan, b: Scan) -> Bool { a.body === b.body }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(body)) }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let signature = body.signature
+        guard inputs.count == signature.inputCount else { throw OpError("expects \(signature.inputCount) inputs, not \(inputs.count)") }
+        if signature.hasStepCount {
+            guard inputs[0].ndim == 0, !inputs[0].dtype.isFloat, inputs[0].dtype != .bool else {
+                throw OpError("the number of steps must be an integer scalar, not \(inputs[0])")
+            }
         }
-        let updated = construction.updatedVariables
-        let histories = node.outputs[outputsInfo.count..<(outputsInfo.count + updated.count)]
-        return ScanResult(outputs: outputs, updates: Dictionary(uniqueKeysWithValues: try zip(updated, histories).map { ($0, try $1[-1]) }))
+        return body.stateTypes.map { TensorType($0.dtype, shape: [nil] + $0.shape) }
+    }
+
+    /// The step as built, run by the reference interpreter.
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        try ScanLoop(body: body, program: body.program(compiledBy: .unoptimized(linkedBy: ReferenceLinker()))).run(inputs)
+    }
+
+    package func runner(for node: Apply, compiledBy compiler: InnerGraphCompiler) throws -> any NodeRunner {
+        InnerGraphRunner(node: node, body: ScanLoop(body: body, program: try body.program(compiledBy: compiler)).run)
+    }
+
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        let signature = body.signature
+        guard signature.windowedOutputs.isEmpty else { throw OpError("keeps only the last rows of some outputs; differentiate the loop before optimizing it") }
+        // The values kept for the gradient (the last outputs) are not differentiated.
+        let outputs = try zip(node.outputs[signature.userOutputs], outputGradients).map { output, gradient in
+            try gradient ?? zerosLike(output)
+        }
+        let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
+        let nonSequences = Array(node.inputs[signature.firstNonSequence...])
+        let loop = ScanGradient(body: body)
+        let gradientNode = try loop.apply(sequences + node.outputs + nonSequences + outputs, at: node.location)
+        let roles = loop.outputGradients(sequenceTypes: sequences.map(\.type), nonSequenceTypes: nonSequences.map(\.type))
+        let gradients = Dictionary(uniqueKeysWithValues: zip(roles, gradientNode.outputs))
+        // A batched matrix's gradient: one product per batched product, after the loop.
+        func batchedGradient(_ k: Int) throws -> Variable? {
+            try body.batchedProducts.indices.filter { body.batchedProducts[$0].nonSequence == k }.reduce(nil) { total, p in
+                try total.adding(body.batchedProducts[p].gradient(cotangents: gradients[.product(p)]!, node: node, signature: signature))
+            }
+        }
+        return (signature.hasStepCount ? [nil] : []) + sequences.indices.map { gradients[.sequence($0)] }
+            + signature.recurrentOutputs.indices.map { gradients[.initialValue($0)] }
+            + (try nonSequences.indices.map { k in try gradients[.nonSequence(k)] ?? batchedGradient(k) })
     }
 }
 
-/// The scan node, whose recurrent outputs are whole histories (the initial values first).
-package func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences: [Variable], nSteps: Variable?,
-              goBackwards: Bool, truncateGradient: Int?, excluding: Set<LoopConstructionRewrite> = [], name: String?,
-              location: SourceLocation, _ step: ([Variable]) throws -> ScanStep) throws -> (Apply, ScanConstruction) {
-    let construction = try ScanConstruction(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo,
-                                            nonSequences: nonSequences, hasStepCount: nSteps != nil, goBackwards: goBackwards,
-                                            truncateGradient: truncateGradient, excluding: excluding, location: location, step: step)
-    let inputs = (nSteps.map { [$0] } ?? []) + sequences.map(\.variable) + construction.extraSequences + outputsInfo.compactMap(\.initial)
-        + construction.updatedVariables + construction.nonSequences
-    return (try Scan(body: construction.body).apply(inputs, at: location), construction)
-}
+/// Forward mode through a loop: a second loop that runs the step and the step's
+/// pushforward together, carrying the tangent of every float recurrent output as a state of
+/// its own (Theano builds the R-operator of a scan the same way).
+extension Scan: ForwardDifferentiableOp {
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        let signature = body.signature
+        let sequences = Array(node.inputs[signature.firstSequence..<signature.firstInitial])
+        let initials = Array(node.inputs[signature.firstInitial..<signature.firstNonSequence])
+        let nonSequences = Array(node.inputs[signature.firstNonSequence...])
+        let sequenceTangents = Array(inputTangents[signature.firstSequence..<signature.firstInitial])
+        let initialTangents = Array(inputTangents[signature.firstInitial..<signature.firstNonSequence])
+        let nonSequenceTangents = Array(inputTangents[signature.firstNonSequence...])
+        guard inputTangents.contains(where: { $0 != nil }) else { return node.outputs.map { _ in nil } }
 
-/// `step` applied to each element of `sequences` (Theano's `map`): the results stacked.
-public func map(sequences: [Variable], nonSequences: [Variable] = [], name: String? = nil,
-                fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> Variable) throws -> Variable {
-    try scan(sequences: sequences.map { ScanSequence($0) }, outputsInfo: [.notFedBack], nonSequences: nonSequences,
-             name: name, fileID: fileID, line: line) { [try step($0)] }[0]
-}
+        let movingSequences = sequences.indices.filter { sequenceTangents[$0] != nil }
+        let movingNonSequences = nonSequences.indices.filter { nonSequenceTangents[$0] != nil }
+        let floatOutputs = signature.userOutputs.filter { body.stateTypes[$0].dtype.isFloat }
+        var outputsInfo = signature.outputTaps.enumerated().map { j, taps -> ScanOutput in
+            guard let position = signature.recurrentOutputs.firstIndex(of: j) else { return .notFedBack }
+            return .recurrent(initials[position], taps: taps)
+        }
+        for j in floatOutputs {
+            guard let position = signature.recurrentOutputs.firstIndex(of: j) else {
+                outputsInfo.append(.notFedBack)
+                continue
+            }
+            outputsInfo.append(.recurrent(try initialTangents[position] ?? zerosLike(initials[position]), taps: signature.outputTaps[j]))
+        }
+        let allSequences = sequences.indices.map { ScanSequence(sequences[$0], taps: signature.sequenceTaps[$0]) }
+            + movingSequences.map { ScanSequence(sequenceTangents[$0]!, taps: signature.sequenceTaps[$0]) }
+        let (joint, _) = try scanNode(sequences: allSequences, outputsInfo: outputsInfo,
+                                      nonSequences: nonSequences + movingNonSequences.map { nonSequenceTangents[$0]! },
+                                      nSteps: signature.hasStepCount ? node.inputs[0] : nil, goBackwards: signature.goBackwards,
+                                      truncateGradient: nil, name: "\(body.name), tangents", location: node.location) { arguments in
+            try jointStep(arguments, movingSequences: movingSequences, movingNonSequences: movingNonSequences, floatOutputs: floatOutputs)
+        }
+        var tangents: [Variable?] = node.outputs.map { _ in nil }
+        for (index, j) in floatOutputs.enumerated() { tangents[j] = joint.output(signature.outputTaps.count + index) }
+        return tangents
+    }
 
-/// `step(elements…, accumulated, nonSequences…)` folded over `sequences` from the first
-/// element to the last, starting from `initial` (Theano's `reduce` and `foldl`): the final value.
-public func foldl(sequences: [Variable], initial: Variable, nonSequences: [Variable] = [], name: String? = nil,
-                  fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> Variable) throws -> Variable {
-    try fold(sequences: sequences, initial: initial, nonSequences: nonSequences, backwards: false, name: name, fileID: fileID, line: line, step)
-}
+    /// The step and its pushforward, on the joint loop's arguments: the original sequences'
+    /// taps, the tangent sequences' taps, the original states' taps, the tangent states' taps,
+    /// the non-sequences, the tangent non-sequences.
+    private func jointStep(_ arguments: [Variable], movingSequences: [Int], movingNonSequences: [Int], floatOutputs: [Int]) throws -> ScanStep {
+        let signature = body.signature
+        var rest = arguments[...]
+        let sequenceArguments = signature.sequenceTaps.map { rest.takeFirst($0.count) }
+        let sequenceTangents = movingSequences.map { rest.takeFirst(signature.sequenceTaps[$0].count) }
+        let stateArguments = signature.recurrentOutputs.map { rest.takeFirst(signature.outputTaps[$0].count) }
+        let stateTangents = floatOutputs.filter(signature.recurrentOutputs.contains).map { rest.takeFirst(signature.outputTaps[$0].count) }
+        let nonSequenceArguments = rest.takeFirst(signature.nonSequenceCount)
+        let nonSequenceTangents = rest.takeFirst(movingNonSequences.count)
 
-/// `step` folded over `sequences` from the last element to the first (Theano's `foldr`).
-public func foldr(sequences: [Variable], initial: Variable, nonSequences: [Variable] = [], name: String? = nil,
-                  fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> Variable) throws -> Variable {
-    try fold(sequences: sequences, initial: initial, nonSequences: nonSequences, backwards: true, name: name, fileID: fileID, line: line, step)
-}
-
-/// The same as ``foldl(sequences:initial:nonSequences:name:fileID:line:_:)`` (Theano's `reduce`).
-public func reduce(sequences: [Variable], initial: Variable, nonSequences: [Variable] = [], name: String? = nil,
-                   fileID: String = #fileID, line: Int = #line, _ step: ([Variable]) throws -> Variable) throws -> Variable {
-    try fold(sequences: sequences, initial: initial, nonSequences: nonSequences, backwards: false, name: name, fileID: fileID, line: line, step)
-}
-
-private func fold(sequences: [Variable], initial: Variable, nonSequences: [Variable], backwards: Bool, name: String?,
-                  fileID: String, line: Int, _ step: ([Variable]) throws -> Variable) throws -> Variable {
-    let location = SourceLocation.resolve(fileID: fileID, line: line)
-    let (node, _) = try scanNode(sequences: sequences.map { ScanSequence($0) }, outputsInfo: [.recurrent(initial)], nonSequences: nonSequences,
-                                 nSteps: nil, goBackwards: backwards, truncateGradient: nil, name: name, location: location) { [try step($0)] }
-    // The last row of the history: the initial value itself when there is no step.
-    return try SourceLocation.attributing(to: location) { try node.output(0)[-1] }
+        let stepInputs = sequenceArguments.flatMap { $0 } + stateArguments.flatMap { $0 } + nonSequenceArguments
+        let results = try substituting(Dictionary(uniqueKeysWithValues: zip(body.step.inputs, stepInputs)), in: body.step.outputs)
+        let outputs = Array(results.prefix(signature.outputTaps.count))
+        var wrt = movingSequences.flatMap { sequenceArguments[$0] }
+        var points = sequenceTangents.flatMap { $0 }
+        let floatRecurrent = floatOutputs.filter(signature.recurrentOutputs.contains)
+        for (index, j) in floatRecurrent.enumerated() {
+            wrt += stateArguments[signature.recurrentOutputs.firstIndex(of: j)!]
+            points += stateTangents[index]
+        }
+        wrt += movingNonSequences.map { nonSequenceArguments[$0] }
+        points += nonSequenceTangents
+        let moving = floatOutputs.map { outputs[$0] }
+        let tangents = wrt.isEmpty ? try moving.map { try zerosLike($0) } : try Rop(moving, wrt: wrt, evalPoints: points, disconnected: .zero)
+        return ScanStep(outputs + tangents, until: signature.hasUntil ? results.last : nil)
+    }
 }
