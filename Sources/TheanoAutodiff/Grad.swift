@@ -126,7 +126,7 @@ extension DifferentiableOp {
     /// after it would refuse to broadcast it at run time, far from the op at fault, so it is
     /// reported here, naming the op, as the internal error it is. No gradient flows to an
     /// integer or boolean input. `function` and `location` name the caller in errors.
-    package func checkedPullback(_ node: Apply, outputGradients: [Variable?], function: String,
+    func checkedPullback(_ node: Apply, outputGradients: [Variable?], function: String,
                          location: SourceLocation) throws -> [Variable?] {
         let gradients = try pullback(node, outputGradients: outputGradients)
         guard gradients.count == node.inputs.count else {
@@ -170,7 +170,7 @@ package func variablesDepending(on sources: Set<Variable>, in order: [Apply]) ->
 
 /// `targets` and every variable that one of them is computed from by `order`'s nodes,
 /// through connected inputs: the variables the targets depend on.
-package func variablesInfluencing(_ targets: Set<Variable>, in order: [Apply]) -> Set<Variable> {
+func variablesInfluencing(_ targets: Set<Variable>, in order: [Apply]) -> Set<Variable> {
     var influencing = targets
     for node in order.reversed() where node.outputs.contains(where: influencing.contains) {
         for (index, input) in node.inputs.enumerated() where node.connects(input: index) { influencing.insert(input) }
@@ -180,7 +180,7 @@ package func variablesInfluencing(_ targets: Set<Variable>, in order: [Apply]) -
 
 extension Apply {
     /// Whether differentiation sees the outputs as depending on input `index`.
-    package func connects(input index: Int) -> Bool {
+    func connects(input index: Int) -> Bool {
         (op as? any DifferentiableOp)?.isConnected(toInput: index) ?? true
     }
 }

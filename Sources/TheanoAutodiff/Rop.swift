@@ -46,7 +46,7 @@ public func Rop(_ f: [Variable], wrt: [Variable], evalPoints: [Variable], discon
 /// every variable on the way (the seeds included) when each key moves along its value. A
 /// variable that does not change has no entry; each tangent has its variable's type.
 /// `function` and `location` name the caller in errors.
-package func propagateTangents(to outputs: [Variable], from seeds: [Variable: Variable], function: String,
+func propagateTangents(to outputs: [Variable], from seeds: [Variable: Variable], function: String,
                        location: SourceLocation) throws -> [Variable: Variable] {
     var tangents = seeds
     for node in topologicalOrder(of: outputs, stoppingAt: Set(seeds.keys)) {

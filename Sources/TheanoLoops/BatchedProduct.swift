@@ -9,12 +9,12 @@ import TheanoAutodiff
 /// cotangents of all steps stacked. Each per-step product (32 × 256 by 32 × 1024 in
 /// the LSTM benchmark) has the batch, 32, as its inner size, where BLAS runs far from its
 /// peak; the stacked one has steps × batch.
-package struct BatchedProduct {
+struct BatchedProduct {
     /// The non-sequence multiplied (its position among the non-sequences): `U`.
-    package let nonSequence: Int
+    let nonSequence: Int
     /// The recurrent output and the tap whose value multiplies it: `h` at `-1`.
     package let output: Int
-    package let tap: Int
+    let tap: Int
     /// The product in the step's graph.
     package let product: Variable
 

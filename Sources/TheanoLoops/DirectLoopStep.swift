@@ -3,13 +3,13 @@ import TheanoOps
 import TheanoOptimizer
 import TheanoAutodiff
 
-/// A loop step made only of compiled elementwise kernels, each reading the step's
-/// arguments (and constants) and computing one result: the loop calls the kernels itself on
+/// A loop step made only of compiled elementwise launches, each reading the step's
+/// arguments (and constants) and computing one result: the loop calls the launches itself on
 /// row pointers, and each kernel writes its result straight into its row of the history
 /// (Theano's scan working in place on its output buffers). No array is made and nothing is
 /// copied per step, which is what a step over a few elements costs otherwise.
 package struct DirectLoopStep {
-    package struct Kernel {
+    package struct Launch {
         package let runner: any RowKernelRunner
         package let sources: [NodeSource]
 
@@ -20,25 +20,25 @@ package struct DirectLoopStep {
     }
 
     /// One per step result, in order.
-    package let kernels: [Kernel]
+    package let launches: [Launch]
 
-    /// The direct form of `program`, when it has one.
-    package init?(_ program: any Executor) {
-        guard let nodes = (program as? any IndependentNodesExecutor)?.independentNodes, !nodes.isEmpty else { return nil }
-        var kernels: [Kernel] = []
+    /// The direct form of `step`, when it has one.
+    package init?(_ step: any Executor) {
+        guard let nodes = (step as? any IndependentNodesExecutor)?.independentNodes, !nodes.isEmpty else { return nil }
+        var launches: [Launch] = []
         for (runner, sources) in nodes {
             guard let runner = runner as? any RowKernelRunner else { return nil }
-            kernels.append(Kernel(runner: runner, sources: sources))
+            launches.append(Launch(runner: runner, sources: sources))
         }
-        self.kernels = kernels
+        self.launches = launches
     }
 
-    /// The shape every result has with these arguments (one step's), when the kernels can
+    /// The shape every result has with these arguments (one step's), when the launches can
     /// run directly on them: every value a kernel reads is a contiguous array of that shape,
     /// or a single element where the kernel reads a scalar.
     package func resultShape(arguments: [NDArray]) -> [Int]? {
         var shape: [Int]?
-        for kernel in kernels {
+        for kernel in launches {
             for (i, source) in kernel.sources.enumerated() {
                 let value = self.value(source, arguments: arguments)
                 if kernel.runner.scalarInputs[i] {
@@ -64,7 +64,7 @@ package struct DirectLoopStep {
         package let entryPoints: [RowKernelRunner.RowFunction]
         package let work: [Int]
         /// Where each kernel's inputs start in `inputs` (one more entry at the end).
-        package let firstInput: [Int]
+        let firstInput: [Int]
         /// Per kernel input: the argument it reads, or -1 for a constant.
         package let inputs: [Int]
         /// Per kernel input: the constant's address, or `nil`.
@@ -93,10 +93,10 @@ package struct DirectLoopStep {
     }
 
     /// Calls `body` with the calls, which are valid until it returns (the constants and the
-    /// kernels' modules are kept alive until then).
-    package func withCalls<R>(_ body: (Calls) throws -> R) rethrows -> R {
+    /// launches' modules are kept alive until then).
+    func withCalls<R>(_ body: (Calls) throws -> R) rethrows -> R {
         var firstInput = [0], inputs: [Int] = [], constantPositions: [Int] = [], constantValues: [NDArray] = []
-        for kernel in kernels {
+        for kernel in launches {
             for source in kernel.sources {
                 switch source {
                 case .input(let position):
@@ -109,16 +109,16 @@ package struct DirectLoopStep {
             }
             firstInput.append(inputs.count)
         }
-        return try withExtendedLifetime(kernels) {
+        return try withExtendedLifetime(launches) {
             try withUnsafeRawPointers(to: constantValues) { addresses in
                 var constants = [UnsafeRawPointer?](repeating: nil, count: inputs.count)
                 for (k, position) in constantPositions.enumerated() { constants[position] = addresses[k] }
-                return try body(Calls(entryPoints: kernels.map(\.runner.rowFunction), work: kernels.map(\.runner.workPerElement),
+                return try body(Calls(entryPoints: launches.map(\.runner.rowFunction), work: launches.map(\.runner.workPerElement),
                                       firstInput: firstInput, inputs: inputs, constants: constants))
             }
         }
     }
 
     /// How many inputs the widest kernel reads.
-    package var maximumInputs: Int { kernels.map(\.sources.count).max() ?? 0 }
+    var maximumInputs: Int { launches.map(\.sources.count).max() ?? 0 }
 }

@@ -6,10 +6,10 @@ import TheanoAutodiff
 /// A loop put together from the parts of existing loops — their sequences, outputs and
 /// non-sequences, each with the step's arguments standing for it — by the loop rewrites
 /// (``loopRewrites``): taking parts away, keeping a shorter history, joining two loops.
-package struct LoopAssembly {
+struct LoopAssembly {
     package struct Sequence {
         package let outer: Variable
-        package let taps: [Int]
+        let taps: [Int]
         /// The step's arguments for the taps.
         package let arguments: [Variable]
 
@@ -23,27 +23,27 @@ package struct LoopAssembly {
     package struct Output {
         /// The initial values of a recurrent output; `nil` for one not fed back.
         package let initial: Variable?
-        package let taps: [Int]
+        let taps: [Int]
         package let arguments: [Variable]
         /// The step's result.
         package let result: Variable
-        package let stateType: TensorType
+        let stateType: TensorType
         /// Whether the loop keeps only the last rows of the history (see ``ScanSignature/windowedOutputs``).
-        package var windowed: Bool
+        var windowed: Bool
         /// Whether it is a value kept for the gradient (see ``ScanSignature/savedOutputs``).
-        package let saved: Bool
+        let saved: Bool
         /// The loop output this part was.
         package let original: Variable
     }
 
-    package struct NonSequence {
+    struct NonSequence {
         package let outer: Variable
         package let argument: Variable
     }
 
     package let name: String
     package let location: SourceLocation
-    package let stepCount: Variable?
+    let stepCount: Variable?
     package var sequences: [Sequence]
     package var outputs: [Output]
     package var nonSequences: [NonSequence]
@@ -51,9 +51,9 @@ package struct LoopAssembly {
     package let goBackwards: Bool
     package let truncateGradient: Int?
     /// Step arguments that stand for others (a joined loop's sequence read by both).
-    package var aliases: [Variable: Variable] = [:]
+    var aliases: [Variable: Variable] = [:]
     /// What the construction rewrites did to the loops this one is put together from.
-    package var constructionReports: [InnerGraphReport]
+    var constructionReports: [InnerGraphReport]
 
     /// The parts of the loop `node` (a ``Scan``).
     package init(_ node: Apply) {
@@ -80,7 +80,7 @@ package struct LoopAssembly {
     }
 
     /// The step's arguments each part's result reads, directly or not.
-    package func argumentsRead(by results: [Variable]) -> Set<Variable> {
+    func argumentsRead(by results: [Variable]) -> Set<Variable> {
         let arguments = Set(sequences.flatMap(\.arguments) + outputs.flatMap(\.arguments) + nonSequences.map(\.argument))
         var read = Set(results.filter(arguments.contains))
         for node in topologicalOrder(of: results, stoppingAt: arguments) { read.formUnion(node.inputs.filter(arguments.contains)) }

@@ -13,7 +13,7 @@ package let loopRewrites: [GraphPass] = [removeUnusedLoopParts, windowLoopHistor
 /// Outputs of a loop that nothing reads, unless other outputs read them back, are no longer
 /// computed; sequences and non-sequences the remaining step does not read are no longer
 /// inputs (a sequence only when another one tells the same number of steps).
-package let removeUnusedLoopParts = GraphPass("scan_remove_unused") { graph in
+let removeUnusedLoopParts = GraphPass("scan_remove_unused") { graph in
     var changes = 0
     for node in graph.nodes where node.op is Scan && graph.contains(node) {
         var loop = LoopAssembly(node)
@@ -43,7 +43,7 @@ package let removeUnusedLoopParts = GraphPass("scan_remove_unused") { graph in
 
 /// A loop output read only at its last row (`h[-1]`, `h[k...][-1]`: a fold, a final state)
 /// keeps only its last rows, so the loop needs memory for those rather than for every step.
-package let windowLoopHistories = GraphPass("scan_history_window") { graph in
+let windowLoopHistories = GraphPass("scan_history_window") { graph in
     var changes = 0
     for node in graph.nodes where node.op is Scan && graph.contains(node) {
         var loop = LoopAssembly(node)
@@ -73,7 +73,7 @@ package let windowLoopHistories = GraphPass("scan_history_window") { graph in
 /// extent), with the same number of steps and in the same direction, neither reading the
 /// other, without `until`: one loop computing the outputs of both (Theano's scan merge).
 /// Each step reads a sequence both loops walk once.
-package let mergeLoops = GraphPass("scan_merge") { graph in
+let mergeLoops = GraphPass("scan_merge") { graph in
     var changes = 0
     merging: while true {
         let loops = graph.nodes.filter { node in (node.op as? Scan).map { !$0.body.signature.hasUntil } ?? false }
@@ -93,7 +93,7 @@ package let mergeLoops = GraphPass("scan_merge") { graph in
 /// A gradient loop no longer computes the gradients of sequences or non-sequences nothing
 /// reads (the data a network reads, for example): neither their per-step pullbacks nor
 /// their sums.
-package let pruneLoopGradients = GraphPass("scan_gradient_unused") { graph in
+let pruneLoopGradients = GraphPass("scan_gradient_unused") { graph in
     var changes = 0
     for node in graph.nodes where node.op is ScanGradient && graph.contains(node) {
         let op = node.op as! ScanGradient, signature = op.body.signature

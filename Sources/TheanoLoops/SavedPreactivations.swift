@@ -12,7 +12,7 @@ import TheanoAutodiff
 /// again — a third of its products. The value kept is the sum the product feeds (`z`, not
 /// `h_{t-1}·U`), so the forward step still computes it as one `gemm`. An Elman step's
 /// pullback reads only `tanh(z)`, its result, so nothing is kept.
-package enum SavedPreactivations {
+enum SavedPreactivations {
     /// The values to keep for a step computing `results` from `arguments`.
     package static func values(results: [Variable], arguments: [Variable]) throws -> [Variable] {
         let floatResults = results.filter(\.dtype.isFloat)

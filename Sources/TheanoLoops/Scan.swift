@@ -10,7 +10,7 @@ import TheanoAutodiff
 /// one that is not fed back.
 ///
 /// The step graph is optimized and linked once, by the linker of the function that runs the
-/// loop. The gradient is a second loop walking the steps backwards (``ScanGradient``).
+/// loop. The gradient is a second loop walking the steps backwards (`ScanGradient`).
 public struct Scan: DifferentiableOp, InnerGraphOp, SelfLinkingOp {
     package let body: ScanBody
 
@@ -38,11 +38,11 @@ public struct Scan: DifferentiableOp, InnerGraphOp, SelfLinkingOp {
 
     /// The step as built, run by the reference interpreter.
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        try ScanLoop(body: body, program: body.program(compiledBy: .unoptimized(linkedBy: ReferenceLinker()))).run(inputs)
+        try ScanLoop(body: body, stepExecutor: body.stepExecutor(compiledBy: .unoptimized(linkedBy: ReferenceLinker()))).run(inputs)
     }
 
     package func runner(for node: Apply, compiledBy compiler: InnerGraphCompiler) throws -> any NodeRunner {
-        InnerGraphRunner(node: node, body: ScanLoop(body: body, program: try body.program(compiledBy: compiler)).run)
+        InnerGraphRunner(node: node, body: ScanLoop(body: body, stepExecutor: try body.stepExecutor(compiledBy: compiler)).run)
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {

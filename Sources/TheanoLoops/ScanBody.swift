@@ -19,10 +19,10 @@ package final class ScanBody: @unchecked Sendable {
     /// The type of one step's value of each output.
     package let stateTypes: [TensorType]
     /// The products whose matrix's gradient is one product after the gradient loop.
-    package let batchedProducts: [BatchedProduct]
+    let batchedProducts: [BatchedProduct]
     /// What the construction rewrites did to the step (one report per loop built: a joined
     /// loop carries those of both).
-    package let constructionReports: [InnerGraphReport]
+    let constructionReports: [InnerGraphReport]
 
     /// Guards the two caches below (a compiled function may run on any thread).
     private let lock = NSLock()
@@ -43,36 +43,36 @@ package final class ScanBody: @unchecked Sendable {
     }
     /// Whether the gradient loop sums non-sequence `k`'s gradient step by step (a float one,
     /// neither skipped nor multiplied only in batched products).
-    package func sumsGradient(ofNonSequence k: Int, dtype: DType, skipping skipped: SkippedGradients) -> Bool {
+    func sumsGradient(ofNonSequence k: Int, dtype: DType, skipping skipped: SkippedGradients) -> Bool {
         dtype.isFloat && !skipped.nonSequences.contains(k) && !batchedProducts.contains { $0.nonSequence == k }
     }
 
     /// The batched products (indices into ``batchedProducts``) whose cotangents the gradient
     /// loop stacks: those of matrices not skipped.
-    package func stackedProducts(skipping skipped: SkippedGradients) -> [Int] {
+    func stackedProducts(skipping skipped: SkippedGradients) -> [Int] {
         batchedProducts.indices.filter { !skipped.nonSequences.contains(batchedProducts[$0].nonSequence) }
     }
 
     /// The step's results (without the `until` condition).
-    package var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
+    var stepOutputs: [Variable] { Array(step.outputs.prefix(stateTypes.count)) }
 
     /// The step, compiled by `compiler` (optimized once per optimization); records the
     /// construction reports and the step's with the compiler.
-    package func program(compiledBy compiler: InnerGraphCompiler) throws -> any Executor {
+    func stepExecutor(compiledBy compiler: InnerGraphCompiler) throws -> any Executor {
         for report in constructionReports { compiler.reports.record(report.report, as: report.name) }
         return try compiled("step", by: compiler) { step }
     }
 
     /// The step's pullback (see ``gradientStep(skipping:)``), compiled by `compiler`, with
     /// the transposes the loop makes for it.
-    package func gradientProgram(compiledBy compiler: InnerGraphCompiler, skipping skipped: SkippedGradients) throws -> GradientProgram {
+    func linkedGradientStep(compiledBy compiler: InnerGraphCompiler, skipping skipped: SkippedGradients) throws -> LinkedGradientStep {
         let gradient = try gradientStep(skipping: skipped), graph = gradient.graph
         // The loop hands over the accumulated non-sequence gradients (the last inputs): the
         // step adds into them in place (`Σ∂W += h_{t-1}ᵀ·dz` is a gemm writing into Σ∂W).
         let inputs = graph.inputs.count
         let executor = try compiled("gradient step \(skipped)", by: compiler,
                                     overwritableInputs: Set((inputs - gradient.accumulators)..<inputs)) { graph }
-        return GradientProgram(executor: executor, transposed: gradient.transposed)
+        return LinkedGradientStep(executor: executor, transposed: gradient.transposed)
     }
 
     private func compiled(_ what: String, by compiler: InnerGraphCompiler, overwritableInputs: Set<Int> = [],
@@ -95,7 +95,7 @@ package final class ScanBody: @unchecked Sendable {
     /// gradient accumulated so far for each float non-sequence not skipped nor batched. Outputs: the gradients of the step's float sequence arguments (but those
     /// of skipped sequences) and state arguments, the cotangents of the batched products
     /// (``BatchedProduct``), then each accumulated non-sequence gradient plus this step's.
-    package func gradientStep(skipping skipped: SkippedGradients) throws -> GradientStep {
+    func gradientStep(skipping skipped: SkippedGradients) throws -> GradientStep {
         if let gradient = lock.withLock({ gradientSteps[skipped] }) { return gradient }
         let outputs = stepOutputs
         let results = outputs.enumerated().map { Variable(type: $1.type, name: $1.name ?? "result \($0)", location: location) }
@@ -139,7 +139,7 @@ package final class ScanBody: @unchecked Sendable {
 
 /// The sequences and non-sequences of a loop (by position) whose gradients nothing reads, so
 /// the gradient loop does not compute them.
-package struct SkippedGradients: Hashable, Sendable, CustomStringConvertible {
+struct SkippedGradients: Hashable, Sendable, CustomStringConvertible {
     package var sequences: Set<Int> = []
     package var nonSequences: Set<Int> = []
 
@@ -155,11 +155,11 @@ package struct SkippedGradients: Hashable, Sendable, CustomStringConvertible {
 /// `dz·Uᵀ`), which the gradient loop makes once per run as contiguous matrices and hands in
 /// after the cotangents — at a step's sizes BLAS multiplies by a contiguous matrix up to
 /// 1.6× faster than by a transposed view.
-package struct GradientStep {
+struct GradientStep {
     package let graph: FunctionGraph
     package let transposed: [(nonSequence: Int, op: DimShuffle)]
     /// How many of the last inputs are accumulated non-sequence gradients.
-    package let accumulators: Int
+    let accumulators: Int
 
     package init(graph: FunctionGraph, transposed: [(nonSequence: Int, op: DimShuffle)], accumulators: Int) {
         self.graph = graph
@@ -169,7 +169,7 @@ package struct GradientStep {
 }
 
 /// ``GradientStep`` linked: the executor, and the transposes to make for it.
-package struct GradientProgram {
+struct LinkedGradientStep {
     package let executor: any Executor
     package let transposed: [(nonSequence: Int, op: DimShuffle)]
 

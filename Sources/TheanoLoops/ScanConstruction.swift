@@ -13,10 +13,10 @@ import TheanoAutodiff
 /// ``WholeSequenceWork`` takes out, and values the gradient would compute again from
 /// products become outputs of their own (``SavedPreactivations``; the loop rewrites remove
 /// them when no gradient reads them). Their report travels with the body.
-package struct ScanConstruction {
+struct ScanConstruction {
     package let body: ScanBody
     /// Sequences computed before the loop, read after the given ones.
-    package let extraSequences: [Variable]
+    let extraSequences: [Variable]
     /// The shared variables the step updates: recurrent outputs after the given ones, whose
     /// initial values are the variables themselves.
     package let updatedVariables: [SharedVariable]
@@ -124,7 +124,7 @@ package struct ScanConstruction {
 }
 
 /// `+1`, `-2` or nothing for tap 0.
-package func tapText(_ tap: Int) -> String { tap == 0 ? "" : tap > 0 ? "+\(tap)" : "\(tap)" }
+func tapText(_ tap: Int) -> String { tap == 0 ? "" : tap > 0 ? "+\(tap)" : "\(tap)" }
 
 /// The variables `results` depend on that are neither computed from `given` nor constants:
 /// what a step function used from outside without receiving it (weights, shared variables,

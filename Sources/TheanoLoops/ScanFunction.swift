@@ -6,9 +6,13 @@ import TheanoAutodiff
 /// A sequence a scan walks along its first axis, and the offsets (taps) of the elements each
 /// step reads: taps `[-1, 0, 1]` give step `t` the elements `t - 1`, `t` and `t + 1`.
 public struct ScanSequence {
+    /// The sequence: its first axis is the one the loop walks.
     public let variable: Variable
+    /// The offsets, relative to the current step, of the elements each step reads.
     public let taps: [Int]
 
+    /// The sequence `variable`, each step reading its elements at `taps` (by default the
+    /// current one).
     public init(_ variable: Variable, taps: [Int] = [0]) {
         self.variable = variable
         self.taps = taps
@@ -42,10 +46,15 @@ public struct ScanOutput {
 /// (each step sees the value the previous one left; the loop's last value is returned as
 /// an update for `function`).
 public struct ScanStep: ExpressibleByArrayLiteral {
+    /// The step's values, one per entry of the scan's `outputsInfo`.
     public let outputs: [Variable]
+    /// A boolean scalar that ends the loop after this step when true, or `nil`.
     public let until: Variable?
+    /// New values of shared variables, seen by the next step.
     public let updates: [SharedVariable: Variable]
 
+    /// A step returning `outputs`, ending the loop when `until` is true, and updating shared
+    /// variables with `updates`.
     public init(_ outputs: [Variable], until: Variable? = nil, updates: [SharedVariable: Variable] = [:]) {
         self.outputs = outputs
         self.until = until
@@ -117,7 +126,7 @@ public func scan(sequences: [ScanSequence] = [], outputsInfo: [ScanOutput] = [],
 }
 
 /// The scan node, whose recurrent outputs are whole histories (the initial values first).
-package func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences: [Variable], nSteps: Variable?,
+func scanNode(sequences: [ScanSequence], outputsInfo: [ScanOutput], nonSequences: [Variable], nSteps: Variable?,
               goBackwards: Bool, truncateGradient: Int?, excluding: Set<LoopConstructionRewrite> = [], name: String?,
               location: SourceLocation, _ step: ([Variable]) throws -> ScanStep) throws -> (Apply, ScanConstruction) {
     let construction = try ScanConstruction(name: name ?? "scan at \(location)", sequences: sequences, outputs: outputsInfo,

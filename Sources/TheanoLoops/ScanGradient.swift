@@ -17,7 +17,7 @@ import TheanoAutodiff
 /// of its gradient. With `truncateGradient = k`, only the
 /// last `k` steps send gradients back. Not differentiable itself (no second derivatives
 /// through a scan).
-package struct ScanGradient: InnerGraphOp, SelfLinkingOp {
+struct ScanGradient: InnerGraphOp, SelfLinkingOp {
     package let body: ScanBody
     package var skipped = SkippedGradients()
 
@@ -54,13 +54,13 @@ package struct ScanGradient: InnerGraphOp, SelfLinkingOp {
     }
 
     /// The step's pullback, compiled by `compiler`.
-    package func program(compiledBy compiler: InnerGraphCompiler) throws -> GradientProgram {
-        try body.gradientProgram(compiledBy: compiler, skipping: skipped)
+    func linkedStep(compiledBy compiler: InnerGraphCompiler) throws -> LinkedGradientStep {
+        try body.linkedGradientStep(compiledBy: compiler, skipping: skipped)
     }
 
     package func runner(for node: Apply, compiledBy compiler: InnerGraphCompiler) throws -> any NodeRunner {
-        let program = try program(compiledBy: compiler)
-        return InnerGraphRunner(node: node) { try run($0, gradientProgram: program) }
+        let step = try linkedStep(compiledBy: compiler)
+        return InnerGraphRunner(node: node) { try run($0, gradientStep: step) }
     }
 
     private var signature: ScanSignature { body.signature }
@@ -86,11 +86,11 @@ package struct ScanGradient: InnerGraphOp, SelfLinkingOp {
     }
 
     package func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        try run(inputs, gradientProgram: program(compiledBy: .unoptimized(linkedBy: ReferenceLinker())))
+        try run(inputs, gradientStep: linkedStep(compiledBy: .unoptimized(linkedBy: ReferenceLinker())))
     }
 
-    /// The backward loop, the step's pullback run by `gradientProgram`.
-    package func run(_ inputs: [NDArray], gradientProgram: GradientProgram) throws -> [NDArray] {
+    /// The backward loop, the step's pullback run by `gradientStep`.
+    package func run(_ inputs: [NDArray], gradientStep: LinkedGradientStep) throws -> [NDArray] {
         let sequenceCount = signature.sequenceTaps.count, recurrent = signature.recurrentOutputs
         var rest = inputs[...]
         let sequences = rest.takeFirst(sequenceCount).map { signature.goBackwards ? $0.reversedAlongFirstAxis() : $0 }
@@ -116,7 +116,7 @@ package struct ScanGradient: InnerGraphOp, SelfLinkingOp {
             return first == 0 ? NDArray(uninitialized: shape, dtype: product.product.dtype) : NDArray(zeros: shape, dtype: product.product.dtype)
         }
         let floatOutputs = signature.userOutputs.filter { body.stepOutputs[$0].dtype.isFloat }
-        let transposes = try gradientProgram.transposed.map { try $0.op.perform([nonSequences[$0.nonSequence]])[0].contiguousCopy() }
+        let transposes = try gradientStep.transposed.map { try $0.op.perform([nonSequences[$0.nonSequence]])[0].contiguousCopy() }
 
         let (sequenceRows, sequenceGradientRows) = (sequences.map(RowViews.init), sequenceGradients.map { $0.map(RowViews.init) })
         let (outputRows, outputGradientRows) = (outputs.map(RowViews.init), outputGradients.map(RowViews.init))
@@ -148,7 +148,7 @@ package struct ScanGradient: InnerGraphOp, SelfLinkingOp {
             }
             arguments += transposes
             arguments += nonSequenceGradients
-            let gradients = try gradientProgram.executor.run(inputs: arguments)
+            let gradients = try gradientStep.executor.run(inputs: arguments)
             let perStep = targets.compactMap { $0 }
             for (target, gradient) in zip(perStep, gradients) { target.accumulate(from: gradient) }
             for (stack, cotangent) in zip(productCotangents, gradients[perStep.count...]) { stack.indexed(axis: 0, at: t).assign(from: cotangent) }

@@ -4,16 +4,16 @@ import TheanoOptimizer
 import TheanoAutodiff
 
 /// One run of a scan's loop over concrete arrays.
-package struct ScanLoop {
+struct ScanLoop {
     package let body: ScanBody
-    package let program: any Executor
+    let stepExecutor: any Executor
     /// The step in direct form, when it has one.
     package let direct: DirectLoopStep?
 
-    package init(body: ScanBody, program: any Executor) {
+    package init(body: ScanBody, stepExecutor: any Executor) {
         self.body = body
-        self.program = program
-        direct = body.signature.hasUntil ? nil : DirectLoopStep(program)
+        self.stepExecutor = stepExecutor
+        direct = body.signature.hasUntil ? nil : DirectLoopStep(stepExecutor)
     }
 
     package func run(_ inputs: [NDArray]) throws -> [NDArray] {
@@ -52,7 +52,7 @@ package struct ScanLoop {
         var first = 0, done = steps
         if let direct, steps > 0 {
             readArguments(step: 0)
-            let dtypes = direct.kernels.map(\.runner.outputDType)
+            let dtypes = direct.launches.map(\.runner.outputDType)
             if let shape = direct.resultShape(arguments: arguments), histories.indices.allSatisfy({ j in
                 histories[j].map { $0.dtype == dtypes[j] && Array($0.shape.dropFirst()) == shape } ?? true
             }) {
@@ -69,7 +69,7 @@ package struct ScanLoop {
             readArguments(step: t)
             // Each result goes into its history row: computed there when the step can, copied otherwise.
             for j in targets.indices { targets[j] = historyRows[j]?[row(j, t + signature.historyOffset(j))] }
-            let results = try program.run(inputs: arguments, outputTargets: targets)
+            let results = try stepExecutor.run(inputs: arguments, outputTargets: targets)
             for j in signature.outputTaps.indices {
                 let value = results[j]
                 if histories[j] == nil {
@@ -191,7 +191,7 @@ package struct ScanLoop {
 
 extension NDArray {
     /// A view with the first axis reversed.
-    package func reversedAlongFirstAxis() -> NDArray {
+    func reversedAlongFirstAxis() -> NDArray {
         shape[0] == 0 ? self : sliced(axis: 0, start: shape[0] - 1, count: shape[0], step: -1)
     }
 }

@@ -11,24 +11,24 @@ import TheanoAutodiff
 /// then one value per step: step `t` reads row `t + k + tap` and writes row `t + k`.
 package struct ScanSignature: Hashable, Sendable {
     /// Whether the first input is the number of steps.
-    package let hasStepCount: Bool
+    let hasStepCount: Bool
     /// The taps of each sequence.
-    package let sequenceTaps: [[Int]]
+    let sequenceTaps: [[Int]]
     /// The taps of each output; empty for outputs not fed back.
-    package let outputTaps: [[Int]]
+    let outputTaps: [[Int]]
     /// How many non-sequences (those given and those the step captured).
-    package let nonSequenceCount: Int
+    let nonSequenceCount: Int
     /// Whether the step's last result is the condition that stops the loop.
-    package let hasUntil: Bool
+    let hasUntil: Bool
     package let goBackwards: Bool
     package let truncateGradient: Int?
     /// The outputs whose history the loop keeps only the last rows of (as many as the
     /// deepest tap, at least one): what remains of it is only ever read at its last row.
     /// The loop then needs memory for those rows, not for every step.
-    package var windowedOutputs: Set<Int> = []
+    var windowedOutputs: Set<Int> = []
     /// How many of the last outputs are values kept for the gradient loop
     /// (``SavedPreactivations``): not the user's, and not differentiated.
-    package var savedOutputs = 0
+    var savedOutputs = 0
 
     package init(hasStepCount: Bool, sequenceTaps: [[Int]], outputTaps: [[Int]], nonSequenceCount: Int, hasUntil: Bool, goBackwards: Bool, truncateGradient: Int?, windowedOutputs: Set<Int> = [], savedOutputs: Int = 0) {
         self.hasStepCount = hasStepCount
@@ -43,45 +43,45 @@ package struct ScanSignature: Hashable, Sendable {
     }
 
     /// The outputs that are the user's (the step's results and the updated shared variables).
-    package var userOutputs: Range<Int> { 0..<(outputTaps.count - savedOutputs) }
+    var userOutputs: Range<Int> { 0..<(outputTaps.count - savedOutputs) }
 
     /// The outputs that are fed back.
-    package var recurrentOutputs: [Int] { outputTaps.indices.filter { !outputTaps[$0].isEmpty } }
+    var recurrentOutputs: [Int] { outputTaps.indices.filter { !outputTaps[$0].isEmpty } }
 
     /// How many initial values the history of an output with `taps` starts with.
-    package func historyOffset(ofOutputWithTaps taps: [Int]) -> Int { -(taps.min() ?? 0) }
+    func historyOffset(ofOutputWithTaps taps: [Int]) -> Int { -(taps.min() ?? 0) }
 
     /// The history offset of output `j` (0 for outputs not fed back).
-    package func historyOffset(_ j: Int) -> Int { historyOffset(ofOutputWithTaps: outputTaps[j]) }
+    func historyOffset(_ j: Int) -> Int { historyOffset(ofOutputWithTaps: outputTaps[j]) }
 
     // MARK: Outer inputs
 
-    package var firstSequence: Int { hasStepCount ? 1 : 0 }
-    package var firstInitial: Int { firstSequence + sequenceTaps.count }
-    package var firstNonSequence: Int { firstInitial + recurrentOutputs.count }
+    var firstSequence: Int { hasStepCount ? 1 : 0 }
+    var firstInitial: Int { firstSequence + sequenceTaps.count }
+    var firstNonSequence: Int { firstInitial + recurrentOutputs.count }
     package var inputCount: Int { firstNonSequence + nonSequenceCount }
 
     // MARK: The step's arguments
 
     /// The step's arguments, in order: each sequence's taps, each recurrent output's taps,
     /// the non-sequences.
-    package var argumentCount: Int { sequenceTaps.reduce(0) { $0 + $1.count } + outputTaps.reduce(0) { $0 + $1.count } + nonSequenceCount }
+    var argumentCount: Int { sequenceTaps.reduce(0) { $0 + $1.count } + outputTaps.reduce(0) { $0 + $1.count } + nonSequenceCount }
 
     /// The elements of sequence `i` past the ones steps start at: a sequence of length `L`
     /// allows `L - extent` steps.
     package func extent(ofSequence i: Int) -> Int { sequenceTaps[i].max()! - sequenceTaps[i].min()! }
 
     /// The element of sequence `i` that `tap` reads at step `t`.
-    package func sequenceElement(_ i: Int, tap: Int, step t: Int) -> Int { t + tap - sequenceTaps[i].min()! }
+    func sequenceElement(_ i: Int, tap: Int, step t: Int) -> Int { t + tap - sequenceTaps[i].min()! }
 
     /// The history row of output `j` that `tap` reads at step `t`.
-    package func historyRow(_ j: Int, tap: Int, step t: Int) -> Int { t + historyOffset(j) + tap }
+    func historyRow(_ j: Int, tap: Int, step t: Int) -> Int { t + historyOffset(j) + tap }
 }
 
 extension ArraySlice {
     /// Removes the first `count` elements and returns them (splitting a loop's flat list of
     /// inputs or arguments into its groups).
-    package mutating func takeFirst(_ count: Int) -> [Element] {
+    mutating func takeFirst(_ count: Int) -> [Element] {
         defer { self = dropFirst(count) }
         return Array(prefix(count))
     }

@@ -12,7 +12,7 @@ import TheanoAutodiff
 ///
 /// Work is taken out when every element it reads comes from one sequence at one tap; the new
 /// sequence has that sequence's length and taps, so the loop's steps are unchanged.
-package struct WholeSequenceWork {
+struct WholeSequenceWork {
     /// The new sequences (values over whole sequences), with their sequences' taps.
     package let sequences: [ScanSequence]
     /// The step's arguments for the new sequences' taps, in order.

@@ -9,6 +9,7 @@ import Theano
 public final class Classifier {
     /// The nonlinearity of the hidden layers.
     public enum Activation: String, Sendable, CaseIterable {
+        /// The hyperbolic tangent, the rectifier (`max(x, 0)`) or the logistic sigmoid.
         case tanh, relu, sigmoid
     }
 

@@ -5,6 +5,7 @@ import Theano
 /// backpropagation through time — written as the Theano tutorials write it, with the input
 /// projection of all steps computed before the loop, so only `h · W_h` stays inside.
 public final class RecurrentNetwork {
+    /// The recurrent cell.
     public enum Cell: String, Sendable, CaseIterable {
         /// `h_t = tanh(x_t · W_x + h_{t-1} · W_h + b)`.
         case elman
@@ -27,6 +28,8 @@ public final class RecurrentNetwork {
     private let trainStep: Function
     private let evaluator: Function
 
+    /// A network of `hidden` units from `inputs` features to `outputs` per step, its weights
+    /// drawn from `seed` and its training and evaluation functions compiled with `options`.
     public init(cell: Cell, inputs: Int, hidden: Int, outputs: Int, loss: Loss, learningRate: Double,
                 seed: UInt64 = 400, options: CompileOptions = .default, profile: Bool = false) throws {
         var random = RandomState(seed: seed)

@@ -8,8 +8,10 @@ import Theano
 /// string of the Reber grammar, then the same `T` or `P` again, then `E`. Predicting the
 /// second-to-last symbol needs a memory of the second one across the whole inner string.
 public struct EmbeddedReberGrammar {
+    /// The symbols; streams hold indices into it.
     public let alphabet: [Character] = ["B", "T", "P", "S", "X", "V", "E"]
 
+    /// The grammar.
     public init() {}
 
     /// The inner grammar: for each state, the symbols that may come next and the state each
@@ -41,6 +43,7 @@ public struct EmbeddedReberGrammar {
 /// English-like sentences from a small grammar ("the old cat follows a bird ."), as a
 /// character stream: a corpus for character-level language models.
 public struct ToySentences {
+    /// The characters the sentences use, sorted; streams hold indices into it.
     public let alphabet: [Character]
 
     private static let determiners = ["the", "a", "every", "some", "no"]
@@ -49,6 +52,7 @@ public struct ToySentences {
     private static let verbs = ["sees", "likes", "follows", "chases", "finds", "hears"]
     private static let intransitive = ["sleeps", "sings", "waits", "runs"]
 
+    /// The grammar, with its alphabet.
     public init() {
         let words = Self.determiners + Self.adjectives + Self.nouns + Self.verbs + Self.intransitive
         alphabet = Array(Set(words.joined() + " .")).sorted()

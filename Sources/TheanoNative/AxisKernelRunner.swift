@@ -4,24 +4,24 @@ import TheanoOps
 /// Runs a node through the C kernel of its ``CAxisKernelOp`` (reductions, softmax): the
 /// inputs made contiguous, read as `[A, R, B]`, the work split across cores along `A`, or
 /// along `B` when `A` is too small to keep every core busy.
-package struct AxisKernelRunner: NodeRunner {
-    package typealias Function = @convention(c) (Int64, Int64, Int64, Int64, Int64, Int64, Int64, UnsafePointer<UnsafeRawPointer?>,
+struct AxisKernelRunner: NodeRunner {
+    typealias KernelFunction = @convention(c) (Int64, Int64, Int64, Int64, Int64, Int64, Int64, UnsafePointer<UnsafeRawPointer?>,
                                          UnsafeMutableRawPointer) -> Void
 
     package let node: Apply
     package let op: any CAxisKernelOp
     package let axes: Range<Int>
     package let scalarInputs: [Bool]
-    package let function: Function
+    package let function: KernelFunction
     /// Kept so the module stays loaded while the runner exists.
     package let library: DynamicLibrary
-    package let recycler = OutputRecycler()
+    let recycler = OutputRecycler()
 
     /// Throws when `library` lacks the kernel `name`.
     package init(node: Apply, op: any CAxisKernelOp, axes: Range<Int>, library: DynamicLibrary, name: String) throws {
         (self.node, self.op, self.axes, self.library) = (node, op, axes, library)
         scalarInputs = cKernelScalarInputs(node.inputs)
-        function = try library.function(name, as: Function.self)
+        function = try library.function(name, as: KernelFunction.self)
     }
 
     package func run(_ inputs: [NDArray]) throws -> [NDArray] {

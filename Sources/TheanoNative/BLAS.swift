@@ -13,21 +13,21 @@ public final class BLAS: @unchecked Sendable {
                                       UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
     package typealias DGemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>, Int32,
                                       UnsafePointer<Double>, Int32, Double, UnsafeMutablePointer<Double>, Int32) -> Void
-    package typealias SGemv = @convention(c) (Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
+    typealias SGemv = @convention(c) (Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
                                       UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
-    package typealias DGemv = @convention(c) (Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>, Int32,
+    typealias DGemv = @convention(c) (Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>, Int32,
                                       UnsafePointer<Double>, Int32, Double, UnsafeMutablePointer<Double>, Int32) -> Void
 
     /// CBLAS constants.
-    package static let rowMajor: Int32 = 101, noTranspose: Int32 = 111, transpose: Int32 = 112
+    static let rowMajor: Int32 = 101, noTranspose: Int32 = 111, transpose: Int32 = 112
 
     /// The library's path or name as loaded.
     public let path: String
     /// What the library says of itself (`openblas_get_config`), if it says.
     public let configuration: String?
     private let library: DynamicLibrary
-    package let sgemm: SGemm, dgemm: DGemm
-    package let sgemv: SGemv, dgemv: DGemv
+    let sgemm: SGemm, dgemm: DGemm
+    let sgemv: SGemv, dgemv: DGemv
     private let setThreads: (@convention(c) (Int32) -> Void)?
 
     /// The BLAS of this process, loaded on first use; `nil` when none can be loaded.

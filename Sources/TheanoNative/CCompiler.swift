@@ -114,7 +114,7 @@ public struct CCompiler: Sendable, CustomStringConvertible {
 
 /// `command` split into words as a POSIX shell splits them: at unquoted blanks, with single
 /// quotes, double quotes and backslashes removing the special meaning of what they cover.
-package func shellWords(_ command: String) -> [String] {
+func shellWords(_ command: String) -> [String] {
     var words: [String] = [], current = "", inWord = false
     var quote: Character?, escaped = false
     for character in command {

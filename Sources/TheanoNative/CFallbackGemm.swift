@@ -4,7 +4,7 @@ import TheanoOps
 /// C matrix products with the CBLAS calling convention, compiled into the kernel module
 /// when no BLAS library can be loaded: blocked so a panel of the right operand stays in
 /// cache, and vectorized by the compiler along rows.
-package enum CFallbackGemm {
+enum CFallbackGemm {
     package static let source = #"""
     #include <stdlib.h>
     #include <string.h>

@@ -4,11 +4,11 @@ import TheanoOps
 /// The C text every generated module starts with: headers, vector-math declarations, and
 /// the helpers whose semantics need more than an expression (NumPy's integer division and
 /// remainder, stable sigmoid and softplus).
-package enum CPrelude {
+enum CPrelude {
     /// Math functions glibc's vector library (libmvec) provides in SIMD form. Declaring
     /// them `simd` lets GCC vectorize loops that call them; `-fno-math-errno` is enough,
     /// no `-ffast-math` (whose flush-to-zero and NaN folding would change results).
-    package static let vectorMath = [
+    static let vectorMath = [
         "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "atan2",
         "sinh", "cosh", "tanh", "erf", "erfc", "pow",
     ]

@@ -8,10 +8,10 @@ import TheanoOps
 
 /// Checks that a directory may hold compiled modules, and says in words what is wrong when
 /// it may not.
-package enum CacheDirectory {
+enum CacheDirectory {
     /// Why `path` cannot be used as a module cache — after making it (and missing parents)
     /// readable by its owner only, when it does not exist — or `nil` when it can.
-    package static func problem(with path: String) -> String? {
+    static func problem(with path: String) -> String? {
         if let failure = makeDirectories(path) { return failure }
         var status = stat()
         guard lstat(path, &status) == 0 else { return reason(errno) }
@@ -38,7 +38,7 @@ package enum CacheDirectory {
 
     /// A directory only this process uses, made (mode 0700) the first time it is asked for
     /// and removed when the process exits.
-    package static func privateTemporary() throws -> String {
+    static func privateTemporary() throws -> String {
         try temporary.withLock { made in
             if let made { return made }
             let base = FileManager.default.fileExists(atPath: NSTemporaryDirectory()) ? NSTemporaryDirectory() : "/tmp"

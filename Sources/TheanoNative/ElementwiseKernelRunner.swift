@@ -2,27 +2,27 @@ import TheanoCore
 import TheanoOps
 
 /// Runs a node through its compiled elementwise kernel.
-package struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, RowKernelRunner {
-    package typealias Flat = RowFunction
-    package typealias Strided = @convention(c) (Int32, UnsafePointer<Int64>, UnsafePointer<Int64>, Int64, Int64,
+struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, RowKernelRunner {
+    typealias Flat = RowFunction
+    typealias Strided = @convention(c) (Int32, UnsafePointer<Int64>, UnsafePointer<Int64>, Int64, Int64,
                                         UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
 
     package let node: Apply
-    package let kernel: ElementwiseKernel
+    package let kernel: ElementwiseKernelSource
     /// Kept so the module stays loaded while the runner exists.
     package let library: DynamicLibrary
     package let entryPoints: (flat: Flat, strided: Strided)
     /// The entry points that read the overwritten input from the output, if planned.
-    package let inplaceEntryPoints: (flat: Flat, strided: Strided)?
+    let inplaceEntryPoints: (flat: Flat, strided: Strided)?
     package let outputDType: DType
     package let inputTypes: [TensorType]
-    package let recycler = OutputRecycler()
+    let recycler = OutputRecycler()
 
     package var rowFunction: RowFunction { entryPoints.flat }
     package var scalarInputs: [Bool] { kernel.scalarInputs }
-    package var workPerElement: Int { Swift.max(kernel.composite.steps.count, 1) }
+    package var workPerElement: Int { Swift.max(kernel.composite.operations.count, 1) }
 
-    package init(node: Apply, kernel: ElementwiseKernel, library: DynamicLibrary) throws {
+    package init(node: Apply, kernel: ElementwiseKernelSource, library: DynamicLibrary) throws {
         func entryPoints(_ suffix: String) throws -> (Flat, Strided) {
             (try library.function(kernel.name + "_flat" + suffix, as: Flat.self),
              try library.function(kernel.name + "_strided" + suffix, as: Strided.self))

@@ -10,7 +10,7 @@ import TheanoOps
 ///
 /// Both write a contiguous output and take a range, so the runtime can split large work
 /// across cores. A kernel planned to overwrite an input has both again, suffixed `_inplace`.
-package struct ElementwiseKernel {
+struct ElementwiseKernelSource {
     /// The entry points' prefix: the node's own name until ``KernelNames`` gives the kernel
     /// the name of an identical one.
     package var name: String
@@ -39,7 +39,7 @@ package struct ElementwiseKernel {
 
     /// The inputs that the result could be written over: those of the output's dtype and
     /// rank, read element by element.
-    package var overwritablePositions: [Int] {
+    var overwritablePositions: [Int] {
         let output = composite.valueDTypes.last!
         return composite.inputDTypes.indices.filter {
             composite.inputDTypes[$0] == output && !scalarInputs[$0] && inputRanks[$0] == outputRank

@@ -6,9 +6,9 @@ import TheanoOps
 ///
 /// A new kind of native kernel is a new case here and the op facet it reads (an op never
 /// launches anything itself: ops give C text or a description, the backend runs it).
-package enum Lowering {
+enum Lowering {
     /// A fused elementwise loop compiled into the module (``CElementwiseOp``, ``Composite``).
-    case elementwise(ElementwiseKernel)
+    case elementwise(ElementwiseKernelSource)
     /// A kernel over the inputs read as `[A, R, B]`, compiled into the module (``CAxisKernelOp``).
     case axisKernel(any CAxisKernelOp, axes: Range<Int>, name: String)
     /// A gemm call (``MatrixProductOp``): BLAS, or the fallback compiled into the module.
@@ -26,7 +26,7 @@ package enum Lowering {
             self = .axisKernel(op, axes: axes, name: name)
         } else if node.op is any MatrixProductOp, node.outputTypes[0].dtype.isFloat {
             self = .matrixProduct
-        } else if let kernel = ElementwiseKernel(name: "", node: node), kernel.source(named: "") != nil {
+        } else if let kernel = ElementwiseKernelSource(name: "", node: node), kernel.source(named: "") != nil {
             self = .elementwise(kernel)
         } else {
             return nil
@@ -34,12 +34,12 @@ package enum Lowering {
     }
 
     /// Whether the node's outputs are always in memory of their own (not views).
-    package var writesFreshOutputs: Bool {
+    var writesFreshOutputs: Bool {
         if case .selfLinking = self { false } else { true }
     }
 
     /// The inputs of `node` its runner can write the result over.
-    package func overwritablePositions(_ node: Apply) -> [Int] {
+    func overwritablePositions(_ node: Apply) -> [Int] {
         switch self {
         case .elementwise(let kernel): kernel.overwritablePositions
         case .matrixProduct: (node.op as! any MatrixProductOp).accumulatedInput.map { [$0] } ?? []
@@ -109,7 +109,7 @@ struct LoweredGraph {
 /// The names of a module's kernels: kernels whose C text is the same get one name, so a
 /// module holds each distinct kernel once (a chain of ten thousand identical steps compiles
 /// one loop, not ten thousand).
-package struct KernelNames {
+struct KernelNames {
     /// Stands for the name while the text of a kernel is compared.
     private static let placeholder = "theano_kernel_placeholder"
     private var names: [String: String] = [:]

@@ -5,13 +5,13 @@ import TheanoOps
 /// library's, or the C fallback compiled into the kernel module.
 package struct GemmRoutines {
     /// `cblas_?gemm`'s signature for element type `T`.
-    package typealias Routine<T> = (Int32, Int32, Int32, Int32, Int32, Int32, T, UnsafePointer<T>, Int32, UnsafePointer<T>, Int32, T,
+    typealias Routine<T> = (Int32, Int32, Int32, Int32, Int32, Int32, T, UnsafePointer<T>, Int32, UnsafePointer<T>, Int32, T,
                             UnsafeMutablePointer<T>, Int32) -> Void
 
     package let single: BLAS.SGemm
     package let double: BLAS.DGemm
     /// What provides them (kept loaded while they may be called).
-    package let provider: AnyObject
+    let provider: AnyObject
 
     package init(blas: BLAS) {
         single = blas.sgemm
@@ -31,11 +31,11 @@ package struct GemmRoutines {
 /// dtypes through a gemm routine.
 /// Transposed operands are passed as such (a transpose flag, no copy). Accumulating products
 /// can write their result over the accumulated input (Theano's `Gemm{inplace}`).
-package struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
+struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     package let node: Apply
     package let op: any MatrixProductOp
     package let routines: GemmRoutines
-    package let recycler = OutputRecycler()
+    let recycler = OutputRecycler()
 
     /// `node`'s op must be a ``MatrixProductOp``.
     package init(node: Apply, routines: GemmRoutines) {

@@ -12,7 +12,7 @@ package struct ModuleSource {
     /// The most kernel text one unit holds: a bigger module is split into more units than
     /// cores (they are compiled a core's worth at a time), so no compiler process is handed
     /// a file it takes long over.
-    package static let maximumUnitBytes = 256 << 10
+    static let maximumUnitBytes = 256 << 10
 
     /// Spreads `kernels` over units of about equal length: one per core (which cuts the
     /// compile's wall time about in proportion; small modules stay whole), more when a unit
@@ -34,7 +34,7 @@ package struct ModuleSource {
 
     /// The symbol every module defines as its key (a C string), so that a module swapped
     /// for another is recognized after it is loaded.
-    package static let keySymbol = "theano_module_key"
+    static let keySymbol = "theano_module_key"
 
     /// The units, the first also defining ``keySymbol`` as `key`.
     package func units(signedWith key: String) -> [String] {
@@ -57,7 +57,7 @@ package struct ModuleSource {
 /// modules then go to a private temporary directory for this process.
 public struct ModuleCache: Sendable {
     /// Bumped whenever the calling convention of generated kernels changes.
-    package static let abiVersion = 2
+    static let abiVersion = 2
 
     /// The directory holding the modules.
     public let directory: String
@@ -65,15 +65,20 @@ public struct ModuleCache: Sendable {
     /// The default location: `$XDG_CACHE_HOME/swift-theano` or `~/.cache/swift-theano`.
     public static var defaultDirectory: String { Environment.cacheHome + "/swift-theano" }
 
+    /// The cache in `directory` (by default ``defaultDirectory``).
     public init(directory: String = ModuleCache.defaultDirectory) {
         self.directory = directory
     }
 
     /// One cached module.
     public struct Entry: Sendable {
+        /// The module's cache key (its file name, without `.so`).
         public let key: String
+        /// The module's file.
         public let path: String
+        /// The module's size in bytes.
         public let bytes: Int
+        /// When the module was written.
         public let modified: Date
 
         package init(key: String, path: String, bytes: Int, modified: Date) {

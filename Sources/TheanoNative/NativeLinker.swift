@@ -2,7 +2,7 @@ import Foundation
 import TheanoCore
 import TheanoOps
 
-/// The native backend: each node gets its native form (``Lowering``) — fused elementwise
+/// The native backend: each node gets its native form (`Lowering`) — fused elementwise
 /// loops and kernels over axes become one C module, compiled with the system's C compiler,
 /// cached on disk by content, and loaded with `dlopen`; matrix products (`dot`, `gemm`,
 /// `gemv`, `ger`) call BLAS, or a blocked C fallback compiled into the module when no BLAS
@@ -14,8 +14,10 @@ import TheanoOps
 public struct NativeLinker: Linker {
     /// Where compiled modules are kept.
     public var cache: ModuleCache
-    /// Compile with `-ffast-math` (faster transcendental loops; NaN and denormal semantics
-    /// are then not guaranteed).
+    /// Compile with fast-math flags (reassociation, reciprocals, finite math only — not
+    /// `-ffast-math` itself, which would turn on flush-to-zero for the whole process; see
+    /// ``CCompiler/flags(fastMath:)``): faster reductions and transcendental loops, without
+    /// IEEE semantics for NaN, infinities and signed zeros.
     public var fastMath: Bool
     /// The compilers to try, first that works wins (`nil`: `$CC`, `cc`, `gcc`, `clang`).
     public var compilerCandidates: [String]?
@@ -27,6 +29,8 @@ public struct NativeLinker: Linker {
     /// stopped, and the function runs its reference implementations, with a warning.
     public var compileTimeout: Duration
 
+    /// A native linker keeping modules in `cache`, with the given compilers, fast math, BLAS
+    /// use and compile time limit.
     public init(cache: ModuleCache = ModuleCache(), fastMath: Bool = false, compilerCandidates: [String]? = nil, usesBLAS: Bool = true,
                 compileTimeout: Duration = .seconds(120)) {
         self.cache = cache
@@ -37,7 +41,7 @@ public struct NativeLinker: Linker {
     }
 
     public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
-                     innerGraphs: InnerGraphCompiler) throws -> LinkedProgram {
+                     innerGraphs: InnerGraphCompiler) throws -> LinkedGraph {
         let codegenStart = ContinuousClock.now
         let lowered = LoweredGraph(graph, updates: updates, overwritableInputs: overwritableInputs)
         // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
@@ -52,17 +56,17 @@ public struct NativeLinker: Linker {
             case .elementwise, .axisKernel, nil: break
             }
         }
-        func program(_ runners: [ObjectIdentifier: any NodeRunner], plan: InplacePlan, warning: String?) -> LinkedProgram {
-            var program = LinkedProgram(executor: Interpreter(graph, plan: plan) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
-            program.compiledNodes = runners.count
-            program.inplaceNodes = plan.overwrites.keys.filter { runners[$0] is any OverwritingRunner }.count
-            program.warnings = warning.map { [$0] } ?? []
-            return program
+        func linkedGraph(_ runners: [ObjectIdentifier: any NodeRunner], plan: InplacePlan, warning: String?) -> LinkedGraph {
+            var linked = LinkedGraph(executor: Interpreter(graph, plan: plan) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
+            linked.compiledNodes = runners.count
+            linked.inplaceNodes = plan.overwrites.keys.filter { runners[$0] is any OverwritingRunner }.count
+            linked.warnings = warning.map { [$0] } ?? []
+            return linked
         }
         /// Without the module: only the runners that need none, and a plan that counts on no other.
-        func fallback(_ message: String?) -> LinkedProgram {
+        func fallback(_ message: String?) -> LinkedGraph {
             if let message { Diagnostics.warnOnce(message) }
-            return program(moduleFree, plan: lowered.plan { moduleFree[$0] != nil }, warning: message)
+            return linkedGraph(moduleFree, plan: lowered.plan { moduleFree[$0] != nil }, warning: message)
         }
 
         var sources = lowered.kernelSources
@@ -105,7 +109,7 @@ public struct NativeLinker: Linker {
         }
         let compileSeconds = seconds(since: compileStart)
         let loadStart = ContinuousClock.now
-        var linked = program(moduleFree.merging(module.contents) { _, compiled in compiled }, plan: lowered.plan, warning: module.warning)
+        var linked = linkedGraph(moduleFree.merging(module.contents) { _, compiled in compiled }, plan: lowered.plan, warning: module.warning)
         linked.cacheHit = module.cached
         linked.codegenSeconds = codegenSeconds
         linked.compileSeconds = module.cached ? 0 : compileSeconds

@@ -2,7 +2,7 @@ import TheanoCore
 import TheanoOps
 
 /// SHA-256 (FIPS 180-4), for content-addressed cache keys and checksums of cached modules.
-package struct SHA256 {
+struct SHA256 {
     package init() {}
 
     private var state: [UInt32] = [
@@ -36,7 +36,7 @@ package struct SHA256 {
     package mutating func update(_ text: String) { update(text.utf8) }
 
     /// The digest as 64 lowercase hexadecimal digits.
-    package mutating func finalize() -> String {
+    mutating func finalize() -> String {
         let bits = length &* 8
         update([0x80])
         while pending.count != 56 { update([0]) }

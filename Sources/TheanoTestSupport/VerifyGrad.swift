@@ -4,6 +4,7 @@ import Theano
 public struct GradientMismatch: Error, CustomStringConvertible {
     /// Which input, which element (row-major), and the two values.
     public let input: Int, element: Int
+    /// The symbolic gradient's value and the finite-difference estimate.
     public let analytic: Double, numeric: Double
 
     package init(input: Int, element: Int, analytic: Double, numeric: Double) {

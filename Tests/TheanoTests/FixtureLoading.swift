@@ -3,6 +3,7 @@ import Testing
 import Theano
 
 // Reads the NumPy reference fixtures in Fixtures/*.json (written by Fixtures/generate.py).
+// The graphs their cases stand for are built by the op records (OpRecords+*.swift).
 
 /// Why a fixture could not be read or interpreted.
 struct FixtureError: Error, CustomStringConvertible {
@@ -229,6 +230,38 @@ struct FixtureParameters: Decodable, Sendable {
         return dtype
     }
 
+    /// A dimshuffle pattern: input dimensions as numbers, "x" for a new axis.
+    func dimPattern(_ key: String) throws -> [DimPattern] {
+        guard case .array(let entries)? = values[key] else { throw FixtureError("parameter \"\(key)\" should be a list") }
+        return try entries.map { entry in
+            if let dimension = entry.int { return .input(dimension) }
+            guard entry == .string("x") else { throw FixtureError("bad pattern entry \(entry)") }
+            return .newAxis
+        }
+    }
+
+    /// Subscript entries (see generate.py): {"at": i}, {"slice": [start, stop, step]},
+    /// {"newaxis": true}, {"input": k} (the k-th of `operands`) and {"arange_rows": true}
+    /// (arange over the first dimension of the subscripted tensor, the first operand, built
+    /// in the graph).
+    func indices(_ key: String, operands: [Variable]) throws -> [TensorIndex] {
+        guard case .array(let entries)? = values[key] else { throw FixtureError("parameter \"\(key)\" should be a list") }
+        return try entries.map { entry in
+            guard case .object(let fields) = entry, let (kind, argument) = fields.first, fields.count == 1 else {
+                throw FixtureError("bad index entry \(entry)")
+            }
+            switch (kind, argument, argument.int) {
+            case ("at", _, let position?): return .at(position)
+            case ("slice", .array(let bounds), _) where bounds.count == 3:
+                return .slice(start: bounds[0].int, stop: bounds[1].int, step: bounds[2].int)
+            case ("newaxis", _, _): return .expand
+            case ("input", _, let position?): return .tensor(operands[position])
+            case ("arange_rows", _, _): return .tensor(try arange(try operands[0].shape[0]))
+            default: throw FixtureError("bad index entry \(entry)")
+            }
+        }
+    }
+
     /// Reduction axes: null (all), one integer or a list of integers.
     func axes(_ key: String) throws -> Axes {
         switch values[key] {
@@ -251,10 +284,19 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 }
 
-/// The fixture files, read once from the test bundle.
+/// The fixture files of the test bundle.
 enum Fixtures {
     private struct File: Decodable {
         let cases: [FixtureCase]
+    }
+
+    /// The names of the fixture files (`Fixtures/*.json`), without their extension.
+    static func stems() throws -> [String] {
+        guard let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
+            throw FixtureError("Fixtures is not in the test bundle")
+        }
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        return files.filter { $0.pathExtension == "json" }.map { $0.deletingPathExtension().lastPathComponent }.sorted()
     }
 
     /// The cases of `Fixtures/<stem>.json`.
@@ -267,5 +309,30 @@ enum Fixtures {
         } catch {
             throw FixtureError("cannot read Fixtures/\(stem).json: \(error)")
         }
+    }
+}
+
+// MARK: - Variadic API with run-time lists
+
+/// `x[indices…]` for a list of entries known only at run time: the subscript takes its
+/// entries as variadic arguments, so each count is spelled out.
+func subscripted(_ x: Variable, _ indices: [TensorIndex]) throws -> Variable {
+    switch indices.count {
+    case 1: return try x[indices[0]]
+    case 2: return try x[indices[0], indices[1]]
+    case 3: return try x[indices[0], indices[1], indices[2]]
+    case 4: return try x[indices[0], indices[1], indices[2], indices[3]]
+    default: throw FixtureError("subscripts of \(indices.count) entries are not supported here")
+    }
+}
+
+/// `x.dimshuffle(pattern…)` for a pattern known only at run time (see ``subscripted(_:_:)``).
+func dimshuffled(_ x: Variable, _ pattern: [DimPattern]) throws -> Variable {
+    switch pattern.count {
+    case 1: return try x.dimshuffle(pattern[0])
+    case 2: return try x.dimshuffle(pattern[0], pattern[1])
+    case 3: return try x.dimshuffle(pattern[0], pattern[1], pattern[2])
+    case 4: return try x.dimshuffle(pattern[0], pattern[1], pattern[2], pattern[3])
+    default: throw FixtureError("dimshuffle patterns of \(pattern.count) entries are not supported here")
     }
 }

@@ -8,63 +8,6 @@
 import Testing
 import TheanoTestSupport
 
-// MARK: - Cases
-
-/// Forward-mode checks beyond the gradient table: ops that only optimized graphs contain
-/// (fused composites, BLAS calls), ops the builders reach only indirectly, and a
-/// graph-defined op.
-enum ForwardCases {
-    static let location = SourceLocation(fileID: #fileID, line: #line)
-
-    static let composite: GradientCase = .binary("composite tanh(a * b) + a", .uniform([3, 4]), .uniform([1, 4])) { a, b in
-        let program = try Composite(inputDTypes: [.float64, .float64], steps: [
-            .init(op: Multiply(), operands: [0, 1]), .init(op: Tanh(), operands: [2]), .init(op: Add(), operands: [3, 0]),
-        ])
-        return try program([a, b], at: location)
-    }
-
-    static let blas: [GradientCase] = [
-        GradientCase(name: "gemm", inputs: [.uniform([3, 5]), .uniform([]), .uniform([3, 4]), .uniform([4, 5]), .uniform([])]) {
-            try Gemm(accumulates: true)($0, at: location)
-        },
-        .ternary("gemm without accumulator", .uniform([]), .uniform([3, 4]), .uniform([4, 5])) {
-            try Gemm(accumulates: false)([$0, $1, $2], at: location)
-        },
-        GradientCase(name: "gemv", inputs: [.uniform([3]), .uniform([]), .uniform([3, 4]), .uniform([4]), .uniform([])]) {
-            try Gemv(accumulates: true)($0, at: location)
-        },
-        .ternary("gemv without accumulator", .uniform([]), .uniform([3, 4]), .uniform([4])) {
-            try Gemv(accumulates: false)([$0, $1, $2], at: location)
-        },
-        GradientCase(name: "ger", inputs: [.uniform([3, 4]), .uniform([]), .uniform([3]), .uniform([4])]) {
-            try Ger()($0, at: location)
-        },
-    ]
-
-    static let indirect: [GradientCase] = [
-        .binary("make_vector of float scalars", .uniform([]), .uniform([])) { try MakeVector(dtype: .float64)([$0, $1, $0 * $1], at: location) },
-        .binary("specify_shape", .uniform([3, 4]), .uniform([3, 4])) { try $0.specifyingShape(of: $1) * $1 },
-        .unary("split with both pieces used", .uniform([3, 4])) { x in
-            let pieces = try split(x, sizes: [1, 3], axis: 1)
-            return try sum(pieces[0] * 2, axis: 1) + sum(sqr(pieces[1]), axis: 1)
-        },
-        .unary("switch on argmax positions", .distinct([3, 4])) { x in
-            try `switch`(eq(argmax(x, axis: 1, keepDims: true), 2), x, exp(x))
-        },
-        .unary("shape arithmetic mixed with values", .uniform([3, 4])) { x in
-            try x * cast(shape(x)[1], to: .float64) + cast(size(x), to: .float64)
-        },
-    ]
-
-    static let graphDefined: GradientCase = .binary("op_from_graph with its default derivatives", .uniform([3, 4]), .uniform([4])) { a, b in
-        let (x, y) = (matrix(dtype: .float64), vector(dtype: .float64))
-        let op = try OpFromGraph(inputs: [x, y], outputs: [tanh(x * y) + exp(y)])
-        return try op(a, b)[0]
-    }
-
-    static let allCases = [composite] + blas + indirect + [graphDefined]
-}
-
 /// `x³` with a pullback but no pushforward rule: forward mode must transpose the pullback.
 private struct CubeWithPullbackOnly: DifferentiableOp {
     var description: String { "cube" }
@@ -97,53 +40,35 @@ private struct IncrementWithoutDerivative: Op {
                       relativeTolerance: tolerance.relative, comparingWithPullbacks: comparingWithPullbacks)
     }
 
-    /// Every gradient case checks forward mode too: together they cover every op.
-    @Test(arguments: GradientCases.allCases)
+    /// Every gradient case checks forward mode too: together they cover every op whose
+    /// record checks forward mode on its gradient cases.
+    @Test(arguments: OpRecords.gradientCases)
     func ropMatchesFiniteDifferencesAndTransposedPullbacks(_ testCase: GradientCase) throws {
-        try Self.check(testCase)
-    }
-
-    @Test(arguments: ForwardCases.indirect + [ForwardCases.graphDefined])
-    func ropOfOpsTheBuildersReachIndirectly(_ testCase: GradientCase) throws {
         try Self.check(testCase)
     }
 
     /// Fused composites and BLAS calls have no pullback (they appear after reverse-mode
     /// differentiation): finite differences alone check them.
-    @Test(arguments: [ForwardCases.composite] + ForwardCases.blas)
+    @Test(arguments: OpRecords.forwardCasesWithoutPullbacks)
     func ropOfOpsOfOptimizedGraphs(_ testCase: GradientCase) throws {
         try Self.check(testCase, comparingWithPullbacks: false)
     }
 
-    /// Every op with a pullback (the gradient-type table names them all) has a pushforward
-    /// rule of its own.
+    /// Every op with a pullback has a pushforward rule of its own.
     @Test func everyDifferentiableOpHasAPushforward() {
-        let missing = Set(SizeOneOperandCases.all.filter { !$0.hasPushforward }.map(\.op))
-        #expect(missing.isEmpty, "no pushforward for \(missing.sorted())")
+        let missing = OpRecords.all.filter { $0.isDifferentiable && !$0.hasPushforward }.map(\.op)
+        #expect(missing.isEmpty, "no pushforward for \(missing)")
     }
 
-    /// The cases above reach every op whose rule gives a tangent (in the stabilized graphs
-    /// that forward mode differentiates). Gradient overrides change derivatives on purpose,
-    /// so finite differences cannot check them; their own suite does.
-    @Test func everyPushforwardRuleIsExercised() throws {
-        let rules: [any ForwardDifferentiableOp.Type] = [
-            Add.self, Subtract.self, Multiply.self, Divide.self, Remainder.self, Power.self, Maximum.self, Minimum.self,
-            Negate.self, Cast.self, Exp.self, ExpMinusOne.self, Log.self, LogOnePlus.self, LogOneMinusExp.self, Log2.self, Log10.self,
-            SquareRoot.self, Square.self, Reciprocal.self, Absolute.self, Erf.self, Erfc.self, Sigmoid.self, Softplus.self,
-            Switch.self, Clip.self, Sin.self, Cos.self, Tan.self, ArcSin.self, ArcCos.self, ArcTan.self, Sinh.self,
-            Cosh.self, Tanh.self, ArcTan2.self, Composite.self, Dot.self, BatchedDot.self, Gemm.self, Gemv.self, Ger.self,
-            Reduce.self, ArgExtremum.self, LogSumExp.self, Softmax.self, LogSoftmax.self, CrossentropySoftmax.self,
-            DimShuffle.self, Reshape.self, Alloc.self, Join.self, Split.self, MakeVector.self, SpecifyShape.self,
-            Subtensor.self, IncSubtensor.self, AdvancedSubtensor.self, AdvancedIncSubtensor.self, OpFromGraph.self,
-        ]
-        var exercised = Set<ObjectIdentifier>()
-        for testCase in GradientCases.allCases + ForwardCases.allCases {
-            let inputs = testCase.inputs.map { tensor(dtype: .float64, shape: $0.shape.map { $0 == 1 ? 1 : nil }) }
-            let outputs = try stabilizedForm([testCase.build(inputs)], keeping: inputs)
-            for node in topologicalOrder(of: outputs) { exercised.insert(ObjectIdentifier(type(of: node.op))) }
+    /// Each record's forward-mode cases reach its op in the stabilized graphs that forward
+    /// mode differentiates (or as built), so an op whose record claims forward mode is
+    /// exercised.
+    @Test func everyForwardCaseReachesItsOp() throws {
+        for record in OpRecords.all {
+            for testCase in record.forwardCases {
+                #expect(try testCase.reachedOpTypes().contains(record.opType), "forward-mode case \"\(testCase.name)\" does not reach \(record.op)")
+            }
         }
-        let missing = rules.filter { !exercised.contains(ObjectIdentifier($0)) }
-        #expect(missing.isEmpty, "no forward-mode case reaches \(missing)")
     }
 
     // MARK: The Rop API
@@ -151,7 +76,7 @@ private struct IncrementWithoutDerivative: Op {
     @Test func opWithOnlyAPullbackIsDifferentiatedByTransposingIt() throws {
         var random = RandomState(seed: 3)
         let point = [NDArray.uniform([2, 3], low: -2, high: 2, dtype: .float64, using: &random)]
-        try verifyRop({ try tanh(CubeWithPullbackOnly()($0[0], at: ForwardCases.location)) }, at: point)
+        try verifyRop({ try tanh(CubeWithPullbackOnly()($0[0], at: OpRecords.location)) }, at: point)
     }
 
     @Test func ropOfSeveralOutputsWithRespectToSeveralVariables() throws {

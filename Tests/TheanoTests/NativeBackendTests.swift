@@ -189,76 +189,73 @@ private enum Scalars {
 
 // MARK: - The elementwise ops with a C facet
 
-private struct ElementwiseCase {
+/// An elementwise op with a C facet applied to `arity` operands of one dtype, compared with
+/// the reference on every pair of edge values (`elementwiseOpsMatchTheReference`).
+struct NativeElementwiseCase: Sendable {
     /// `ulps`: a few ulps for float results (C's math library against Swift's), exact for
     /// integer ones (`pow` of integers).
-    enum Precision { case exact, ulps }
+    enum Precision: Sendable { case exact, ulps }
 
     let name: String
     let arity: Int
     let precision: Precision
-    let build: ([Variable]) throws -> Variable
+    /// Whether the op takes operands of a dtype, as NumPy does (not rounding integers,
+    /// negating booleans or bitwise functions of floats).
+    let accepts: @Sendable (DType) -> Bool
+    let build: @Sendable ([Variable]) throws -> Variable
 
-    func tolerance(output: DType) -> Tolerance {
+    static func unary(_ name: String, _ precision: Precision, accepts: @escaping @Sendable (DType) -> Bool = { _ in true },
+                      _ build: @escaping @Sendable (Variable) throws -> Variable) -> Self {
+        Self(name: name, arity: 1, precision: precision, accepts: accepts) { try build($0[0]) }
+    }
+
+    static func binary(_ name: String, _ precision: Precision = .exact, accepts: @escaping @Sendable (DType) -> Bool = { _ in true },
+                       _ build: @escaping @Sendable (Variable, Variable) throws -> Variable) -> Self {
+        Self(name: name, arity: 2, precision: precision, accepts: accepts) { try build($0[0], $0[1]) }
+    }
+
+    static func ternary(_ name: String, _ build: @escaping @Sendable (Variable, Variable, Variable) throws -> Variable) -> Self {
+        Self(name: name, arity: 3, precision: .exact, accepts: { _ in true }) { try build($0[0], $0[1], $0[2]) }
+    }
+
+    /// The records' cases that take operands of `dtype`.
+    static func all(for dtype: DType) -> [NativeElementwiseCase] {
+        OpRecords.nativeCases.compactMap { nativeCase -> NativeElementwiseCase? in
+            if case .elementwise(let elementwise) = nativeCase, elementwise.accepts(dtype) { elementwise } else { nil }
+        }
+    }
+
+    fileprivate func tolerance(output: DType) -> Tolerance {
         precision == .ulps && output.isFloat ? .ulps(output) : .exact
     }
+}
 
-    static func unary(_ name: String, _ precision: Precision, _ build: @escaping (Variable) throws -> Variable) -> ElementwiseCase {
-        ElementwiseCase(name: name, arity: 1, precision: precision) { try build($0[0]) }
+/// The matrices and vectors of the matrix-product test, of one dtype.
+struct MatrixProductOperands {
+    let A, B, P, Q, C: Variable
+    let v, t, u, z, y: Variable
+
+    init(dtype: DType) {
+        (A, B, P) = (matrix("A", dtype: dtype), matrix("B", dtype: dtype), matrix("P", dtype: dtype))
+        (Q, C) = (matrix("Q", dtype: dtype), matrix("C", dtype: dtype))
+        (v, t, u) = (vector("v", dtype: dtype), vector("t", dtype: dtype), vector("u", dtype: dtype))
+        (z, y) = (vector("z", dtype: dtype), vector("y", dtype: dtype))
     }
 
-    static func binary(_ name: String, _ precision: Precision = .exact,
-                       _ build: @escaping (Variable, Variable) throws -> Variable) -> ElementwiseCase {
-        ElementwiseCase(name: name, arity: 2, precision: precision) { try build($0[0], $0[1]) }
-    }
+    var all: [Variable] { [A, B, P, Q, C, v, t, u, z, y] }
 
-    /// Every type conforming to `CElementwiseOp`, through its builder.
-    static func all(castingFrom dtype: DType) -> [ElementwiseCase] {
-        let transcendental: [ElementwiseCase] = [
-            unary("exp", .ulps) { try exp($0) }, unary("expm1", .ulps) { try expm1($0) },
-            unary("log", .ulps) { try log($0) }, unary("log1p", .ulps) { try log1p($0) },
-            unary("log2", .ulps) { try log2($0) }, unary("log10", .ulps) { try log10($0) },
-            unary("sin", .ulps) { try sin($0) }, unary("cos", .ulps) { try cos($0) }, unary("tan", .ulps) { try tan($0) },
-            unary("arcsin", .ulps) { try arcsin($0) }, unary("arccos", .ulps) { try arccos($0) },
-            unary("arctan", .ulps) { try arctan($0) }, unary("sinh", .ulps) { try sinh($0) },
-            unary("cosh", .ulps) { try cosh($0) }, unary("tanh", .ulps) { try tanh($0) },
-            unary("erf", .ulps) { try erf($0) }, unary("erfc", .ulps) { try erfc($0) },
-            unary("sigmoid", .ulps) { try sigmoid($0) }, unary("softplus", .ulps) { try softplus($0) },
-            unary("log1mexp", .ulps) { try log1mexp($0) },
-        ]
-        let exactUnary: [ElementwiseCase] = [
-            unary("sqrt", .exact) { try sqrt($0) }, unary("reciprocal", .exact) { try reciprocal($0) },
-            unary("neg", .exact) { try -$0 }, unary("abs", .exact) { try abs($0) }, unary("sign", .exact) { try sign($0) },
-            unary("floor", .exact) { try floor($0) }, unary("ceil", .exact) { try ceil($0) },
-            unary("round", .exact) { try round($0) }, unary("sqr", .exact) { try sqr($0) },
-            unary("round half away from zero", .exact) { try round($0, mode: .halfAwayFromZero) },
-            unary("isnan", .exact) { try isnan($0) }, unary("isinf", .exact) { try isinf($0) }, unary("not", .exact) { try not($0) },
-        ]
-        let casts = DType.allCases.filter { $0 != dtype }.map { target in unary("cast{\(target)}", .exact) { try cast($0, to: target) } }
-        let binaries: [ElementwiseCase] = [
-            binary("add") { try $0 + $1 }, binary("sub") { try $0 - $1 }, binary("mul") { try $0 * $1 },
-            binary("true_div") { try $0 / $1 }, binary("int_div") { try intDiv($0, $1) }, binary("mod") { try $0 % $1 },
-            binary("pow", .ulps) { try pow($0, $1) }, binary("arctan2", .ulps) { try arctan2($0, $1) },
-            binary("maximum") { try maximum($0, $1) }, binary("minimum") { try minimum($0, $1) },
-            binary("eq") { try eq($0, $1) }, binary("neq") { try neq($0, $1) }, binary("lt") { try lt($0, $1) },
-            binary("le") { try le($0, $1) }, binary("gt") { try gt($0, $1) }, binary("ge") { try ge($0, $1) },
-            binary("and") { try and($0, $1) }, binary("or") { try or($0, $1) }, binary("xor") { try xor($0, $1) },
-        ]
-        let ternaries = [
-            ElementwiseCase(name: "switch", arity: 3, precision: .exact) { try `switch`($0[0], $0[1], $0[2]) },
-            ElementwiseCase(name: "clip", arity: 3, precision: .exact) { try clip($0[0], $0[1], $0[2]) },
-        ]
-        return (transcendental + exactUnary + casts + binaries + ternaries).filter { !rejected(by: dtype).contains($0.name) }
-    }
+    /// The shapes of ``all`` for an `m × k` by `k × n` product.
+    static func shapes(m: Int, k: Int, n: Int) -> [[Int]] { [[m, k], [k, n], [k, m], [n, k], [m, n], [k], [m], [m], [n], [m]] }
+}
 
-    /// The ops that reject operands of `dtype`, as NumPy does: rounding integers, negating
-    /// booleans, bitwise functions of floats.
-    static func rejected(by dtype: DType) -> Set<String> {
-        switch dtype {
-        case .float32, .float64: ["not", "and", "or", "xor"]
-        case .bool: ["round", "round half away from zero", "neg"]
-        default: ["round", "round half away from zero"]
-        }
+/// A product of ``MatrixProductOperands`` that the native backend computes with a gemm call
+/// (`matrixProductsMatchTheReference`).
+struct MatrixProductCase: Sendable {
+    let name: String
+    let build: @Sendable (MatrixProductOperands) throws -> Variable
+
+    init(_ name: String, _ build: @escaping @Sendable (MatrixProductOperands) throws -> Variable) {
+        (self.name, self.build) = (name, build)
     }
 }
 
@@ -301,6 +298,32 @@ private struct ElementwiseInputs {
     }
 }
 
+extension NativeCase: CustomStringConvertible {
+    var description: String {
+        switch self {
+        case .elementwise(let elementwise): "elementwise \(elementwise.name)"
+        case .matrixProduct(let product): "matrix product \(product.name)"
+        case .axisKernel: "axis kernels"
+        }
+    }
+
+    /// The case's graph, of float64 operands where the op takes them: its inputs and outputs.
+    func graph() throws -> (inputs: [Variable], outputs: [Variable]) {
+        switch self {
+        case .elementwise(let elementwise):
+            let dtype = ([.float64] + DType.allCases).first(where: elementwise.accepts) ?? .float64
+            let inputs = (0..<elementwise.arity).map { matrix("x\($0)", dtype: dtype) }
+            return (inputs, [try elementwise.build(inputs)])
+        case .matrixProduct(let product):
+            let operands = MatrixProductOperands(dtype: .float64)
+            return (operands.all, [try product.build(operands)])
+        case .axisKernel(let kernels):
+            let x = tensor("x", dtype: .float64, shape: [nil, nil, nil])
+            return ([x], try kernels.build(x))
+        }
+    }
+}
+
 // MARK: - Tests
 
 @Suite("Native backend")
@@ -325,6 +348,21 @@ struct NativeBackendTests {
         #expect(again[0].firstElementAddress != wrongShape.firstElementAddress && again[0] == expected[0])
     }
 
+    /// Each record's native cases reach its op, as built or in the graph the native backend
+    /// optimizes, so a case filed under the wrong op shows.
+    @Test func everyNativeCaseReachesItsOp() throws {
+        for record in OpRecords.all {
+            for nativeCase in record.native.cases {
+                let (inputs, outputs) = try nativeCase.graph()
+                let built = topologicalOrder(of: outputs)
+                let graph = try FunctionGraph(inputs: inputs, outputs: outputs)
+                _ = Pipeline.optimize(graph, options: CompileOptions(linker: Scratch.linker()))
+                let reached = Set((built + graph.nodes).map { ObjectIdentifier(type(of: $0.op)) })
+                #expect(reached.contains(record.opType), "native case \(nativeCase) does not reach \(record.op)")
+            }
+        }
+    }
+
     /// Every elementwise op with a C facet, on every pair of edge values, with inputs
     /// contiguous, transposed, strided (step 2), reversed (step -1), broadcast and empty:
     /// exactly the reference's results (to a few ulps for transcendental functions).
@@ -332,7 +370,7 @@ struct NativeBackendTests {
     func elementwiseOpsMatchTheReference(dtype: DType) throws {
         let inputs = ElementwiseInputs(dtype)
         var outputs: [(label: String, tolerance: Tolerance, variable: Variable)] = []
-        for op in ElementwiseCase.all(castingFrom: dtype) {
+        for op in NativeElementwiseCase.all(for: dtype) {
             for (suffix, operands) in inputs.operandLists(arity: op.arity) {
                 let output = try op.build(operands)
                 outputs.append((op.name + suffix, op.tolerance(output: output.dtype), output))
@@ -414,7 +452,7 @@ struct NativeBackendTests {
         #expect(pair.native.compiledNodes == 1)
         #expect(pair.native.graph.nodes.count == 1)
         #expect(composites.count == 1)
-        #expect(composites.first?.steps.count == 5)
+        #expect(composites.first?.operations.count == 5)
         var random = RandomState(seed: 1)
         let arguments = (0..<3).map { _ in NDArray.uniform([1001], low: -2, high: 2, using: &random) }
         let (native, reference) = try pair.callBoth(arguments)
@@ -428,7 +466,7 @@ struct NativeBackendTests {
         let nodes = pair.native.graph.nodes
         #expect(nodes.filter { $0.op is Exp }.count == 1, "exp stays a node of its own, computed once")
         #expect(nodes.compactMap { $0.op as? Composite }.count == 2)
-        #expect(!nodes.contains { ($0.op as? Composite)?.steps.contains { $0.op is Exp } ?? false })
+        #expect(!nodes.contains { ($0.op as? Composite)?.operations.contains { $0.op is Exp } ?? false })
         #expect(nodes.count == 3 && pair.native.compiledNodes == 3)
         let value = NDArray([-3, -0.5, 0, 0.25, 2, 40] as [Double])
         let (native, reference) = try pair.callBoth([value])
@@ -443,7 +481,7 @@ struct NativeBackendTests {
         let pair = try CompiledPair(inputs: [x], outputs: [try sin(shared) + cos(shared)])
         let composites = pair.native.graph.nodes.compactMap { $0.op as? Composite }
         #expect(pair.native.graph.nodes.count == 1 && pair.native.compiledNodes == 1)
-        #expect(composites.first.map { $0.steps.filter { $0.op is Exp }.count } == 1)
+        #expect(composites.first.map { $0.operations.filter { $0.op is Exp }.count } == 1)
         let value = NDArray([-3, -0.5, 0, 0.25, 2, 40] as [Double])
         let (native, reference) = try pair.callBoth([value])
         #expect(mismatch(native[0], reference[0], tolerance: .composed(.float64)) == nil)
@@ -454,7 +492,7 @@ struct NativeBackendTests {
         let pair = try CompiledPair(inputs: [row, m], outputs: [try exp(row) * m])
         let nodes = pair.native.graph.nodes
         #expect(nodes.contains { $0.op is Exp }, "exp of the row is computed once per column, not per element")
-        #expect(!nodes.contains { ($0.op as? Composite)?.steps.contains { $0.op is Exp } ?? false })
+        #expect(!nodes.contains { ($0.op as? Composite)?.operations.contains { $0.op is Exp } ?? false })
         #expect(pair.native.compiledNodes == 2)
         var random = RandomState(seed: 2)
         let arguments = [NDArray.uniform([1, 7], low: -1, high: 1, dtype: .float64, using: &random),
@@ -540,18 +578,11 @@ struct NativeBackendTests {
     /// specialize phase makes, through BLAS and through the compiled C fallback.
     @Test(arguments: [DType.float32, .float64], [true, false])
     func matrixProductsMatchTheReference(dtype: DType, usesBLAS: Bool) throws {
-        let A = matrix("A", dtype: dtype), B = matrix("B", dtype: dtype), P = matrix("P", dtype: dtype)
-        let Q = matrix("Q", dtype: dtype), C = matrix("C", dtype: dtype)
-        let v = vector("v", dtype: dtype), t = vector("t", dtype: dtype), u = vector("u", dtype: dtype)
-        let z = vector("z", dtype: dtype), y = vector("y", dtype: dtype)
-        let outputs: [(String, Variable)] = [
-            ("matrix·matrix", try dot(A, B)), ("matrix·vector", try dot(A, v)), ("vector·matrix", try dot(t, A)),
-            ("vector·vector", try dot(v, v)), ("Pᵀ·B", try dot(P.T, B)), ("A·Qᵀ", try dot(A, Q.T)), ("Bᵀ·Aᵀ", try dot(B.T, A.T)),
-            ("gemm C - 0.1·Pᵀ·B", try C - 0.1 * dot(P.T, B)), ("gemm 0.5·C + 3·A·B", try C * 0.5 + dot(A, B) * 3),
-            ("gemv y + 2·A·v", try y + 2 * dot(A, v)), ("ger C + outer(u, z)", try C + outer(u, z)),
-        ]
-        let inputs = [A, B, P, Q, C, v, t, u, z, y]
-        let pair = try CompiledPair(inputs: inputs, outputs: outputs.map(\.1), linker: Scratch.linker(usesBLAS: usesBLAS))
+        let operands = MatrixProductOperands(dtype: dtype)
+        let outputs: [(String, Variable)] = try OpRecords.nativeCases.compactMap { nativeCase -> (String, Variable)? in
+            if case .matrixProduct(let product) = nativeCase { (product.name, try product.build(operands)) } else { nil }
+        }
+        let pair = try CompiledPair(inputs: operands.all, outputs: outputs.map(\.1), linker: Scratch.linker(usesBLAS: usesBLAS))
         let nodes = pair.native.graph.nodes
         let products = nodes.filter { $0.op is Dot || $0.op is Gemm || $0.op is Gemv || $0.op is Ger }
         #expect(nodes.contains { ($0.op as? Gemm)?.accumulates == true }, "gemm from C - 0.1·dot(Pᵀ, B)")
@@ -564,9 +595,8 @@ struct NativeBackendTests {
         let rtol = dtype == .float32 ? 1e-4 : 1e-12
         var kept: [(result: NDArray, copy: NDArray)] = []
         for (m, k, n) in [(3, 5, 7), (1, 4, 6), (6, 4, 1), (5, 1, 3), (1, 1, 1), (4, 0, 3), (17, 33, 9)] {
-            let shapes = [[m, k], [k, n], [k, m], [n, k], [m, n], [k], [m], [m], [n], [m]]
             for layout in Layout.allCases {
-                let arguments = shapes.map { shape in
+                let arguments = MatrixProductOperands.shapes(m: m, k: k, n: n).map { shape in
                     layout.arrange((0..<shape.reduce(1, *)).map { _ in 2 * random.nextUnit() - 1 }, shape: shape, dtype: dtype, filler: 1e6)
                 }
                 let (native, reference) = try pair.callBoth(arguments)

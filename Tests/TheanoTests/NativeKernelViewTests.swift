@@ -88,33 +88,27 @@ struct NativeKernelViewTests {
         }
     }
 
-    /// The reductions and softmaxes of `x` the test compares.
+    /// The outputs of `x` the test compares: the records' axis-kernel cases.
     static func outputs(of x: Variable) throws -> [Variable] {
-        let rank = x.ndim
+        try OpRecords.nativeCases.flatMap { nativeCase -> [Variable] in
+            if case .axisKernel(let kernels) = nativeCase { try kernels.build(x) } else { [] }
+        }
+    }
+}
+
+/// Outputs of a tensor `x` (of rank 2 or more) that the native backend computes with axis
+/// kernels, compared with the reference over views (NativeKernelViewTests).
+struct AxisKernelCase: Sendable {
+    let build: @Sendable (_ x: Variable) throws -> [Variable]
+
+    init(_ build: @escaping @Sendable (_ x: Variable) throws -> [Variable]) { self.build = build }
+
+    /// The axes reductions of a tensor of rank `rank` run over: each single axis, all axes,
+    /// the first two, the last two and (rank ≥ 3) the first and the last, which are not one
+    /// run (the reference implementation computes them); every other one keeps dimensions.
+    static func reductionAxes(rank: Int) -> [(axes: [Int], keepDims: Bool)] {
         var axisSets: [[Int]] = (0..<rank).map { [$0] } + [Array(0..<rank), [0, 1], [rank - 2, rank - 1]]
-        if rank >= 3 { axisSets.append([0, rank - 1]) }  // not one run: the reference implementation
-        var outputs: [Variable] = []
-        for (index, axes) in axisSets.enumerated() {
-            let keepDims = index % 2 == 1
-            let axis = Axes(axes)
-            outputs += [
-                try sum(x, axis: axis, keepDims: keepDims),
-                try Theano.max(x, axis: axis, keepDims: keepDims),
-                try Theano.min(x, axis: axis, keepDims: !keepDims),
-                try mean(x, axis: axis, keepDims: keepDims),
-                try sum(exp(x) * 0.5 - x, axis: axis, keepDims: keepDims),  // fused into the reduction
-                try Theano.max(abs(x) - 1, axis: axis, keepDims: keepDims),
-            ]
-            if axes.count == 1 {
-                outputs.append(try prod(x * 0.01 + 1, axis: axis, keepDims: keepDims))
-            }
-        }
-        for axis in 0..<rank {
-            outputs += [try softmax(x, axis: axis), try logSoftmax(x, axis: axis)]
-        }
-        // Views made inside the graph: the reductions read a transposed input.
-        outputs.append(try sum(x.transpose(), axis: 0))
-        outputs.append(try softmax(x.transpose()))
-        return outputs
+        if rank >= 3 { axisSets.append([0, rank - 1]) }
+        return axisSets.enumerated().map { index, axes in (axes, index % 2 == 1) }
     }
 }

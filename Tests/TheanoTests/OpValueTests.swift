@@ -2,8 +2,9 @@ import Testing
 import Theano
 
 // Checks the value of every op against NumPy: each case of Fixtures/*.json is built as a
-// graph, compiled with `function(inputs:outputs:)`, run, and its dtype, shape and elements
-// compared with what NumPy computed (see Fixtures/generate.py).
+// graph (by the fixture op an op record names), compiled with `function(inputs:outputs:)`,
+// run, and its dtype, shape and elements compared with what NumPy computed (see
+// Fixtures/generate.py).
 
 @Suite("Op values against NumPy")
 struct OpValueTests {
@@ -49,6 +50,23 @@ struct OpValueTests {
     @Test(arguments: try VariantCase.cases(of: allFixtureFiles, passedAs: [.staticShapes]))
     func staticShapes(_ variant: VariantCase) throws { try expectNumPyResult(variant.fixture, inputs: variant.inputs) }
 
+    /// Each record's fixture claims reach its op: some case of each claim builds a graph that
+    /// runs through the op (as built, or once stabilized), so a claim filed under the wrong
+    /// op shows.
+    @Test func everyFixtureClaimReachesItsOp() throws {
+        let fixtures = try Fixtures.stems().flatMap { try Fixtures.cases(in: $0) }
+        for record in OpRecords.all {
+            for claim in record.values.cases {
+                let reaching = try fixtures.contains { fixture in
+                    guard fixture.op == claim.key || fixture.name == claim.key else { return false }
+                    let (inputs, output) = try fixtureGraph(fixture)
+                    return try opTypes(of: [output], inputs: inputs).contains(record.opType)
+                }
+                #expect(reaching, "no case of fixture \"\(claim.key)\" reaches \(record.op)")
+            }
+        }
+    }
+
     /// The fixture files are there and their case names are unique (so a failure names
     /// exactly one case).
     @Test func fixtureCaseNamesAreUnique() throws {
@@ -71,15 +89,21 @@ private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing",
 private func expectNumPyResult(_ fixture: FixtureCase, inputs variant: InputVariant = .contiguous,
                                options: CompileOptions = .default,
                                sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-    let variables = fixture.inputs.enumerated().map { position, input in
-        tensor("input\(position)", dtype: input.dtype, shape: variant.staticShape(of: input))
-    }
-    let operands = try zip(variables, fixture.inputs).map { variable, input in try variant.operand(variable, for: input) }
-    let output = try FixtureGraph.build(fixture, operands: operands)
+    let (variables, output) = try fixtureGraph(fixture, inputs: variant)
     let compiled = try function(inputs: variables, outputs: [output], name: fixture.name, options: options)
     #expect(compiled.linkWarnings.isEmpty, "\(fixture.name): \(compiled.linkWarnings)", sourceLocation: sourceLocation)
     let actual = try compiled(fixture.inputs.map(variant.argument))[0]
     expectClose(actual, to: fixture, sourceLocation: sourceLocation)
+}
+
+/// The graph of `fixture` with its inputs declared as `variant` says: the input variables,
+/// and the output its record's fixture op builds from them.
+private func fixtureGraph(_ fixture: FixtureCase, inputs variant: InputVariant = .contiguous) throws -> (inputs: [Variable], output: Variable) {
+    let variables = fixture.inputs.enumerated().map { position, input in
+        tensor("input\(position)", dtype: input.dtype, shape: variant.staticShape(of: input))
+    }
+    let operands = try zip(variables, fixture.inputs).map { variable, input in try variant.operand(variable, for: input) }
+    return (variables, try OpRecords.fixtureOp(named: fixture.op).build(operands, fixture.params))
 }
 
 /// Records a failure naming `fixture` unless `actual` has the expected dtype and shape and
@@ -213,199 +237,73 @@ struct VariantCase: Sendable, CustomTestStringConvertible {
 
 // MARK: - Graphs
 
-/// The symbolic graph each fixture op name stands for, built with the public API.
-private enum FixtureGraph {
+/// A fixture op name (the `op` of cases in Fixtures/*.json) and the graph its cases stand
+/// for, built with the public API from one operand per fixture input and the case's
+/// parameters. The op records say which record builds each fixture op.
+struct FixtureOp: Sendable {
     typealias Unary = @Sendable (Variable) throws -> Variable
     typealias Binary = @Sendable (Variable, Variable) throws -> Variable
     typealias Ternary = @Sendable (Variable, Variable, Variable) throws -> Variable
+    typealias NumberOnRight = @Sendable (Variable, any ScalarLiteral) throws -> Variable
+    typealias NumberOnLeft = @Sendable (any ScalarLiteral, Variable) throws -> Variable
     typealias Reduction = @Sendable (Variable, Axes, _ keepDims: Bool) throws -> Variable
     typealias Dispersion = @Sendable (Variable, Axes, _ keepDims: Bool, _ ddof: Int) throws -> Variable
 
-    /// Ops of one tensor without parameters.
-    static let unary: [String: Unary] = [
-        "neg": { try -$0 }, "abs": { try Theano.abs($0) }, "sign": { try sign($0) }, "sqr": { try sqr($0) },
-        "exp": { try exp($0) }, "expm1": { try expm1($0) }, "log": { try log($0) }, "log1p": { try log1p($0) },
-        "log2": { try log2($0) }, "log10": { try log10($0) }, "sqrt": { try Theano.sqrt($0) },
-        "reciprocal": { try reciprocal($0) }, "sin": { try sin($0) }, "cos": { try cos($0) }, "tan": { try tan($0) },
-        "tanh": { try tanh($0) }, "sinh": { try sinh($0) }, "cosh": { try cosh($0) }, "arcsin": { try arcsin($0) },
-        "arccos": { try arccos($0) }, "arctan": { try arctan($0) }, "erf": { try erf($0) }, "erfc": { try erfc($0) },
-        "sigmoid": { try sigmoid($0) }, "softplus": { try softplus($0) }, "floor": { try Theano.floor($0) },
-        "ceil": { try Theano.ceil($0) }, "round": { try Theano.round($0) }, "not": { try not($0) },
-        "isnan": { try isnan($0) }, "isinf": { try isinf($0) }, "relu": { try relu($0) }, "~": { try ~$0 },
-        "round_half_away_from_zero": { try Theano.round($0, mode: .halfAwayFromZero) },
-        "softmax": { try softmax($0) }, "log_softmax": { try logSoftmax($0) }, "T": { try $0.T },
-        "shape": { try Theano.shape($0) }, "size": { try size($0) }, "arange_symbolic": { try arange($0) },
-        "zeros_like": { try zerosLike($0) }, "ones_like": { try onesLike($0) }, "log1mexp": { try log1mexp($0) },
-    ]
+    let name: String
+    let build: @Sendable (_ operands: [Variable], _ params: FixtureParameters) throws -> Variable
 
-    /// Formulas the stabilize phase rewrites, as written naively: the compiled function must
-    /// give their true values where NumPy's naive ones overflow or cancel.
-    static let stabilized: [String: Unary] = [
-        "log_one_minus_exp": { try log(1 - exp($0)) }, "log1p_neg_exp": { try log1p(-exp($0)) },
-        "log_one_plus_exp": { try log(1 + exp($0)) }, "log1p_exp": { try log1p(exp($0)) },
-        "one_minus_sigmoid": { try 1 - sigmoid($0) }, "log_exp": { try log(exp($0)) }, "exp_log": { try exp(log($0)) },
-    ]
-
-    /// Ops of two tensors without parameters.
-    static let binary: [String: Binary] = [
-        "add": { try $0 + $1 }, "sub": { try $0 - $1 }, "mul": { try $0 * $1 }, "true_div": { try $0 / $1 },
-        "int_div": { try intDiv($0, $1) }, "mod": { try $0 % $1 }, "pow": { try pow($0, $1) },
-        "maximum": { try maximum($0, $1) }, "minimum": { try minimum($0, $1) }, "arctan2": { try arctan2($0, $1) },
-        "eq": { try eq($0, $1) }, "neq": { try neq($0, $1) }, "lt": { try lt($0, $1) }, "le": { try le($0, $1) },
-        "gt": { try gt($0, $1) }, "ge": { try ge($0, $1) }, "and": { try and($0, $1) }, "or": { try or($0, $1) },
-        "xor": { try xor($0, $1) }, "&": { try $0 & $1 }, "|": { try $0 | $1 }, "^": { try $0 ^ $1 },
-        "dot": { try dot($0, $1) }, "outer": { try outer($0, $1) }, "batched_dot": { try batchedDot($0, $1) },
-        "leaky_relu_tensor": { try relu($0, alpha: $1) },
-        "categorical_crossentropy": { try categoricalCrossentropy($0, $1) },
-        "binary_crossentropy": { try binaryCrossentropy($0, $1) },
-    ]
-
-    /// Ops of three tensors.
-    static let ternary: [String: Ternary] = [
-        "switch": { try `switch`($0, $1, $2) }, "where": { try `where`($0, $1, $2) }, "clip": { try clip($0, $1, $2) },
-    ]
-
-    /// Binary ops with a Swift number on the right (`x + 2.5`).
-    static let numberOnRight: [String: @Sendable (Variable, any ScalarLiteral) throws -> Variable] = [
-        "add": { try $0 + $1 }, "sub": { try $0 - $1 }, "mul": { try $0 * $1 }, "true_div": { try $0 / $1 },
-        "mod": { try $0 % $1 }, "pow": { try pow($0, $1) }, "eq": { try eq($0, $1) }, "neq": { try neq($0, $1) },
-        "lt": { try lt($0, $1) }, "le": { try le($0, $1) }, "gt": { try gt($0, $1) }, "ge": { try ge($0, $1) },
-    ]
-
-    /// Binary ops with a Swift number on the left (`2.5 - x`).
-    static let numberOnLeft: [String: @Sendable (any ScalarLiteral, Variable) throws -> Variable] = [
-        "add": { try $0 + $1 }, "sub": { try $0 - $1 }, "mul": { try $0 * $1 }, "true_div": { try $0 / $1 },
-    ]
-
-    /// Reductions with `axis` and `keepdims` parameters.
-    static let reductions: [String: Reduction] = [
-        "sum": { try sum($0, axis: $1, keepDims: $2) }, "prod": { try prod($0, axis: $1, keepDims: $2) },
-        "max": { try Theano.max($0, axis: $1, keepDims: $2) }, "min": { try Theano.min($0, axis: $1, keepDims: $2) },
-        "mean": { try mean($0, axis: $1, keepDims: $2) }, "all": { try all($0, axis: $1, keepDims: $2) },
-        "any": { try any($0, axis: $1, keepDims: $2) }, "logsumexp": { try logsumexp($0, axis: $1, keepDims: $2) },
-    ]
-
-    /// Reductions that also take `ddof`.
-    static let dispersions: [String: Dispersion] = [
-        "var": { try `var`($0, axis: $1, keepDims: $2, ddof: $3) }, "std": { try std($0, axis: $1, keepDims: $2, ddof: $3) },
-    ]
-
-    /// The output of `fixture`'s op applied to `operands` (one variable per fixture input).
-    static func build(_ fixture: FixtureCase, operands x: [Variable]) throws -> Variable {
-        let params = fixture.params
-        if params.contains("scalar") { return try withNumber(fixture.op, x[0], params: params) }
-        if let reduction = reductions[fixture.op] {
-            return try reduction(x[0], params.axes("axis"), params.bool("keepdims", default: false))
-        }
-        if let dispersion = dispersions[fixture.op] {
-            return try dispersion(x[0], params.axes("axis"), params.bool("keepdims", default: false), params.optionalInt("ddof") ?? 0)
-        }
-        if x.count == 1, let build = unary[fixture.op] ?? stabilized[fixture.op] { return try build(x[0]) }
-        if x.count == 2, let build = binary[fixture.op] { return try build(x[0], x[1]) }
-        if x.count == 3, let build = ternary[fixture.op] { return try build(x[0], x[1], x[2]) }
-        return try withParameters(fixture.op, x, params: params)
+    /// An op whose parameters say more than its operands (or whose operand count varies).
+    static func withParameters(_ name: String, _ build: @escaping @Sendable ([Variable], FixtureParameters) throws -> Variable) -> Self {
+        Self(name: name, build: build)
     }
 
-    /// `x op number` or `number op x`, as the `side` parameter says.
-    private static func withNumber(_ op: String, _ x: Variable, params: FixtureParameters) throws -> Variable {
-        let number = try params.literal("scalar")
-        let side = try params.string("side")
-        if side == "right", let build = numberOnRight[op] { return try build(x, number) }
-        if side == "left", let build = numberOnLeft[op] { return try build(number, x) }
-        throw FixtureError("no \(op) with a number on the \(side)")
+    /// An op of one tensor without parameters.
+    static func unary(_ name: String, _ build: @escaping Unary) -> Self {
+        Self(name: name) { x, _ in try build(operands(x, count: 1, of: name)[0]) }
     }
 
-    /// The ops whose parameters are not just axes.
-    private static func withParameters(_ op: String, _ x: [Variable], params: FixtureParameters) throws -> Variable {
-        switch op {
-        case "cast": return try cast(x[0], to: params.dtype("dtype"))
-        case "clip": return try clip(x[0], params.literal("low"), params.literal("high"))
-        case "argmax": return try argmax(x[0], axis: params.optionalInt("axis"), keepDims: params.bool("keepdims", default: false))
-        case "argmin": return try argmin(x[0], axis: params.optionalInt("axis"), keepDims: params.bool("keepdims", default: false))
-        case "dimshuffle": return try dimshuffled(x[0], try dimPattern(params["pattern"]))
-        case "transpose": return try x[0].transpose(params.optionalInts("axes"))
-        case "reshape": return try reshape(x[0], params.ints("shape"))
-        case "flatten": return try flatten(x[0], ndim: params.int("ndim"))
-        case "squeeze": return try squeeze(x[0], axis: params.axes("axis"))
-        case "expand_dims": return try expandDims(x[0], axis: params.int("axis"))
-        case "alloc": return try alloc(x[0], shape: params.ints("shape"))
-        case "full_like": return try fullLike(x[0], params.double("value"))
-        case "zeros": return try zeros(params.ints("shape"), dtype: params.dtype("dtype"))
-        case "ones": return try ones(params.ints("shape"), dtype: params.dtype("dtype"))
-        case "arange": return try arange(params.int("start"), params.int("stop"), step: params.int("step"))
-        case "eye":
-            return try eye(params.int("rows"), params.optionalInt("columns"), k: params.int("k"), dtype: params.dtype("dtype"))
-        case "one_hot": return try oneHot(x[0], classes: params.int("classes"), dtype: params.dtype("dtype"))
-        case "softmax_axis": return try softmax(x[0], axis: params.int("axis"))
-        case "log_softmax_axis": return try logSoftmax(x[0], axis: params.int("axis"))
-        case "leaky_relu": return try relu(x[0], alpha: params.literal("alpha"))
-        case "repeat_counts": return try `repeat`(x[0], counts: x[1], axis: params.optionalInt("axis"))
-        case "subtensor": return try indexedRegion(x, params: params)
-        case "set_subtensor": return try setSubtensor(indexedRegion(x, params: params), x[1])
-        case "inc_subtensor": return try incSubtensor(indexedRegion(x, params: params), x[1])
-        default: throw FixtureError("no graph for op \"\(op)\" with \(x.count) input(s)")
-        }
-    }
-
-    /// A dimshuffle pattern from its JSON form: input dimensions as numbers, "x" for a new axis.
-    private static func dimPattern(_ value: JSONValue?) throws -> [DimPattern] {
-        guard case .array(let entries)? = value else { throw FixtureError("pattern should be a list") }
-        return try entries.map { entry in
-            if let dimension = entry.int { return .input(dimension) }
-            guard entry == .string("x") else { throw FixtureError("bad pattern entry \(entry)") }
-            return .newAxis
-        }
-    }
-
-    /// `x[0]` subscripted by the `indices` parameter, whose symbolic entries are operands.
-    private static func indexedRegion(_ x: [Variable], params: FixtureParameters) throws -> Variable {
-        try subscripted(x[0], indexEntries(params["indices"], operands: x))
-    }
-
-    /// Subscript entries from their JSON form (see generate.py): {"at": i},
-    /// {"slice": [start, stop, step]}, {"newaxis": true}, {"input": k} (the k-th operand)
-    /// and {"arange_rows": true} (arange over the first dimension of the subscripted
-    /// tensor, the first operand, built in the graph).
-    private static func indexEntries(_ value: JSONValue?, operands: [Variable]) throws -> [TensorIndex] {
-        guard case .array(let entries)? = value else { throw FixtureError("indices should be a list") }
-        return try entries.map { entry in
-            guard case .object(let fields) = entry, let (kind, argument) = fields.first, fields.count == 1 else {
-                throw FixtureError("bad index entry \(entry)")
+    /// An op of two tensors; a case whose parameters give a `scalar` applies it to one tensor
+    /// and a Swift number (`x + 2.5`, `2.5 - x`) on the `side` they say, if the op has that form.
+    static func binary(_ name: String, _ build: @escaping Binary,
+                       numberOnRight: NumberOnRight? = nil, numberOnLeft: NumberOnLeft? = nil) -> Self {
+        Self(name: name) { x, params in
+            guard params.contains("scalar") else {
+                let tensors = try operands(x, count: 2, of: name)
+                return try build(tensors[0], tensors[1])
             }
-            switch (kind, argument, argument.int) {
-            case ("at", _, let position?): return .at(position)
-            case ("slice", .array(let bounds), _) where bounds.count == 3:
-                return .slice(start: bounds[0].int, stop: bounds[1].int, step: bounds[2].int)
-            case ("newaxis", _, _): return .expand
-            case ("input", _, let position?): return .tensor(operands[position])
-            case ("arange_rows", _, _): return .tensor(try arange(try operands[0].shape[0]))
-            default: throw FixtureError("bad index entry \(entry)")
-            }
+            let (tensor, number, side) = (try operands(x, count: 1, of: name)[0], try params.literal("scalar"), try params.string("side"))
+            if side == "right", let numberOnRight { return try numberOnRight(tensor, number) }
+            if side == "left", let numberOnLeft { return try numberOnLeft(number, tensor) }
+            throw FixtureError("no \(name) with a number on the \(side)")
         }
     }
-}
 
-// MARK: - Variadic API with run-time lists
-
-/// `x[indices…]` for a list of entries known only at run time: the subscript takes its
-/// entries as variadic arguments, so each count is spelled out.
-private func subscripted(_ x: Variable, _ indices: [TensorIndex]) throws -> Variable {
-    switch indices.count {
-    case 1: return try x[indices[0]]
-    case 2: return try x[indices[0], indices[1]]
-    case 3: return try x[indices[0], indices[1], indices[2]]
-    case 4: return try x[indices[0], indices[1], indices[2], indices[3]]
-    default: throw FixtureError("subscripts of \(indices.count) entries are not supported here")
+    /// An op of three tensors.
+    static func ternary(_ name: String, _ build: @escaping Ternary) -> Self {
+        Self(name: name) { x, _ in
+            let tensors = try operands(x, count: 3, of: name)
+            return try build(tensors[0], tensors[1], tensors[2])
+        }
     }
-}
 
-/// `x.dimshuffle(pattern…)` for a pattern known only at run time (see ``subscripted(_:_:)``).
-private func dimshuffled(_ x: Variable, _ pattern: [DimPattern]) throws -> Variable {
-    switch pattern.count {
-    case 1: return try x.dimshuffle(pattern[0])
-    case 2: return try x.dimshuffle(pattern[0], pattern[1])
-    case 3: return try x.dimshuffle(pattern[0], pattern[1], pattern[2])
-    case 4: return try x.dimshuffle(pattern[0], pattern[1], pattern[2], pattern[3])
-    default: throw FixtureError("dimshuffle patterns of \(pattern.count) entries are not supported here")
+    /// A reduction with `axis` and `keepdims` parameters.
+    static func reduction(_ name: String, _ build: @escaping Reduction) -> Self {
+        Self(name: name) { x, params in
+            try build(operands(x, count: 1, of: name)[0], params.axes("axis"), params.bool("keepdims", default: false))
+        }
+    }
+
+    /// A reduction that also takes `ddof`.
+    static func dispersion(_ name: String, _ build: @escaping Dispersion) -> Self {
+        Self(name: name) { x, params in
+            try build(operands(x, count: 1, of: name)[0], params.axes("axis"), params.bool("keepdims", default: false),
+                      params.optionalInt("ddof") ?? 0)
+        }
+    }
+
+    /// `x`, if it has `count` operands.
+    private static func operands(_ x: [Variable], count: Int, of name: String) throws -> [Variable] {
+        guard x.count == count else { throw FixtureError("no graph for op \"\(name)\" with \(x.count) input(s)") }
+        return x
     }
 }

@@ -255,7 +255,7 @@ struct ScanGradientTests {
                 #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12))
             }
             let loop = try #require(native.graph.nodes.lazy.compactMap { $0.op as? Scan }.first)
-            #expect(DirectLoopStep(try loop.body.program(compiledBy: CompileOptions(linker: Scratch.linker()).innerGraphCompiler)) != nil)
+            #expect(DirectLoopStep(try loop.body.stepExecutor(compiledBy: CompileOptions(linker: Scratch.linker()).innerGraphCompiler)) != nil)
         }
     }
 

@@ -55,11 +55,11 @@ public final class Function: @unchecked Sendable {
     private let inputTypes: [TensorType]
 
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
-         graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, program: LinkedProgram,
+         graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, linked: LinkedGraph,
          relink: @escaping () throws -> any Executor) {
-        self.linkWarnings = program.warnings
-        self.compiledNodes = program.compiledNodes
-        self.inplaceNodes = program.inplaceNodes
+        self.linkWarnings = linked.warnings
+        self.compiledNodes = linked.compiledNodes
+        self.inplaceNodes = linked.inplaceNodes
         self.rewriteReport = rewriteReport
         self.compileTimes = compileTimes
         self.name = name
@@ -68,7 +68,7 @@ public final class Function: @unchecked Sendable {
         self.defaults = defaults
         self.updatedVariables = updated
         self.graph = graph
-        executors = ExecutorPool(first: program.executor, link: relink)
+        executors = ExecutorPool(first: linked.executor, link: relink)
         let read = graph.nodes.flatMap(\.inputs) + graph.outputs
         sharedVariables = Array(Set(read.compactMap { $0 as? SharedVariable }))
         inputTypes = inputs.map(\.type)
@@ -129,6 +129,8 @@ public struct CompileOptions: Sendable {
     /// which is a single whole-graph pass).
     public var additionalRules: [(phase: RewritePhase, rule: Rewrite)]
 
+    /// Options with the given linker, optimization level, exclusions, tracing, invariant
+    /// checks and rules of your own; the defaults are those of ``default``.
     public init(linker: any Linker = ReferenceLinker(), optimization: OptimizationLevel = .fastRun,
                 excluding: Set<String> = [], trace: Bool = false, checkInvariants: Bool = false,
                 additionalRules: [(phase: RewritePhase, rule: Rewrite)] = []) {
@@ -157,12 +159,19 @@ public struct CompileOptions: Sendable {
 /// Compiles a function from `inputs` to `outputs` (Theano's `theano.function`).
 ///
 /// - Parameters:
+///   - inputs: the free variables each call gives values for, in call order.
+///   - outputs: the variables each call computes and returns, in order.
 ///   - updates: new values of shared variables, assigned after each call; all are computed
 ///     from the values before the call.
 ///   - givens: substitutions made before compiling: each key is replaced by its value.
 ///   - defaults: values for inputs a call leaves out (trailing ones, or any when calling
 ///     with named arguments).
+///   - name: the name error messages use (by default `function at` the file and line that
+///     compiled it).
+///   - options: how the graph is optimized and linked (``CompileOptions``).
 ///   - profile: time every node of every call; the function's `profile` reports it.
+///   - fileID: the file that compiled the function, for error messages (leave the default).
+///   - line: the line that compiled the function, for error messages (leave the default).
 public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable] = [:],
                      givens: [Variable: Variable] = [:], defaults: [Variable: NDArray] = [:], name: String? = nil,
                      options: CompileOptions = .default, profile: Bool = false,
@@ -205,11 +214,11 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     var report = Pipeline.optimize(graph, options: options)
     let linkStart = ContinuousClock.now
     let innerGraphs = options.innerGraphCompiler
-    let program = try options.linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs)
+    let linked = try options.linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs)
     report.innerGraphs = innerGraphs.reports.all
-    let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: program.codegenSeconds,
-                             compile: program.compileSeconds, load: program.loadSeconds, cacheHit: program.cacheHit)
-    let recorder = profile ? (program.executor as? Interpreter).map { Profile(nodes: $0.nodes, compileTimes: times) } : nil
+    let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: linked.codegenSeconds,
+                             compile: linked.compileSeconds, load: linked.loadSeconds, cacheHit: linked.cacheHit)
+    let recorder = profile ? (linked.executor as? Interpreter).map { Profile(nodes: $0.nodes, compileTimes: times) } : nil
     /// Every executor of the function records into the one profile.
     func profiled(_ executor: any Executor) -> any Executor {
         (executor as? Interpreter)?.profile = recorder
@@ -217,10 +226,10 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     }
     let linker = options.linker
     let function = Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
-                            graph: graph, rewriteReport: report, compileTimes: times, program: program) {
+                            graph: graph, rewriteReport: report, compileTimes: times, linked: linked) {
         profiled(try linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs).executor)
     }
-    _ = profiled(program.executor)
+    _ = profiled(linked.executor)
     function.profile = recorder
     return function
 }

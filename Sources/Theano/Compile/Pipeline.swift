@@ -9,12 +9,12 @@ import TheanoLoops
 /// The one place where rules are assembled into phases.
 enum Pipeline {
     /// A step of the pipeline: a phase's rules under a driver, or a whole-graph pass.
-    enum Step {
+    enum Stage {
         case rules(RewritePhase, [Rewrite], RewriteDriver.Strategy)
         case pass(RewritePhase, GraphPass)
     }
 
-    static func steps(_ phase: RewritePhase) -> [Step] {
+    static func stages(_ phase: RewritePhase) -> [Stage] {
         switch phase {
         case .inline: [.rules(.inline, inlineRules, .equilibrium(maxPasses: 20))]
         case .merge: [.pass(.merge, mergeEquivalentNodes)]
@@ -38,8 +38,8 @@ enum Pipeline {
         var report = RewriteReport()
         let start = ContinuousClock.now
         for phase in options.optimization.phases where !options.excluding.contains(phase.rawValue) {
-            for step in steps(phase) {
-                switch step {
+            for stage in stages(phase) {
+                switch stage {
                 case .rules(let phase, let rules, let strategy):
                     let added = options.additionalRules.filter { $0.phase == phase }.map(\.rule)
                     let kept = (rules + added).filter { !options.excluding.contains($0.name) }

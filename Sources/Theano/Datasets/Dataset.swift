@@ -16,7 +16,9 @@ public struct Dataset: Sendable {
     /// The number of classes.
     public var classes: Int
 
+    /// The number of examples.
     public var count: Int { images.shape[0] }
+    /// The number of features (pixels) per example.
     public var features: Int { images.shape[1] }
 
     /// Pairs IDX images (any rank, flattened per example) with IDX labels; pixels are divided

@@ -30,6 +30,7 @@ extension Function {
 
 /// Picture formats `dot` can write.
 public enum GraphPictureFormat: String, Sendable {
+    /// A format, named as `dot -T` names it: PNG, SVG or PDF.
     case png, svg, pdf
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs a compiled graph: given the values of the inputs (shared variables are read where
-/// they live), computes the outputs. The reference ``Interpreter`` runs each op's Swift
+/// they live), computes the outputs. The reference `Interpreter` runs each op's Swift
 /// implementation; the native backend runs generated code where it can.
 public protocol Executor {
     /// Computes the graph's outputs from `inputs` (one per graph input).
@@ -22,26 +22,27 @@ public protocol Linker: Sendable {
     /// `overwritableInputs` the caller hands over for good (a linker may write over them).
     /// The inner graphs of its ops (loop steps) are compiled by `innerGraphs`.
     func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
-              innerGraphs: InnerGraphCompiler) throws -> LinkedProgram
+              innerGraphs: InnerGraphCompiler) throws -> LinkedGraph
 }
 
 extension Linker {
     /// Links `graph`, the inner graphs of its ops linked by this linker as they are built.
-    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedProgram {
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>) throws -> LinkedGraph {
         try link(graph, updates: updates, overwritableInputs: overwritableInputs, innerGraphs: .unoptimized(linkedBy: self))
     }
 
     /// Links a graph whose inputs stay the caller's.
-    public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedProgram {
+    public func link(_ graph: FunctionGraph, updates: [SharedVariable]) throws -> LinkedGraph {
         try link(graph, updates: updates, overwritableInputs: [])
     }
 
     /// Links a graph that updates no shared variable.
-    public func link(_ graph: FunctionGraph) throws -> LinkedProgram { try link(graph, updates: []) }
+    public func link(_ graph: FunctionGraph) throws -> LinkedGraph { try link(graph, updates: []) }
 }
 
 /// What a linker produced: the executor, and what happened on the way.
-public struct LinkedProgram {
+public struct LinkedGraph {
+    /// Runs the linked graph.
     public let executor: any Executor
     /// Problems the linker worked around (no C compiler, a failed compile), each said once.
     public var warnings: [String] = []
@@ -54,13 +55,14 @@ public struct LinkedProgram {
     /// Seconds spent generating C, compiling it, and loading it.
     public var codegenSeconds = 0.0, compileSeconds = 0.0, loadSeconds = 0.0
 
+    /// What a linker produced: `executor`, with no warnings, compiled nodes or times.
     public init(executor: any Executor) { self.executor = executor }
 }
 
 /// How the inner graphs of ops (a loop's step) are compiled: optimized as the function that
 /// contains them asks, then linked by its linker. `function` makes one from its options and
 /// hands it to its linker, which hands it on to the ops that link graphs of their own
-/// (``SelfLinkingOp``); the ops record what was done to their graphs, and the function's
+/// (`SelfLinkingOp`); the ops record what was done to their graphs, and the function's
 /// ``RewriteReport`` shows it.
 public struct InnerGraphCompiler: Sendable {
     /// Links the inner graphs.

@@ -19,7 +19,7 @@ package struct InplacePlan {
     /// For each overwriting node, the position of the input it overwrites.
     package let overwrites: [ObjectIdentifier: Int]
     /// For the nodes that overwrite a shared variable, that variable.
-    package let sharedTargets: [ObjectIdentifier: SharedVariable]
+    let sharedTargets: [ObjectIdentifier: SharedVariable]
 
     /// No node overwrites anything; nodes run in the graph's order.
     package init(graph: FunctionGraph) {

@@ -1,25 +1,26 @@
 /// The reference executor: runs every node's Swift `perform` in topological order (the
 /// inner graphs of loops compiled as the function asks, by this linker).
 public struct ReferenceLinker: Linker {
+    /// The reference linker (it has no settings).
     public init() {}
     public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
-                     innerGraphs: InnerGraphCompiler) throws -> LinkedProgram {
+                     innerGraphs: InnerGraphCompiler) throws -> LinkedGraph {
         var runners: [ObjectIdentifier: any NodeRunner] = [:]
         for node in graph.nodes {
             if let op = node.op as? any SelfLinkingOp { runners[ObjectIdentifier(node)] = try op.runner(for: node, compiledBy: innerGraphs) }
         }
-        return LinkedProgram(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
+        return LinkedGraph(executor: Interpreter(graph) { runners[ObjectIdentifier($0)] ?? ReferenceRunner(node: $0) })
     }
 }
 
 /// Runs a graph node by node in topological order, each with its runner.
 ///
 /// The program is laid out once at link time: each variable gets a slot, constants are
-/// stored in theirs, and each step knows which slots it reads and writes and which values it
+/// stored in theirs, and each instruction knows which slots it reads and writes and which values it
 /// may free afterwards. A call then only moves arrays between slots.
 package final class Interpreter: IndependentNodesExecutor {
-    /// A class, so walking the steps copies one reference per step rather than each field.
-    private final class Step {
+    /// A class, so walking the instructions copies one reference per instruction rather than each field.
+    private final class Instruction {
         let node: Apply
         let runner: any NodeRunner
         /// Whether the runner's results are checked against the node's static types (the
@@ -30,19 +31,19 @@ package final class Interpreter: IndependentNodesExecutor {
         /// The runner again, when it can overwrite.
         let overwriter: (any OverwritingRunner)?
         /// For an update written over its shared variable: that variable's index in
-        /// `sharedTargets`. Such writes wait until every other step has succeeded.
+        /// `sharedTargets`. Such writes wait until every other instruction has succeeded.
         let sharedTarget: Int?
         let inputSlots: [Int]
         let outputSlots: [Int]
-        /// Slots whose values no later step or output needs.
+        /// Slots whose values no later instruction or output needs.
         let freedSlots: [Int]
         /// The arguments of the current call, kept between calls so their memory is reused.
         var arguments: [NDArray] = []
-        /// The conditions (slots, outermost first) and branches a lazily run step needs.
+        /// The conditions (slots, outermost first) and branches a lazily run instruction needs.
         var guards: [(slot: Int, op: any LazyBranchingOp, branch: Int)] = []
         /// Whether some inputs may be missing (a lazy branching op's, whose branches not taken were skipped).
         var acceptsMissingInputs = false
-        /// The graph output this step computes, and the runner again when it can write into
+        /// The graph output this instruction computes, and the runner again when it can write into
         /// memory the caller provides for that output.
         var output: (index: Int, writer: any TargetWritingRunner)?
 
@@ -61,7 +62,7 @@ package final class Interpreter: IndependentNodesExecutor {
         }
     }
 
-    private let steps: [Step]
+    private let instructions: [Instruction]
     private let inputSlots: [Int]
     private let sharedSlots: [(slot: Int, variable: SharedVariable)]
     private let outputSlots: [Int]
@@ -73,23 +74,23 @@ package final class Interpreter: IndependentNodesExecutor {
     private let transientSlots: [Int]
     /// The shared variables that updates overwrite when the variable's memory is its own.
     private let sharedTargets: [SharedVariable]
-    /// Set by `function(…, profile: true)`: every step is timed.
+    /// Set by `function(…, profile: true)`: every instruction is timed.
     package var profile: Profile?
 
-    /// The nodes in the order the steps run them.
-    package var nodes: [Apply] { steps.map(\.node) }
+    /// The nodes in the order the instructions run them.
+    package var nodes: [Apply] { instructions.map(\.node) }
 
     /// The program as one node per graph output, each reading only graph inputs and
     /// constants, in the order of the outputs: each node's runner and sources. `nil` for any
-    /// other program (chains of nodes, an output that is an input, shared variables, lazy steps).
+    /// other program (chains of nodes, an output that is an input, shared variables, lazy instructions).
     package var independentNodes: [(runner: any NodeRunner, sources: [NodeSource])]? {
-        guard steps.count == outputSlots.count, sharedSlots.isEmpty else { return nil }
+        guard instructions.count == outputSlots.count, sharedSlots.isEmpty else { return nil }
         let positions = Dictionary(inputSlots.enumerated().map { ($1, $0) }) { first, _ in first }
         var nodes: [(runner: any NodeRunner, sources: [NodeSource])] = []
         for slot in outputSlots {
-            guard let step = steps.first(where: { $0.outputSlots == [slot] }), step.guards.isEmpty else { return nil }
+            guard let instruction = instructions.first(where: { $0.outputSlots == [slot] }), instruction.guards.isEmpty else { return nil }
             var sources: [NodeSource] = []
-            for input in step.inputSlots {
+            for input in instruction.inputSlots {
                 if let position = positions[input] {
                     sources.append(.input(position))
                 } else if let constant = registers[input] {
@@ -98,7 +99,7 @@ package final class Interpreter: IndependentNodesExecutor {
                     return nil
                 }
             }
-            nodes.append((step.runner, sources))
+            nodes.append((instruction.runner, sources))
         }
         return nodes
     }
@@ -126,27 +127,27 @@ package final class Interpreter: IndependentNodesExecutor {
         for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[slot(input)] = i } }
         let kept = Set(graph.outputs.map(slot) + inputSlots).union(initial.indices.filter { initial[$0] != nil })
         var targets: [SharedVariable] = []
-        steps = nodes.enumerated().map { i, node in
+        instructions = nodes.enumerated().map { i, node in
             let reads = node.inputs.map(slot)
             let nodeRunner = runner(node)
             let overwrites = nodeRunner is any OverwritingRunner
             let target = plan.sharedTargets[ObjectIdentifier(node)]
             if overwrites, let target { targets.append(target) }
-            return Step(node: node, runner: nodeRunner, overwrittenInput: plan.overwrites[ObjectIdentifier(node)],
+            return Instruction(node: node, runner: nodeRunner, overwrittenInput: plan.overwrites[ObjectIdentifier(node)],
                         sharedTarget: overwrites && target != nil ? targets.count - 1 : nil,
                         inputSlots: reads, outputSlots: node.outputs.map(slot),
                         freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
         }
         sharedTargets = targets
-        for step in steps {
-            step.guards = lazy.guards[ObjectIdentifier(step.node)]?.map { (slot($0.condition), $0.op, $0.branch) } ?? []
-            step.acceptsMissingInputs = step.node.op is any LazyBranchingOp
+        for instruction in instructions {
+            instruction.guards = lazy.guards[ObjectIdentifier(instruction.node)]?.map { (slot($0.condition), $0.op, $0.branch) } ?? []
+            instruction.acceptsMissingInputs = instruction.node.op is any LazyBranchingOp
         }
         outputSlots = graph.outputs.map(slot)
-        for step in steps where step.outputSlots.count == 1 && step.overwrittenInput == nil && step.sharedTarget == nil {
-            guard let writer = step.runner as? any TargetWritingRunner, !inputSlots.contains(step.outputSlots[0]),
-                  outputSlots.filter({ $0 == step.outputSlots[0] }).count == 1 else { continue }
-            step.output = (outputSlots.firstIndex(of: step.outputSlots[0])!, writer)
+        for instruction in instructions where instruction.outputSlots.count == 1 && instruction.overwrittenInput == nil && instruction.sharedTarget == nil {
+            guard let writer = instruction.runner as? any TargetWritingRunner, !inputSlots.contains(instruction.outputSlots[0]),
+                  outputSlots.filter({ $0 == instruction.outputSlots[0] }).count == 1 else { continue }
+            instruction.output = (outputSlots.firstIndex(of: instruction.outputSlots[0])!, writer)
         }
         registers = initial
         transientSlots = initial.indices.filter { initial[$0] == nil }
@@ -168,42 +169,42 @@ package final class Interpreter: IndependentNodesExecutor {
         for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
         for (slot, variable) in sharedSlots { values[slot] = variable.lockedValue }
         profile?.recordCall()
-        var deferredWrites: [(step: Int, write: () -> Void)] = []
-        for (index, step) in steps.enumerated() {
-            if !step.guards.allSatisfy({ $0.op.branch(takenFor: values[$0.slot]!) == $0.branch }) { continue }
-            for slot in step.inputSlots { step.arguments.append(step.acceptsMissingInputs ? values[slot] ?? .notComputed : values[slot]!) }
-            defer { step.arguments.removeAll(keepingCapacity: true) }
+        var deferredWrites: [(instruction: Int, write: () -> Void)] = []
+        for (index, instruction) in instructions.enumerated() {
+            if !instruction.guards.allSatisfy({ $0.op.branch(takenFor: values[$0.slot]!) == $0.branch }) { continue }
+            for slot in instruction.inputSlots { instruction.arguments.append(instruction.acceptsMissingInputs ? values[slot] ?? .notComputed : values[slot]!) }
+            defer { instruction.arguments.removeAll(keepingCapacity: true) }
             let results: [NDArray]
             do {
                 let start = profile == nil ? nil : ContinuousClock.now
                 // Copy-on-write: a variable's memory someone else sees is copied first, and the
                 // copy is the variable's own from then on.
-                if let position = step.overwrittenInput, let target = step.sharedTarget, !ownsMemory[target] {
-                    step.arguments[position] = step.arguments[position].contiguousCopy()
+                if let position = instruction.overwrittenInput, let target = instruction.sharedTarget, !ownsMemory[target] {
+                    instruction.arguments[position] = instruction.arguments[position].contiguousCopy()
                 }
-                if let position = step.overwrittenInput, let overwrite = try step.overwriter!.overwriting(step.arguments, position: position) {
+                if let position = instruction.overwrittenInput, let overwrite = try instruction.overwriter!.overwriting(instruction.arguments, position: position) {
                     results = overwrite.results
-                    if step.sharedTarget == nil { overwrite.write() } else { deferredWrites.append((index, overwrite.write)) }
-                } else if let (output, writer) = step.output, output < outputTargets.count, let target = outputTargets[output],
-                          try writer.run(step.arguments, into: target) {
+                    if instruction.sharedTarget == nil { overwrite.write() } else { deferredWrites.append((index, overwrite.write)) }
+                } else if let (output, writer) = instruction.output, output < outputTargets.count, let target = outputTargets[output],
+                          try writer.run(instruction.arguments, into: target) {
                     results = [target]
                 } else {
-                    results = try step.runner.run(step.arguments)
+                    results = try instruction.runner.run(instruction.arguments)
                 }
                 if let start { profile?.record(node: index, seconds: seconds(since: start)) }
             } catch let error as OpError {
-                throw TheanoError.runtime(op: step.node.op.description, inputShapes: step.arguments.map(\.shape),
-                                          reason: error.description, location: step.node.location)
+                throw TheanoError.runtime(op: instruction.node.op.description, inputShapes: instruction.arguments.map(\.shape),
+                                          reason: error.description, location: instruction.node.location)
             }
-            for (slot, (result, type)) in zip(step.outputSlots, zip(results, step.node.outputTypes)) {
-                guard !step.checksResults || result.dtype == type.dtype && type.accepts(shape: result.shape) else {
-                    throw TheanoError.runtime(op: step.node.op.description, inputShapes: step.arguments.map(\.shape),
+            for (slot, (result, type)) in zip(instruction.outputSlots, zip(results, instruction.node.outputTypes)) {
+                guard !instruction.checksResults || result.dtype == type.dtype && type.accepts(shape: result.shape) else {
+                    throw TheanoError.runtime(op: instruction.node.op.description, inputShapes: instruction.arguments.map(\.shape),
                                               reason: "produced \(result.dtype) of shape \(shapeText(result.shape)), which contradicts its static type \(type)",
-                                              location: step.node.location)
+                                              location: instruction.node.location)
                 }
                 values[slot] = result
             }
-            for slot in step.freedSlots { values[slot] = nil }
+            for slot in instruction.freedSlots { values[slot] = nil }
         }
         for (index, write) in deferredWrites {
             let start = profile == nil ? nil : ContinuousClock.now

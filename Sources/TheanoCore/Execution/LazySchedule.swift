@@ -22,10 +22,10 @@ package struct LazySchedule {
     /// The nodes in the order they run.
     package let nodes: [Apply]
     /// For each exclusive node, the conditions (outermost first) and the branch each must take.
-    package let guards: [ObjectIdentifier: [Guard]]
+    let guards: [ObjectIdentifier: [Guard]]
 
     /// A condition a node runs under: `op` must take `branch` for the value of `condition`.
-    package struct Guard {
+    struct Guard {
         let condition: Variable
         let op: any LazyBranchingOp
         let branch: Int

@@ -6,9 +6,13 @@ import Synchronization
 public final class Profile: CustomStringConvertible, @unchecked Sendable {
     /// Time and calls of one node.
     public struct NodeTime: Sendable {
+        /// The node's op, as it prints (`dot`, `composite{…}`).
         public let op: String
+        /// Where the node was built.
         public let location: SourceLocation
+        /// Seconds spent running the node, over all calls.
         public let seconds: Double
+        /// How many calls of the function `seconds` is summed over.
         public let calls: Int
 
         package init(op: String, location: SourceLocation, seconds: Double, calls: Int) {
@@ -31,7 +35,7 @@ public final class Profile: CustomStringConvertible, @unchecked Sendable {
     }
 
     package func record(node index: Int, seconds: Double) { state.withLock { $0.seconds[index] += seconds } }
-    package func recordCall() { state.withLock { $0.calls += 1 } }
+    func recordCall() { state.withLock { $0.calls += 1 } }
 
     /// How many times the function ran.
     public var calls: Int { state.withLock { $0.calls } }

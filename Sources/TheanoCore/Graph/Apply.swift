@@ -4,7 +4,9 @@
 /// weakly so that graphs are freed when the user drops them. An output nobody holds any more
 /// is recreated on demand, indistinguishable from the lost one.
 public final class Apply {
+    /// The operation applied.
     public let op: any Op
+    /// The variables the op is applied to, in order.
     public package(set) var inputs: [Variable]
     /// The static types of the outputs, as the op inferred them.
     public let outputTypes: [TensorType]
@@ -28,6 +30,7 @@ public final class Apply {
         return variable
     }
 
+    /// Every output, in order (each recreated if it was released).
     public var outputs: [Variable] { outputTypes.indices.map(output) }
 
     /// Releases the nodes only this one held without recursing. A variable computed by a

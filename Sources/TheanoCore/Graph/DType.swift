@@ -3,6 +3,8 @@
 /// Type promotion follows NumPy: mixing two dtypes gives the smallest dtype that can hold
 /// every value of both (`int8 ∘ uint8 → int16`, `int32 ∘ float32 → float64`).
 public enum DType: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// A dtype, named as NumPy names it: booleans, signed integers of 8 to 64 bits, unsigned
+    /// 8-bit integers, and 32- and 64-bit floats.
     case bool, int8, int16, int32, int64, uint8, float32, float64
 
     /// The float type used when none is named: `float32`, as Theano's `floatX`.
@@ -10,8 +12,11 @@ public enum DType: String, CaseIterable, Sendable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
+    /// Whether it is `float32` or `float64`.
     public var isFloat: Bool { self == .float32 || self == .float64 }
+    /// Whether it is an integer type, signed or not (`bool` is not).
     public var isInteger: Bool { !isFloat && self != .bool }
+    /// Whether it holds negative values: every type but `bool` and `uint8`.
     public var isSigned: Bool { self != .bool && self != .uint8 }
 
     /// Size of one element in bytes.

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// A lock that many readers may hold at once, or one writer (POSIX's `pthread_rwlock`).
-package final class ReadWriteLock: @unchecked Sendable {
+final class ReadWriteLock: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
 
     package init() { pthread_rwlock_init(lock, nil) }
@@ -13,9 +13,9 @@ package final class ReadWriteLock: @unchecked Sendable {
         lock.deallocate()
     }
 
-    package func lockForReading() { pthread_rwlock_rdlock(lock) }
-    package func lockForWriting() { pthread_rwlock_wrlock(lock) }
-    package func unlock() { pthread_rwlock_unlock(lock) }
+    func lockForReading() { pthread_rwlock_rdlock(lock) }
+    func lockForWriting() { pthread_rwlock_wrlock(lock) }
+    func unlock() { pthread_rwlock_unlock(lock) }
 
     /// `body`'s result, computed holding the lock for reading.
     package func reading<R>(_ body: () throws -> R) rethrows -> R {

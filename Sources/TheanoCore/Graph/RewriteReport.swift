@@ -7,9 +7,13 @@ public struct RewriteReport: CustomStringConvertible, Sendable {
 
     /// One rule firing: which rule, in which phase, on which op, for the node built where.
     public struct Event: Sendable, CustomStringConvertible {
+        /// The phase the rule ran in (a ``RewritePhase`` raw value).
         public let phase: String
+        /// The rule's name.
         public let rule: String
+        /// The op of the node rewritten, as it prints.
         public let op: String
+        /// Where the node rewritten was built.
         public let location: SourceLocation
 
         package init(phase: String, rule: String, op: String, location: SourceLocation) {
@@ -59,6 +63,7 @@ public struct RewriteReport: CustomStringConvertible, Sendable {
 public struct InnerGraphReport: Sendable {
     /// `scan{name} construction`, `scan{name} step`, `scan{name} gradient step`.
     public let name: String
+    /// What was done to the graph.
     public let report: RewriteReport
 
     package init(name: String, report: RewriteReport) {

@@ -4,14 +4,18 @@
 /// static size 1 is *broadcastable*: elementwise operations stretch it to the size of the
 /// other operands. Broadcasting is decided here, at graph construction, never at run time.
 public struct TensorType: Hashable, Sendable, CustomStringConvertible {
+    /// The element type.
     public var dtype: DType
+    /// The static shape: each dimension's size, or `nil` where it is known only at run time.
     public var shape: [Int?]
 
+    /// The type of tensors of `dtype` with the static shape `shape`.
     public init(_ dtype: DType, shape: [Int?]) {
         self.dtype = dtype
         self.shape = shape
     }
 
+    /// The number of dimensions.
     public var ndim: Int { shape.count }
 
     /// For each dimension, whether its static size is 1.

@@ -65,7 +65,9 @@ public enum TheanoError: Error, CustomStringConvertible {
 /// A failure inside an op, before it knows which node or location it concerns; the graph
 /// builder and the executor wrap it into a ``TheanoError`` naming both.
 public struct OpError: Error, CustomStringConvertible {
+    /// What went wrong.
     public var description: String
+    /// A failure described by `message`.
     public init(_ message: String) { description = message }
 }
 
@@ -75,7 +77,7 @@ package func shapeText(_ shape: [Int]) -> String {
 }
 
 /// A number of bytes for people: `512 bytes`, `3.2 MiB`, `4.0 TiB`.
-package func byteText(_ bytes: Int) -> String {
+func byteText(_ bytes: Int) -> String {
     let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
     var value = Double(bytes), unit = 0
     while value >= 1024 && unit < units.count - 1 {

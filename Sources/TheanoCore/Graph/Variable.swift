@@ -27,7 +27,9 @@ public class Variable: Hashable, CustomStringConvertible {
         self.location = location
     }
 
+    /// The element type.
     public var dtype: DType { type.dtype }
+    /// The number of dimensions.
     public var ndim: Int { type.ndim }
     /// The static shape (`nil` for dimensions known only at run time).
     public var staticShape: [Int?] { type.shape }
@@ -41,12 +43,13 @@ public class Variable: Hashable, CustomStringConvertible {
         return "\(label): \(type)"
     }
 
-    package var kindName: String { "input" }
+    var kindName: String { "input" }
 }
 
 /// A variable whose value is fixed when the graph is built. Constants with equal type and
 /// elements are interchangeable, and compilation merges them.
 public final class Constant: Variable {
+    /// The constant's value.
     public let value: NDArray
 
     package init(_ value: NDArray, name: String? = nil, location: SourceLocation) {
@@ -55,12 +58,12 @@ public final class Constant: Variable {
     }
 
     /// Whether `other` holds the same dtype, shape and elements (NaNs compare by bits).
-    package func hasSameValue(as other: Constant) -> Bool {
+    func hasSameValue(as other: Constant) -> Bool {
         value.dtype == other.value.dtype && value.shape == other.value.shape
             && value.contiguous().withBytes { a in other.value.contiguous().withBytes { b in a.elementsEqual(b) } }
     }
 
-    package override var kindName: String { "constant \(value.count == 1 ? value.description : "")" }
+    override var kindName: String { "constant \(value.count == 1 ? value.description : "")" }
 }
 
 /// A variable with a value that lives between calls of compiled functions: model parameters,
@@ -77,7 +80,7 @@ public final class SharedVariable: Variable, @unchecked Sendable {
     /// The value, read and written under `lock`.
     private var stored: NDArray
     /// The order in which functions take the locks of several variables: when it was made.
-    package let lockOrder: Int
+    let lockOrder: Int
 
     package init(_ value: NDArray, type: TensorType, name: String?, location: SourceLocation) {
         stored = value
@@ -100,7 +103,7 @@ public final class SharedVariable: Variable, @unchecked Sendable {
     }
 
     /// The value, for a function that holds the lock (see ``withLocks(of:_:)``).
-    package var lockedValue: NDArray { stored }
+    var lockedValue: NDArray { stored }
 
     /// Stores a value computed by a function update (already checked against the type), for
     /// a function that holds the lock.
@@ -108,7 +111,7 @@ public final class SharedVariable: Variable, @unchecked Sendable {
 
     /// Whether no array but this variable's value refers to its memory, so an update may
     /// be written over it without anyone seeing (for a function that holds the lock).
-    package func ownsValueMemory() -> Bool { stored.hasUniqueStorage() }
+    func ownsValueMemory() -> Bool { stored.hasUniqueStorage() }
 
     /// Runs `body` holding the locks of `read` (for reading) and `written` (for writing; a
     /// variable in both is written), taken in the order the variables were made and released
@@ -123,5 +126,5 @@ public final class SharedVariable: Variable, @unchecked Sendable {
         return try body()
     }
 
-    package override var kindName: String { "shared" }
+    override var kindName: String { "shared" }
 }

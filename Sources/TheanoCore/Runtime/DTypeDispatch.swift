@@ -4,32 +4,42 @@
 /// Swift has no generic closures; a visitor is a small struct whose generic `visit` method
 /// the `DType.visit…` switches call with the concrete type.
 public protocol ElementVisitor {
+    /// What the visit returns.
     associatedtype Result
+    /// Runs the generic code with `T`, the Swift element type of the dtype visited.
     func visit<T: Element>(_: T.Type) -> Result
 }
 
 /// A visitor over the numeric (non-boolean) element types.
 public protocol NumericVisitor {
+    /// What the visit returns.
     associatedtype Result
+    /// Runs the generic code with `T`, the Swift element type of the dtype visited.
     func visit<T: NumericElement>(_: T.Type) -> Result
 }
 
 /// A visitor over the floating-point element types.
 public protocol FloatVisitor {
+    /// What the visit returns.
     associatedtype Result
+    /// Runs the generic code with `T`, the Swift element type of the dtype visited.
     func visit<T: FloatElement & NumericElement>(_: T.Type) -> Result
 }
 
 /// A visitor over the types with bitwise operations: booleans and integers.
 public protocol BitwiseVisitor {
+    /// What the visit returns.
     associatedtype Result
+    /// Runs the generic code with `T`, the Swift element type of the dtype visited.
     func visit<T: BitwiseElement>(_: T.Type) -> Result
 }
 
 /// A visitor over unsigned integers of each element width, for code that only moves
 /// elements around (copies, gathers, concatenation) and need not know what they mean.
 public protocol LayoutVisitor {
+    /// What the visit returns.
     associatedtype Result
+    /// Runs the generic code with `T`, an unsigned integer type as wide as the elements.
     func visit<T>(_: T.Type) -> Result
 }
 
@@ -83,7 +93,7 @@ extension DType {
         }
     }
 
-    @inline(__always) @inlinable package func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
+    @inline(__always) @inlinable func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
         switch byteSize {
         case 1: visitor.visit(UInt8.self)
         case 2: visitor.visit(UInt16.self)

@@ -14,7 +14,10 @@ public protocol Element: Sendable, Equatable {
     var doubleValue: Double { get }
     /// The value as an `Int64` (truncated for floats).
     var int64Value: Int64 { get }
+    /// Converts a `Double` as a C cast would (NaN and infinities become the smallest
+    /// integer, as on x86).
     init(doubleValue: Double)
+    /// Converts an `Int64` as a C cast would (integers wrap).
     init(int64Value: Int64)
     /// `a < b` (IEEE for floats: false when either is NaN; `false < true`).
     static func less(_ a: Self, _ b: Self) -> Bool
@@ -39,6 +42,7 @@ extension Element {
     }
 }
 
+/// `Bool` is the element type of `bool` arrays.
 extension Bool: Element {
     @inline(__always) @inlinable public static var dtype: DType { .bool }
     public var doubleValue: Double { self ? 1 : 0 }
@@ -68,10 +72,15 @@ extension IntegerElement {
     }
 }
 
+/// `Int8` is the element type of `int8` arrays.
 extension Int8: IntegerElement { public static var dtype: DType { .int8 } }
+/// `Int16` is the element type of `int16` arrays.
 extension Int16: IntegerElement { public static var dtype: DType { .int16 } }
+/// `Int32` is the element type of `int32` arrays.
 extension Int32: IntegerElement { public static var dtype: DType { .int32 } }
+/// `Int64` is the element type of `int64` arrays.
 extension Int64: IntegerElement { public static var dtype: DType { .int64 } }
+/// `UInt8` is the element type of `uint8` arrays.
 extension UInt8: IntegerElement { public static var dtype: DType { .uint8 } }
 
 /// A floating-point element type: `Float` or `Double`.
@@ -85,6 +94,7 @@ extension FloatElement {
     public init(int64Value: Int64) { self.init(int64Value) }
 }
 
+/// `Float` is the element type of `float32` arrays.
 extension Float: FloatElement {
     @inline(__always) @inlinable public static var dtype: DType { .float32 }
     @inline(__always) @inlinable public static func cPower(_ a: Float, _ b: Float) -> Float { powf(a, b) }
@@ -92,6 +102,7 @@ extension Float: FloatElement {
     @inline(__always) @inlinable public init(doubleValue: Double) { self.init(doubleValue) }
 }
 
+/// `Double` is the element type of `float64` arrays.
 extension Double: FloatElement {
     @inline(__always) @inlinable public static var dtype: DType { .float64 }
     @inline(__always) @inlinable public static func cPower(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }

@@ -1,6 +1,6 @@
 extension NDArray {
     /// Offset in elements of the element at `index` (one entry per dimension).
-    package func elementOffset(_ index: [Int]) -> Int {
+    func elementOffset(_ index: [Int]) -> Int {
         zip(index, strides).reduce(offset) { $0 + $1.0 * $1.1 }
     }
 

@@ -1,12 +1,14 @@
 /// A strided, dtype-erased, n-dimensional array: the values that flow through compiled
 /// functions.
 ///
-/// The elements live in 64-byte-aligned ``Storage`` that several arrays may share: a
+/// The elements live in 64-byte-aligned `Storage` that several arrays may share: a
 /// transpose, a reshape of contiguous data or a slice is a *view* (new shape, strides and
 /// offset over the same storage). Mutation copies first unless the storage is uniquely
 /// referenced (copy-on-write), so arrays behave as values.
 public struct NDArray: Sendable {
+    /// The element type.
     public let dtype: DType
+    /// The size of each dimension (`[]` for a scalar).
     public private(set) var shape: [Int]
     /// Distance, in elements, between neighbours along each dimension.
     public private(set) var strides: [Int]
@@ -119,6 +121,7 @@ public struct NDArray: Sendable {
         self = dtype.visit(Store(value: value))
     }
 
+    /// The number of dimensions.
     public var ndim: Int { shape.count }
     /// The number of elements.
     public var count: Int { shape.reduce(1, *) }
@@ -147,10 +150,10 @@ public struct NDArray: Sendable {
     package static let notComputed = NDArray(zeros: [0], dtype: .bool)
 
     /// Whether this array holds the only reference to its memory.
-    package mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
+    mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
 
     /// Ensures `storage` is not shared, so it may be written in place.
-    package mutating func makeUnique() {
+    mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) || !isContiguous {
             self = contiguousCopy()
         }
@@ -222,7 +225,7 @@ extension NDArray {
 
     /// The address of the first element as a number: it tells which memory an array uses
     /// (tests of in-place work compare it), and is never turned back into a pointer.
-    package var firstElementAddress: Int { withUnsafeRawPointer { Int(bitPattern: $0) } }
+    var firstElementAddress: Int { withUnsafeRawPointer { Int(bitPattern: $0) } }
 
     /// Whether `self` and `other` start at the same address (one array, or views of one
     /// memory starting at the same element).
@@ -249,6 +252,6 @@ extension NDArray {
 /// that the caller could have checked (an index outside the shape). Unlike `precondition`,
 /// the message is kept in release builds.
 @inline(__always)
-package func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
     if !condition() { fatalError(message()) }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// Arrays copy-on-write: an array mutates its storage in place only when it holds the sole
 /// reference (`isKnownUniquelyReferenced`).
 @usableFromInline package final class Storage: @unchecked Sendable {
-    package static let alignment = 64
+    static let alignment = 64
 
     /// Read only by ``withAddress(at:_:)``; visible to the package so that loops in other
     /// modules can inline it.
@@ -26,7 +26,7 @@ import Glibc
 
     /// Calls `body` with the address `byteOffset` bytes into the block, which stays
     /// allocated until `body` returns. The address must not leave `body`.
-    @inline(__always) @inlinable package func withAddress<R>(at byteOffset: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+    @inline(__always) @inlinable func withAddress<R>(at byteOffset: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         try withExtendedLifetime(self) { try body(data + byteOffset) }
     }
 

@@ -21,7 +21,7 @@ extension NDArray {
 /// Visits the rows (runs along the last dimension) of `shape`. For each row, `body` gets the
 /// offset of its first element in every operand; `innerStrides` are the operands' strides
 /// along the row.
-@inline(__always) @inlinable package func forEachRow(
+@inline(__always) @inlinable func forEachRow(
     of shape: [Int], strides: [[Int]],
     _ body: (_ offsets: [Int], _ innerStrides: [Int], _ length: Int) -> Void
 ) {
@@ -57,10 +57,10 @@ extension NDArray {
 
 extension NDArray {
     /// A contiguous copy whose elements are `f` of the bit patterns of `self`'s elements.
-    @inline(__always) @inlinable package func mapBits<T>(_: T.Type, _ f: (T) -> T) -> NDArray { mapRaw(self, dtype: dtype, f) }
+    @inline(__always) @inlinable func mapBits<T>(_: T.Type, _ f: (T) -> T) -> NDArray { mapRaw(self, dtype: dtype, f) }
 }
 
-@inline(__always) @inlinable package func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
+@inline(__always) @inlinable func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
     let out = NDArray(uninitialized: a.shape, dtype: dtype)
     out.withUnsafeMutablePointer(to: R.self) { po in
         a.withUnsafePointer(to: A.self) { pa in

@@ -28,7 +28,7 @@ package protocol CAxisKernelOp: Op {
 }
 
 /// The parameters of every ``CAxisKernelOp`` kernel.
-package let axisKernelParameters = ["int64_t A", "int64_t R", "int64_t B", "int64_t a0", "int64_t a1", "int64_t b0", "int64_t b1",
+let axisKernelParameters = ["int64_t A", "int64_t R", "int64_t B", "int64_t a0", "int64_t a1", "int64_t b0", "int64_t b1",
                                     "const void *const *in", "void *out_"]
 
 /// Which of `inputs` a C kernel (a fused elementwise loop, or a ``CAxisKernelOp`` kernel)

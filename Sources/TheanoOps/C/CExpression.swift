@@ -89,7 +89,7 @@ public struct CExpression: Sendable {
 
 extension Double {
     /// C's hexadecimal floating literal: exact for every finite double.
-    package var hexadecimalLiteral: String {
+    var hexadecimalLiteral: String {
         if self == 0 { return sign == .minus ? "-0x0p+0" : "0x0p+0" }
         let magnitude = Swift.abs(self)
         let exponent = magnitude.exponent
@@ -104,7 +104,7 @@ extension Double {
 
 extension CType {
     /// The suffix of the prelude's helpers for this type (`theano_mod_i32`).
-    package var helperSuffix: String {
+    var helperSuffix: String {
         switch self {
         case .bool: "b"
         case .int8: "i8"

@@ -27,7 +27,7 @@ public struct IfElse: DifferentiableOp, ForwardDifferentiableOp, LazyBranchingOp
     }
 
     /// Whether the branch taken is `then`.
-    package static func takesThen(_ condition: NDArray) -> Bool { condition.scalar(as: Double.self) != 0 }
+    static func takesThen(_ condition: NDArray) -> Bool { condition.scalar(as: Double.self) != 0 }
 
     /// `then`'s values, then `else`'s.
     package var branches: [Range<Int>] { [1..<(1 + count), (1 + count)..<(1 + 2 * count)] }

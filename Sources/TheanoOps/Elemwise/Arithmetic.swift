@@ -126,7 +126,7 @@ public struct Maximum: BinaryNumericOp, CElementwiseOp {
     /// `g` routed to one operand: to `a` where a ≥ b — at a tie too, as PyTensor does, so that
     /// `maximum(x, x)` has derivative 1 — to `b` where a < b, to neither where one is NaN
     /// (the result is NaN). JAX splits a tie in halves instead.
-    package static func route(_ g: Variable, _ a: Variable, _ b: Variable) throws -> (a: Variable, b: Variable) {
+    static func route(_ g: Variable, _ a: Variable, _ b: Variable) throws -> (a: Variable, b: Variable) {
         (try g.kept(where: ge(a, b)), try g.kept(where: lt(a, b)))
     }
 }
@@ -152,7 +152,7 @@ public struct Minimum: BinaryNumericOp, CElementwiseOp {
 
     /// `g` routed to one operand: to `a` where a ≤ b (at a tie too, as for ``Maximum``), to
     /// `b` where a > b, to neither where one is NaN.
-    package static func route(_ g: Variable, _ a: Variable, _ b: Variable) throws -> (a: Variable, b: Variable) {
+    static func route(_ g: Variable, _ a: Variable, _ b: Variable) throws -> (a: Variable, b: Variable) {
         (try g.kept(where: le(a, b)), try g.kept(where: gt(a, b)))
     }
 }

@@ -4,7 +4,14 @@ import TheanoCore
 /// `bitwise_and`, `bitwise_or`, `bitwise_xor`; Theano's `and_`, `or_`, `xor`).
 public struct BitwiseBinary: BitwiseOp, CElementwiseOp {
     /// Which function of two bits.
-    public enum Connective: String, Sendable { case and, or, xor }
+    public enum Connective: String, Sendable {
+        /// Bitwise and (logical and for booleans).
+        case and
+        /// Bitwise or (logical or for booleans).
+        case or
+        /// Bitwise exclusive or (logical exclusive or for booleans).
+        case xor
+    }
     /// The function this op computes.
     public let connective: Connective
 
@@ -27,7 +34,7 @@ public struct BitwiseBinary: BitwiseOp, CElementwiseOp {
 
     public func evaluate(_ operands: [NDArray], shape: [Int]) -> NDArray {
         struct Loop: BitwiseVisitor {
-            package let connective: Connective, a: NDArray, b: NDArray, shape: [Int]
+            let connective: Connective, a: NDArray, b: NDArray, shape: [Int]
             package func visit<T: BitwiseElement>(_: T.Type) -> NDArray {
                 switch connective {
                 case .and: map2(a, b, shape: shape, T.bitwiseAnd)

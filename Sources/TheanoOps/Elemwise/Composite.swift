@@ -3,36 +3,36 @@ import TheanoCore
 /// Elementwise ops fused into one: a small scalar program applied to every element, the
 /// unit the native backend turns into one C loop (Theano's `Composite`). The fusion phase
 /// builds it after reverse-mode differentiation, so it needs no pullback; its pushforward
-/// goes through its steps.
+/// goes through its operations.
 ///
-/// Values `0 ..< inputDTypes.count` are the inputs; step `i` computes value
-/// `inputDTypes.count + i` from earlier values; the last step's value is the output.
+/// Values `0 ..< inputDTypes.count` are the inputs; operation `i` computes value
+/// `inputDTypes.count + i` from earlier values; the last operation's value is the output.
 public struct Composite: ShapeInferringOp {
-    /// One step of the program: an elementwise op applied to earlier values.
-    public struct Step: Hashable, Sendable {
-        /// The elementwise op the step applies.
+    /// One operation of the program: an elementwise op applied to earlier values.
+    public struct Operation: Hashable, Sendable {
+        /// The elementwise op the operation applies.
         public let op: any CElementwiseOp
-        /// The numbers of the values the op is applied to (inputs first, then steps).
+        /// The numbers of the values the op is applied to (inputs first, then operations).
         public let operands: [Int]
-        /// Where the user built the node this step was fused from (not part of equality: two
+        /// Where the user built the node this operation was fused from (not part of equality: two
         /// programs computing the same are one).
         public var location: SourceLocation = .unknown
 
-        /// A step applying `op` to the values numbered `operands`, fused from a node built at
+        /// An operation applying `op` to the values numbered `operands`, fused from a node built at
         /// `location`.
         public init(op: any CElementwiseOp, operands: [Int], location: SourceLocation = .unknown) {
             (self.op, self.operands, self.location) = (op, operands, location)
         }
 
-        public static func == (a: Step, b: Step) -> Bool { a.operands == b.operands && a.op.isEqual(to: b.op) }
+        public static func == (a: Operation, b: Operation) -> Bool { a.operands == b.operands && a.op.isEqual(to: b.op) }
         public func hash(into hasher: inout Hasher) {
             hasher.combine(AnyHashable(op))
             hasher.combine(operands)
         }
     }
 
-    /// The most steps fusion puts into one composite (one C loop).
-    public static let maximumFusedSteps = 64
+    /// The most operations fusion puts into one composite (one C loop).
+    public static let maximumFusedOperations = 64
     /// The most inputs fusion gives one composite (the C compiler's time grows quickly with
     /// the number of streams a loop reads).
     public static let maximumFusedInputs = 24
@@ -40,34 +40,34 @@ public struct Composite: ShapeInferringOp {
     /// The dtype of each input.
     public let inputDTypes: [DType]
     /// The program, in order of computation.
-    public let steps: [Step]
-    /// The dtype of each value (inputs, then steps).
+    public let operations: [Operation]
+    /// The dtype of each value (inputs, then operations).
     package let valueDTypes: [DType]
 
-    package init(inputDTypes: [DType], steps: [Step]) throws {
+    package init(inputDTypes: [DType], operations: [Operation]) throws {
         var dtypes = inputDTypes
-        for step in steps { dtypes.append(try step.op.outputDType(step.operands.map { dtypes[$0] })) }
+        for operation in operations { dtypes.append(try operation.op.outputDType(operation.operands.map { dtypes[$0] })) }
         self.inputDTypes = inputDTypes
-        self.steps = steps
+        self.operations = operations
         valueDTypes = dtypes
     }
 
     /// The program that returns its one input.
-    package static func identity(_ dtype: DType) -> Composite { try! Composite(inputDTypes: [dtype], steps: []) }
+    package static func identity(_ dtype: DType) -> Composite { try! Composite(inputDTypes: [dtype], operations: []) }
 
-    public static func == (a: Composite, b: Composite) -> Bool { a.inputDTypes == b.inputDTypes && a.steps == b.steps }
+    public static func == (a: Composite, b: Composite) -> Bool { a.inputDTypes == b.inputDTypes && a.operations == b.operations }
     public func hash(into hasher: inout Hasher) {
         hasher.combine(inputDTypes)
-        hasher.combine(steps)
+        hasher.combine(operations)
     }
 
     /// `composite{tanh((i0 + i1))}`.
     public var description: String {
         var texts = inputDTypes.indices.map { "i\($0)" }
-        for step in steps {
-            let operands = step.operands.map { texts[$0] }
-            texts.append(operands.count == 2 && step.op.isInfix ? "(\(operands[0]) \(step.op.infixSymbol!) \(operands[1]))"
-                         : "\(step.op)(\(operands.joined(separator: ", ")))")
+        for operation in operations {
+            let operands = operation.operands.map { texts[$0] }
+            texts.append(operands.count == 2 && operation.op.isInfix ? "(\(operands[0]) \(operation.op.infixSymbol!) \(operands[1]))"
+                         : "\(operation.op)(\(operands.joined(separator: ", ")))")
         }
         return "composite{\(texts.last!)}"
     }
@@ -85,33 +85,33 @@ public struct Composite: ShapeInferringOp {
     }
 
     /// Throws unless arrays of `shapes` (the inputs') broadcast as `types` allow, naming the
-    /// fused step whose operands do not fit — the user's `add` and its line, not the
+    /// fused operation whose operands do not fit — the user's `add` and its line, not the
     /// composite.
     package func checkShapes(_ shapes: [[Int]], types: [TensorType]) throws {
         var valueShapes = shapes, valueTypes = types.map(Optional.some)
-        for step in steps {
-            let operandShapes = step.operands.map { valueShapes[$0] }
+        for operation in operations {
+            let operandShapes = operation.operands.map { valueShapes[$0] }
             do {
                 let shape = try broadcastShape(operandShapes)
-                let operandTypes = step.operands.map { valueTypes[$0] }
+                let operandTypes = operation.operands.map { valueTypes[$0] }
                 if operandTypes.allSatisfy({ $0 != nil }) {
                     try checkStaticBroadcasting(shapes: operandShapes, types: operandTypes.map { $0! }, to: shape)
                 }
                 valueShapes.append(shape)
                 valueTypes.append(nil)
             } catch let error as OpError {
-                throw TheanoError.runtime(op: "\(step.op) (fused into \(self))", inputShapes: operandShapes, reason: error.description,
-                                          location: step.location)
+                throw TheanoError.runtime(op: "\(operation.op) (fused into \(self))", inputShapes: operandShapes, reason: error.description,
+                                          location: operation.location)
             }
         }
     }
 
-    /// Runs the steps one after the other with the ops' reference implementations.
+    /// Runs the operations one after the other with the ops' reference implementations.
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         var values = inputs
-        for step in steps {
-            let operands = step.operands.map { values[$0] }
-            values.append(step.op.evaluate(operands, shape: try broadcastShape(operands.map(\.shape))))
+        for operation in operations {
+            let operands = operation.operands.map { values[$0] }
+            values.append(operation.op.evaluate(operands, shape: try broadcastShape(operands.map(\.shape))))
         }
         return [values.last!]
     }
@@ -120,13 +120,13 @@ public struct Composite: ShapeInferringOp {
         [try broadcastSizes(of: node, inputShapes: inputShapes)]
     }
 
-    /// The program as C: a statement per step, and the expression of the output.
+    /// The program as C: a statement per operation, and the expression of the output.
     package func cBody(_ inputs: [CExpression]) -> (statements: [any CStatement], result: CExpression)? {
         var values = inputs
         var statements: [any CStatement] = []
-        for (index, step) in steps.enumerated() {
+        for (index, operation) in operations.enumerated() {
             let type = valueDTypes[inputDTypes.count + index].cType
-            guard let expression = step.op.cExpression(step.operands.map { values[$0] }, output: type) else { return nil }
+            guard let expression = operation.op.cExpression(operation.operands.map { values[$0] }, output: type) else { return nil }
             let name = "v\(index)"
             statements.append(CDeclare(.value(type), name, expression.text))
             values.append(.name(name, type))
@@ -137,7 +137,7 @@ public struct Composite: ShapeInferringOp {
 
 extension ElementwiseOp {
     /// The operator symbol when the op prints as `a + b`.
-    package var infixSymbol: String? {
+    var infixSymbol: String? {
         switch self {
         case is Add: "+"
         case is Subtract: "-"
@@ -147,7 +147,7 @@ extension ElementwiseOp {
         }
     }
 
-    package var isInfix: Bool { infixSymbol != nil }
+    var isInfix: Bool { infixSymbol != nil }
 }
 
 /// `node` as a composite when it is one or is an elementwise op C can compute for its types.
@@ -156,5 +156,5 @@ package func fusible(_ node: Apply) -> Composite? {
     guard let op = node.op as? any CElementwiseOp else { return nil }
     let operands = node.inputs.enumerated().map { CExpression.name("i\($0)", $1.dtype.cType) }
     guard op.cExpression(operands, output: node.outputTypes[0].dtype.cType) != nil else { return nil }
-    return try? Composite(inputDTypes: node.inputs.map(\.dtype), steps: [.init(op: op, operands: Array(node.inputs.indices), location: node.location)])
+    return try? Composite(inputDTypes: node.inputs.map(\.dtype), operations: [.init(op: op, operands: Array(node.inputs.indices), location: node.location)])
 }

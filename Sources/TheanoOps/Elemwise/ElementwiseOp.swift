@@ -80,7 +80,7 @@ extension ElementwiseOp {
 /// The sizes of an elementwise node's operands broadcast together: each that of the operands
 /// not broadcast along the dimension; where several could differ at run time, a size that
 /// checks they agree.
-package func broadcastSizes(of node: Apply, inputShapes: [[Variable]]) throws -> [Variable] {
+func broadcastSizes(of node: Apply, inputShapes: [[Variable]]) throws -> [Variable] {
     try (0..<(node.inputs.first?.ndim ?? 0)).map { d in
         let stretched = node.inputs.indices.filter { node.inputs[$0].type.shape[d] != 1 }
         guard !stretched.isEmpty else { return Constant(NDArray(scalar: Int64(1)), location: node.location) }
@@ -90,7 +90,7 @@ package func broadcastSizes(of node: Apply, inputShapes: [[Variable]]) throws ->
 
 /// The static size of a broadcast dimension: the operands' sizes must agree where they are
 /// not 1.
-package func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
+func broadcastDimension(_ sizes: [Int?], axis: Int) throws -> Int? {
     let stretched = sizes.filter { $0 != 1 }
     if stretched.isEmpty { return 1 }
     let known = Set(stretched.compactMap { $0 })

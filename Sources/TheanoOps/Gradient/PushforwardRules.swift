@@ -8,7 +8,7 @@ extension Op {
     /// The pushforward of an op linear in its inputs at `linear` (the other inputs — sizes,
     /// indices — only parameterize it): the op itself applied to the tangents, zeros standing
     /// for the linear inputs that do not change. No tangents when none of them changes.
-    package func linearPushforward(_ node: Apply, inputTangents: [Variable?], linear: some Sequence<Int>) throws -> [Variable?] {
+    func linearPushforward(_ node: Apply, inputTangents: [Variable?], linear: some Sequence<Int>) throws -> [Variable?] {
         var operands = node.inputs
         var changes = false
         for index in linear {
@@ -27,7 +27,7 @@ extension Op {
 /// The tangent of `product(factors)` for a map linear in each factor separately (a dot
 /// product, `α·A·B`): the sum, over the factors that change, of the map with that factor
 /// replaced by its tangent — the product rule. `nil` when no factor changes.
-package func productRule(_ factors: [Variable], tangents: [Variable?], _ product: ([Variable]) throws -> Variable) throws -> Variable? {
+func productRule(_ factors: [Variable], tangents: [Variable?], _ product: ([Variable]) throws -> Variable) throws -> Variable? {
     var total: Variable?
     for (index, tangent) in tangents.enumerated() {
         guard let tangent else { continue }

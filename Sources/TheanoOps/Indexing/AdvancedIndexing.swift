@@ -3,7 +3,7 @@ import TheanoCore
 /// A subscript with integer tensors over the leading dimensions (`probs[arange(n), labels]`)
 /// or one boolean mask (`x[gt(x, 0)]`), followed only by full slices. Lowered to an
 /// ``AdvancedSubtensor`` whose index inputs are `int64` tensors broadcast together.
-package struct AdvancedIndexing {
+struct AdvancedIndexing {
     package let x: Variable
     package let indices: [Variable]
     package let location: SourceLocation
@@ -48,7 +48,7 @@ package struct AdvancedIndexing {
         self.location = location
     }
 
-    package func gather() throws -> Variable {
+    func gather() throws -> Variable {
         try AdvancedSubtensor(indexCount: indices.count)([x] + indices, at: location)
     }
 }
@@ -70,7 +70,7 @@ public struct AdvancedSubtensor: DifferentiableOp, ForwardDifferentiableOp, Shap
         return [TensorType(x.dtype, shape: try indexShape(Array(inputs.dropFirst()), tensorRank: x.ndim) + x.shape.dropFirst(indexCount))]
     }
 
-    package func indexShape(_ indices: [TensorType], tensorRank: Int) throws -> [Int?] {
+    func indexShape(_ indices: [TensorType], tensorRank: Int) throws -> [Int?] {
         guard indices.count == indexCount, indexCount <= tensorRank else { throw OpError("too many indices") }
         guard indices.allSatisfy({ $0.dtype == .int64 && $0.ndim == indices[0].ndim }) else {
             throw OpError("index tensors must be int64 of one rank")

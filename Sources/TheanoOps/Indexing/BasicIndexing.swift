@@ -2,7 +2,7 @@ import TheanoCore
 
 /// A subscript of integers, slices, symbolic integer scalars and new axes, lowered to a
 /// ``Subtensor`` (plus a ``DimShuffle`` for new axes).
-package struct BasicIndexing {
+struct BasicIndexing {
     package let x: Variable
     package let entries: [SubtensorEntry]
     package let scalars: [Variable]
@@ -54,7 +54,7 @@ package struct BasicIndexing {
         self.layout = layout
     }
 
-    package func select() throws -> Variable {
+    func select() throws -> Variable {
         var result = try Subtensor(entries: entries)([x] + scalars, at: location)
         if layout.contains(nil) {
             result = try DimShuffle(pattern: layout.map { $0.map(DimPattern.input) ?? .newAxis })([result], at: location)

@@ -32,7 +32,7 @@ public enum SubtensorEntry: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    package var symbolicCount: Int {
+    var symbolicCount: Int {
         switch self {
         case .index(let b): b == .symbolic ? 1 : 0
         case .slice(let a, let b, let c): [a, b, c].filter { $0 == .symbolic }.count
@@ -42,7 +42,7 @@ public enum SubtensorEntry: Hashable, Sendable, CustomStringConvertible {
 
 /// Reads bound values: constants from the bound itself, symbolic ones from the node's
 /// scalar inputs in order.
-package struct BoundReader {
+struct BoundReader {
     package let scalars: [Int]
     private var next = 0
 
@@ -91,7 +91,7 @@ package func resolve(_ entries: [SubtensorEntry], scalars: [Int], shape: [Int]) 
 
 /// NumPy's slice semantics: the first position and the number of elements of
 /// `start:stop:step` over a dimension of `size`.
-package func sliceExtent(start: Int?, stop: Int?, step: Int, size: Int) -> (start: Int, count: Int) {
+func sliceExtent(start: Int?, stop: Int?, step: Int, size: Int) -> (start: Int, count: Int) {
     func clamp(_ v: Int, _ low: Int, _ high: Int) -> Int { Swift.min(Swift.max(v, low), high) }
     func wrap(_ v: Int) -> Int { v < 0 ? v + size : v }
     if step > 0 {

@@ -95,7 +95,7 @@ public struct IncSubtensor: DifferentiableOp, ForwardDifferentiableOp, ShapeInfe
 // MARK: - Shared checks
 
 /// The index inputs from `offset` on must be integer scalars, one per symbolic bound.
-package func checkIndexInputs(_ inputs: [TensorType], entries: [SubtensorEntry], offset: Int) throws {
+func checkIndexInputs(_ inputs: [TensorType], entries: [SubtensorEntry], offset: Int) throws {
     guard entries.count <= inputs[0].ndim else { throw OpError("too many indices for a \(inputs[0].ndim)-d tensor") }
     let scalars = inputs.dropFirst(offset)
     guard scalars.count == entries.reduce(0, { $0 + $1.symbolicCount }),
@@ -105,7 +105,7 @@ package func checkIndexInputs(_ inputs: [TensorType], entries: [SubtensorEntry],
 
 /// The values written into a region must have no more dimensions than the region and
 /// broadcast to it; they are cast to the tensor's dtype by the builders.
-package func checkValuesFit(_ values: TensorType, region: [Int?], dtype: DType) throws {
+func checkValuesFit(_ values: TensorType, region: [Int?], dtype: DType) throws {
     guard values.dtype == dtype else { throw OpError("values must have the tensor's dtype \(dtype)") }
     guard values.ndim == region.count else { throw OpError("values must have the region's \(region.count) dimensions") }
     for (v, r) in zip(values.shape, region) where v != 1 && v != nil && r != nil && v != r {
@@ -113,13 +113,13 @@ package func checkValuesFit(_ values: TensorType, region: [Int?], dtype: DType) 
     }
 }
 
-package func checkBroadcast(_ shape: [Int], to region: [Int]) throws {
+func checkBroadcast(_ shape: [Int], to region: [Int]) throws {
     guard shape.count == region.count, zip(shape, region).allSatisfy({ $0 == 1 || $0 == $1 }) else {
         throw OpError("values of shape \(shapeText(shape)) do not fit a region of shape \(shapeText(region))")
     }
 }
 
-package func scalarValues(_ arrays: ArraySlice<NDArray>) -> [Int] { arrays.map { Int($0.scalar(as: Int64.self)) } }
+func scalarValues(_ arrays: ArraySlice<NDArray>) -> [Int] { arrays.map { Int($0.scalar(as: Int64.self)) } }
 
 /// The static shape of the region `entries` select.
 package func staticShape(of entries: [SubtensorEntry], over shape: [Int?]) -> [Int?] {
@@ -145,7 +145,7 @@ package func staticShape(of entries: [SubtensorEntry], over shape: [Int?]) -> [I
 
 /// The region's shape as symbolic sizes: sliced dimensions are measured by running the
 /// slice on a placeholder of the input's sizes.
-package func symbolicShape(of entries: [SubtensorEntry], inputShape: [Variable], scalars: [Variable]) throws -> [Variable] {
+func symbolicShape(of entries: [SubtensorEntry], inputShape: [Variable], scalars: [Variable]) throws -> [Variable] {
     var result: [Variable] = []
     var next = 0
     for (axis, size) in inputShape.enumerated() {

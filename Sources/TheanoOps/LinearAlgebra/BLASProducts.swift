@@ -40,6 +40,8 @@ public struct Gemm: ForwardDifferentiableOp, ShapeInferringOp {
     }
 }
 
+/// The matrix-vector product `β·y + α·A·x` (or `α·A·x` without `y`), BLAS's `gemv` (see
+/// ``Gemm`` for the family).
 public struct Gemv: ForwardDifferentiableOp, ShapeInferringOp {
     /// Whether the first input is a `y` the product is added to.
     public let accumulates: Bool
@@ -69,6 +71,7 @@ public struct Gemv: ForwardDifferentiableOp, ShapeInferringOp {
     }
 }
 
+/// The rank-1 update `A + α·x·yᵀ`, BLAS's `ger` (see ``Gemm`` for the family).
 public struct Ger: ForwardDifferentiableOp, ShapeInferringOp {
     package init() {}
 

@@ -95,7 +95,7 @@ public func outer(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: 
 
 /// The error of a matrix product whose operands' inner dimensions differ, naming each
 /// operand's size and shape.
-package func innerDimensionsDiffer(_ a: [Int], _ b: [Int]) -> OpError {
+func innerDimensionsDiffer(_ a: [Int], _ b: [Int]) -> OpError {
     OpError("inner dimensions differ: the first operand has \(a.last!) columns (shape \(shapeText(a))), "
             + "the second \(b[0]) rows (shape \(shapeText(b)))")
 }

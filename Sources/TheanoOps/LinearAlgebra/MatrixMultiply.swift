@@ -4,7 +4,7 @@ import TheanoCore
 ///
 /// Loops are ordered i-k-j so the innermost loop runs along contiguous rows of `B` and `C`
 /// (the compiler vectorizes it), and `k` is blocked so a panel of `B` stays in cache.
-package struct MatrixMultiply: NumericVisitor {
+struct MatrixMultiply: NumericVisitor {
     package let a: NDArray, b: NDArray
 
     package init(a: NDArray, b: NDArray) {

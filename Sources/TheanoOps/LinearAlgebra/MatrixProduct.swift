@@ -30,7 +30,7 @@ package protocol MatrixProductOp: Op {
 
 extension NDArray {
     /// A vector as a one-row matrix (`column`: one column); a matrix as itself.
-    package func asMatrix(column: Bool) -> NDArray {
+    func asMatrix(column: Bool) -> NDArray {
         ndim == 2 ? self : (column ? expanded([0, nil]) : expanded([nil, 0]))
     }
 }

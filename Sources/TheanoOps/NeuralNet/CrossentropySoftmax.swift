@@ -10,6 +10,7 @@ public struct CrossentropySoftmax: DifferentiableOp, ForwardDifferentiableOp, Sh
     /// The axis of the classes (0 or 1); the other one enumerates the samples.
     public let axis: Int
 
+    /// The op with the classes along `axis`.
     public init(axis: Int = 1) { self.axis = axis }
 
     public var description: String { axis == 1 ? "crossentropy_softmax" : "crossentropy_softmax{axis=\(axis)}" }

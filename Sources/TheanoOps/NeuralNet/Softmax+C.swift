@@ -5,7 +5,7 @@ import TheanoCore
 /// libmvec under GCC), then the normalization. Along the last axis (`B = 1`) each
 /// distribution is a contiguous row; along another, the kernel walks blocks of up to 256
 /// neighbouring distributions together, so every pass reads contiguous memory.
-package enum SoftmaxKernel {
+enum SoftmaxKernelSource {
     /// How many distributions along `B` one pass handles (their running maxima and sums
     /// live on the stack).
     package static let block = 256
@@ -79,13 +79,13 @@ package enum SoftmaxKernel {
 }
 
 /// Softmax and log-softmax share their kernel; it differs only in what it writes.
-package protocol SoftmaxKernelOp: NormalizingExponentialOp, CAxisKernelOp {}
+protocol SoftmaxKernelOp: NormalizingExponentialOp, CAxisKernelOp {}
 
 extension SoftmaxKernelOp {
     package func kernelAxes(_ node: Apply) -> Range<Int>? { axis..<(axis + 1) }
 
     package func cAxisKernel(name: String, node: Apply) -> String? {
-        SoftmaxKernel.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: writesLogarithm)
+        SoftmaxKernelSource.source(name: name, dtype: node.outputTypes[0].dtype, logarithm: writesLogarithm)
     }
 
     package func kernelOutputShape(_ shape: [Int]) throws -> [Int] { shape }

@@ -7,6 +7,7 @@ public struct Softmax: NormalizingExponentialOp {
     /// The axis each distribution runs along (non-negative).
     public let axis: Int
 
+    /// The softmax along `axis` (non-negative).
     public init(axis: Int) { self.axis = axis }
 
     public var description: String { "softmax{axis=\(axis)}" }
@@ -34,6 +35,7 @@ public struct LogSoftmax: NormalizingExponentialOp {
     /// The axis each distribution runs along (non-negative).
     public let axis: Int
 
+    /// The log-softmax along `axis` (non-negative).
     public init(axis: Int) { self.axis = axis }
 
     public var description: String { "log_softmax{axis=\(axis)}" }

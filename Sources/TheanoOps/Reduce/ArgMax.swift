@@ -6,6 +6,7 @@ import TheanoCore
 public struct ArgExtremum: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// The axis, or `nil` for the flattened tensor.
     public let axis: Int?
+    /// Whether the reduced axis stays as a dimension of size 1.
     public let keepDims: Bool
     /// `true` for argmax, `false` for argmin.
     public let largest: Bool

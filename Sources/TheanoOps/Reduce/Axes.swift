@@ -6,10 +6,12 @@ public struct Axes: Hashable, Sendable, ExpressibleByIntegerLiteral, Expressible
     /// `nil` means every dimension.
     package let list: [Int]?
 
+    /// Every dimension (the same as `nil`).
     public static let all = Axes(nilLiteral: ())
     public init(nilLiteral: ()) { list = nil }
     public init(integerLiteral axis: Int) { list = [axis] }
     public init(arrayLiteral axes: Int...) { list = axes }
+    /// The dimensions `axes`, given as an array built at run time.
     public init(_ axes: [Int]) { list = axes }
 
     /// The axes as sorted, non-negative dimension numbers of a tensor of `ndim` dimensions.

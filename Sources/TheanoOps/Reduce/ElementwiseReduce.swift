@@ -3,8 +3,9 @@ import TheanoCore
 /// A reduction of the values of an elementwise program, fused so that those values are never
 /// stored: `sum(sqr(x - y), axis: 1)` in one pass over `x` and `y`. The fusion phase builds it
 /// (after differentiation, so it needs no pullback); the native backend compiles it into one
-/// loop (`ReductionKernel`).
+/// loop (`ReductionKernelSource`).
 public struct ElementwiseReduce: ShapeInferringOp {
+    /// The reduction applied to the program's values.
     public let reduce: Reduce
     /// The elementwise program whose result is reduced.
     public let program: Composite
@@ -34,10 +35,10 @@ extension ElementwiseReduce: CAxisKernelOp {
     package func kernelAxes(_ node: Apply) -> Range<Int>? { reduce.kernelAxes(node) }
 
     package func cAxisKernel(name: String, node: Apply) -> String? {
-        ReductionKernel(reduce: reduce, program: program, inputs: node.inputs)?.source(name: name)
+        ReductionKernelSource(reduce: reduce, program: program, inputs: node.inputs)?.source(name: name)
     }
 
     package func kernelOutputShape(_ shape: [Int]) throws -> [Int] { try reduce.kernelOutputShape(shape) }
 
-    package var workPerElement: Int { Swift.max(program.steps.count, 1) }
+    package var workPerElement: Int { Swift.max(program.operations.count, 1) }
 }

@@ -7,6 +7,7 @@ import TheanoCore
 public struct LogSumExp: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// Sorted, distinct axes of the input.
     public let axes: [Int]
+    /// Whether reduced axes stay as dimensions of size 1.
     public let keepDims: Bool
 
     package init(axes: [Int], keepDims: Bool) {

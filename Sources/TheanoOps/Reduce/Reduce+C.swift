@@ -2,7 +2,7 @@ import TheanoCore
 
 /// Sums, products, maxima and minima of float tensors in C, for reductions over one run of
 /// consecutive axes. A plain reduction is the kernel of an elementwise program that returns
-/// its input (see ``ReductionKernel``).
+/// its input (see ``ReductionKernelSource``).
 extension Reduce: CAxisKernelOp {
     /// The reduced axes as one run `first ..< first + count`, or `nil`.
     package var runOfAxes: (first: Int, count: Int)? {
@@ -13,7 +13,7 @@ extension Reduce: CAxisKernelOp {
     package func kernelAxes(_ node: Apply) -> Range<Int>? { runOfAxes.map { $0.first..<($0.first + $0.count) } }
 
     package func cAxisKernel(name: String, node: Apply) -> String? {
-        ReductionKernel(reduce: self, program: .identity(node.inputs[0].dtype), inputs: node.inputs)?.source(name: name)
+        ReductionKernelSource(reduce: self, program: .identity(node.inputs[0].dtype), inputs: node.inputs)?.source(name: name)
     }
 
     package func kernelOutputShape(_ shape: [Int]) throws -> [Int] {
@@ -34,7 +34,7 @@ extension Reduce: CAxisKernelOp {
 ///
 /// The inputs all have the program's result shape, except those of static shape all ones,
 /// read once.
-package struct ReductionKernel {
+struct ReductionKernelSource {
     package let reduce: Reduce
     package let program: Composite
     package let scalarInputs: [Bool]

@@ -2,8 +2,24 @@ import TheanoCore
 
 /// Combines the elements along some axes into one: sum, product, maximum, minimum, all, any.
 public struct Reduce: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
-    public enum Kind: String, Sendable { case sum, prod, max, min, all, any }
+    /// How the elements are combined: their sum, product, maximum, minimum, logical and, or
+    /// logical or.
+    public enum Kind: String, Sendable {
+        /// The sum (0 for no elements).
+        case sum
+        /// The product (1 for no elements).
+        case prod
+        /// The largest element (NaN when one is NaN).
+        case max
+        /// The smallest element (NaN when one is NaN).
+        case min
+        /// Whether every element is nonzero (true for no elements).
+        case all
+        /// Whether some element is nonzero (false for no elements).
+        case any
+    }
 
+    /// How the elements are combined.
     public let kind: Kind
     /// Sorted, distinct axes of the input.
     public let axes: [Int]
@@ -164,7 +180,7 @@ private struct WideningReduction: ElementVisitor {
 }
 
 /// Reduces each run of `blockSize` contiguous elements of `source` to one element.
-package enum ReduceLoop {
+enum ReduceLoop {
     @inline(__always)
     package static func run<T: Element, R: Element>(_ source: NDArray, blockSize: Int, shape: [Int],
                                             _ combine: (UnsafeBufferPointer<T>) -> R) -> NDArray {
@@ -181,7 +197,7 @@ package enum ReduceLoop {
 extension NDArray {
     /// A contiguous copy with the kept axes first and `axes` last, so each output element
     /// reduces one contiguous block of `size` elements.
-    package func groupedForReduction(axes: [Int]) -> (array: NDArray, size: Int) {
+    func groupedForReduction(axes: [Int]) -> (array: NDArray, size: Int) {
         let kept = (0..<ndim).filter { !axes.contains($0) }
         let permuted = transposed(kept + axes)
         return (permuted.contiguous(), axes.reduce(1) { $0 * shape[$1] })
@@ -190,7 +206,7 @@ extension NDArray {
 
 // MARK: - Builders
 
-package func reduce(_ kind: Reduce.Kind, _ x: Variable, axis: Axes, keepDims: Bool, function: String,
+package func reduction(_ kind: Reduce.Kind, _ x: Variable, axis: Axes, keepDims: Bool, function: String,
             at location: SourceLocation) throws -> Variable {
     let axes = try axis.resolved(ndim: x.ndim, function: function, location: location)
     return try Reduce(kind: kind, axes: axes, keepDims: keepDims)([x], at: location)
@@ -198,30 +214,30 @@ package func reduce(_ kind: Reduce.Kind, _ x: Variable, axis: Axes, keepDims: Bo
 
 /// The sum of the elements over `axis` (all by default).
 public func sum(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try reduce(.sum, x, axis: axis, keepDims: keepDims, function: "sum", at: .resolve(fileID: fileID, line: line))
+    try reduction(.sum, x, axis: axis, keepDims: keepDims, function: "sum", at: .resolve(fileID: fileID, line: line))
 }
 
 /// The product of the elements over `axis`.
 public func prod(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try reduce(.prod, x, axis: axis, keepDims: keepDims, function: "prod", at: .resolve(fileID: fileID, line: line))
+    try reduction(.prod, x, axis: axis, keepDims: keepDims, function: "prod", at: .resolve(fileID: fileID, line: line))
 }
 
 /// The largest element over `axis`.
 public func max(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try reduce(.max, x, axis: axis, keepDims: keepDims, function: "max", at: .resolve(fileID: fileID, line: line))
+    try reduction(.max, x, axis: axis, keepDims: keepDims, function: "max", at: .resolve(fileID: fileID, line: line))
 }
 
 /// The smallest element over `axis`.
 public func min(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try reduce(.min, x, axis: axis, keepDims: keepDims, function: "min", at: .resolve(fileID: fileID, line: line))
+    try reduction(.min, x, axis: axis, keepDims: keepDims, function: "min", at: .resolve(fileID: fileID, line: line))
 }
 
 /// Whether every element over `axis` is nonzero.
 public func all(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try reduce(.all, x, axis: axis, keepDims: keepDims, function: "all", at: .resolve(fileID: fileID, line: line))
+    try reduction(.all, x, axis: axis, keepDims: keepDims, function: "all", at: .resolve(fileID: fileID, line: line))
 }
 
 /// Whether any element over `axis` is nonzero.
 public func any(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try reduce(.any, x, axis: axis, keepDims: keepDims, function: "any", at: .resolve(fileID: fileID, line: line))
+    try reduction(.any, x, axis: axis, keepDims: keepDims, function: "any", at: .resolve(fileID: fileID, line: line))
 }

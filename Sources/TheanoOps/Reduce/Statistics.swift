@@ -8,7 +8,7 @@ public func mean(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileI
 package func mean(_ x: Variable, axis: Axes, keepDims: Bool, at location: SourceLocation) throws -> Variable {
     let axes = try axis.resolved(ndim: x.ndim, function: "mean", location: location)
     return try SourceLocation.attributing(to: location) {
-        let total = try reduce(.sum, x, axis: Axes(axes), keepDims: keepDims, function: "mean", at: location)
+        let total = try reduction(.sum, x, axis: Axes(axes), keepDims: keepDims, function: "mean", at: location)
         let sizes = try x.dimensionSizes()
         let count = try sizeProduct([constant(1, dtype: .int64)] + axes.map { sizes[$0] }, at: location)
         return try total / cast(count, to: total.dtype.isFloat ? total.dtype : .float64)
@@ -33,7 +33,7 @@ private func variance(_ x: Variable, axis: Axes, keepDims: Bool, ddof: Int, at l
     let axes = try axis.resolved(ndim: x.ndim, function: "var", location: location)
     return try SourceLocation.attributing(to: location) {
         let deviation = try x - mean(x, axis: Axes(axes), keepDims: true, at: location)
-        let squares = try reduce(.sum, sqr(deviation), axis: Axes(axes), keepDims: keepDims, function: "var", at: location)
+        let squares = try reduction(.sum, sqr(deviation), axis: Axes(axes), keepDims: keepDims, function: "var", at: location)
         let sizes = try x.dimensionSizes()
         let count = try sizeProduct([constant(1, dtype: .int64)] + axes.map { sizes[$0] }, at: location)
         return try squares / cast(count - Double(ddof), to: squares.dtype)

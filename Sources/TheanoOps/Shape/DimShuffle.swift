@@ -3,7 +3,9 @@ import TheanoCore
 /// One entry of a ``DimShuffle`` pattern: a dimension of the input, or a new broadcastable
 /// dimension. Integer literals stand for input dimensions: `x.dimshuffle(1, .newAxis, 0)`.
 public enum DimPattern: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    /// The input's dimension of that number.
     case input(Int)
+    /// A new dimension of size 1 (Theano's `'x'`).
     case newAxis
 
     public init(integerLiteral value: Int) { self = .input(value) }
@@ -18,6 +20,7 @@ public enum DimPattern: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomS
 /// Reorders dimensions, inserts broadcastable ones and drops broadcastable ones: Theano's
 /// `dimshuffle`. The result is a view of the input.
 public struct DimShuffle: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// Where each dimension of the result comes from, in order.
     public let pattern: [DimPattern]
 
     package init(pattern: [DimPattern]) {
@@ -109,7 +112,7 @@ extension Variable {
 
     /// `self` with new broadcastable dimensions at `axes` of the result (as a reduction
     /// over `axes` without keepDims removed them).
-    package func insertingAxes(_ axes: [Int]) throws -> Variable {
+    func insertingAxes(_ axes: [Int]) throws -> Variable {
         var next = 0
         let pattern: [DimPattern] = (0..<(ndim + axes.count)).map { d in
             if axes.contains(d) { return .newAxis }

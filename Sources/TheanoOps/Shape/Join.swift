@@ -3,6 +3,7 @@ import TheanoCore
 /// Tensors of one dtype joined along an existing axis (NumPy's `concatenate`). All other
 /// dimensions must agree.
 public struct Join: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// The axis the tensors are joined along.
     public let axis: Int
 
     package init(axis: Int) {
@@ -62,6 +63,7 @@ public struct Join: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp 
 /// A tensor cut along an axis into consecutive pieces of given sizes. Inputs: the tensor,
 /// then one `int64` size per piece (they must add up to the axis's size).
 public struct Split: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// The axis the tensor is cut along.
     public let axis: Int
     /// Each piece's size along the axis where its size input is a constant, else `nil`: the
     /// pieces' static types keep those sizes (a piece of size 1 stays broadcastable, as the

@@ -3,6 +3,7 @@ import TheanoCore
 /// A vector of scalars of one dtype (Theano's `MakeVector`): what a tensor's shape becomes
 /// once each size is known separately.
 public struct MakeVector: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// The dtype of the scalars and of the vector.
     public let dtype: DType
 
     package init(dtype: DType) {

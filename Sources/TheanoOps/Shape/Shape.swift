@@ -17,6 +17,7 @@ public struct Shape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
 
 /// The size of one dimension of a tensor as an `int64` scalar (Theano's `Shape_i`).
 public struct ShapeAt: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// The dimension whose size it gives.
     public let axis: Int
 
     package init(axis: Int) {
@@ -64,7 +65,7 @@ public func size(_ x: Variable, fileID: String = #fileID, line: Int = #line) thr
 
 /// The product of `int64` scalar sizes, folded to a constant when every factor is one (so
 /// static shapes survive reshapes of known dimensions).
-package func sizeProduct(_ factors: [Variable], at location: SourceLocation) throws -> Variable {
+func sizeProduct(_ factors: [Variable], at location: SourceLocation) throws -> Variable {
     let constants = factors.compactMap { $0 as? Constant }
     if constants.count == factors.count {
         return Constant(NDArray(scalar: constants.reduce(Int64(1)) { $0 * $1.value.scalar(as: Int64.self) }), location: location)

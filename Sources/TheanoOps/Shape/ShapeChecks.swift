@@ -87,7 +87,7 @@ extension Variable {
     }
 
     /// `self`, checked at run time to have `target`'s shape.
-    package func specifyingShape(of target: Variable) throws -> Variable {
+    func specifyingShape(of target: Variable) throws -> Variable {
         let location = SourceLocation.attributed ?? self.location
         return try SpecifyShape()([self] + target.dimensionSizes(), at: location)
     }

@@ -10,8 +10,12 @@ import TheanoOps
 /// ``underCastsAndBroadcasts(_:)`` also finds a sub-pattern beneath the dimshuffles,
 /// broadcasts and float casts that mixing shapes and dtypes puts between ops.
 public indirect enum Pattern: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
+    /// A named placeholder matching any variable (satisfying the condition, if any); a
+    /// string literal makes one.
     case placeholder(String, where: (@Sendable (Variable) -> Bool)?)
+    /// A constant whose every element equals the number; a number literal makes one.
     case constant(Double)
+    /// An op matched by the matcher, applied to variables matching the sub-patterns.
     case apply(OpMatcher, [Pattern])
     /// See ``underCastsAndBroadcasts(_:)``.
     case relaidOut(Pattern)
@@ -88,7 +92,7 @@ public indirect enum Pattern: Sendable, ExpressibleByStringLiteral, ExpressibleB
     /// to its replacement: on the way from the root to each ``underCastsAndBroadcasts(_:)``
     /// (of which there is then one chain), every op is elementwise and its other operands
     /// are constants.
-    package var relaysOutSoundly: Bool {
+    var relaysOutSoundly: Bool {
         switch self {
         case .placeholder, .constant: return true
         case .relaidOut(let pattern): return pattern.relaysOutSoundly
@@ -132,7 +136,7 @@ public struct OpMatcher: Sendable {
     private let test: @Sendable (any Op) -> Bool
 
     /// Whether the ops matched are elementwise.
-    package let isElementwise: Bool
+    let isElementwise: Bool
 
     package init<O: Op>(type: O.Type, condition: (@Sendable (O) -> Bool)?) {
         self.type = ObjectIdentifier(type)
@@ -147,7 +151,7 @@ public struct OpMatcher: Sendable {
 
 /// The variables a pattern's placeholders matched.
 public struct Match {
-    package var bindings: [String: Variable]
+    var bindings: [String: Variable]
     /// The variable the whole pattern matched.
     public let root: Variable
     /// The dimshuffles, broadcasts and casts ``Pattern/underCastsAndBroadcasts(_:)`` looked
@@ -160,11 +164,12 @@ public struct Match {
         self.layout = layout
     }
 
+    /// The variable the placeholder `name` matched (the pattern must have one of that name).
     public subscript(_ name: String) -> Variable { bindings[name]! }
 
     /// `replacement` given the dimshuffles, broadcasts and casts the match looked through,
     /// innermost first, as they were given to what it replaces.
-    package func relaidOut(_ replacement: Variable) throws -> Variable {
+    func relaidOut(_ replacement: Variable) throws -> Variable {
         try layout.reversed().reduce(replacement) { value, node in
             try node.op([value] + node.inputs.dropFirst(), at: node.location)
         }

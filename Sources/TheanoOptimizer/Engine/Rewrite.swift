@@ -14,8 +14,8 @@ public struct Rewrite: Sendable, CustomStringConvertible {
     /// Where the rule is defined.
     public let location: SourceLocation
     /// The op types the rule looks at; `nil` for every node.
-    package let opTypes: [ObjectIdentifier]?
-    package let transform: @Sendable (Apply, RewriteContext) throws -> [Variable]?
+    let opTypes: [ObjectIdentifier]?
+    let transform: @Sendable (Apply, RewriteContext) throws -> [Variable]?
 
     package init(name: String, location: SourceLocation, opTypes: [ObjectIdentifier]?, transform: @escaping @Sendable (Apply, RewriteContext) throws -> [Variable]?) {
         self.name = name

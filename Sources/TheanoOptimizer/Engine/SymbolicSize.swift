@@ -4,7 +4,7 @@ import TheanoOps
 /// A size known symbolically, traced back through shape inference to where it comes from:
 /// a constant, or a dimension of a variable no op can say more about (an input). Two sizes
 /// that trace back to the same origin are equal whatever the inputs.
-package enum SymbolicSize: Equatable {
+enum SymbolicSize: Equatable {
     case constant(Int)
     case dimension(ObjectIdentifier, axis: Int)
     /// Computed in a way this tracing does not follow.

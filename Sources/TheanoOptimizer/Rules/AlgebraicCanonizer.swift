@@ -6,9 +6,9 @@ import TheanoOps
 /// sides cancel (`x - x`, `x * y / x`), constants are gathered into one, a constant 0 term
 /// (or 1 factor) disappears, and the tree is rebuilt. Subtrees read elsewhere are kept
 /// whole, so no work is duplicated.
-package struct AlgebraicCanonizer {
+struct AlgebraicCanonizer {
     /// Which family of ops: additive (`+ - neg`) or multiplicative (`* / reciprocal`).
-    package enum Family { case additive, multiplicative }
+    enum Family { case additive, multiplicative }
 
     package let family: Family
 

@@ -7,22 +7,22 @@ package let canonicalizeRules: [Rewrite] = [
 ]
 
 /// `x - x → 0`, `x + 0 → x`, `(x + 2) + 3 → x + 5`, …
-package let addCanonizer = Rewrite.node("add_canonizer", on: [Add.self, Subtract.self, Negate.self]) { node, context in
+let addCanonizer = Rewrite.node("add_canonizer", on: [Add.self, Subtract.self, Negate.self]) { node, context in
     try AlgebraicCanonizer(family: .additive).rewrite(node, context)
 }
 
 /// `x * y / x → y`, `x * 1 → x`, `(2 * x) / 4 → x * 0.5`, …
-package let mulCanonizer = Rewrite.node("mul_canonizer", on: [Multiply.self, Divide.self, Reciprocal.self]) { node, context in
+let mulCanonizer = Rewrite.node("mul_canonizer", on: [Multiply.self, Divide.self, Reciprocal.self]) { node, context in
     try AlgebraicCanonizer(family: .multiplicative).rewrite(node, context)
 }
 
 /// `-(-x) → x`.
-package let negationOfNegation = Rewrite.pattern("neg_neg", .op(Negate.self, .op(Negate.self, "x"))) { $0["x"] }
+let negationOfNegation = Rewrite.pattern("neg_neg", .op(Negate.self, .op(Negate.self, "x"))) { $0["x"] }
 
 /// `dimshuffle(f(a, b)) → f(dimshuffle(a), dimshuffle(b))` for an elementwise `f` read only
 /// by the dimshuffle: dimshuffles move toward the inputs, where they merge or fold into
 /// constants.
-package let liftDimShuffle = Rewrite.node("lift_dimshuffle", on: [DimShuffle.self]) { node, context in
+let liftDimShuffle = Rewrite.node("lift_dimshuffle", on: [DimShuffle.self]) { node, context in
     let shuffled = node.inputs[0]
     guard let inner = shuffled.owner, let op = inner.op as? any ElementwiseOp, context.readerCount(of: shuffled) == 1 else { return nil }
     let shuffle = node.op as! DimShuffle
@@ -32,7 +32,7 @@ package let liftDimShuffle = Rewrite.node("lift_dimshuffle", on: [DimShuffle.sel
 
 /// `sum(x * c) → sum(x) * c` for a constant `c` that is the same everywhere: one multiply
 /// instead of one per element.
-package let sumOfScaled = Rewrite.node("sum_of_scaled", on: [Reduce.self]) { node, context in
+let sumOfScaled = Rewrite.node("sum_of_scaled", on: [Reduce.self]) { node, context in
     let reduce = node.op as! Reduce
     guard reduce.kind == .sum, node.outputTypes[0].dtype.isFloat, let product = node.inputs[0].owner, product.op is Multiply,
           context.readerCount(of: node.inputs[0]) == 1 else { return nil }
@@ -47,7 +47,7 @@ package let sumOfScaled = Rewrite.node("sum_of_scaled", on: [Reduce.self]) { nod
 /// `f(a, b)[i] → f(a[i], b[i])` for an elementwise `f` read only by the subscript, when
 /// every operand's static shape is fully known and the same (so no shape check is lost):
 /// only the selected elements are computed.
-package let liftSubtensor = Rewrite.node("lift_subtensor", on: [Subtensor.self]) { node, context in
+let liftSubtensor = Rewrite.node("lift_subtensor", on: [Subtensor.self]) { node, context in
     let selected = node.inputs[0]
     guard let inner = selected.owner, let op = inner.op as? any ElementwiseOp, context.readerCount(of: selected) == 1,
           selected.type.staticSize != nil, inner.inputs.allSatisfy({ $0.type.shape == selected.type.shape }) else { return nil }
@@ -58,7 +58,7 @@ package let liftSubtensor = Rewrite.node("lift_subtensor", on: [Subtensor.self])
 
 /// `sum(sum(x, a), b) → sum(x, a ∪ b)` (and the same for prod, max, min, all, any): one
 /// pass over the data instead of two.
-package let reduceOfReduce = Rewrite.node("reduce_of_reduce", on: [Reduce.self]) { node, context in
+let reduceOfReduce = Rewrite.node("reduce_of_reduce", on: [Reduce.self]) { node, context in
     let outer = node.op as! Reduce
     guard let innerNode = node.inputs[0].owner, let inner = innerNode.op as? Reduce, inner.kind == outer.kind,
           context.readerCount(of: node.inputs[0]) == 1 else { return nil }

@@ -18,4 +18,4 @@ package let constantFolding = Rewrite.node("constant_folding") { node, _ in
     return constants
 }
 
-package let maximumFoldedElements = 1 << 16
+let maximumFoldedElements = 1 << 16

@@ -9,17 +9,17 @@ package let fusionRules: [Rewrite] = [elementwiseFusion]
 /// Merges an elementwise producer into its elementwise consumer when the consumer is its
 /// only reader and the producer is not broadcast into it (fusing a broadcast producer would
 /// compute it again for every stretched element). Repeated to a fixpoint, whole chains fuse
-/// — into composites of at most ``Composite/maximumFusedSteps`` steps and
+/// — into composites of at most ``Composite/maximumFusedOperations`` operations and
 /// ``Composite/maximumFusedInputs`` inputs, so that a chain of ten thousand ops becomes a
 /// few hundred loops of a few kinds, which the C compiler handles quickly, rather than one
 /// function it takes minutes over.
-package let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
+let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, context in
     guard let consumer = fusible(node) else { return nil }
     let output = node.outputTypes[0]
     for (position, input) in node.inputs.enumerated() {
         guard let producerNode = input.owner, let producer = fusible(producerNode), context.readerCount(of: input) == 1,
               input.type.broadcastable == output.broadcastable,
-              producer.steps.count + consumer.steps.count <= Composite.maximumFusedSteps else { continue }
+              producer.operations.count + consumer.operations.count <= Composite.maximumFusedOperations else { continue }
         // New inputs: the consumer's other inputs, then the producer's not already there.
         var inputs = node.inputs
         inputs.remove(at: position)
@@ -32,27 +32,27 @@ package let elementwiseFusion = Rewrite.node("elementwise_fusion") { node, conte
                 producerValue.append(inputs.count - 1)
             }
         }
-        var steps: [Composite.Step] = []
-        // The producer's steps, renumbered after the new inputs.
-        func renumbered(_ value: Int, base: [Int], firstStep: Int, inputCount: Int) -> Int {
-            value < inputCount ? base[value] : firstStep + value - inputCount
+        var operations: [Composite.Operation] = []
+        // The producer's operations, renumbered after the new inputs.
+        func renumbered(_ value: Int, base: [Int], firstOperation: Int, inputCount: Int) -> Int {
+            value < inputCount ? base[value] : firstOperation + value - inputCount
         }
-        for step in producer.steps {
-            steps.append(.init(op: step.op, operands: step.operands.map {
-                renumbered($0, base: producerValue, firstStep: inputs.count, inputCount: producer.inputDTypes.count)
-            }, location: step.location))
+        for operation in producer.operations {
+            operations.append(.init(op: operation.op, operands: operation.operands.map {
+                renumbered($0, base: producerValue, firstOperation: inputs.count, inputCount: producer.inputDTypes.count)
+            }, location: operation.location))
         }
-        let producerResult = inputs.count + steps.count - 1
+        let producerResult = inputs.count + operations.count - 1
         // The consumer's inputs: the fused one is the producer's result, the others moved up.
         let consumerBase = node.inputs.indices.map { $0 == position ? producerResult : ($0 < position ? $0 : $0 - 1) }
-        let consumerStart = inputs.count + steps.count
-        for step in consumer.steps {
-            steps.append(.init(op: step.op, operands: step.operands.map {
-                renumbered($0, base: consumerBase, firstStep: consumerStart, inputCount: consumer.inputDTypes.count)
-            }, location: step.location))
+        let consumerStart = inputs.count + operations.count
+        for operation in consumer.operations {
+            operations.append(.init(op: operation.op, operands: operation.operands.map {
+                renumbered($0, base: consumerBase, firstOperation: consumerStart, inputCount: consumer.inputDTypes.count)
+            }, location: operation.location))
         }
         guard inputs.count <= Composite.maximumFusedInputs else { continue }
-        let fused = try Composite(inputDTypes: inputs.map(\.dtype), steps: steps)
+        let fused = try Composite(inputDTypes: inputs.map(\.dtype), operations: operations)
         return [try fused(inputs, at: node.location)]
     }
     return nil

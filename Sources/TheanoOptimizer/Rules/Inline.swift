@@ -8,12 +8,12 @@ import TheanoOps
 package let inlineRules: [Rewrite] = [removeGradientOverride, inlineOpFromGraph]
 
 /// `disconnectedGrad(x)`, `zeroGrad(x)`, `gradClip(x, …)`, `gradScale(x, …)` → `x`.
-package let removeGradientOverride = Rewrite.node("remove_gradient_override", on: [GradientOverride.self]) { node, _ in
+let removeGradientOverride = Rewrite.node("remove_gradient_override", on: [GradientOverride.self]) { node, _ in
     [node.inputs[0]]
 }
 
 /// A node of an op that stands for a graph (``InlinedOp``: ``OpFromGraph``) → a copy of
 /// that graph reading the node's inputs.
-package let inlineOpFromGraph = Rewrite.node("inline_op_from_graph") { node, _ in
+let inlineOpFromGraph = Rewrite.node("inline_op_from_graph") { node, _ in
     try (node.op as? any InlinedOp)?.expanded(over: node.inputs)
 }

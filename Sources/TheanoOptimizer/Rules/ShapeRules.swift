@@ -11,13 +11,13 @@ package let shapeRules: [Rewrite] = [
 ]
 
 /// `shape(x)[i]` where `x`'s type knows dimension `i`: a constant.
-package let shapeOfKnownDimension = Rewrite.node("shape_of_known_dimension", on: [ShapeAt.self]) { node, _ in
+let shapeOfKnownDimension = Rewrite.node("shape_of_known_dimension", on: [ShapeAt.self]) { node, _ in
     let axis = (node.op as! ShapeAt).axis
     return node.inputs[0].staticShape[axis].map { [Constant(NDArray(scalar: Int64($0)), location: node.location)] }
 }
 
 /// `shape(f(a, b))[i]` from `f`'s shape inference over the sizes of `a` and `b`.
-package let shapeFromInputs = Rewrite.node("shape_from_inputs", on: [ShapeAt.self]) { node, _ in
+let shapeFromInputs = Rewrite.node("shape_from_inputs", on: [ShapeAt.self]) { node, _ in
     let axis = (node.op as! ShapeAt).axis
     guard let producer = node.inputs[0].owner, let op = producer.op as? any ShapeInferringOp else { return nil }
     let shapes = try op.inferShape(producer, inputShapes: producer.inputs.map { try $0.dimensionSizes() })
@@ -25,7 +25,7 @@ package let shapeFromInputs = Rewrite.node("shape_from_inputs", on: [ShapeAt.sel
 }
 
 /// `shape(x)` as a vector of the separate sizes, which the rules above then simplify.
-package let shapeToSizes = Rewrite.node("shape_to_sizes", on: [Shape.self]) { node, _ in
+let shapeToSizes = Rewrite.node("shape_to_sizes", on: [Shape.self]) { node, _ in
     let sizes = try node.inputs[0].dimensionSizes()
     return [try MakeVector(dtype: .int64)(sizes, at: node.location)]
 }
@@ -39,7 +39,7 @@ private func size(_ size: Variable, equalsDimension axis: Int, of x: Variable) -
 }
 
 /// A reshape to the shape the tensor already has.
-package let uselessReshape = Rewrite.node("useless_reshape", on: [Reshape.self]) { node, _ in
+let uselessReshape = Rewrite.node("useless_reshape", on: [Reshape.self]) { node, _ in
     let x = node.inputs[0], sizes = Array(node.inputs.dropFirst())
     guard sizes.count == x.ndim else { return nil }
     let unmatched = sizes.indices.filter { !size(sizes[$0], equalsDimension: $0, of: x) }
@@ -49,19 +49,19 @@ package let uselessReshape = Rewrite.node("useless_reshape", on: [Reshape.self])
 }
 
 /// `reshape(reshape(x, a), b)` is `reshape(x, b)`: row-major order is kept throughout.
-package let reshapeOfReshape = Rewrite.node("reshape_of_reshape", on: [Reshape.self]) { node, _ in
+let reshapeOfReshape = Rewrite.node("reshape_of_reshape", on: [Reshape.self]) { node, _ in
     guard let inner = node.inputs[0].owner, inner.op is Reshape else { return nil }
     return [try node.op([inner.inputs[0]] + node.inputs.dropFirst(), at: node.location)]
 }
 
 /// A dimshuffle that keeps every dimension in place.
-package let uselessDimShuffle = Rewrite.node("useless_dimshuffle", on: [DimShuffle.self]) { node, _ in
+let uselessDimShuffle = Rewrite.node("useless_dimshuffle", on: [DimShuffle.self]) { node, _ in
     let pattern = (node.op as! DimShuffle).pattern
     return pattern == (0..<node.inputs[0].ndim).map(DimPattern.input) ? [node.inputs[0]] : nil
 }
 
 /// Two dimshuffles in a row become one.
-package let dimShuffleOfDimShuffle = Rewrite.node("dimshuffle_of_dimshuffle", on: [DimShuffle.self]) { node, _ in
+let dimShuffleOfDimShuffle = Rewrite.node("dimshuffle_of_dimshuffle", on: [DimShuffle.self]) { node, _ in
     guard let inner = node.inputs[0].owner, let first = inner.op as? DimShuffle else { return nil }
     let second = (node.op as! DimShuffle).pattern
     let composed: [DimPattern] = second.map { entry in
@@ -71,7 +71,7 @@ package let dimShuffleOfDimShuffle = Rewrite.node("dimshuffle_of_dimshuffle", on
 }
 
 /// A subscript of full slices only.
-package let uselessSubtensor = Rewrite.node("useless_subtensor", on: [Subtensor.self]) { node, _ in
+let uselessSubtensor = Rewrite.node("useless_subtensor", on: [Subtensor.self]) { node, _ in
     let entries = (node.op as! Subtensor).entries
     let isFull: (SubtensorEntry) -> Bool = { entry in
         guard case .slice(let start, let stop, let step) = entry else { return false }
@@ -82,7 +82,7 @@ package let uselessSubtensor = Rewrite.node("useless_subtensor", on: [Subtensor.
 
 /// `make_vector(a, b, c)[1]` is `b` (so `x.shape[1]` becomes the size itself, which the
 /// rules above and the stabilize phase's pattern matching can then follow).
-package let elementOfMakeVector = Rewrite.node("element_of_make_vector", on: [Subtensor.self]) { node, _ in
+let elementOfMakeVector = Rewrite.node("element_of_make_vector", on: [Subtensor.self]) { node, _ in
     guard let producer = node.inputs[0].owner, producer.op is MakeVector,
           case .index(.constant(let index))? = (node.op as! Subtensor).entries.first, (node.op as! Subtensor).entries.count == 1
     else { return nil }
@@ -92,27 +92,27 @@ package let elementOfMakeVector = Rewrite.node("element_of_make_vector", on: [Su
 }
 
 /// An alloc that broadcasts nothing: the value already has every size.
-package let uselessAlloc = Rewrite.node("useless_alloc", on: [Alloc.self]) { node, _ in
+let uselessAlloc = Rewrite.node("useless_alloc", on: [Alloc.self]) { node, _ in
     let value = node.inputs[0], sizes = Array(node.inputs.dropFirst())
     guard value.ndim == sizes.count, sizes.indices.allSatisfy({ size(sizes[$0], equalsDimension: $0, of: value) }) else { return nil }
     return [value]
 }
 
 /// A cast to the dtype the tensor already has.
-package let uselessCast = Rewrite.node("useless_cast", on: [Cast.self]) { node, _ in
+let uselessCast = Rewrite.node("useless_cast", on: [Cast.self]) { node, _ in
     (node.op as! Cast).dtype == node.inputs[0].dtype ? [node.inputs[0]] : nil
 }
 
 /// `switch(c, a, b)` with a constant condition is the branch it picks (when that branch
 /// already has the result's shape).
-package let switchOfConstantCondition = Rewrite.node("switch_of_constant_condition", on: [Switch.self]) { node, _ in
+let switchOfConstantCondition = Rewrite.node("switch_of_constant_condition", on: [Switch.self]) { node, _ in
     guard let condition = node.inputs[0].constantScalar else { return nil }
     let branch = node.inputs[condition != 0 ? 1 : 2]
     return node.outputTypes[0].fits(branch.type) ? [branch] : nil
 }
 
 /// `ifelse(c, a, b)` with a constant condition is the branch it picks.
-package let ifElseOfConstantCondition = Rewrite.node("ifelse_of_constant_condition", on: [IfElse.self]) { node, _ in
+let ifElseOfConstantCondition = Rewrite.node("ifelse_of_constant_condition", on: [IfElse.self]) { node, _ in
     guard let condition = node.inputs[0].constantScalar else { return nil }
     let count = node.outputs.count
     let branch = Array(node.inputs[(condition != 0 ? 1 : 1 + count)...].prefix(count))
@@ -120,6 +120,6 @@ package let ifElseOfConstantCondition = Rewrite.node("ifelse_of_constant_conditi
 }
 
 /// `switch(c, a, a)` is `a`.
-package let switchOfEqualBranches = Rewrite.node("switch_of_equal_branches", on: [Switch.self]) { node, _ in
+let switchOfEqualBranches = Rewrite.node("switch_of_equal_branches", on: [Switch.self]) { node, _ in
     node.inputs[1] === node.inputs[2] && node.outputTypes[0].fits(node.inputs[1].type) ? [node.inputs[1]] : nil
 }

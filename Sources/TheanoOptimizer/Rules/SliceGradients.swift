@@ -6,7 +6,7 @@ import TheanoOps
 /// slices' gradients (zeros filling what no slice reads): one copy of each gradient instead
 /// of zeroing, incrementing and adding the whole tensor once per slice. A single increment
 /// (the gradient of a loop's history read without its initial rows, `h[1...]`) too.
-package let joinSliceGradients = Rewrite.node("join_slice_gradients", on: [Add.self, IncSubtensor.self]) { node, context in
+let joinSliceGradients = Rewrite.node("join_slice_gradients", on: [Add.self, IncSubtensor.self]) { node, context in
     // A term of a larger sum is the larger sum's to rewrite.
     let readers = context.graph.readers(of: node.output(0))
     if readers.count == 1, readers[0].node.op is Add, !context.graph.isOutput(node.output(0)) { return nil }

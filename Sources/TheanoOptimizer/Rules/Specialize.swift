@@ -15,23 +15,23 @@ private func constantExponent(_ node: Apply) -> Double? {
 }
 
 /// `x ** 2 → sqr(x)`.
-package let powerToSquare = Rewrite.node("pow_to_sqr", on: [Power.self]) { node, _ in
+let powerToSquare = Rewrite.node("pow_to_sqr", on: [Power.self]) { node, _ in
     constantExponent(node) == 2 ? [try sqr(node.inputs[0])] : nil
 }
 
 /// `x ** 0.5 → sqrt(x)` (floats).
-package let powerToSquareRoot = Rewrite.node("pow_to_sqrt", on: [Power.self]) { node, _ in
+let powerToSquareRoot = Rewrite.node("pow_to_sqrt", on: [Power.self]) { node, _ in
     constantExponent(node) == 0.5 && node.inputs[0].dtype.isFloat ? [try sqrt(node.inputs[0])] : nil
 }
 
 /// `x ** -1 → reciprocal(x)` (floats).
-package let powerToReciprocal = Rewrite.node("pow_to_reciprocal", on: [Power.self]) { node, _ in
+let powerToReciprocal = Rewrite.node("pow_to_reciprocal", on: [Power.self]) { node, _ in
     constantExponent(node) == -1 && node.inputs[0].dtype.isFloat ? [try reciprocal(node.inputs[0])] : nil
 }
 
 /// `x ** n` for an integer `n` of magnitude 3…16 by repeated squaring and multiplying (and
 /// a reciprocal for negative `n`, floats only).
-package let powerToProducts = Rewrite.node("pow_to_products", on: [Power.self]) { node, _ in
+let powerToProducts = Rewrite.node("pow_to_products", on: [Power.self]) { node, _ in
     guard let exponent = constantExponent(node), exponent.rounded() == exponent, (3...16).contains(Swift.abs(exponent)),
           exponent > 0 || node.inputs[0].dtype.isFloat else { return nil }
     var remaining = Int(Swift.abs(exponent)), square = node.inputs[0], result: Variable? = nil
@@ -44,25 +44,25 @@ package let powerToProducts = Rewrite.node("pow_to_products", on: [Power.self]) 
 }
 
 /// `x * x → sqr(x)`.
-package let productWithItself = Rewrite.pattern("mul_self_to_sqr", .op(Multiply.self, "x", "x")) { try sqr($0["x"]) }
+let productWithItself = Rewrite.pattern("mul_self_to_sqr", .op(Multiply.self, "x", "x")) { try sqr($0["x"]) }
 
 /// `x / c → x * (1 / c)` for a float constant `c`: a multiply is cheaper than a divide.
 /// (The two may differ in the last bit when `1 / c` is not exact.)
-package let divisionByConstant = Rewrite.node("div_by_constant", on: [Divide.self]) { node, _ in
+let divisionByConstant = Rewrite.node("div_by_constant", on: [Divide.self]) { node, _ in
     guard let divisor = node.inputs[1].constantScalar, divisor != 0, divisor.isFinite,
           node.inputs[0].type.broadcastable == node.outputTypes[0].broadcastable else { return nil }
     return [try node.inputs[0] * Constant(NDArray(scalar: 1 / divisor, dtype: node.outputTypes[0].dtype), location: node.location)]
 }
 
 /// `x * -1 → -x`.
-package let multiplicationByMinusOne = Rewrite.node("mul_by_minus_one", on: [Multiply.self]) { node, _ in
+let multiplicationByMinusOne = Rewrite.node("mul_by_minus_one", on: [Multiply.self]) { node, _ in
     guard let side = node.inputs.firstIndex(where: { $0.constantScalar == -1 }) else { return nil }
     let x = node.inputs[1 - side]
     return x.type.broadcastable == node.outputTypes[0].broadcastable ? [try -x] : nil
 }
 
 /// `x * 0 → 0` for integers (for floats, `inf * 0` is NaN, so the product stays).
-package let multiplicationByZero = Rewrite.node("mul_by_zero", on: [Multiply.self]) { node, _ in
+let multiplicationByZero = Rewrite.node("mul_by_zero", on: [Multiply.self]) { node, _ in
     guard node.outputTypes[0].dtype.isInteger, node.inputs.contains(where: { $0.constantScalar == 0 }) else { return nil }
     // The driver broadcasts the zero to the product's shape.
     return [try Constant(NDArray(scalar: 0, dtype: node.outputTypes[0].dtype), location: node.location)
@@ -107,12 +107,12 @@ private func scalar(_ value: Double, _ dtype: DType, _ location: SourceLocation)
 
 /// `β·C + α·dot(A, B) → gemm(C, α, A, B, β)` for matrices, `C` not broadcast (Theano's
 /// gemm optimizer; SGD's `W - lr * dot(x.T, g)` becomes one gemm).
-package let gemmFromSum = Rewrite.node("gemm", on: [Add.self, Subtract.self]) { node, _ in
+let gemmFromSum = Rewrite.node("gemm", on: [Add.self, Subtract.self]) { node, _ in
     try accumulatedProduct(node, rightRank: 2) { Gemm(accumulates: true) }
 }
 
 /// `β·y + α·dot(A, x) → gemv(y, α, A, x, β)` for a matrix and vectors.
-package let gemvFromSum = Rewrite.node("gemv", on: [Add.self, Subtract.self]) { node, _ in
+let gemvFromSum = Rewrite.node("gemv", on: [Add.self, Subtract.self]) { node, _ in
     try accumulatedProduct(node, rightRank: 1) { Gemv(accumulates: true) }
 }
 
@@ -138,7 +138,7 @@ private func accumulatedProduct(_ node: Apply, rightRank: Int, _ blas: () -> any
 }
 
 /// `A + α·outer(x, y) → ger(A, α, x, y)`: a rank-1 update.
-package let gerFromSum = Rewrite.node("ger", on: [Add.self, Subtract.self]) { node, _ in
+let gerFromSum = Rewrite.node("ger", on: [Add.self, Subtract.self]) { node, _ in
     let output = node.outputTypes[0]
     guard output.ndim == 2, output.dtype.isFloat else { return nil }
     let terms = scaledTerms(node)
