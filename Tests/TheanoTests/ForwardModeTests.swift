@@ -20,15 +20,6 @@ private struct CubeWithPullbackOnly: DifferentiableOp {
     }
 }
 
-/// `x + 1` with no derivative at all.
-private struct IncrementWithoutDerivative: Op {
-    var description: String { "increment" }
-    func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] { inputs }
-    func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        [NDArray(inputs[0].elements(as: Double.self).map { $0 + 1 }, shape: inputs[0].shape)]
-    }
-}
-
 // MARK: - Tests
 
 @Suite struct ForwardModeTests {

@@ -46,17 +46,12 @@ private func expectSameAsReference(initial: [NDArray], arguments: [NDArray] = []
     return native
 }
 
-private func random(_ shape: [Int], seed: UInt64) -> NDArray {
-    var state = RandomState(seed: seed)
-    return NDArray.uniform(shape, low: -1, high: 1, using: &state)
-}
-
 @Suite("Inplace")
 struct InplaceTests {
     @Test("an SGD step writes W and b into their own storage")
     func sgdStepOverwritesParameters() throws {
-        let x = random([8, 5], seed: 1), y = random([8, 3], seed: 2)
-        let model = try expectSameAsReference(initial: [random([5, 3], seed: 3), random([3], seed: 4)], arguments: [x, y]) { s in
+        let x = randomValues([8, 5], seed: 1, dtype: .defaultFloat), y = randomValues([8, 3], seed: 2, dtype: .defaultFloat)
+        let model = try expectSameAsReference(initial: [randomValues([5, 3], seed: 3, dtype: .defaultFloat), randomValues([3], seed: 4, dtype: .defaultFloat)], arguments: [x, y]) { s in
             let (W, b) = (s[0], s[1])
             let xs = matrix("x"), ys = matrix("y")
             let cost = try mean(sqr(tanh(dot(xs, W) + b) - ys))
@@ -71,32 +66,32 @@ struct InplaceTests {
 
     @Test("an array the caller kept is not changed by the update")
     func keptValueIsNotOverwritten() throws {
-        let model = try expectSameAsReference(initial: [random([4, 4], seed: 5)], arguments: [random([4, 4], seed: 6)]) { s in
+        let model = try expectSameAsReference(initial: [randomValues([4, 4], seed: 5, dtype: .defaultFloat)], arguments: [randomValues([4, 4], seed: 6, dtype: .defaultFloat)]) { s in
             let x = matrix("x")
             return ([x], [], [s[0]: try s[0] - 0.1 * dot(x, x)])
         }
         let kept = model.shared[0].value
         let copy = kept.contiguousCopy()
-        _ = try model.function([random([4, 4], seed: 6)])
+        _ = try model.function([randomValues([4, 4], seed: 6, dtype: .defaultFloat)])
         #expect(kept == copy)
         #expect(model.shared[0].value != copy)
         // Once the caller lets go, the next update is written in place again.
         let address = model.shared[0].value.firstElementAddress
-        _ = try model.function([random([4, 4], seed: 6)])
+        _ = try model.function([randomValues([4, 4], seed: 6, dtype: .defaultFloat)])
         #expect(model.shared[0].value.firstElementAddress == address)
     }
 
     @Test("a variable returned as an output, or read through a view by its update, is not overwritten")
     func aliasesPreventOverwriting() throws {
-        let returned = try expectSameAsReference(initial: [random([3, 3], seed: 7)]) { s in ([], [s[0]], [s[0]: try s[0] * 2]) }
+        let returned = try expectSameAsReference(initial: [randomValues([3, 3], seed: 7, dtype: .defaultFloat)]) { s in ([], [s[0]], [s[0]: try s[0] * 2]) }
         #expect(returned.function.inplaceNodes == 0)
-        let transposed = try expectSameAsReference(initial: [random([3, 3], seed: 8)]) { s in ([], [], [s[0]: try s[0] - s[0].T]) }
+        let transposed = try expectSameAsReference(initial: [randomValues([3, 3], seed: 8, dtype: .defaultFloat)]) { s in ([], [], [s[0]: try s[0] - s[0].T]) }
         #expect(transposed.function.inplaceNodes == 0)
     }
 
     @Test("two shared variables holding the same memory are updated independently")
     func sharedMemoryBetweenVariables() throws {
-        let value = random([6], seed: 9)
+        let value = randomValues([6], seed: 9, dtype: .defaultFloat)
         let a = try shared(value, name: "a"), b = try shared(a.value, name: "b")
         let f = try function(inputs: [], outputs: [], updates: [a: try a + 1], options: CompileOptions(linker: Scratch.linker()))
         #expect(f.inplaceNodes == 1)
@@ -107,19 +102,19 @@ struct InplaceTests {
 
     @Test("updates that read each other's variables see the values from before the call")
     func updatesReadingEachOther() throws {
-        try expectSameAsReference(initial: [random([4], seed: 10), random([4], seed: 11)]) { s in
+        try expectSameAsReference(initial: [randomValues([4], seed: 10, dtype: .defaultFloat), randomValues([4], seed: 11, dtype: .defaultFloat)]) { s in
             ([], [], [s[0]: try s[0] + s[1], s[1]: try s[1] * s[0]])
         }
     }
 
     @Test("a failed call changes no shared variable, even with updates written in place")
     func failedCallChangesNothing() throws {
-        let W = try shared(random([3, 3], seed: 12), name: "W"), b = try shared(random([3], seed: 13), name: "b")
+        let W = try shared(randomValues([3, 3], seed: 12, dtype: .defaultFloat), name: "W"), b = try shared(randomValues([3], seed: 13, dtype: .defaultFloat), name: "b")
         let v = vector("v")
         let f = try function(inputs: [v], outputs: [], updates: [W: try W * 2, b: try b + v], options: CompileOptions(linker: Scratch.linker()))
         #expect(f.inplaceNodes == 2)
         let (before, beforeB) = (W.value.contiguousCopy(), b.value.contiguousCopy())
-        #expect(throws: TheanoError.self) { try f([random([4], seed: 14)]) }
+        #expect(throws: TheanoError.self) { try f([randomValues([4], seed: 14, dtype: .defaultFloat)]) }
         #expect(W.value == before && b.value == beforeB)
     }
 
@@ -138,23 +133,23 @@ struct InplaceTests {
     @Test(arguments: inPlaceUpdateKinds.indices, Backend.allCases)
     func aCallThatFailsAfterAnUpdateInPlaceChangesNothing(kind: Int, backend: Backend) throws {
         let (name, update) = Self.inPlaceUpdateKinds[kind]
-        let A = try shared(random([2, 3], seed: 20), name: "A"), B = try shared(random([3, 3], seed: 21), name: "B")
+        let A = try shared(randomValues([2, 3], seed: 20, dtype: .defaultFloat), name: "A"), B = try shared(randomValues([3, 3], seed: 21, dtype: .defaultFloat), name: "B")
         let a = matrix("a"), x = matrix("x")
         let f = try function(inputs: [a, x], outputs: [], updates: [A: a, B: try update(B, x)], options: backend.options)
         let (beforeA, beforeB) = (A.value.contiguousCopy(), B.value.contiguousCopy())
         let addresses = (A.value.firstElementAddress, B.value.firstElementAddress)
         let line = #line - 3  // where the function was compiled
-        expectFailure(mentioning: ["(3, 2)", "(2, 3)", here(line)]) { _ = try f(random([3, 2], seed: 22), random([3, 4], seed: 23)) }
+        expectFailure(mentioning: ["(3, 2)", "(2, 3)", here(line)]) { _ = try f(randomValues([3, 2], seed: 22, dtype: .defaultFloat), randomValues([3, 4], seed: 23, dtype: .defaultFloat)) }
         #expect(A.value == beforeA && B.value == beforeB, "\(name): a failed call changed a variable")
         #expect(A.value.firstElementAddress == addresses.0 && B.value.firstElementAddress == addresses.1)
         // And the same function works with good arguments.
-        _ = try f(random([2, 3], seed: 24), random([3, 4], seed: 23))
+        _ = try f(randomValues([2, 3], seed: 24, dtype: .defaultFloat), randomValues([3, 4], seed: 23, dtype: .defaultFloat))
         #expect(A.value.shape == [2, 3] && B.value != beforeB, "\(name)")
     }
 
     @Test("an intermediate read by one node is overwritten; one that is also an output is not")
     func intermediates() throws {
-        let (a, b) = (random([5, 4], seed: 15), random([4, 6], seed: 16))
+        let (a, b) = (randomValues([5, 4], seed: 15, dtype: .defaultFloat), randomValues([4, 6], seed: 16, dtype: .defaultFloat))
         let once = try expectSameAsReference(initial: [], arguments: [a, b]) { _ in
             let x = matrix("x"), y = matrix("y")
             return ([x, y], [try exp(dot(x, y)) + 1], [:])
@@ -177,7 +172,7 @@ struct InplaceTests {
         let handed = try Scratch.linker().link(graph, updates: [], overwritableInputs: [0])
         let kept = try Scratch.linker().link(graph, updates: [])
         #expect(handed.inplaceNodes == 1 && kept.inplaceNodes == 0)
-        let values = [random([3, 2], seed: 40), random([3, 4], seed: 41), random([4, 2], seed: 42)]
+        let values = [randomValues([3, 2], seed: 40, dtype: .defaultFloat), randomValues([3, 4], seed: 41, dtype: .defaultFloat), randomValues([4, 2], seed: 42, dtype: .defaultFloat)]
         let expected = try function(inputs: [acc, a, b], outputs: [sum])(values)[0]
         let accumulator = values[0].contiguousCopy()
         let result = try handed.executor.run(inputs: [accumulator, values[1], values[2]])[0]

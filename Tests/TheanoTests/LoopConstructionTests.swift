@@ -7,20 +7,6 @@ import TheanoTestSupport
 // The rewrites `scan` makes while it builds a loop (`LoopConstructionRewrite`), and the
 // reports of loops' inner graphs in the report of the function that runs them.
 
-private func random(_ shape: [Int], seed: UInt64) -> NDArray {
-    var state = RandomState(seed: seed)
-    return NDArray.uniform(shape, low: -1, high: 1, dtype: .float64, using: &state)
-}
-
-/// `x + 1` with no derivative: a trial pullback through it fails.
-private struct IncrementWithoutDerivative: Op {
-    var description: String { "increment" }
-    func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] { inputs }
-    func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        [NDArray(inputs[0].elements(as: Double.self).map { $0 + 1 }, shape: inputs[0].shape)]
-    }
-}
-
 /// A gated recurrence `h_t = σ(z)·tanh(z)`, `z = x_t·W + h_{t-1}·U`: its product with the
 /// sequence can leave the step, and its pullback would compute `z` again.
 private struct GatedLoop {
@@ -43,7 +29,7 @@ private struct GatedLoop {
         return try function(inputs: [x, h0, w, u], outputs: [h] + gradients)
     }
 
-    static let arguments = [random([5, 3], seed: 1), random([4], seed: 2), random([3, 4], seed: 3), random([4, 4], seed: 4)]
+    static let arguments = [randomValues([5, 3], seed: 1), randomValues([4], seed: 2), randomValues([3, 4], seed: 3), randomValues([4, 4], seed: 4)]
 }
 
 /// The loop of `f`'s graph (the forward one: the gradient loop is a different op).
@@ -92,7 +78,7 @@ struct LoopConstructionTests {
         #expect(f.rewriteReport.hasFailures)
         #expect(f.rewriteReport.description.contains("rule scan_save_preactivations failed and was skipped"))
         let plain = try function(inputs: [x, h0, u], outputs: [h], options: .unoptimized)
-        let arguments = [random([4, 3], seed: 5), random([3], seed: 6), random([3, 3], seed: 7)]
+        let arguments = [randomValues([4, 3], seed: 5), randomValues([3], seed: 6), randomValues([3, 3], seed: 7)]
         #expect(try f(arguments)[0].isClose(to: try plain(arguments)[0], rtol: 1e-12, atol: 1e-12))
     }
 

@@ -11,11 +11,6 @@ import TheanoTestSupport
 // The loop rewrites: each test compiles a graph optimized and unoptimized, checks the
 // optimized loop changed as the rewrite says, and that both give the same values.
 
-private func random(_ shape: [Int], seed: UInt64) -> NDArray {
-    var state = RandomState(seed: seed)
-    return NDArray.uniform(shape, low: -1, high: 1, dtype: .float64, using: &state)
-}
-
 /// The loops of `f`'s optimized graph.
 private func loops(_ f: Function) -> [Scan] { f.graph.nodes.compactMap { $0.op as? Scan } }
 
@@ -41,7 +36,7 @@ struct ScanRewriteTests {
         let outputs = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(s0), .notFedBack]) { v in
             [try v[1] + v[0], try sqr(v[0]) * w]
         }
-        let f = try compiledAgreeing([x, s0, w], [outputs[0]], [random([6], seed: 1), random([], seed: 2), random([], seed: 3)])
+        let f = try compiledAgreeing([x, s0, w], [outputs[0]], [randomValues([6], seed: 1), randomValues([], seed: 2), randomValues([], seed: 3)])
         let loop = try #require(loops(f).first)
         #expect(loop.body.signature.outputTaps.count == 1)
         #expect(loop.body.signature.nonSequenceCount == 0)
@@ -53,7 +48,7 @@ struct ScanRewriteTests {
         let outputs = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(a0), .recurrent(b0)]) { v in
             [try v[1] * 0.5 + v[2], try v[2] + v[0]]
         }
-        let f = try compiledAgreeing([x, a0, b0], [outputs[0]], [random([5], seed: 4), random([], seed: 5), random([], seed: 6)])
+        let f = try compiledAgreeing([x, a0, b0], [outputs[0]], [randomValues([5], seed: 4), randomValues([], seed: 5), randomValues([], seed: 6)])
         #expect(loops(f).first?.body.signature.outputTaps.count == 2)
     }
 
@@ -62,8 +57,8 @@ struct ScanRewriteTests {
         let x = matrix("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)
         let h0 = vector("h0", dtype: .float64)
         let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in [try tanh(dot(v[0], w) + dot(v[1], u))] }[0]
-        let f = try compiledAgreeing([x, w, u, h0], [h], [random([4, 3], seed: 7), random([3, 2], seed: 8), random([2, 2], seed: 9),
-                                                          random([2], seed: 10)])
+        let f = try compiledAgreeing([x, w, u, h0], [h], [randomValues([4, 3], seed: 7), randomValues([3, 2], seed: 8), randomValues([2, 2], seed: 9),
+                                                          randomValues([2], seed: 10)])
         let loop = try #require(loops(f).first)
         #expect(loop.body.signature.sequenceTaps.count == 1)
     }
@@ -74,8 +69,8 @@ struct ScanRewriteTests {
         let h0 = vector("h0", dtype: .float64)
         let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { v in [try tanh(dot(v[0], w) + dot(v[1], u))] }[0]
         let gradients = try grad(sum(h), wrt: [w, u])
-        let f = try compiledAgreeing([x, w, u, h0], gradients, [random([4, 3], seed: 20), random([3, 2], seed: 21),
-                                                                 random([2, 2], seed: 22), random([2], seed: 23)])
+        let f = try compiledAgreeing([x, w, u, h0], gradients, [randomValues([4, 3], seed: 20), randomValues([3, 2], seed: 21),
+                                                                 randomValues([2, 2], seed: 22), randomValues([2], seed: 23)])
         let gradient = try #require(f.graph.nodes.lazy.compactMap { $0.op as? ScanGradient }.first)
         #expect(gradient.skipped.sequences == [0], "x's gradient is not computed; x·W's is")
         #expect(gradient.skipped.nonSequences.isEmpty)
@@ -112,7 +107,7 @@ struct ScanRewriteTests {
         let x = vector("x", dtype: .float64), s0 = scalar("s0", dtype: .float64)
         let sum = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(s0)]) { v in [try v[1] * v[0]] }[0]
         let gradient = try grad(sum[-1], wrt: [x])[0]
-        let f = try compiledAgreeing([x, s0], [sum[-1], gradient], [random([4], seed: 11), random([], seed: 12)])
+        let f = try compiledAgreeing([x, s0], [sum[-1], gradient], [randomValues([4], seed: 11), randomValues([], seed: 12)])
         #expect(loops(f).allSatisfy { $0.body.signature.windowedOutputs.isEmpty })
     }
 
@@ -125,7 +120,7 @@ struct ScanRewriteTests {
         let squares = try map(sequences: [x]) { try sum(sqr($0[0])) }
         let cost = try sum(forward) + sum(squares)
         let gradients = try grad(cost, wrt: [x, w, u])
-        let arguments = [random([5, 3], seed: 13), random([3, 4], seed: 14), random([4, 4], seed: 15), random([4], seed: 16)]
+        let arguments = [randomValues([5, 3], seed: 13), randomValues([3, 4], seed: 14), randomValues([4, 4], seed: 15), randomValues([4], seed: 16)]
         let f = try compiledAgreeing([x, w, u, h0], [forward, squares] + gradients, arguments)
         #expect(loops(f).count == 1)
         #expect(loops(f).first?.body.signature.outputTaps.count == 2)
@@ -137,7 +132,7 @@ struct ScanRewriteTests {
         let a = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(s0)]) { v in [try v[1] + v[0]] }[0]
         let b = try scan(sequences: [ScanSequence(y)], outputsInfo: [.recurrent(s0)]) { v in [try v[1] * v[0]] }[0]
         let c = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(a[-1])]) { v in [try v[1] - v[0]] }[0]
-        let f = try compiledAgreeing([x, y, s0], [a, b, c], [random([4], seed: 17), random([4], seed: 18), random([], seed: 19)])
+        let f = try compiledAgreeing([x, y, s0], [a, b, c], [randomValues([4], seed: 17), randomValues([4], seed: 18), randomValues([], seed: 19)])
         #expect(loops(f).count == 3)
     }
 }

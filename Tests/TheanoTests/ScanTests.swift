@@ -15,11 +15,6 @@ import TheanoTestSupport
 
 private func doubles(_ values: [Double], _ shape: [Int]) -> NDArray { NDArray(values, shape: shape) }
 
-private func random(_ shape: [Int], seed: UInt64) -> NDArray {
-    var state = RandomState(seed: seed)
-    return NDArray.uniform(shape, low: -1, high: 1, dtype: .float64, using: &state)
-}
-
 private func evaluate(_ inputs: [Variable], _ outputs: [Variable], _ arguments: [NDArray]) throws -> [[Double]] {
     try function(inputs: inputs, outputs: outputs)(arguments).map { $0.elements(as: Double.self) }
 }
@@ -67,7 +62,7 @@ struct ScanForwardTests {
             let h = try tanh(dot(v[0], v[2]) + v[1] + b)
             return [h, try sum(h)]
         }
-        let (xv, wv, bv, hv) = (random([5, 3], seed: 1), random([3, 3], seed: 2), random([3], seed: 3), random([3], seed: 4))
+        let (xv, wv, bv, hv) = (randomValues([5, 3], seed: 1), randomValues([3, 3], seed: 2), randomValues([3], seed: 3), randomValues([3], seed: 4))
         let got = try evaluate([x, w, b, h0], outputs.outputs, [xv, wv, bv, hv])
         // The loop written out: rows of x from the last to the first.
         var h = hv.elements(as: Double.self), states: [Double] = [], sums: [Double] = []
@@ -134,7 +129,7 @@ struct ScanGradientTests {
                 [try tanh(dot(s[0], s[2]) + dot(s[1], u))]
             }[0]
             return try sum(h * h)
-        }, at: [random([6, 4], seed: 5), random([4, 3], seed: 6), random([3, 3], seed: 7), random([3], seed: 8)])
+        }, at: [randomValues([6, 4], seed: 5), randomValues([4, 3], seed: 6), randomValues([3, 3], seed: 7), randomValues([3], seed: 8)])
     }
 
     /// An LSTM cell: two recurrent outputs, the cell not returned.
@@ -148,8 +143,8 @@ struct ScanGradientTests {
                 return [try o * tanh(c), c]
             }
             return try sum(outputs[0])
-        }, at: [random([4, 2, 3], seed: 9), random([3, 8], seed: 10), random([2, 8], seed: 11), random([2, 2], seed: 12),
-                random([2, 2], seed: 13)])
+        }, at: [randomValues([4, 2, 3], seed: 9), randomValues([3, 8], seed: 10), randomValues([2, 8], seed: 11), randomValues([2, 2], seed: 12),
+                randomValues([2, 2], seed: 13)])
     }
 
     @Test func tapsOnSequencesAndOutputs() throws {
@@ -159,7 +154,7 @@ struct ScanGradientTests {
                 [try sin(s[0]) * s[2] + s[3] * a + s[1]]
             }[0]
             return try sum(y * y)
-        }, at: [random([7, 2], seed: 14), random([2, 2], seed: 15), random([2], seed: 16)])
+        }, at: [randomValues([7, 2], seed: 14), randomValues([2, 2], seed: 15), randomValues([2], seed: 16)])
     }
 
     @Test func untilAndBackwards() throws {
@@ -170,7 +165,7 @@ struct ScanGradientTests {
                 return ScanStep([next], until: try gt(sum(abs(next)), 1e6))
             }[0]
             return try sum(h)
-        }, at: [random([5, 3], seed: 17), random([3], seed: 18)])
+        }, at: [randomValues([5, 3], seed: 17), randomValues([3], seed: 18)])
     }
 
     /// A state-by-matrix product (its weight gradient batched after the loop) in a loop that
@@ -183,12 +178,12 @@ struct ScanGradientTests {
                 ScanStep([try tanh(s[0] + dot(s[2], u))], until: try gt(s[1], 0.5))
             }[0]
             return try sum(h * h)
-        }, at: [random([5, 2, 3], seed: 90), random([3, 3], seed: 91), random([2, 3], seed: 92)])
+        }, at: [randomValues([5, 2, 3], seed: 90), randomValues([3, 3], seed: 91), randomValues([2, 3], seed: 92)])
         let x = tensor3("x", dtype: .float64), u = matrix("u", dtype: .float64), h0 = matrix("h0", dtype: .float64)
         let h = try scan(sequences: [ScanSequence(x), ScanSequence(stop)], outputsInfo: [.recurrent(h0)], goBackwards: true) { s in
             ScanStep([try tanh(s[0] + dot(s[2], u))], until: try gt(s[1], 0.5))
         }[0]
-        let states = try function(inputs: [x, u, h0], outputs: [h])([random([5, 2, 3], seed: 90), random([3, 3], seed: 91), random([2, 3], seed: 92)])
+        let states = try function(inputs: [x, u, h0], outputs: [h])([randomValues([5, 2, 3], seed: 90), randomValues([3, 3], seed: 91), randomValues([2, 3], seed: 92)])
         #expect(states[0].shape == [3, 2, 3])
     }
 
@@ -199,7 +194,7 @@ struct ScanGradientTests {
                 try foldl(sequences: [row[0]], initial: constant(0, dtype: .float64)) { s in try tanh(s[1] * w[0] + s[0]) }
             }
             return try sum(rows)
-        }, at: [random([3, 4], seed: 19), random([1], seed: 20)])
+        }, at: [randomValues([3, 4], seed: 19), randomValues([1], seed: 20)])
     }
 
     /// Forward mode through loops: a joint loop carries the tangents. (Compared with finite
@@ -212,10 +207,10 @@ struct ScanGradientTests {
                 let h = try tanh(dot(s[0] + s[1], w) + s[2])
                 return [h, try sum(h * s[0])]
             }[0]
-        }, at: [random([5, 3], seed: 25), random([3, 3], seed: 26), random([3], seed: 27)], comparingWithPullbacks: false)
+        }, at: [randomValues([5, 3], seed: 25), randomValues([3, 3], seed: 26), randomValues([3], seed: 27)], comparingWithPullbacks: false)
         try verifyRop({ v in
             try foldr(sequences: [v[0]], initial: v[1]) { s in try s[1] * sin(s[0]) + s[0] }
-        }, at: [random([4, 2], seed: 28), random([2], seed: 29)], comparingWithPullbacks: false)
+        }, at: [randomValues([4, 2], seed: 28), randomValues([2], seed: 29)], comparingWithPullbacks: false)
     }
 
     /// The loop and its gradient with their steps compiled to C agree with the reference.
@@ -227,7 +222,7 @@ struct ScanGradientTests {
         let outputs = [cost] + (try grad(cost, wrt: [x, w, u, h0]))
         let native = try function(inputs: [x, w, u, h0], outputs: outputs, options: CompileOptions(linker: Scratch.linker()))
         let reference = try function(inputs: [x, w, u, h0], outputs: outputs)
-        let arguments = [random([5, 4, 3], seed: 21), random([3, 6], seed: 22), random([6, 6], seed: 23), random([4, 6], seed: 24)]
+        let arguments = [randomValues([5, 4, 3], seed: 21), randomValues([3, 6], seed: 22), randomValues([6, 6], seed: 23), randomValues([4, 6], seed: 24)]
         for (a, b) in zip(try native(arguments), try reference(arguments)) {
             #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12))
         }
@@ -246,7 +241,7 @@ struct ScanGradientTests {
             [try tanh(v[3] + v[1] * v[6]), try v[4] * 0.5 + v[5] - v[0], try v[2] * v[3] + 1.5]
         }
         let inputs = [x, y, a, h0, pair]
-        let arguments = [random([7, 5], seed: 50), random([6, 5], seed: 51), random([], seed: 52), random([5], seed: 53), random([2, 5], seed: 54)]
+        let arguments = [randomValues([7, 5], seed: 50), randomValues([6, 5], seed: 51), randomValues([], seed: 52), randomValues([5], seed: 53), randomValues([2, 5], seed: 54)]
         for results in [Array(outputs), try outputs.map { try $0[-1] }] {
             let native = try function(inputs: inputs, outputs: results, options: CompileOptions(linker: Scratch.linker()))
             let reference = try function(inputs: inputs, outputs: results, options: .unoptimized)
@@ -274,7 +269,7 @@ struct ScanGradientTests {
             try sum(scan(sequences: [ScanSequence(v[0])], outputsInfo: [.recurrent(v[3])]) { s in
                 [try tanh(dot(s[0], v[1]) + dot(s[1], v[2]))]
             }[0])
-        }, at: [random([4, 2, 3], seed: 30), random([3, 5], seed: 31), random([5, 5], seed: 32), random([2, 5], seed: 33)])
+        }, at: [randomValues([4, 2, 3], seed: 30), randomValues([3, 5], seed: 31), randomValues([5, 5], seed: 32), randomValues([2, 5], seed: 33)])
     }
 
     /// An LSTM's pre-activation is kept for the gradient loop, which then multiplies no
@@ -297,7 +292,7 @@ struct ScanGradientTests {
         #expect(gradientStep.transposed.map(\.nonSequence) == [0], "Uᵀ is made once per run, not read as a transposed view")
         #expect(!gradientStep.graph.nodes.contains { $0.op is DimShuffle && $0.inputs[0] === gradientStep.graph.inputs[lstmLoop.body.step.inputs.count - 1] })
         let inputs = [x, w, u, h0, c0]
-        let arguments = [random([4, 2, 3], seed: 60), random([3, 8], seed: 61), random([2, 8], seed: 62), random([2, 2], seed: 63), random([2, 2], seed: 64)]
+        let arguments = [randomValues([4, 2, 3], seed: 60), randomValues([3, 8], seed: 61), randomValues([2, 8], seed: 62), randomValues([2, 2], seed: 63), randomValues([2, 2], seed: 64)]
         let forward = try function(inputs: inputs, outputs: [lstm[0]])
         #expect(forward.graph.nodes.compactMap { ($0.op as? Scan)?.body.signature.savedOutputs }.allSatisfy { $0 == 0 })
         let elman = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)]) { s in [try tanh(dot(s[0], w) + dot(s[1], u))] }[0]
@@ -326,7 +321,7 @@ struct ScanGradientTests {
         }
         let unrolledCost = try sum(last[0]) + sum(last[1])
         let inputs = [x, w, u, h0]
-        let arguments = [random([5, 2, 3], seed: 70), random([3, 4], seed: 71), random([4, 4], seed: 72), random([2, 4], seed: 73)]
+        let arguments = [randomValues([5, 2, 3], seed: 70), randomValues([3, 4], seed: 71), randomValues([4, 4], seed: 72), randomValues([2, 4], seed: 73)]
         let looped = try function(inputs: inputs, outputs: try grad(sum(h), wrt: [w, u]))(arguments)
         let unrolled = try function(inputs: inputs, outputs: try grad(unrolledCost, wrt: [w, u]))(arguments)
         for (a, b) in zip(looped, unrolled) { #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12)) }
@@ -347,7 +342,7 @@ struct ScanGradientTests {
         #expect(loop.body.step.nodes.map { "\($0.op)" }.sorted() == ["add", "dot", "tanh"], "\(loop.body.step.nodes.map(\.op))")
         var unrolled = h0
         for t in 0..<4 { unrolled = try cell(x[t], unrolled, w, b, u) }
-        let arguments = [random([4, 3], seed: 40), random([3, 5], seed: 41), random([5], seed: 42), random([5, 5], seed: 43), random([5], seed: 44)]
+        let arguments = [randomValues([4, 3], seed: 40), randomValues([3, 5], seed: 41), randomValues([5], seed: 42), randomValues([5, 5], seed: 43), randomValues([5], seed: 44)]
         let values = try evaluate([x, w, b, u, h0], [h[-1], unrolled], arguments)
         #expect(zip(values[0], values[1]).allSatisfy { abs($0 - $1) < 1e-12 })
         try verifyGrad({ v in
