@@ -81,14 +81,17 @@ struct ScanConstruction {
             }
         }
         // Each shared variable the step updates is one more recurrent output: the step reads
-        // the value the previous step left, and the loop's last value is the update.
-        let updated = result.updates.keys.sorted { ($0.name ?? "") < ($1.name ?? "") }
-        for variable in updated where !variable.type.fits(result.updates[variable]!.type) {
-            throw fail("the update of \(variable) has type \(result.updates[variable]!.type), which does not fit \(variable.type)")
+        // the value the previous step left, and the loop's last value is the update. Shared
+        // variables with a default update that the step reads (a random stream's state) are
+        // updated by every step, as Theano's scan does, so each step draws anew.
+        let stepUpdates = withDefaultUpdates(result.updates, reading: result.outputs + (result.until.map { [$0] } ?? []))
+        let updated = stepUpdates.keys.sorted { ($0.name ?? "") < ($1.name ?? "") }
+        for variable in updated where !variable.type.fits(stepUpdates[variable]!.type) {
+            throw fail("the update of \(variable) has type \(stepUpdates[variable]!.type), which does not fit \(variable.type)")
         }
         let updatedStates = updated.map { Variable(type: $0.type, name: "\($0.name ?? "shared")[t-1]", location: location) }
         arguments += updatedStates
-        var results = result.outputs + updated.map { result.updates[$0]! }
+        var results = result.outputs + updated.map { stepUpdates[$0]! }
         if let until = result.until {
             guard until.ndim == 0 else { throw fail("the until condition must be a scalar, not \(until.type)") }
             results.append(until.dtype == .bool ? until : try neq(until, 0))

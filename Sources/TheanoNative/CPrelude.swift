@@ -24,8 +24,29 @@ enum CPrelude {
             lines.append("")
         }
         lines.append(helpers)
+        lines.append(randomHelpers)
         return lines.joined(separator: "\n")
     }
+
+    /// Philox and its key (``Philox``), and the scalar logarithm and cosine of random draws:
+    /// called through functions the compiler may not inline, so that no loop calls a
+    /// vector-library variant, whose last bits differ from the scalar functions the reference
+    /// implementation calls.
+    private static let randomHelpers = philoxCSource + #"""
+
+    static inline void theano_philox_key(uint64_t seed, uint64_t draw, uint32_t *k0, uint32_t *k1) {
+        uint64_t z = seed ^ (draw * UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        z ^= z >> 31;
+        *k0 = (uint32_t)z;
+        *k1 = (uint32_t)(z >> 32);
+    }
+    __attribute__((noinline, unused)) static float theano_exact_logf(float x) { return logf(x); }
+    __attribute__((noinline, unused)) static float theano_exact_cosf(float x) { return cosf(x); }
+    __attribute__((noinline, unused)) static double theano_exact_log(double x) { return log(x); }
+    __attribute__((noinline, unused)) static double theano_exact_cos(double x) { return cos(x); }
+    """#
 
     private static let helpers = #"""
     static inline float theano_sigmoidf(float x) { return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)); }

@@ -11,6 +11,8 @@ enum Lowering {
     case elementwise(ElementwiseKernelSource)
     /// A kernel over the inputs read as `[A, R, B]`, compiled into the module (``CAxisKernelOp``).
     case axisKernel(any CAxisKernelOp, axes: Range<Int>, name: String)
+    /// A kernel filling a fresh output element by element, compiled into the module (``CFillKernelOp``).
+    case fillKernel(any CFillKernelOp, name: String)
     /// A gemm call (``MatrixProductOp``): BLAS, or the fallback compiled into the module.
     case matrixProduct
     /// An op that runs an inner graph, linked by this linker too (``SelfLinkingOp``).
@@ -24,6 +26,8 @@ enum Lowering {
         } else if let op = node.op as? any CAxisKernelOp, let axes = op.kernelAxes(node),
                   let name = names.name(of: { op.cAxisKernel(name: $0, node: node) }) {
             self = .axisKernel(op, axes: axes, name: name)
+        } else if let op = node.op as? any CFillKernelOp, let name = names.name(of: { op.cFillKernel(name: $0) }) {
+            self = .fillKernel(op, name: name)
         } else if node.op is any MatrixProductOp, node.outputTypes[0].dtype.isFloat {
             self = .matrixProduct
         } else if let kernel = ElementwiseKernelSource(name: "", node: node), kernel.source(named: "") != nil {
@@ -43,7 +47,7 @@ enum Lowering {
         switch self {
         case .elementwise(let kernel): kernel.overwritablePositions
         case .matrixProduct: (node.op as! any MatrixProductOp).accumulatedInput.map { [$0] } ?? []
-        case .axisKernel, .selfLinking: []
+        case .axisKernel, .fillKernel, .selfLinking: []
         }
     }
 }

@@ -53,7 +53,7 @@ public struct NativeLinker: Linker {
             switch lowered.lowerings[id] {
             case .selfLinking(let op): moduleFree[id] = try op.runner(for: node, compiledBy: innerGraphs)
             case .matrixProduct: if let blas { moduleFree[id] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
-            case .elementwise, .axisKernel, nil: break
+            case .elementwise, .axisKernel, .fillKernel, nil: break
             }
         }
         func linkedGraph(_ runners: [ObjectIdentifier: any NodeRunner], plan: InplacePlan, warning: String?) -> LinkedGraph {
@@ -90,6 +90,8 @@ public struct NativeLinker: Linker {
                     compiled[id] = try ElementwiseKernelRunner(node: node, kernel: kernel, library: library)
                 case .axisKernel(let op, let axes, let name):
                     compiled[id] = try AxisKernelRunner(node: node, op: op, axes: axes, library: library, name: name)
+                case .fillKernel(let op, let name):
+                    compiled[id] = try FillKernelRunner(node: node, op: op, library: library, name: name)
                 case .matrixProduct:
                     guard let routines = GemmRoutines(fallbackIn: library) else {
                         throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")

@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
         W3 (MLP 784-2048-2048-10 relu SGD step, batch 512), W4 and W5 (Elman and LSTM networks by scan, 50 steps of \
         batch 32, 128 → 256 → 16, one SGD step with BPTT), scan (per-step time of a 10-element loop), W6 (fused 5-op elementwise, 10M float32), W7 (call \
         overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache), W9 (row \
-        softmax and column sums of 4096×4096), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
+        softmax and column sums of 4096×4096), W11 (10M float32 uniform, normal and Bernoulli(0.3) draws), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
         gradients, N = 5, 20, 80, 320; and the whole compile of chains of 1,000 and 10,000 `c = c + v` or \
         `y = tanh(y) * 0.5 + v` with their gradient), threads (one function called 2,000 times from one thread, then from \
         two at once).
@@ -53,11 +53,12 @@ struct Bench: ParsableCommand {
             case "W7": try timeCallOverhead()
             case "W8": try timeCompiling()
             case "W9": try timeSoftmaxAndSums()
+            case "W11": try timeRandomDraws()
             case "threads": try timeConcurrentCalls()
             case "rewrite":
                 for layers in [5, 20, 80, 320] { try timeRewriting(layers: layers) }
                 for chain in Chain.allCases { for length in [1_000, 10_000] { try timeChain(chain, length: length) } }
-            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, rewrite, threads")
+            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, W11, rewrite, threads")
             }
         }
     }
@@ -186,6 +187,19 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// 10M float32 draws per call from a stream that advances every call: uniform on [0, 1),
+    /// standard normal, and a Bernoulli(0.3) mask as float32 0/1 (the peers' `binomial`).
+    private func timeRandomDraws() throws {
+        let streams = RandomStreams(seed: 11), shape: DrawShape = [10_000_000]
+        let draws = [("uniform", try streams.uniform(shape: shape, dtype: .float32)),
+                     ("normal", try streams.normal(shape: shape, dtype: .float32)),
+                     ("binomial", try streams.bernoulli(shape: shape, p: 0.3, dtype: .float32))]
+        for (variant, draw) in draws {
+            let f = try function(inputs: [], outputs: [draw], options: options)
+            try report(workload: "random_draws", variant: variant, extra: ["notes": backend], bytes: 40e6) { _ = try f([]) }
+        }
+    }
+
     /// The optimizer on the SGD step of a tanh MLP with `layers` hidden layers of 100 units
     /// (graph built once, compiled several times), and the node counts before and after.
     private func timeRewriting(layers: Int) throws {
@@ -251,7 +265,7 @@ struct Bench: ParsableCommand {
     /// Runs `body` 3 times to warm up, then `runs` times, and prints the median (times
     /// `scale`, for per-call figures), with the rate in GFLOP/s when `flops` is given.
     private func report(workload: String, variant: String, extra: [String: Any], scale: Double = 1, flops: Double? = nil,
-                        _ body: () throws -> Void) throws {
+                        bytes: Double? = nil, _ body: () throws -> Void) throws {
         for _ in 0..<3 { try body() }
         var times: [Double] = []
         for _ in 0..<runs {
@@ -261,7 +275,8 @@ struct Bench: ParsableCommand {
             times.append((Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15) * scale)
         }
         let median = times.sorted()[times.count / 2]
-        let rate: [String: Any] = flops.map { ["gflops_exact": $0 / (median * 1e-3) / 1e9] } ?? [:]
+        var rate: [String: Any] = flops.map { ["gflops_exact": $0 / (median * 1e-3) / 1e9] } ?? [:]
+        if let bytes { rate["gb_per_s"] = bytes / (median * 1e-3) / 1e9 }
         try printLine(workload: workload, variant: variant, times: times, extra: extra.merging(rate) { $1 })
     }
 

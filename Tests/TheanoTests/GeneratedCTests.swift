@@ -31,6 +31,10 @@ struct GeneratedCTests {
             let x = matrix("x", dtype: .float64)
             return try function(inputs: [x], outputs: [softmax(x, axis: 0), logSoftmax(x, axis: 1)])
         },
+        Case(name: "random-draws") {
+            let streams = RandomStreams(seed: 1)
+            return try function(inputs: [], outputs: [streams.uniform(shape: [1000]), streams.normal(shape: [1000], dtype: .float64)])
+        },
         Case(name: "update-in-place") {
             let w = try shared(NDArray([1, 2, 3, 4], shape: [4]), name: "w"), g = vector("g")
             return try function(inputs: [g], outputs: [], updates: [w: w - 0.1 * sqr(g)])

@@ -304,6 +304,7 @@ extension NativeCase: CustomStringConvertible {
         case .elementwise(let elementwise): "elementwise \(elementwise.name)"
         case .matrixProduct(let product): "matrix product \(product.name)"
         case .axisKernel: "axis kernels"
+        case .fillKernel(let fill): "fill kernel \(fill.name)"
         }
     }
 
@@ -320,6 +321,8 @@ extension NativeCase: CustomStringConvertible {
         case .axisKernel(let kernels):
             let x = tensor("x", dtype: .float64, shape: [nil, nil, nil])
             return ([x], try kernels.build(x))
+        case .fillKernel(let fill):
+            return ([], try fill.build())
         }
     }
 }

@@ -86,6 +86,19 @@ enum NativeCase: Sendable {
     case matrixProduct(MatrixProductCase)
     /// A kernel over an axis or a run of axes (NativeKernelViewTests).
     case axisKernel(AxisKernelCase)
+    /// A kernel filling its output element by element (RandomStreamTests: bit for bit).
+    case fillKernel(FillKernelCase)
+}
+
+/// A graph whose outputs a fill kernel computes, built from no inputs.
+struct FillKernelCase: Sendable {
+    let name: String
+    let build: @Sendable () throws -> [Variable]
+
+    init(_ name: String, _ build: @escaping @Sendable () throws -> [Variable]) {
+        self.name = name
+        self.build = build
+    }
 }
 
 // MARK: - Records
@@ -98,7 +111,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
     /// The facet protocols the op conforms to.
     let isDifferentiable: Bool, hasPushforward: Bool, infersShapes: Bool
     /// Whether the native backend compiles the op itself (an elementwise loop, an axis
-    /// kernel or a matrix product).
+    /// kernel, a matrix product or a fill kernel).
     let hasNativeKernel: Bool
 
     var values: Facet<FixtureClaim>
@@ -118,6 +131,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
         hasPushforward = type is any ForwardDifferentiableOp.Type
         infersShapes = type is any ShapeInferringOp.Type
         hasNativeKernel = type is any CElementwiseOp.Type || type is any CAxisKernelOp.Type || type is any MatrixProductOp.Type
+            || type is any CFillKernelOp.Type
         (self.values, self.gradients, self.forwardMode) = (values, gradients, forwardMode)
         (self.gradientTypes, self.shapes, self.native) = (gradientTypes, shapes, native)
     }
@@ -145,7 +159,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
 
 /// The records, and the cases of each facet gathered from them.
 enum OpRecords {
-    static let all: [OpRecord] = elementwise + reductions + linearAlgebra + neuralNet + shapeOps + indexing + control
+    static let all: [OpRecord] = elementwise + reductions + linearAlgebra + neuralNet + shapeOps + indexing + control + random
 
     static let gradientCases = all.flatMap(\.gradients.cases)
     static let shapeCases = all.flatMap(\.shapes.cases)

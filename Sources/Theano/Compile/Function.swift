@@ -162,7 +162,8 @@ public struct CompileOptions: Sendable {
 ///   - inputs: the free variables each call gives values for, in call order.
 ///   - outputs: the variables each call computes and returns, in order.
 ///   - updates: new values of shared variables, assigned after each call; all are computed
-///     from the values before the call.
+///     from the values before the call. Shared variables the graph reads that have a
+///     ``SharedVariable/defaultUpdate`` and no update here get their default update.
 ///   - givens: substitutions made before compiling: each key is replaced by its value.
 ///   - defaults: values for inputs a call leaves out (trailing ones, or any when calling
 ///     with named arguments).
@@ -170,13 +171,16 @@ public struct CompileOptions: Sendable {
 ///     compiled it).
 ///   - options: how the graph is optimized and linked (``CompileOptions``).
 ///   - profile: time every node of every call; the function's `profile` reports it.
+///   - noDefaultUpdates: apply no shared variable's ``SharedVariable/defaultUpdate`` (a
+///     random stream then draws the same numbers on every call).
 ///   - fileID: the file that compiled the function, for error messages (leave the default).
 ///   - line: the line that compiled the function, for error messages (leave the default).
 public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVariable: Variable] = [:],
                      givens: [Variable: Variable] = [:], defaults: [Variable: NDArray] = [:], name: String? = nil,
-                     options: CompileOptions = .default, profile: Bool = false,
+                     options: CompileOptions = .default, profile: Bool = false, noDefaultUpdates: Bool = false,
                      fileID: String = #fileID, line: Int = #line) throws -> Function {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
+    let updates = noDefaultUpdates ? updates : withDefaultUpdates(updates, reading: outputs + givens.values)
     let name = name ?? "function at \(location)"
     func fail(_ reason: String) -> TheanoError { .invalidArgument(function: "function", reason: reason, location: location) }
     guard Set(inputs).count == inputs.count else { throw fail("an input is listed twice") }

@@ -18,3 +18,20 @@ package func topologicalOrder(of outputs: [Variable], stoppingAt stops: Set<Vari
     }
     return order
 }
+
+/// `updates` and the default updates (``SharedVariable/defaultUpdate``) of the shared
+/// variables that `outputs`, the updates, or the default updates themselves read and that
+/// `updates` leave out: what a compiled function, or a loop's step, applies.
+package func withDefaultUpdates(_ updates: [SharedVariable: Variable], reading outputs: [Variable]) -> [SharedVariable: Variable] {
+    var all = updates, unread = outputs + updates.values
+    while !unread.isEmpty {
+        let read = unread.compactMap { $0 as? SharedVariable } + topologicalOrder(of: unread).flatMap { $0.inputs.compactMap { $0 as? SharedVariable } }
+        unread = []
+        for variable in read where all[variable] == nil {
+            guard let update = variable.defaultUpdate else { continue }
+            all[variable] = update
+            unread.append(update)
+        }
+    }
+    return all
+}

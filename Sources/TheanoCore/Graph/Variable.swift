@@ -93,6 +93,15 @@ public final class SharedVariable: Variable, @unchecked Sendable {
     /// The current value.
     public var value: NDArray { lock.reading { stored } }
 
+    /// The new value a compiled function gives this variable after each call when the
+    /// function reads it and its `updates` give none (Theano's `default_update`): a random
+    /// stream's state advances this way. `function(…, noDefaultUpdates: true)` applies none.
+    public var defaultUpdate: Variable? {
+        get { lock.reading { storedDefaultUpdate } }
+        set { lock.writing { storedDefaultUpdate = newValue } }
+    }
+    private var storedDefaultUpdate: Variable?
+
     /// Replaces the value; it must fit the variable's type.
     public func setValue(_ newValue: NDArray) throws {
         guard newValue.dtype == type.dtype, type.accepts(shape: newValue.shape) else {

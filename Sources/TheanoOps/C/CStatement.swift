@@ -36,8 +36,8 @@ package enum CDeclaredType {
     /// A pointer to `pointee` (`const double` for read-only memory); `restrict` when nothing
     /// else reaches the memory through another pointer.
     case pointer(to: String, restrict: Bool)
-    /// An array of `count` elements on the stack.
-    case array(of: String, count: Int)
+    /// An array on the stack, of these sizes (`T name[4][8]`).
+    case array(of: String, sizes: [Int])
 
     package static func value(_ type: CType) -> CDeclaredType { .value(type.rawValue) }
 }
@@ -55,7 +55,7 @@ package struct CDeclare: CStatement {
         let declaration = switch type {
         case .value(let type): (mutable ? "" : "const ") + "\(type) \(name)"
         case .pointer(let pointee, let restrict): "\(pointee) *\(restrict ? "restrict " : "")\(name)"
-        case .array(let element, let count): "\(element) \(name)[\(count)]"
+        case .array(let element, let sizes): "\(element) \(name)" + sizes.map { "[\($0)]" }.joined()
         }
         return [indent + declaration + (value.map { " = \($0)" } ?? "") + ";"]
     }

@@ -36,8 +36,8 @@ enum SoftmaxKernelSource {
                 }
                 CReturn()
             }
-            CDeclare(.array(of: t, count: block), "peak", nil)
-            CDeclare(.array(of: t, count: block), "total", nil)
+            CDeclare(.array(of: t, sizes: [block]), "peak", nil)
+            CDeclare(.array(of: t, sizes: [block]), "total", nil)
             CFor("a", from: "a0", below: "a1") {
                 CFor("first", from: "b0", below: "b1", by: "\(block)") {
                     CDeclare(.value("int64_t"), "n", "b1 - first < \(block) ? b1 - first : \(block)")

@@ -1,0 +1,187 @@
+import Foundation
+import TheanoCore
+
+/// A source of random draws inside graphs (Theano's `RandomStreams`): each call of
+/// ``uniform(shape:low:high:dtype:fileID:line:)``, ``normal(shape:mean:std:dtype:fileID:line:)``
+/// and the others adds a draw to the graph, whose values change from one call of a compiled
+/// function to the next.
+///
+/// ```swift
+/// let streams = RandomStreams(seed: 42)
+/// let noise = try streams.normal(shape: .like(x), std: 0.1)
+/// let f = try function(inputs: [x], outputs: [x + noise])   // new noise on every call
+/// ```
+///
+/// The stream's state is a shared variable, `[seed, call]`, whose default update adds one
+/// to `call`: every compiled function that draws advances it after each call (unless
+/// compiled with `noDefaultUpdates: true`). Draws are counter-based (``Philox``): a value
+/// depends only on the seed, the draw (the order in which the program made its draws), the
+/// call counter and the element's position — so the same seed gives the same numbers in
+/// every process, on both backends, with any number of threads, and two draws of one graph
+/// are independent however alike they look.
+public final class RandomStreams: @unchecked Sendable {
+    /// The state, `[seed, call]` (`int64`); a function drawing from the stream advances it.
+    public let state: SharedVariable
+    private let lock = NSLock()
+    /// How many draws the stream has made: the next draw's number.
+    private var draws: UInt64 = 0
+
+    /// A stream whose draws are determined by `seed`.
+    public init(seed: UInt64 = 0, name: String = "random_state", fileID: String = #fileID, line: Int = #line) {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        state = SharedVariable(Self.initialState(seed: seed), type: TensorType(.int64, shape: [2]), name: name, location: location)
+        let advance = Constant(NDArray([0, 1] as [Int64]), location: location)
+        state.defaultUpdate = try! SourceLocation.attributing(to: location) { try state + advance }
+    }
+
+    private static func initialState(seed: UInt64) -> NDArray { NDArray([Int64(bitPattern: seed), 0]) }
+
+    /// Starts the stream again from `seed`: compiled functions draw the sequence of `seed`
+    /// from their next call on.
+    public func seed(_ seed: UInt64) { try! state.setValue(Self.initialState(seed: seed)) }
+
+    /// Standard variates of `distribution`, a new draw of this stream.
+    private func standard(_ distribution: RandomDraw.Distribution, shape: DrawShape, dtype: DType, at location: SourceLocation) throws -> Variable {
+        guard dtype.isFloat else {
+            throw TheanoError.invalidArgument(function: "RandomStreams.\(distribution)", reason: "draws float32 or float64 values, not \(dtype)", location: location)
+        }
+        let sizes = try shape.sizes(location)
+        let draw = lock.withLock { () -> UInt64 in
+            defer { draws += 1 }
+            return draws
+        }
+        let staticShape = sizes.map { ($0 as? Constant).map { Int($0.value.scalar(as: Int64.self)) } }
+        return try RandomDraw(distribution: distribution, dtype: dtype, draw: draw, staticShape: staticShape)([state] + sizes, at: location)
+    }
+
+    /// Values uniform on `[low, high)`; `low` and `high` broadcast like elementwise operands,
+    /// and the result's gradient reaches them (`low + (high - low) · u`).
+    public func uniform(shape: DrawShape, low: some DrawParameter = 0, high: some DrawParameter = 1, dtype: DType = .defaultFloat,
+                        fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        return try SourceLocation.attributing(to: location) {
+            let (low, high) = (low.variable(dtype: dtype, at: location), high.variable(dtype: dtype, at: location))
+            return try low + (high - low) * standard(.uniform, shape: shape, dtype: dtype, at: location)
+        }
+    }
+
+    /// Values of a normal distribution of mean `mean` and standard deviation `std`
+    /// (reparameterized: `mean + std · z`, so gradients reach both).
+    public func normal(shape: DrawShape, mean: some DrawParameter = 0, std: some DrawParameter = 1, dtype: DType = .defaultFloat,
+                       fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        return try SourceLocation.attributing(to: location) {
+            let (mean, std) = (mean.variable(dtype: dtype, at: location), std.variable(dtype: dtype, at: location))
+            return try mean + std * standard(.normal, shape: shape, dtype: dtype, at: location)
+        }
+    }
+
+    /// 1 with probability `p`, else 0, in `dtype` (`p`'s float dtype by default, so that
+    /// `x * mask` needs no cast). No gradient reaches `p`.
+    public func bernoulli(shape: DrawShape, p: some DrawParameter, dtype: DType? = nil,
+                          fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        return try SourceLocation.attributing(to: location) {
+            let p = p.variable(dtype: .defaultFloat, at: location)
+            let u = try standard(.uniform, shape: shape, dtype: p.dtype.isFloat ? p.dtype : .defaultFloat, at: location)
+            return try cast(lt(u, p), to: dtype ?? u.dtype)
+        }
+    }
+
+    /// The number of successes in `n` trials of probability `p` (a constant `n`, drawn as
+    /// `n` Bernoulli variates summed), in `dtype`.
+    public func binomial(shape: DrawShape, n: Int, p: some DrawParameter, dtype: DType = .int64,
+                         fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        guard n >= 0 else { throw TheanoError.invalidArgument(function: "RandomStreams.binomial", reason: "n must not be negative, not \(n)", location: location) }
+        return try SourceLocation.attributing(to: location) {
+            let trials = DrawShape { [Constant(NDArray(scalar: Int64(n)), location: $0)] + (try shape.sizes($0)) }
+            let successes = try bernoulli(shape: trials, p: p, dtype: .int64, fileID: fileID, line: line)
+            return try cast(sum(successes, axis: 0), to: dtype)
+        }
+    }
+
+    /// Integers uniform on `low ..< high` (`int64`): the floor of a 53-bit uniform scaled to
+    /// the range, exact for ranges below 2⁵³.
+    public func integers(shape: DrawShape, low: Int, high: Int, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        guard low < high else { throw TheanoError.invalidArgument(function: "RandomStreams.integers", reason: "needs low < high, not \(low) ..< \(high)", location: location) }
+        return try SourceLocation.attributing(to: location) {
+            let u = try standard(.uniform, shape: shape, dtype: .float64, at: location)
+            return try cast(floor(u * Double(high - low)), to: .int64) + low
+        }
+    }
+
+    /// Values of an exponential distribution of rate `rate`: `-log(1 - u) / rate`.
+    public func exponential(shape: DrawShape, rate: some DrawParameter = 1, dtype: DType = .defaultFloat,
+                            fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        return try SourceLocation.attributing(to: location) {
+            let u = try standard(.uniform, shape: shape, dtype: dtype, at: location)
+            return try -log1p(-u) / rate.variable(dtype: dtype, at: location)
+        }
+    }
+
+    /// Values of a standard Gumbel distribution, `-log(-log(u))` for `u` in `(0, 1)`.
+    public func gumbel(shape: DrawShape, dtype: DType = .defaultFloat, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        return try SourceLocation.attributing(to: location) {
+            // 1 - u is in (0, 1]: its logarithm is finite.
+            let u = try 1 - standard(.uniform, shape: shape, dtype: dtype, at: location)
+            return try -log(-log(u))
+        }
+    }
+
+    /// A category per row of `logits` (the last axis holds the categories), drawn with
+    /// probabilities `softmax(logits)`: the Gumbel-max trick, `argmax(logits + g)`.
+    public func categorical(logits: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        guard logits.ndim >= 1, logits.dtype.isFloat else {
+            throw TheanoError.invalidArgument(function: "RandomStreams.categorical", reason: "needs float logits with a category axis, not \(logits.type)", location: location)
+        }
+        return try SourceLocation.attributing(to: location) {
+            try argmax(logits + gumbel(shape: .like(logits), dtype: logits.dtype, fileID: fileID, line: line), axis: logits.ndim - 1)
+        }
+    }
+}
+
+/// The shape of a draw: sizes known when the graph is built (`[64, 10]`), those of another
+/// tensor (`.like(x)`), or symbolic `int64` scalars (`.sizes([n, m])`).
+public struct DrawShape: ExpressibleByArrayLiteral {
+    /// The sizes, as `int64` scalars, built at a location.
+    let sizes: (SourceLocation) throws -> [Variable]
+
+    init(_ sizes: @escaping (SourceLocation) throws -> [Variable]) { self.sizes = sizes }
+
+    public init(arrayLiteral sizes: Int...) {
+        self.init { location in sizes.map { Constant(NDArray(scalar: Int64($0)), location: location) } }
+    }
+
+    /// The shape of `x`.
+    public static func like(_ x: Variable) -> DrawShape { DrawShape { _ in try x.dimensionSizes() } }
+
+    /// Symbolic sizes (integer scalars).
+    public static func sizes(_ sizes: [Variable]) -> DrawShape { DrawShape { _ in sizes } }
+}
+
+/// A parameter of a distribution: a number, or a tensor that broadcasts against the draw.
+public protocol DrawParameter {
+    /// The parameter as a variable of `dtype` (a number) or as it is (a tensor).
+    func variable(dtype: DType, at location: SourceLocation) -> Variable
+}
+
+extension Variable: DrawParameter {
+    public func variable(dtype: DType, at location: SourceLocation) -> Variable { self }
+}
+
+extension Double: DrawParameter {
+    public func variable(dtype: DType, at location: SourceLocation) -> Variable {
+        Constant(NDArray(scalar: self, dtype: dtype), location: location)
+    }
+}
+
+extension Int: DrawParameter {
+    public func variable(dtype: DType, at location: SourceLocation) -> Variable {
+        Constant(NDArray(scalar: Double(self), dtype: dtype), location: location)
+    }
+}

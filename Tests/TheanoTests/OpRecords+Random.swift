@@ -1,0 +1,43 @@
+import Testing
+@testable import Theano
+@testable import TheanoCore
+@testable import TheanoOps
+
+extension OpRecords {
+    /// The draws of random streams: their values are checked by distribution tests and bit
+    /// for bit across backends (RandomStreamTests), not against NumPy, whose generators differ.
+    static let random: [OpRecord] = [
+        OpRecord(RandomDraw.self,
+                 values: .notApplicable(because: "Philox streams are not NumPy's: RandomStreamTests check the distributions statistically"),
+                 gradients: .notApplicable(because: "a draw has no inputs to differentiate: gradients reach the parameters through the graph around it"),
+                 forwardMode: .notApplicable(because: "no float inputs"),
+                 gradientTypes: .notApplicable(because: "no float inputs"),
+                 shapes: .checked([
+                     ShapeCase("uniform draw of symbolic sizes", [.size(3), .size(5)]) { sizes in
+                         try drawIn(RandomStreams(seed: 1).uniform(shape: .sizes(sizes), dtype: .float64))
+                     },
+                     ShapeCase("normal draw like a tensor", .floats([2, 3, 4])) { x in
+                         try drawIn(RandomStreams(seed: 2).normal(shape: .like(x), dtype: .float64))
+                     },
+                 ]),
+                 native: .checked(RandomDrawCases.all.map(NativeCase.fillKernel))),
+    ]
+}
+
+/// The draw a distribution's graph `x` transforms.
+func drawIn(_ x: Variable) throws -> Variable {
+    try #require(topologicalOrder(of: [x]).first { $0.op is RandomDraw }).output(0)
+}
+
+/// Draws of every distribution and dtype, at sizes that split across cores and at odd ones.
+enum RandomDrawCases {
+    static let all: [FillKernelCase] = [DType.float32, .float64].flatMap { dtype in
+        [FillKernelCase("uniform \(dtype)") { [try standard(dtype, 0).uniform(shape: [1001, 517], dtype: dtype)] },
+         FillKernelCase("normal \(dtype)") { [try standard(dtype, 1).normal(shape: [997, 263], dtype: dtype)] },
+         FillKernelCase("uniform \(dtype), odd sizes") { [try standard(dtype, 2).uniform(shape: [3, 7], dtype: dtype)] },
+         FillKernelCase("normal \(dtype), odd sizes") { [try standard(dtype, 3).normal(shape: [5], dtype: dtype)] }]
+    }
+
+    /// A stream of its own per case (so each case's draw numbers start at 0).
+    private static func standard(_ dtype: DType, _ seed: UInt64) -> RandomStreams { RandomStreams(seed: seed * 7 + (dtype == .float32 ? 0 : 100)) }
+}
