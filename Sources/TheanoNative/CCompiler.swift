@@ -67,15 +67,16 @@ public struct CCompiler: Sendable, CustomStringConvertible {
     }
 
     /// Flags for kernels: optimized for this CPU, IEEE semantics kept (`-fno-math-errno`
-    /// only lets math calls vectorize; `-fwrapv` makes integer overflow wrap, as NumPy),
-    /// unless `fastMath` asks otherwise.
+    /// only lets math calls vectorize, `-fno-trapping-math` lets loops with selects between
+    /// floats vectorize — no kernel enables floating-point traps, so no value changes;
+    /// `-fwrapv` makes integer overflow wrap, as NumPy), unless `fastMath` asks otherwise.
     ///
     /// Fast math is spelled out flag by flag: `-ffast-math` itself makes GCC link
     /// `crtfastmath.o`, which turns on flush-to-zero for the whole process when the module
     /// is loaded.
     public func flags(fastMath: Bool) -> [String] {
-        ["-O3", "-march=native", "-std=c11", "-fPIC", "-fno-math-errno", "-fwrapv"]
-            + (fastMath ? ["-fassociative-math", "-freciprocal-math", "-fno-signed-zeros", "-fno-trapping-math", "-ffinite-math-only"] : [])
+        ["-O3", "-march=native", "-std=c11", "-fPIC", "-fno-math-errno", "-fno-trapping-math", "-fwrapv"]
+            + (fastMath ? ["-fassociative-math", "-freciprocal-math", "-fno-signed-zeros", "-ffinite-math-only"] : [])
     }
 
     /// Compiles the C files at `sources` into the shared library `output`: one file in one

@@ -28,11 +28,11 @@ enum CPrelude {
         return lines.joined(separator: "\n")
     }
 
-    /// Philox and its key (``Philox``), and the scalar logarithm and cosine of random draws:
-    /// called through functions the compiler may not inline, so that no loop calls a
-    /// vector-library variant, whose last bits differ from the scalar functions the reference
-    /// implementation calls.
-    private static let randomHelpers = philoxCSource + #"""
+    /// Philox and its key (``Philox``), the portable logarithm and cosine of float32 normal
+    /// draws, and the C library's float64 ones called through functions the compiler may not
+    /// inline, so that no loop calls a vector-library variant, whose last bits differ from the
+    /// scalar functions the reference implementation calls.
+    private static let randomHelpers = philoxCSource + "\n" + portableMathCSource + #"""
 
     static inline void theano_philox_key(uint64_t seed, uint64_t draw, uint32_t *k0, uint32_t *k1) {
         uint64_t z = seed ^ (draw * UINT64_C(0x9E3779B97F4A7C15));
@@ -42,8 +42,6 @@ enum CPrelude {
         *k0 = (uint32_t)z;
         *k1 = (uint32_t)(z >> 32);
     }
-    __attribute__((noinline, unused)) static float theano_exact_logf(float x) { return logf(x); }
-    __attribute__((noinline, unused)) static float theano_exact_cosf(float x) { return cosf(x); }
     __attribute__((noinline, unused)) static double theano_exact_log(double x) { return log(x); }
     __attribute__((noinline, unused)) static double theano_exact_cos(double x) { return cos(x); }
     """#

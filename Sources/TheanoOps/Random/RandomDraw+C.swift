@@ -3,9 +3,10 @@ import TheanoCore
 /// A draw in C: a loop over groups of eight Philox blocks (``Philox``, the prelude's
 /// `theano_philox8`), each making ``RandomDraw/elementsPerBlock`` elements per block in the
 /// order ``RandomDraw/blocksPerGroup`` describes, with the same arithmetic as the reference
-/// implementation. The logarithm and cosine of normal draws go through the prelude's
-/// `theano_exact_*` functions, which the compiler cannot replace by vector-library versions
-/// that round differently.
+/// implementation. Float32 normal draws use the logarithm and cosine of `PortableMath.swift`,
+/// which vectorize; float64 ones call the C library's through the prelude's `theano_exact_*`
+/// functions, which the compiler cannot replace by vector-library versions that round
+/// differently.
 extension RandomDraw: CFillKernelOp {
     package func cFillKernel(name: String) -> String? {
         let t = dtype.cType.rawValue, perBlock = elementsPerBlock, group = Self.blocksPerGroup, perGroup = group * perBlock
@@ -17,8 +18,8 @@ extension RandomDraw: CFillKernelOp {
             case (.uniform, .float32): "(float)(\(word(0)) >> 8) * 0x1p-24f"
             case (.uniform, _): "(double)\(bits53(0)) * 0x1p-53"
             case (.normal, .float32):
-                "sqrtf(-2.0f * theano_exact_logf((float)((\(word(0)) >> 8) + 1) * 0x1p-24f))"
-                    + " * theano_exact_cosf(0x1.921fb6p+2f * ((float)(\(word(1)) >> 8) * 0x1p-24f))"
+                "sqrtf(-2.0f * theano_portable_logf((float)((\(word(0)) >> 8) + 1) * 0x1p-24f))"
+                    + " * theano_portable_cos2pif((float)(\(word(1)) >> 8) * 0x1p-24f)"
             default:
                 "sqrt(-2.0 * theano_exact_log(((double)\(bits53(0)) + 1) * 0x1p-53))"
                     + " * theano_exact_cos(0x1.921fb54442d18p+2 * ((double)\(bits53(2)) * 0x1p-53))"

@@ -94,7 +94,7 @@ public struct RandomDraw: ShapeInferringOp {
         case (.normal, .float32):
             fill(Float.self) { words, slot in
                 let u = Float(words[2 * slot] >> 8 + 1) * 0x1p-24, v = unitFloat(words[2 * slot + 1])
-                return (-2 * Float.log(u)).squareRoot() * Float.cos(0x1.921fb6p+2 * v)
+                return (-2 * portableLog(u)).squareRoot() * portableCos2Pi(v)
             }
         default:
             fill(Double.self) { words, _ in
