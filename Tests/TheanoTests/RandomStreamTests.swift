@@ -117,6 +117,21 @@ struct RandomStreamTests {
         #expect(chiSquare((0...5).map { j in s.count { $0 == Double(j) } }, (0...5).map { binomialProbability(5, $0, 0.4) }) < 15.09)
     }
 
+    /// Multinomial counts: each row's counts sum to `n`, and all rows together fit the
+    /// probabilities (chi-square at 1 %); a category of probability zero is never drawn.
+    @Test func multinomialCountsFitTheirProbabilities() throws {
+        let streams = RandomStreams(seed: 31), rows = 4_000
+        let pvals = try alloc(constant(NDArray([0.2, 0.5, 0.3, 0] as [Double], shape: [1, 4])), shape: [rows, 4])
+        let counts = try function(inputs: [], outputs: [streams.multinomial(n: 10, pvals: pvals)])([])[0]
+        #expect(counts.shape == [rows, 4] && counts.dtype == .int64)
+        let values = counts.elements(as: Int64.self)
+        #expect((0..<rows).allSatisfy { row in values[(4 * row)..<(4 * row + 4)].reduce(0, +) == 10 })
+        let totals = (0..<4).map { category in stride(from: category, to: values.count, by: 4).map { Int(values[$0]) }.reduce(0, +) }
+        #expect(totals[3] == 0)
+        #expect(chiSquare(Array(totals.prefix(3)), [0.2, 0.5, 0.3]) < 9.21)   // 2 degrees of freedom
+        #expect(throws: TheanoError.self) { try streams.multinomial(n: 3, pvals: matrix("p", dtype: .float64)) }
+    }
+
     /// A compiled function that draws advances the stream after each call; `seed(_:)` starts
     /// it over; a stream of the same seed built again draws the same numbers; a function
     /// compiled with `noDefaultUpdates` draws the same numbers every call.

@@ -143,6 +143,23 @@ public final class RandomStreams: @unchecked Sendable {
             try argmax(logits + gumbel(shape: .like(logits), dtype: logits.dtype, fileID: fileID, line: line), axis: logits.ndim - 1)
         }
     }
+
+    /// How many of `n` draws fall in each category of `pvals`' last axis (probabilities that
+    /// sum to one along it), as `int64` counts of `pvals`' shape: each draw by the Gumbel-max
+    /// trick, then counted. The number of categories must be known when the graph is built.
+    public func multinomial(n: Int, pvals: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        func fail(_ reason: String) -> TheanoError { .invalidArgument(function: "RandomStreams.multinomial", reason: reason, location: location) }
+        guard n >= 0 else { throw fail("n must not be negative, not \(n)") }
+        guard pvals.ndim >= 1, pvals.dtype.isFloat, let categories = pvals.staticShape.last ?? nil else {
+            throw fail("needs float probabilities with a category axis of static size, not \(pvals.type)")
+        }
+        return try SourceLocation.attributing(to: location) {
+            let draws = DrawShape { [Constant(NDArray(scalar: Int64(n)), location: $0)] + (try pvals.dimensionSizes()) }
+            let chosen = try argmax(log(pvals) + gumbel(shape: draws, dtype: pvals.dtype, fileID: fileID, line: line), axis: pvals.ndim)
+            return try sum(oneHot(chosen, classes: categories, dtype: .int64), axis: 0)
+        }
+    }
 }
 
 /// The shape of a draw: sizes known when the graph is built (`[64, 10]`), those of another
