@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TheanoTestSupport
 @testable import Theano
@@ -189,6 +190,42 @@ struct RandomStreamTests {
         #expect(abs(kept - 0.75) < 0.02)
         #expect(try dropout(x, rate: 0.25, streams: streams, training: false) === x)
         #expect(throws: TheanoError.self) { try dropout(x, rate: 1, streams: streams) }
+    }
+
+    /// Empty draws are empty on both backends; a negative symbolic size is an error when
+    /// the function runs.
+    @Test(arguments: Backend.allCases)
+    func emptyAndNegativeSizes(backend: Backend) throws {
+        let n = scalar("n", dtype: .int64), streams = RandomStreams(seed: 4)
+        let f = try backend.compile(inputs: [n], outputs: [streams.normal(shape: .sizes([n, constant(NDArray(scalar: Int64(3)))]), dtype: .float64)])
+        #expect(try f(NDArray(scalar: Int64(0)))[0].shape == [0, 3])
+        #expect(try f(NDArray(scalar: Int64(2)))[0].shape == [2, 3])
+        #expect(throws: (any Error).self) { try f(NDArray(scalar: Int64(-1))) }
+    }
+
+    /// Forward mode passes through draws: the tangent of `mean + std·z` with respect to the
+    /// mean is the mean's tangent.
+    @Test func forwardModeThroughADraw() throws {
+        let streams = RandomStreams(seed: 8), mean = vector("mean", dtype: .float64), v = vector("v", dtype: .float64)
+        let tangent = try Rop([streams.normal(shape: [3], mean: mean, std: 2.0, dtype: .float64)], wrt: [mean], evalPoints: [v])[0]
+        let point = NDArray([1, 2, 3] as [Double]), direction = NDArray([0.5, -1, 4] as [Double])
+        #expect(try function(inputs: [mean, v], outputs: [tangent])(point, direction)[0] == direction)
+    }
+
+    /// Calls from several threads at once take turns advancing the stream: every call
+    /// draws a different call number, so no two calls return the same numbers.
+    @Test(arguments: Backend.allCases)
+    func concurrentCallsDrawDistinctNumbers(backend: Backend) throws {
+        let streams = RandomStreams(seed: 9)
+        let f = try backend.compile(inputs: [], outputs: [streams.uniform(shape: [16], dtype: .float64)])
+        let draws = Mutex<[[Double]]>([])
+        DispatchQueue.concurrentPerform(iterations: 40) { _ in
+            let values = (try? f([])[0].elements(as: Double.self)) ?? []
+            draws.withLock { $0.append(values) }
+        }
+        let all = draws.withLock { $0 }
+        #expect(Set(all).count == 40 && all.allSatisfy { $0.count == 16 })
+        #expect(streams.state.value.elements(as: Int64.self) == [9, 40])
     }
 
     /// Bad arguments are errors that name the call.
