@@ -228,6 +228,26 @@ struct RandomStreamTests {
         #expect(streams.state.value.elements(as: Int64.self) == [9, 40])
     }
 
+    /// Stochastic binary units are 0 or 1 with probability `σ(a)`, and pass gradients on as
+    /// their estimator says: unchanged (straight through), or times `σ′(a)`.
+    @Test func stochasticBinaryUnitsEstimateTheirGradients() throws {
+        let a = vector("a", dtype: .float64), streams = RandomStreams(seed: 13)
+        let point = NDArray([-2, -0.5, 0, 0.5, 2] as [Double])
+        let sigma = point.elements(as: Double.self).map { 1 / (1 + Foundation.exp(-$0)) }
+        for (estimator, expected) in [(StochasticBinaryEstimator.straightThrough, sigma.map { _ in 1.0 }),
+                                      (.straightThroughSigmoid, sigma.map { $0 * (1 - $0) })] {
+            let h = try stochasticBinary(a, streams: streams, estimator: estimator)
+            let f = try function(inputs: [a], outputs: [h, try grad(sum(h), wrt: [a])[0]])
+            let results = try f(point)
+            #expect(results[0].elements(as: Double.self).allSatisfy { $0 == 0 || $0 == 1 })
+            #expect(zip(results[1].elements(as: Double.self), expected).allSatisfy { abs($0 - $1) < 1e-12 })
+        }
+        let many = try function(inputs: [a], outputs: [stochasticBinary(a, streams: streams)])
+        let ones = try many(NDArray([Double](repeating: 1, count: 20_000)))[0].elements(as: Double.self).count { $0 == 1 }
+        let p = 1 / (1 + Foundation.exp(-1.0))
+        #expect(chiSquare([20_000 - ones, ones], [1 - p, p]) < 6.63)
+    }
+
     /// Bad arguments are errors that name the call.
     @Test func badArgumentsThrow() {
         let streams = RandomStreams(seed: 0)
