@@ -34,8 +34,8 @@ struct LoopConstructionRewriter {
                               _ body: () throws -> Result) -> Result {
         guard !excluding.contains(rewrite) else { return unchanged }
         do {
-            let result = try body()
-            if changes(result) > 0 { report.counts[rewrite.rawValue, default: 0] += changes(result) }
+            let result = try body(), changed = changes(result)
+            if changed > 0 { report.counts[rewrite.rawValue, default: 0] += changed }
             return result
         } catch {
             report.failures[rewrite.rawValue] = "\(error)"

@@ -63,11 +63,7 @@ public struct RandomDraw: ShapeInferringOp {
     }
 
     /// The shape the size inputs ask for.
-    package func fillShape(_ inputs: [NDArray]) throws -> [Int] {
-        let shape = inputs.dropFirst().map { Int($0.scalar(as: Int64.self)) }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw OpError("negative size in \(shapeText(shape))") }
-        return shape
-    }
+    package func fillShape(_ inputs: [NDArray]) throws -> [Int] { try requestedShape(inputs.dropFirst()) }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let state = inputs[0].elements(as: Int64.self)

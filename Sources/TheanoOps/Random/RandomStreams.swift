@@ -40,26 +40,36 @@ public final class RandomStreams: @unchecked Sendable {
     /// from their next call on.
     public func seed(_ seed: UInt64) { try! state.setValue(Self.initialState(seed: seed)) }
 
+    /// The graph `body` builds for a call written at `fileID`/`line`: its nodes, and errors
+    /// of shapes and types, are attributed to that line.
+    private func building(fileID: String, line: Int, _ body: (SourceLocation) throws -> Variable) throws -> Variable {
+        let location = SourceLocation.resolve(fileID: fileID, line: line)
+        return try SourceLocation.attributing(to: location) { try body(location) }
+    }
+
+    /// The error of a call of `RandomStreams.function` with a bad argument.
+    private func invalid(_ function: String, _ reason: String, at location: SourceLocation) -> TheanoError {
+        .invalidArgument(function: "RandomStreams.\(function)", reason: reason, location: location)
+    }
+
     /// Standard variates of `distribution`, a new draw of this stream.
     private func standard(_ distribution: RandomDraw.Distribution, shape: DrawShape, dtype: DType, at location: SourceLocation) throws -> Variable {
         guard dtype.isFloat else {
-            throw TheanoError.invalidArgument(function: "RandomStreams.\(distribution)", reason: "draws float32 or float64 values, not \(dtype)", location: location)
+            throw invalid("\(distribution)", "draws float32 or float64 values, not \(dtype)", at: location)
         }
         let sizes = try shape.sizes(location)
         let draw = lock.withLock { () -> UInt64 in
             defer { draws += 1 }
             return draws
         }
-        let staticShape = sizes.map { ($0 as? Constant).map { Int($0.value.scalar(as: Int64.self)) } }
-        return try RandomDraw(distribution: distribution, dtype: dtype, draw: draw, staticShape: staticShape)([state] + sizes, at: location)
+        return try RandomDraw(distribution: distribution, dtype: dtype, draw: draw, staticShape: staticSizes(sizes))([state] + sizes, at: location)
     }
 
     /// Values uniform on `[low, high)`; `low` and `high` broadcast like elementwise operands,
     /// and the result's gradient reaches them (`low + (high - low) · u`).
     public func uniform(shape: DrawShape, low: some DrawParameter = 0, high: some DrawParameter = 1, dtype: DType = .defaultFloat,
                         fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
             let (low, high) = (low.variable(dtype: dtype, at: location), high.variable(dtype: dtype, at: location))
             return try low + (high - low) * standard(.uniform, shape: shape, dtype: dtype, at: location)
         }
@@ -69,8 +79,7 @@ public final class RandomStreams: @unchecked Sendable {
     /// (reparameterized: `mean + std · z`, so gradients reach both).
     public func normal(shape: DrawShape, mean: some DrawParameter = 0, std: some DrawParameter = 1, dtype: DType = .defaultFloat,
                        fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
             let (mean, std) = (mean.variable(dtype: dtype, at: location), std.variable(dtype: dtype, at: location))
             return try mean + std * standard(.normal, shape: shape, dtype: dtype, at: location)
         }
@@ -80,8 +89,7 @@ public final class RandomStreams: @unchecked Sendable {
     /// `x * mask` needs no cast). No gradient reaches `p`.
     public func bernoulli(shape: DrawShape, p: some DrawParameter, dtype: DType? = nil,
                           fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
             let p = p.variable(dtype: .defaultFloat, at: location)
             let u = try standard(.uniform, shape: shape, dtype: p.dtype.isFloat ? p.dtype : .defaultFloat, at: location)
             return try cast(lt(u, p), to: dtype ?? u.dtype)
@@ -92,9 +100,8 @@ public final class RandomStreams: @unchecked Sendable {
     /// `n` Bernoulli variates summed), in `dtype`.
     public func binomial(shape: DrawShape, n: Int, p: some DrawParameter, dtype: DType = .int64,
                          fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        guard n >= 0 else { throw TheanoError.invalidArgument(function: "RandomStreams.binomial", reason: "n must not be negative, not \(n)", location: location) }
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
+            guard n >= 0 else { throw invalid("binomial", "n must not be negative, not \(n)", at: location) }
             let trials = DrawShape { [Constant(NDArray(scalar: Int64(n)), location: $0)] + (try shape.sizes($0)) }
             let successes = try bernoulli(shape: trials, p: p, dtype: .int64, fileID: fileID, line: line)
             return try cast(sum(successes, axis: 0), to: dtype)
@@ -104,9 +111,8 @@ public final class RandomStreams: @unchecked Sendable {
     /// Integers uniform on `low ..< high` (`int64`): the floor of a 53-bit uniform scaled to
     /// the range, exact for ranges below 2⁵³.
     public func integers(shape: DrawShape, low: Int, high: Int, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        guard low < high else { throw TheanoError.invalidArgument(function: "RandomStreams.integers", reason: "needs low < high, not \(low) ..< \(high)", location: location) }
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
+            guard low < high else { throw invalid("integers", "needs low < high, not \(low) ..< \(high)", at: location) }
             let u = try standard(.uniform, shape: shape, dtype: .float64, at: location)
             return try cast(floor(u * Double(high - low)), to: .int64) + low
         }
@@ -115,8 +121,7 @@ public final class RandomStreams: @unchecked Sendable {
     /// Values of an exponential distribution of rate `rate`: `-log(1 - u) / rate`.
     public func exponential(shape: DrawShape, rate: some DrawParameter = 1, dtype: DType = .defaultFloat,
                             fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
             let u = try standard(.uniform, shape: shape, dtype: dtype, at: location)
             return try -log1p(-u) / rate.variable(dtype: dtype, at: location)
         }
@@ -124,8 +129,7 @@ public final class RandomStreams: @unchecked Sendable {
 
     /// Values of a standard Gumbel distribution, `-log(-log(u))` for `u` in `(0, 1)`.
     public func gumbel(shape: DrawShape, dtype: DType = .defaultFloat, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
             // 1 - u is in (0, 1]: its logarithm is finite.
             let u = try 1 - standard(.uniform, shape: shape, dtype: dtype, at: location)
             return try -log(-log(u))
@@ -135,12 +139,11 @@ public final class RandomStreams: @unchecked Sendable {
     /// A category per row of `logits` (the last axis holds the categories), drawn with
     /// probabilities `softmax(logits)`: the Gumbel-max trick, `argmax(logits + g)`.
     public func categorical(logits: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        guard logits.ndim >= 1, logits.dtype.isFloat else {
-            throw TheanoError.invalidArgument(function: "RandomStreams.categorical", reason: "needs float logits with a category axis, not \(logits.type)", location: location)
-        }
-        return try SourceLocation.attributing(to: location) {
-            try argmax(logits + gumbel(shape: .like(logits), dtype: logits.dtype, fileID: fileID, line: line), axis: logits.ndim - 1)
+        try building(fileID: fileID, line: line) { location in
+            guard logits.ndim >= 1, logits.dtype.isFloat else {
+                throw invalid("categorical", "needs float logits with a category axis, not \(logits.type)", at: location)
+            }
+            return try argmax(logits + gumbel(shape: .like(logits), dtype: logits.dtype, fileID: fileID, line: line), axis: logits.ndim - 1)
         }
     }
 
@@ -148,13 +151,11 @@ public final class RandomStreams: @unchecked Sendable {
     /// sum to one along it), as `int64` counts of `pvals`' shape: each draw by the Gumbel-max
     /// trick, then counted. The number of categories must be known when the graph is built.
     public func multinomial(n: Int, pvals: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-        let location = SourceLocation.resolve(fileID: fileID, line: line)
-        func fail(_ reason: String) -> TheanoError { .invalidArgument(function: "RandomStreams.multinomial", reason: reason, location: location) }
-        guard n >= 0 else { throw fail("n must not be negative, not \(n)") }
-        guard pvals.ndim >= 1, pvals.dtype.isFloat, let categories = pvals.staticShape.last ?? nil else {
-            throw fail("needs float probabilities with a category axis of static size, not \(pvals.type)")
-        }
-        return try SourceLocation.attributing(to: location) {
+        try building(fileID: fileID, line: line) { location in
+            guard n >= 0 else { throw invalid("multinomial", "n must not be negative, not \(n)", at: location) }
+            guard pvals.ndim >= 1, pvals.dtype.isFloat, let categories = pvals.staticShape.last ?? nil else {
+                throw invalid("multinomial", "needs float probabilities with a category axis of static size, not \(pvals.type)", at: location)
+            }
             let draws = DrawShape { [Constant(NDArray(scalar: Int64(n)), location: $0)] + (try pvals.dimensionSizes()) }
             let chosen = try argmax(log(pvals) + gumbel(shape: draws, dtype: pvals.dtype, fileID: fileID, line: line), axis: pvals.ndim)
             return try sum(oneHot(chosen, classes: categories, dtype: .int64), axis: 0)
@@ -198,7 +199,5 @@ extension Double: DrawParameter {
 }
 
 extension Int: DrawParameter {
-    public func variable(dtype: DType, at location: SourceLocation) -> Variable {
-        Constant(NDArray(scalar: Double(self), dtype: dtype), location: location)
-    }
+    public func variable(dtype: DType, at location: SourceLocation) -> Variable { Double(self).variable(dtype: dtype, at: location) }
 }

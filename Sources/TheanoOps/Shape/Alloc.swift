@@ -26,8 +26,7 @@ public struct Alloc: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let shape = inputs.dropFirst().map { Int($0.scalar(as: Int64.self)) }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw OpError("negative size in \(shape)") }
+        let shape = try requestedShape(inputs.dropFirst())
         let value = inputs[0], lead = shape.count - value.ndim
         for (d, size) in value.shape.enumerated() where size != 1 && size != shape[lead + d] {
             throw OpError("value of shape \(shapeText(value.shape)) cannot be broadcast to \(shapeText(shape))")
@@ -71,8 +70,7 @@ public struct Alloc: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
 
 /// `value` broadcast to a tensor of `sizes` (symbolic `int64` scalars).
 package func alloc(_ value: Variable, sizes: [Variable], at location: SourceLocation) throws -> Variable {
-    let staticShape: [Int?] = sizes.map { ($0 as? Constant).map { Int($0.value.scalar(as: Int64.self)) } }
-    return try Alloc(staticShape: staticShape)([value] + sizes, at: location)
+    try Alloc(staticShape: staticSizes(sizes))([value] + sizes, at: location)
 }
 
 /// `value` broadcast to the shape of `x` (a gradient reaching a broadcast operand).

@@ -172,6 +172,5 @@ public func split(_ x: Variable, sizes: [Int], axis: Int = 0, fileID: String = #
 /// `x` cut along `axis` into pieces of the `int64` scalar `sizes`; the pieces whose size is a
 /// constant have that static size.
 package func split(_ x: Variable, sizes: [Variable], axis: Int, at location: SourceLocation) throws -> [Variable] {
-    let staticSizes = sizes.map { ($0 as? Constant).map { Int($0.value.scalar(as: Int64.self)) } }
-    return try Split(axis: axis, staticSizes: staticSizes).apply([x] + sizes, at: location).outputs
+    try Split(axis: axis, staticSizes: staticSizes(sizes)).apply([x] + sizes, at: location).outputs
 }

@@ -74,8 +74,7 @@ public struct Reshape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferring
 }
 
 package func reshape(_ x: Variable, sizes: [Variable], at location: SourceLocation) throws -> Variable {
-    let staticShape: [Int?] = sizes.map { ($0 as? Constant).map { Int($0.value.scalar(as: Int64.self)) } }
-    return try Reshape(staticShape: staticShape)([x] + sizes, at: location)
+    try Reshape(staticShape: staticSizes(sizes))([x] + sizes, at: location)
 }
 
 package func reshape(_ x: Variable, _ shape: [Int], at location: SourceLocation) throws -> Variable {
