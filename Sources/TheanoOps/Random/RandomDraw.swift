@@ -104,6 +104,14 @@ public struct RandomDraw: ShapeInferringOp {
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [Array(node.inputs.dropFirst())] }
 }
 
+/// The state and the sizes are integers: no gradient reaches them, and a variable reached
+/// only through them (`x` in `x + normal(shape: .like(x))`) gets its gradient from the
+/// other paths alone.
+extension RandomDraw: DifferentiableOp {
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { node.inputs.map { _ in nil } }
+    public func isConnected(toInput index: Int) -> Bool { false }
+}
+
 /// The four words of a Philox block, by position.
 private struct Words {
     let bits: (UInt32, UInt32, UInt32, UInt32)
