@@ -5,7 +5,7 @@ import Theano
 /// training function whose updates move the parameters.
 ///
 /// With no hidden layers it is multinomial logistic regression; with hidden layers, a
-/// multilayer perceptron.
+/// multilayer perceptron, optionally trained with (inverted) dropout on its hidden units.
 public final class Classifier {
     /// The nonlinearity of the hidden layers.
     public enum Activation: String, Sendable, CaseIterable {
@@ -13,8 +13,38 @@ public final class Classifier {
         case tanh, relu, sigmoid
     }
 
+    /// The layers and their nonlinearity, as graph builders.
+    public struct Network {
+        /// The layers, inputs first.
+        public let layers: [DenseLayer]
+        /// The hidden layers' nonlinearity.
+        public let activation: Activation
+
+        /// The output layer's pre-activations (the logits) for `x`, each hidden layer's
+        /// output passed through `noise` first (the identity when predicting).
+        public func logits(_ x: Variable, noise: (Variable) throws -> Variable = { $0 }) throws -> Variable {
+            let lastHidden = try layers.dropLast().reduce(x) { h, layer in try noise(apply(layer(h))) }
+            return try layers[layers.count - 1](lastHidden)
+        }
+
+        /// The first hidden layer's output for `x` (`x` itself for logistic regression).
+        public func firstHiddenLayer(_ x: Variable) throws -> Variable {
+            layers.count == 1 ? x : try apply(layers[0](x))
+        }
+
+        private func apply(_ x: Variable) throws -> Variable {
+            switch activation {
+            case .tanh: try Theano.tanh(x)
+            case .relu: try relu(x)
+            case .sigmoid: try sigmoid(x)
+            }
+        }
+    }
+
+    /// The network the classifier trains.
+    public let network: Network
     /// Weights and biases, layer by layer.
-    public let parameters: [SharedVariable]
+    public var parameters: [SharedVariable] { network.layers.flatMap(\.parameters) }
     private let trainStep: Function
     private let predictor: Function
 
@@ -23,47 +53,30 @@ public final class Classifier {
     ///   - sizes: the layer widths, inputs first and classes last (`[64, 10]` is logistic
     ///     regression, `[64, 32, 10]` an MLP with one hidden layer of 32 units).
     ///   - l2: weight decay added to the cost, `l2 · Σ‖W‖²`.
-    public init(sizes: [Int], activation: Activation = .tanh, learningRate: Double, l2: Double = 0,
-                seed: UInt64 = 1234, options: CompileOptions = .default, profile: Bool = false) throws {
+    ///   - dropout: the rate at which hidden units are dropped while training (0: none);
+    ///     predictions use the whole network.
+    ///   - initialLayers: parameters to start from instead of random ones (pretrained
+    ///     features), one per layer, of the sizes `sizes` asks for.
+    public init(sizes: [Int], activation: Activation = .tanh, learningRate: Double, l2: Double = 0, dropout: Double = 0,
+                initialLayers: [DenseLayer]? = nil, seed: UInt64 = 1234, options: CompileOptions = .default, profile: Bool = false) throws {
         var random = RandomState(seed: seed)
+        let layers = try initialLayers ?? zip(sizes, sizes.dropFirst()).enumerated().map { layer, size in
+            // Glorot-uniform weights for hidden layers; zeros for a lone logistic regression.
+            try DenseLayer(size.0, size.1, name: "\(layer)", scale: sizes.count == 2 ? 0 : 1, random: &random)
+        }
+        let network = Network(layers: layers, activation: activation)
+        self.network = network
         let x = matrix("x", shape: (nil, sizes[0]))
         let y = vector("y", dtype: .int64)
-        var parameters: [SharedVariable] = []
-        var hidden = x
-        for (layer, (fanIn, fanOut)) in zip(sizes, sizes.dropFirst()).enumerated() {
-            let isOutput = layer == sizes.count - 2
-            // Glorot-uniform weights for hidden layers; zeros for a lone logistic regression.
-            let bound = (6.0 / Double(fanIn + fanOut)).squareRoot()
-            let weights = sizes.count == 2 ? NDArray(zeros: [fanIn, fanOut], dtype: .float32)
-                : NDArray.uniform([fanIn, fanOut], low: -bound, high: bound, using: &random)
-            let W = try shared(weights, name: "W\(layer)")
-            let b = try shared(NDArray(zeros: [fanOut], dtype: .float32), name: "b\(layer)")
-            parameters += [W, b]
-            let preActivation = try dot(hidden, W) + b
-            hidden = isOutput ? try softmax(preActivation) : try Self.apply(activation, preActivation)
-        }
-        let probabilities = hidden
-        let weights = parameters.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        let streams = RandomStreams(seed: seed)
+        let probabilities = try softmax(network.logits(x) { h in try Theano.dropout(h, rate: dropout, streams: streams) })
         var cost = try mean(categoricalCrossentropy(probabilities, y))
         if l2 > 0 {
-            cost = try cost + l2 * weights.dropFirst().reduce(sum(sqr(weights[0]))) { try $0 + sum(sqr($1)) }
+            cost = try layers.map { try sum(sqr($0.weights)) }.reduce(cost) { try $0 + l2 * $1 }
         }
-        let gradients = try grad(cost, wrt: parameters)
-        var updates: [SharedVariable: Variable] = [:]
-        for (parameter, gradient) in zip(parameters, gradients) {
-            updates[parameter] = try parameter - learningRate * gradient
-        }
-        self.parameters = parameters
+        let updates = try sgdUpdates(cost, parameters: layers.flatMap(\.parameters), learningRate: learningRate)
         trainStep = try function(inputs: [x, y], outputs: [cost], updates: updates, name: "train", options: options, profile: profile)
-        predictor = try function(inputs: [x], outputs: [argmax(probabilities, axis: 1)], name: "predict", options: options)
-    }
-
-    private static func apply(_ activation: Activation, _ x: Variable) throws -> Variable {
-        switch activation {
-        case .tanh: try Theano.tanh(x)
-        case .relu: try relu(x)
-        case .sigmoid: try sigmoid(x)
-        }
+        predictor = try function(inputs: [x], outputs: [argmax(network.logits(x), axis: 1)], name: "predict", options: options)
     }
 
     /// Where the training step spends its time (when built with `profile: true`).
@@ -79,23 +92,14 @@ public final class Classifier {
 
     /// One pass over `data` in shuffled minibatches; returns the mean minibatch cost.
     public func trainEpoch(on data: Dataset, batchSize: Int, random: inout RandomState) throws -> Double {
-        let order = Array(0..<data.count).shuffled(using: &random)
-        var total = 0.0, batches = 0
-        for start in stride(from: 0, to: data.count, by: batchSize) {
-            let rows = Array(order[start..<Swift.min(start + batchSize, data.count)])
-            total += try step(images: data.images.rows(rows), labels: data.labels.rows(rows))
-            batches += 1
+        try meanOverMinibatches(count: data.count, batchSize: batchSize, random: &random) { rows in
+            try step(images: data.images.rows(rows), labels: data.labels.rows(rows))
         }
-        return total / Double(Swift.max(batches, 1))
     }
 
     /// The predicted class of each row of `images`.
     public func predict(_ images: NDArray) throws -> NDArray { try predictor(images)[0] }
 
     /// The fraction of `data` classified correctly.
-    public func accuracy(on data: Dataset) throws -> Double {
-        let predicted = try predict(data.images).elements(as: Int64.self)
-        let truth = data.labels.elements(as: Int64.self)
-        return Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(Swift.max(data.count, 1))
-    }
+    public func accuracy(on data: Dataset) throws -> Double { data.accuracy(of: try predict(data.images)) }
 }

@@ -64,6 +64,23 @@ public struct Dataset: Sendable {
         return copy
     }
 
+    /// The same examples with each pixel set to 1 where it exceeds `threshold`, else 0: the
+    /// binary data of the models over binary units (RBMs, Bernoulli decoders).
+    public func binarized(threshold: Double = 0.5) -> Dataset {
+        var copy = self
+        copy.images = NDArray(images.elements(as: Float.self).map { Double($0) > threshold ? Float(1) : 0 }, shape: images.shape)
+        return copy
+    }
+
+    /// These examples followed by `other`'s (of the same width).
+    public func appending(_ other: Dataset) -> Dataset {
+        var copy = self
+        copy.images = NDArray(images.elements(as: Float.self) + other.images.elements(as: Float.self), shape: [count + other.count, features])
+        copy.labels = NDArray(labels.elements(as: Int64.self) + other.labels.elements(as: Int64.self))
+        copy.classes = Swift.max(classes, other.classes)
+        return copy
+    }
+
     /// A shuffled split: the first `1 - testFraction` of the examples for training, the rest
     /// for testing.
     public func split(testFraction: Double, seed: UInt64) -> (train: Dataset, test: Dataset) {
