@@ -70,6 +70,23 @@ public struct Scan: DifferentiableOp, InnerGraphOp, SelfLinkingOp {
     }
 }
 
+/// A stream's state (or any shared variable with a default update) that the step advances:
+/// a function that does not pass the loop's `updates` still moves the variable to the
+/// loop's final value, so its next call draws new numbers.
+extension Scan: SharedStateCarryingOp {
+    public func finalValues(of node: Apply) throws -> [SharedVariable: Variable] {
+        let signature = body.signature, count = body.sharedStates
+        let inputs = node.inputs[(signature.firstNonSequence - count)..<signature.firstNonSequence]
+        let outputs = node.outputs[(signature.userOutputs.upperBound - count)..<signature.userOutputs.upperBound]
+        var values: [SharedVariable: Variable] = [:]
+        for (input, history) in zip(inputs, outputs) {
+            guard let variable = input as? SharedVariable, variable.defaultUpdate != nil else { continue }
+            values[variable] = try SourceLocation.attributing(to: node.location) { try history[-1] }
+        }
+        return values
+    }
+}
+
 /// Forward mode through a loop: a second loop that runs the step and the step's
 /// pushforward together, carrying the tangent of every float recurrent output as a state of
 /// its own (Theano builds the R-operator of a scan the same way).

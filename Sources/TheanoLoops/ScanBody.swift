@@ -31,14 +31,19 @@ package final class ScanBody: @unchecked Sendable {
     private var optimized: [String: (graph: FunctionGraph, report: RewriteReport)] = [:]
     private var gradientSteps: [SkippedGradients: GradientStep] = [:]
 
+    /// How many of the user's outputs, the last ones, are the values of shared variables the
+    /// step updates (whose initial values are the variables themselves).
+    let sharedStates: Int
+
     package init(name: String, location: SourceLocation, signature: ScanSignature, step: FunctionGraph, stateTypes: [TensorType],
-                 constructionReports: [InnerGraphReport]) {
+                 constructionReports: [InnerGraphReport], sharedStates: Int = 0) {
         self.name = name
         self.location = location
         self.signature = signature
         self.step = step
         self.stateTypes = stateTypes
         self.constructionReports = constructionReports
+        self.sharedStates = sharedStates
         batchedProducts = BatchedProduct.all(in: step, signature: signature)
     }
     /// Whether the gradient loop sums non-sequence `k`'s gradient step by step (a float one,

@@ -84,7 +84,7 @@ struct ScanConstruction {
         // the value the previous step left, and the loop's last value is the update. Shared
         // variables with a default update that the step reads (a random stream's state) are
         // updated by every step, as Theano's scan does, so each step draws anew.
-        let stepUpdates = withDefaultUpdates(result.updates, reading: result.outputs + (result.until.map { [$0] } ?? []))
+        let stepUpdates = try withDefaultUpdates(result.updates, reading: result.outputs + (result.until.map { [$0] } ?? []))
         let updated = stepUpdates.keys.sorted { ($0.name ?? "") < ($1.name ?? "") }
         for variable in updated where !variable.type.fits(stepUpdates[variable]!.type) {
             throw fail("the update of \(variable) has type \(stepUpdates[variable]!.type), which does not fit \(variable.type)")
@@ -119,7 +119,8 @@ struct ScanConstruction {
                                       goBackwards: goBackwards, truncateGradient: truncateGradient, savedOutputs: saved.count)
         body = ScanBody(name: name, location: location, signature: signature, step: stepGraph,
                         stateTypes: zip(stateTypes, result.outputs).map { $0 ?? $1.type } + updated.map(\.type) + saved.map(\.type),
-                        constructionReports: [InnerGraphReport(name: "scan{\(name)} construction", report: rewriter.report)])
+                        constructionReports: [InnerGraphReport(name: "scan{\(name)} construction", report: rewriter.report)],
+                        sharedStates: updated.count)
         extraSequences = work.sequences.map(\.variable)
         updatedVariables = updated
         self.nonSequences = captured

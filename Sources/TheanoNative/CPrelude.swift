@@ -24,6 +24,7 @@ enum CPrelude {
             lines.append("")
         }
         lines.append(helpers)
+        lines.append(erfinvCSource)
         lines.append(randomHelpers)
         return lines.joined(separator: "\n")
     }

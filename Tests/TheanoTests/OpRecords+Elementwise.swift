@@ -122,6 +122,8 @@ extension OpRecords {
             .adding(gradients: [.unary("second order: grad of sum(tanh(x))", .uniform([4])) { try grad(sum(tanh($0)), wrt: [$0])[0] }]),
         .unaryElementwise(Erf.self, "erf", gradient: .at(.uniform(matrix)), native: .ulps) { try erf($0) },
         .unaryElementwise(Erfc.self, "erfc", gradient: .at(.uniform(matrix)), native: .ulps) { try erfc($0) },
+        .unaryElementwise(Erfinv.self, "erfinv", gradient: .at(.uniform(matrix, -0.9...0.9)), native: .ulps,
+                          sizeOneOperand: { try erfinv($0 * 0.5) }) { try erfinv($0) },
         .unaryElementwise(Sigmoid.self, "sigmoid", gradient: .at(.uniform(matrix, -4...4)), native: .ulps) { try sigmoid($0) }
             .adding(values: [.builds(.unary("one_minus_sigmoid") { try 1 - sigmoid($0) })]),
         .unaryElementwise(Softplus.self, "softplus", gradient: .at(.uniform(matrix, -4...4)), native: .ulps) { try softplus($0) }

@@ -9,9 +9,12 @@ extension OpRecords {
     static let random: [OpRecord] = [
         OpRecord(RandomDraw.self,
                  values: .notApplicable(because: "Philox streams are not NumPy's: RandomStreamTests check the distributions statistically"),
-                 gradients: .notApplicable(because: "a draw has no inputs to differentiate: gradients reach the parameters through the graph around it"),
-                 forwardMode: .notApplicable(because: "no float inputs"),
-                 gradientTypes: .notApplicable(because: "no float inputs"),
+                 // Its inputs are integers: a variable reached only through its sizes gets its
+                 // gradient from the other paths (the stream held still, so finite differences
+                 // see the same noise).
+                 gradients: .checked([.unary("x times noise shaped like x", .uniform([3, 4])) { x in try x * heldStillNoise(like: x) }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("x plus noise shaped like x") { x in try x + heldStillNoise(like: x) }]),
                  shapes: .checked([
                      ShapeCase("uniform draw of symbolic sizes", [.size(3), .size(5)]) { sizes in
                          try drawIn(RandomStreams(seed: 1).uniform(shape: .sizes(sizes), dtype: .float64))
@@ -22,6 +25,13 @@ extension OpRecords {
                  ]),
                  native: .checked(RandomDrawCases.all.map(NativeCase.fillKernel))),
     ]
+}
+
+/// Normal noise shaped like `x` from a stream that no call advances.
+private func heldStillNoise(like x: Variable) throws -> Variable {
+    let streams = RandomStreams(seed: 4)
+    streams.state.defaultUpdate = nil
+    return try streams.normal(shape: .like(x), dtype: x.dtype)
 }
 
 /// The draw a distribution's graph `x` transforms.

@@ -118,6 +118,18 @@ extension OpRecords {
                      ShapeCase("argmax of the flattened tensor", .tensor3) { try argmax($0) },
                  ]),
                  native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(ArgSort.self,
+                 values: .checked([.builds(.withParameters("argsort") { x, params in try argsort(x[0], axis: params.int("axis")) })]),
+                 gradients: .checked([
+                     .unary("values gathered in sorted order", .distinct([4])) { x in try x[argsort(x)] * exp(x[argsort(-x)]) },
+                 ]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("argsort as a float factor") { x in try cast(argsort(x, axis: 0), to: .float64) * x }]),
+                 shapes: .checked([
+                     ShapeCase("argsort along axis 1", .tensor3) { try argsort($0, axis: 1) },
+                     ShapeCase("argsort along the last axis", .tensor3) { try argsort($0) },
+                 ]),
+                 native: .notApplicable(because: .noNativeKernel)),
         OpRecord(LogSumExp.self,
                  values: .checked([.builds(.reduction("logsumexp") { try logsumexp($0, axis: $1, keepDims: $2) })]),
                  gradients: .checked(GradientCase.everyAxisChoice("logsumexp", real) { try logsumexp($0, axis: $1, keepDims: $2) } + [

@@ -101,6 +101,59 @@ struct RandomStreamTests {
         #expect(ksDistance(g) { Foundation.exp(-Foundation.exp(-$0)) } < critical)
     }
 
+    /// Truncated normal draws stay within their bounds and pass a Kolmogorov–Smirnov test
+    /// at the 1% level against the truncated distribution, on both backends.
+    @Test(arguments: Backend.allCases)
+    func truncatedNormalDrawsFitTheirDistribution(backend: Backend) throws {
+        let streams = RandomStreams(seed: 77), n = 20_000, critical = 1.63 / Double(n).squareRoot()
+        for (low, high, dtype) in [(-2.0, 2.0, DType.float32), (-1, 3, .float64), (0.5, 4, .float64)] {
+            let z = try draw(streams.truncatedNormal(shape: [n], mean: 1, std: 2, low: low, high: high, dtype: dtype), options: backend.options)
+            let (lower, upper) = (normalCDF(low), normalCDF(high))
+            #expect(z.allSatisfy { $0 >= 1 + 2 * low && $0 <= 1 + 2 * high }, "\(low)...\(high)")
+            #expect(ksDistance(z) { (normalCDF(($0 - 1) / 2) - lower) / (upper - lower) } < critical, "\(low)...\(high)")
+        }
+        #expect(throws: TheanoError.self) { try streams.truncatedNormal(shape: [3], low: 1, high: 1) }
+    }
+
+    /// A permutation holds each position once, and all orders are equally likely (chi-square
+    /// at 1%, 5 degrees of freedom); `permutation(of:)` reorders rows.
+    @Test func permutationsAreUniform() throws {
+        let streams = RandomStreams(seed: 5)
+        let f = try function(inputs: [], outputs: [streams.permutation(3)])
+        var counts: [[Int64]: Int] = [:]
+        for _ in 0..<1200 { counts[try f([])[0].elements(as: Int64.self), default: 0] += 1 }
+        #expect(counts.keys.allSatisfy { $0.sorted() == [0, 1, 2] } && counts.count == 6)
+        #expect(chiSquare(Array(counts.values), Array(repeating: 1.0 / 6, count: 6)) < 15.09)
+        let rows = matrix("rows", dtype: .float64)
+        let shuffled = try function(inputs: [rows], outputs: [streams.permutation(of: rows)])(NDArray((0..<10).map(Double.init), shape: [5, 2]))[0]
+        let pairs = shuffled.elements(as: Double.self)
+        #expect(stride(from: 0, to: 10, by: 2).allSatisfy { pairs[$0 + 1] == pairs[$0] + 1 && pairs[$0].truncatingRemainder(dividingBy: 2) == 0 })
+        #expect(Set(pairs) == Set((0..<10).map(Double.init)))
+        #expect(try draw(streams.permutation(0)).isEmpty)
+    }
+
+    /// Choices with replacement fit their probabilities; without replacement they are
+    /// distinct and each ordered pair has probability `p_i p_j / (1 − p_i)` (chi-square at 1%).
+    @Test func choicesFitTheirProbabilities() throws {
+        let streams = RandomStreams(seed: 8), p = constant(NDArray([0.5, 0.3, 0.2] as [Double]))
+        let drawn = try draw(streams.choice(3, count: 30_000, p: p))
+        #expect(chiSquare((0..<3).map { k in drawn.count { $0 == Double(k) } }, [0.5, 0.3, 0.2]) < 9.21)
+        let uniform = try draw(streams.choice(4, count: 20_000))
+        #expect(chiSquare((0..<4).map { k in uniform.count { $0 == Double(k) } }, Array(repeating: 0.25, count: 4)) < 11.34)
+        let f = try function(inputs: [], outputs: [streams.choice(3, count: 2, replace: false, p: p)])
+        var pairs: [[Int64]: Int] = [:]
+        for _ in 0..<2000 { pairs[try f([])[0].elements(as: Int64.self), default: 0] += 1 }
+        let probabilities = [0.5, 0.3, 0.2]
+        let orders = pairs.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(orders.count == 6 && orders.allSatisfy { $0[0] != $0[1] })
+        let expected = orders.map { probabilities[Int($0[0])] * probabilities[Int($0[1])] / (1 - probabilities[Int($0[0])]) }
+        #expect(chiSquare(orders.map { pairs[$0]! }, expected) < 15.09)
+        let all = try draw(streams.choice(10, count: 10, replace: false))
+        #expect(all.sorted() == (0..<10).map(Double.init))
+        #expect(throws: TheanoError.self) { try streams.choice(3, count: 4, replace: false) }
+        #expect(throws: TheanoError.self) { try streams.choice(3, count: 2, p: constant(NDArray([0.5, 0.5] as [Double]))) }
+    }
+
     /// Discrete draws pass a chi-square test at the 1% level.
     @Test func discreteDrawsFitTheirDistributions() throws {
         let streams = RandomStreams(seed: 99), n = 30_000
@@ -280,5 +333,27 @@ struct RandomStreamLoopTests {
             results.append(first)
         }
         #expect(results[0].elements(as: Double.self).map(\.bitPattern) == results[1].elements(as: Double.self).map(\.bitPattern))
+    }
+
+    /// A function given the loop's outputs but not its updates still moves the stream to
+    /// the loop's final state (rather than one call ahead, which would let the next call's
+    /// steps repeat this call's draws); `noDefaultUpdates` leaves it alone.
+    @Test func aLoopsStreamAdvancesWithoutItsUpdates() throws {
+        let streams = RandomStreams(seed: 22)
+        let loop = try scan(outputsInfo: [.notFedBack], nSteps: constant(NDArray(scalar: Int64(4)))) { _ in
+            [try streams.uniform(shape: [2], dtype: .float64)]
+        }
+        let outside = try streams.uniform(shape: [2], dtype: .float64)
+        for backend in Backend.allCases {
+            streams.seed(22)
+            let f = try function(inputs: [], outputs: [loop[0], outside], options: backend.options)
+            let first = try f([]), second = try f([])
+            #expect(streams.state.value.elements(as: Int64.self) == [22, 8])
+            let rows = [first, second].flatMap { call in (0..<4).map { call[0].indexed(axis: 0, at: $0).elements(as: Double.self) } }
+            #expect(Set(rows).count == 8 && first[1].elements(as: Double.self) != second[1].elements(as: Double.self))
+            let still = try function(inputs: [], outputs: [loop[0]], options: backend.options, noDefaultUpdates: true)
+            _ = try still([])
+            #expect(streams.state.value.elements(as: Int64.self) == [22, 8])
+        }
     }
 }

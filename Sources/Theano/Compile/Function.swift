@@ -180,7 +180,7 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
                      options: CompileOptions = .default, profile: Bool = false, noDefaultUpdates: Bool = false,
                      fileID: String = #fileID, line: Int = #line) throws -> Function {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
-    let updates = noDefaultUpdates ? updates : withDefaultUpdates(updates, reading: outputs + givens.values)
+    let updates = noDefaultUpdates ? updates : try withDefaultUpdates(updates, reading: outputs + givens.values)
     let name = name ?? "function at \(location)"
     func fail(_ reason: String) -> TheanoError { .invalidArgument(function: "function", reason: reason, location: location) }
     guard Set(inputs).count == inputs.count else { throw fail("an input is listed twice") }

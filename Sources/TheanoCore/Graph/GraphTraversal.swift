@@ -21,14 +21,21 @@ package func topologicalOrder(of outputs: [Variable], stoppingAt stops: Set<Vari
 
 /// `updates` and the default updates (``SharedVariable/defaultUpdate``) of the shared
 /// variables that `outputs`, the updates, or the default updates themselves read and that
-/// `updates` leave out: what a compiled function, or a loop's step, applies.
-package func withDefaultUpdates(_ updates: [SharedVariable: Variable], reading outputs: [Variable]) -> [SharedVariable: Variable] {
+/// `updates` leave out: what a compiled function, or a loop's step, applies. A variable a
+/// loop carries (``SharedStateCarryingOp``) is updated to the loop's final value instead.
+package func withDefaultUpdates(_ updates: [SharedVariable: Variable], reading outputs: [Variable]) throws -> [SharedVariable: Variable] {
     var all = updates, unread = outputs + updates.values
     while !unread.isEmpty {
-        let read = unread.compactMap { $0 as? SharedVariable } + topologicalOrder(of: unread).flatMap { $0.inputs.compactMap { $0 as? SharedVariable } }
+        let nodes = topologicalOrder(of: unread)
+        let read = unread.compactMap { $0 as? SharedVariable } + nodes.flatMap { $0.inputs.compactMap { $0 as? SharedVariable } }
+        var carried: [SharedVariable: Variable] = [:]
+        for node in nodes {
+            guard let op = node.op as? any SharedStateCarryingOp else { continue }
+            carried.merge(try op.finalValues(of: node)) { first, _ in first }
+        }
         unread = []
         for variable in read where all[variable] == nil {
-            guard let update = variable.defaultUpdate else { continue }
+            guard let update = carried[variable] ?? variable.defaultUpdate else { continue }
             all[variable] = update
             unread.append(update)
         }

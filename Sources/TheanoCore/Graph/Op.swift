@@ -54,6 +54,15 @@ public protocol ForwardDifferentiableOp: Op {
     func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?]
 }
 
+/// An op that carries shared variables through its computation and produces their final
+/// values: a loop whose steps advance a random stream. A function that reads such a
+/// variable without updating it takes the final value as its update, rather than the
+/// variable's default update (which would let the next call repeat the loop's draws).
+public protocol SharedStateCarryingOp: Op {
+    /// The final value of each shared variable `node` carries, by variable.
+    func finalValues(of node: Apply) throws -> [SharedVariable: Variable]
+}
+
 /// An op that can say the shapes of its outputs from the shapes of its inputs without
 /// computing anything else.
 public protocol ShapeInferringOp: Op {

@@ -107,9 +107,10 @@ public struct RandomDraw: ShapeInferringOp {
 /// The state and the sizes are integers: no gradient reaches them, and a variable reached
 /// only through them (`x` in `x + normal(shape: .like(x))`) gets its gradient from the
 /// other paths alone.
-extension RandomDraw: DifferentiableOp {
+extension RandomDraw: DifferentiableOp, ForwardDifferentiableOp {
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] { node.inputs.map { _ in nil } }
     public func isConnected(toInput index: Int) -> Bool { false }
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] { [nil] }
 }
 
 /// The four words of a Philox block, by position.

@@ -85,6 +85,25 @@ public final class RandomStreams: @unchecked Sendable {
         }
     }
 
+    /// Values of a normal distribution of mean `mean` and standard deviation `std`
+    /// truncated to `[mean + low · std, mean + high · std]` (±2 standard deviations by
+    /// default, as in JAX and TensorFlow): the inverse distribution function of a uniform
+    /// draw between the bounds' probabilities, `√2 · erfinv(2u − 1)` with `u` between
+    /// `Φ(low)` and `Φ(high)`. Reparameterized, so gradients reach `mean` and `std`; bounds
+    /// far in one tail (beyond about 5) lose precision.
+    public func truncatedNormal(shape: DrawShape, mean: some DrawParameter = 0, std: some DrawParameter = 1, low: Double = -2, high: Double = 2,
+                                dtype: DType = .defaultFloat, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        try building(fileID: fileID, line: line) { location in
+            guard low < high else { throw invalid("truncatedNormal", "needs low < high, not \(low) ..< \(high)", at: location) }
+            let (mean, std) = (mean.variable(dtype: dtype, at: location), std.variable(dtype: dtype, at: location))
+            let cdf = { (x: Double) in 0.5 * erfc(-x / 2.squareRoot()) }
+            let (lower, upper) = (cdf(low), cdf(high))
+            let u = try lower + (upper - lower) * standard(.uniform, shape: shape, dtype: dtype, at: location)
+            let z = try clip(2.squareRoot() * erfinv(2 * u - 1), low, high)
+            return try mean + std * z
+        }
+    }
+
     /// 1 with probability `p`, else 0, in `dtype` (`p`'s float dtype by default, so that
     /// `x * mask` needs no cast). No gradient reaches `p`.
     public func bernoulli(shape: DrawShape, p: some DrawParameter, dtype: DType? = nil,
@@ -144,6 +163,50 @@ public final class RandomStreams: @unchecked Sendable {
                 throw invalid("categorical", "needs float logits with a category axis, not \(logits.type)", at: location)
             }
             return try argmax(logits + gumbel(shape: .like(logits), dtype: logits.dtype, fileID: fileID, line: line), axis: logits.ndim - 1)
+        }
+    }
+
+    /// A random permutation of `0 ..< n` (`int64`), every order equally likely: the order
+    /// that sorts `n` 53-bit uniform keys (two equal keys, with probability below n²/2⁵⁴,
+    /// keep their positions' order).
+    public func permutation(_ n: Int, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        try building(fileID: fileID, line: line) { location in
+            guard n >= 0 else { throw invalid("permutation", "n must not be negative, not \(n)", at: location) }
+            return try argsort(standard(.uniform, shape: [n], dtype: .float64, at: location))
+        }
+    }
+
+    /// The rows of `x` in a random order (NumPy's `permutation(x)`).
+    public func permutation(of x: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        try building(fileID: fileID, line: line) { location in
+            guard x.ndim >= 1 else { throw invalid("permutation", "needs a tensor with rows, not \(x.type)", at: location) }
+            let keys = try standard(.uniform, shape: .sizes([x.dimensionSizes()[0]]), dtype: .float64, at: location)
+            return try x[argsort(keys)]
+        }
+    }
+
+    /// `count` positions in `0 ..< n` (`int64`), drawn with probabilities `p` (a vector of `n`
+    /// probabilities summing to one; uniform when `nil`), with or without replacement, as
+    /// NumPy's `choice`. With replacement each is a categorical draw (Gumbel-max); without,
+    /// they are the `count` largest of `log p + g` for Gumbel noise `g`, in decreasing order,
+    /// which draws them one after another, each in proportion to `p` among those left.
+    public func choice(_ n: Int, count: Int, replace: Bool = true, p: Variable? = nil,
+                       fileID: String = #fileID, line: Int = #line) throws -> Variable {
+        try building(fileID: fileID, line: line) { location in
+            guard n > 0, count >= 0, replace || count <= n else {
+                throw invalid("choice", "cannot choose \(count) of \(n) \(replace ? "with" : "without") replacement", at: location)
+            }
+            if let p, p.ndim != 1 || !p.dtype.isFloat || (p.staticShape[0].map { $0 != n } ?? false) {
+                throw invalid("choice", "needs a float vector of \(n) probabilities, not \(p.type)", at: location)
+            }
+            if replace {
+                guard let p else { return try integers(shape: [count], low: 0, high: n, fileID: fileID, line: line) }
+                let logits = try expandDims(log(p), axis: 0) + gumbel(shape: [count, n], dtype: p.dtype, fileID: fileID, line: line)
+                return try argmax(logits, axis: 1)
+            }
+            let keys = try p.map { try log($0) + gumbel(shape: [n], dtype: $0.dtype, fileID: fileID, line: line) }
+                ?? standard(.uniform, shape: [n], dtype: .float64, at: location)
+            return try argsort(-keys)[0..<count]
         }
     }
 

@@ -177,6 +177,7 @@ UNARY_FLOAT_OPS = {
     "arctan": (np.arctan, [-INF, -1e10, -1, 0, 1e-8, 1, 1e10, INF, NAN], (-4, 4)),
     "erf": (special.erf, [-INF, -30, -10, -5, -3, -1, -0.5, -1e-8, 0, 1e-8, 0.5, 1, 3, 5, 10, 30, INF, NAN], (-3, 3)),
     "erfc": (special.erfc, [-INF, -30, -10, -5, -3, -1, -0.5, -1e-8, 0, 1e-8, 0.5, 1, 3, 5, 10, 30, INF, NAN], (-3, 3)),
+    "erfinv": (special.erfinv, [-INF, -1.5, -1, -0.9999999, -0.999, -0.9, -0.5, -1e-8, 0, 1e-8, 0.3, 0.5, 0.7, 0.999, 0.9999999, 1, 1.5, INF, NAN], (-0.95, 0.95)),
     "sigmoid": (special.expit, [-1000, -100, -30, -10, -1, -1e-8, 0, 1e-8, 1, 10, 30, 100, 1000, NAN, INF, -INF], (-6, 6)),
     "softplus": (lambda x: np.logaddexp(0, x), [-1000, -100, -30, -10, -1, -1e-8, 0, 1e-8, 1, 10, 30, 100, 1000, NAN, INF, -INF], (-6, 6)),
 }
@@ -635,6 +636,22 @@ def add_arg_reductions(fixtures):
                      params={"axis": 1, "keepdims": False})
 
 
+def add_argsort_cases(fixtures):
+    for dtype in FLOAT_DTYPES:
+        x = array(normal((3, 4, 5)), dtype)
+        for axis in (0, 1, -1):
+            fixtures.add(f"argsort/{dtype}/{axis_label(axis)}", "argsort", [x], np.argsort(x, axis=axis, kind="stable"),
+                         params={"axis": axis})
+        # Ties keep their order; NaN sorts last, infinities at their ends.
+        special_rows = array([[3, 1, 3, 1], [NAN, 2, NAN, -1], [INF, -INF, 0, -0.0]], dtype)
+        fixtures.add(f"argsort/{dtype}/ties_nan_inf", "argsort", [special_rows], np.argsort(special_rows, axis=1, kind="stable"),
+                     params={"axis": 1})
+    ints = array([[5, -3, 5, 0], [-128, 127, -128, 1]], "int8")
+    fixtures.add("argsort/int8", "argsort", [ints], np.argsort(ints, axis=1, kind="stable"), params={"axis": 1})
+    empty = array(np.zeros((2, 0)), "float64")
+    fixtures.add("argsort/float64/empty", "argsort", [empty], np.argsort(empty, axis=1), params={"axis": 1})
+
+
 def add_reduction_edges(fixtures):
     for dtype in FLOAT_DTYPES:
         with_nan = array([[1, NAN, 3], [INF, 2, -INF], [-1, -2, -3]], dtype)
@@ -692,6 +709,7 @@ def reduction_fixtures():
     add_arg_reductions(fixtures)
     add_reduction_edges(fixtures)
     add_degenerate_reductions(fixtures)
+    add_argsort_cases(fixtures)
     return fixtures
 
 
