@@ -24,6 +24,17 @@ extension OpRecords {
                      },
                  ]),
                  native: .checked(RandomDrawCases.all.map(NativeCase.fillKernel))),
+        OpRecord(FusedDraw.self,
+                 values: .notApplicable(because: "made by the optimizer: RandomStreamTests check that fused and unfused draws agree bit for bit"),
+                 gradients: .notApplicable(because: "made by the optimizer's last phase, after differentiation"),
+                 forwardMode: .notApplicable(because: "made by the optimizer's last phase, after differentiation"),
+                 gradientTypes: .notApplicable(because: "made by the optimizer's last phase, after differentiation"),
+                 shapes: .checked([
+                     ShapeCase("Bernoulli mask of symbolic sizes, fused", [.size(3), .size(5)]) { sizes in
+                         try fusedDrawIn(RandomStreams(seed: 1).bernoulli(shape: .sizes(sizes), p: 0.3))
+                     },
+                 ]),
+                 native: .checked(FusedDrawCases.all.map(NativeCase.fillKernel))),
     ]
 }
 
@@ -32,6 +43,13 @@ private func heldStillNoise(like x: Variable) throws -> Variable {
     let streams = RandomStreams(seed: 4)
     streams.state.defaultUpdate = nil
     return try streams.normal(shape: .like(x), dtype: x.dtype)
+}
+
+/// The fused draw the optimizer makes of a distribution's graph `x`.
+func fusedDrawIn(_ x: Variable) throws -> Variable {
+    let graph = try FunctionGraph(inputs: [], outputs: [x])
+    _ = Pipeline.optimize(graph, options: .default)
+    return try #require(graph.nodes.first { $0.op is FusedDraw }).output(0)
 }
 
 /// The draw a distribution's graph `x` transforms.
@@ -50,4 +68,20 @@ enum RandomDrawCases {
 
     /// A stream of its own per case (so each case's draw numbers start at 0).
     private static func standard(_ dtype: DType, _ seed: UInt64) -> RandomStreams { RandomStreams(seed: seed * 7 + (dtype == .float32 ? 0 : 100)) }
+}
+
+/// Draws with the elementwise work that consumes them, which the optimizer fuses into the
+/// draw's loop: masks, scaled uniforms, shifted normals, dropout of a tensor.
+enum FusedDrawCases {
+    static let all: [FillKernelCase] = [
+        FillKernelCase("Bernoulli(0.3) mask, float32") { [try RandomStreams(seed: 11).bernoulli(shape: [1001, 517], p: 0.3)] },
+        FillKernelCase("uniform on [-2, 3), float64, odd sizes") {
+            [try RandomStreams(seed: 12).uniform(shape: [7, 3], low: -2, high: 3, dtype: .float64)]
+        },
+        FillKernelCase("normal of mean 1 and std 2, float32") { [try RandomStreams(seed: 13).normal(shape: [999], mean: 1, std: 2, dtype: .float32)] },
+        FillKernelCase("dropout of a tensor, float64") {
+            let x = constant(NDArray((0..<(61 * 33)).map { Double($0) / 100 }, shape: [61, 33]))
+            return [try dropout(x, rate: 0.4, streams: RandomStreams(seed: 14))]
+        },
+    ]
 }

@@ -65,9 +65,9 @@ struct RandomStreamTests {
 
     /// Each draw of every distribution and dtype: the C kernel, its work split across cores
     /// or not, computes exactly the reference's bits.
-    @Test(arguments: RandomDrawCases.all.map(\.name))
+    @Test(arguments: (RandomDrawCases.all + FusedDrawCases.all).map(\.name))
     func nativeDrawsAreTheReferencesBitForBit(_ name: String) throws {
-        let drawCase = try #require(RandomDrawCases.all.first { $0.name == name })
+        let drawCase = try #require((RandomDrawCases.all + FusedDrawCases.all).first { $0.name == name })
         let outputs = try drawCase.build()
         // Neither call advances the stream, so both draw call 0.
         let reference = try function(inputs: [], outputs: outputs, noDefaultUpdates: true)([])
@@ -75,6 +75,30 @@ struct RandomStreamTests {
         #expect(native.compiledNodes == native.graph.nodes.count && native.linkWarnings.isEmpty, "every node runs natively")
         for (a, b) in zip(reference, try native([])) {
             #expect(a.shape == b.shape && a.elements(as: Double.self).map(\.bitPattern) == b.elements(as: Double.self).map(\.bitPattern))
+        }
+    }
+
+    /// The optimizer moves the elementwise work that reads a draw into the draw's loop, and
+    /// the values stay those of the unfused graph, bit for bit, on both backends; a draw read
+    /// twice, or with an operand of another shape, stays as it is.
+    @Test(arguments: Backend.allCases)
+    func drawsFuseWithTheirConsumers(backend: Backend) throws {
+        let x = matrix("x", dtype: .float32), v = vector("v", dtype: .float32)
+        let point = NDArray((0..<(40 * 17)).map { Float($0) / 7 }, shape: [40, 17]), row = NDArray((0..<17).map(Float.init))
+        let streams = RandomStreams(seed: 3)
+        let masked = try dropout(x, rate: 0.3, streams: streams)
+        let u = try streams.uniform(shape: .like(x))
+        let broadcast = try u * v
+        let twice = try streams.normal(shape: [5])
+        let outputs = [masked, broadcast, try twice * 2, try exp(twice)]
+        var options = backend.options
+        let fused = try function(inputs: [x, v], outputs: outputs, options: options, noDefaultUpdates: true)
+        #expect(fused.graph.nodes.filter { $0.op is FusedDraw }.count == 1, "only the dropout fuses")
+        options.excluding.insert("draw_fusion")
+        let unfused = try function(inputs: [x, v], outputs: outputs, options: options, noDefaultUpdates: true)
+        #expect(!unfused.graph.nodes.contains { $0.op is FusedDraw })
+        for (a, b) in zip(try fused(point, row), try unfused(point, row)) {
+            #expect(a.elements(as: Double.self).map(\.bitPattern) == b.elements(as: Double.self).map(\.bitPattern))
         }
     }
 

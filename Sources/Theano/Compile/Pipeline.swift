@@ -29,6 +29,7 @@ enum Pipeline {
                            .rules(.specialize, [matrixVectorProduct], .inToOut),
                            .pass(.specialize, mergeEquivalentNodes)]
         case .fusion: [.rules(.fusion, fusionRules, .equilibrium(maxPasses: 50)),
+                       .rules(.fusion, [drawFusion], .inToOut),
                        .rules(.fusion, [reductionFusion], .inToOut)]
         }
     }

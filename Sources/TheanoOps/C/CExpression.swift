@@ -82,8 +82,14 @@ public struct CExpression: Sendable {
     }
 
     /// The expression converted to `type`.
+    /// A truth value becomes a float as a selection of 1 or 0, which compilers vectorize
+    /// (a conversion from `unsigned char` they leave scalar).
     public func cast(to type: CType) -> CExpression {
-        self.type == type ? self : CExpression("((\(type.rawValue))\(text))", type)
+        if self.type == type { return self }
+        if self.type == .bool, type.isFloat {
+            return .select(self, .literal(1, type), .literal(0, type))
+        }
+        return CExpression("((\(type.rawValue))\(text))", type)
     }
 }
 

@@ -9,7 +9,16 @@ import TheanoCore
 /// differently.
 extension RandomDraw: CFillKernelOp {
     package func cFillKernel(name: String) -> String? {
-        let t = dtype.cType.rawValue, perBlock = elementsPerBlock, group = Self.blocksPerGroup, perGroup = group * perBlock
+        let t = dtype.cType.rawValue
+        return cFillKernel(name: name, outputType: t, setup: []) { index, value in [CAssign("out[\(index)]", value)] }
+    }
+
+    /// The kernel with `setup` before the loops, storing element `index` of value `value`
+    /// (C text of the draw's type) by the statements `store` makes, into `out` (of C type
+    /// `outputType`).
+    package func cFillKernel(name: String, outputType: String, setup: [any CStatement],
+                             store: @escaping (_ index: String, _ value: String) -> [any CStatement]) -> String {
+        let perBlock = elementsPerBlock, group = Self.blocksPerGroup, perGroup = group * perBlock
         let wordsPerElement = 4 / perBlock
         /// An element from its words, `word(i)` the text of word `i` of its slot.
         func element(_ word: (Int) -> String) -> String {
@@ -31,8 +40,7 @@ extension RandomDraw: CFillKernelOp {
             CDeclare(.value("uint64_t"), "block", "(uint64_t)(k / \(perGroup) * \(group) + k % \(group))"),
             CDeclare(.array(of: "uint32_t", sizes: [4]), "w", "{(uint32_t)block, (uint32_t)(block >> 32), (uint32_t)call, (uint32_t)(call >> 32)}"),
             CCall("theano_philox", "w", "k0", "k1"),
-            CAssign("out[k]", element { "w[\(wordsPerElement) * slot + \($0)]" }),
-        ]
+        ] + store("k", element { "w[\(wordsPerElement) * slot + \($0)]" })
         return CFunction(name, parameters: ["int64_t begin", "int64_t end", "const void *const *in", "void *out_"]) {
             CDeclare(.value("uint64_t"), "draw", "(uint64_t)((const int64_t *)in[0])[0]")
             CDeclare(.pointer(to: "const int64_t", restrict: false), "state", "(const int64_t *)in[1]")
@@ -40,7 +48,8 @@ extension RandomDraw: CFillKernelOp {
             CDeclare(.value("uint32_t"), "k1", mutable: true, nil)
             CCall("theano_philox_key", "(uint64_t)state[0]", "draw", "&k0", "&k1")
             CDeclare(.value("uint64_t"), "call", "(uint64_t)state[1]")
-            CDeclare(.pointer(to: t, restrict: true), "out", "(\(t) *)out_")
+            CDeclare(.pointer(to: outputType, restrict: true), "out", "(\(outputType) *)out_")
+            setup
             // Whole groups first ..< last, eight blocks at once; elements before and after one by one.
             CDeclare(.value("int64_t"), "first", mutable: true, "(begin + \(perGroup - 1)) / \(perGroup)")
             CDeclare(.value("int64_t"), "last", mutable: true, "end / \(perGroup)")
@@ -61,7 +70,7 @@ extension RandomDraw: CFillKernelOp {
                 CCall("theano_philox8", "c", "k0", "k1")
                 for slot in 0..<perBlock {
                     CFor("j", type: "int", from: "0", below: "\(group)") {
-                        CAssign("out[g * \(perGroup) + \(slot * group) + j]", element { "c[\(wordsPerElement * slot + $0)][j]" })
+                        store("g * \(perGroup) + \(slot * group) + j", element { "c[\(wordsPerElement * slot + $0)][j]" })
                     }
                 }
             }

@@ -70,3 +70,26 @@ package let reductionFusion = Rewrite.node("reduction_fusion") { node, context i
     else { return nil }
     return [try ElementwiseReduce(reduce: reduce, program: producer)(producerNode.inputs, at: node.location)]
 }
+
+/// Moves the elementwise work that reads a random draw into the draw's loop
+/// (``FusedDraw``): `x * (u < p) / p` fills its output straight from the generator, without
+/// storing `u`. It applies when the elementwise node is the draw's only reader and each of
+/// its other operands is a single element or provably of the draw's shape (the same
+/// symbolic sizes), so the loop reads them at the draw's positions.
+package let drawFusion = Rewrite.node("draw_fusion") { node, context in
+    guard let epilogue = fusible(node) else { return nil }
+    for (position, input) in node.inputs.enumerated() {
+        guard let drawNode = input.owner, let draw = drawNode.op as? RandomDraw, context.readerCount(of: input) == 1,
+              node.inputs.filter({ $0 === input }).count == 1, node.outputs[0].ndim == input.ndim else { continue }
+        let sizes = drawNode.inputs.dropFirst().map(SymbolicSize.init)
+        let operands = node.inputs.indices.filter { $0 != position }
+        let single = Set(operands.filter { node.inputs[$0].staticShape.allSatisfy { $0 == 1 } })
+        let fits = operands.allSatisfy { i in
+            single.contains(i) || sizes.indices.allSatisfy { d in SymbolicSize(of: node.inputs[i], axis: d) == sizes[d] }
+        }
+        guard fits else { continue }
+        let fused = FusedDraw(draw: draw, epilogue: epilogue, drawOperand: position, singleOperands: single)
+        return [try fused(drawNode.inputs + operands.map { node.inputs[$0] }, at: node.location)]
+    }
+    return nil
+}
