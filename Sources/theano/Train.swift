@@ -3,49 +3,79 @@ import Foundation
 import Theano
 import TheanoModels
 
-/// `theano train mlp|logreg`: trains a classifier on the bundled digits (or MNIST) and
-/// reports per-epoch loss, accuracy and time. The last line is `test accuracy: 0.xxxx`.
-/// `theano train rnn|lstm`: recurrent networks by scan (see ``SequenceTraining``).
+/// `theano train <model>`: trains one of the example models on the bundled digits (or
+/// MNIST) and reports its held-out figures and time. Each family of models has its driver:
+/// ``ClassifierTraining`` (mlp, logreg, dropout-augment), ``SequenceTraining`` (rnn, lstm),
+/// ``GenerativeTraining`` (dae, vae, dvae), ``RBMTraining`` (rbm) and
+/// ``StochasticTraining`` (stochastic, binaryconnect).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model and report its held-out performance: a digit classifier, or a recurrent network.",
+        abstract: "Train a model and report its held-out performance.",
         discussion: """
             Without --data, uses the UCI optical digits bundled with the library (1,797 8×8 \
             images; a quarter held out for testing). With --data DIR, reads MNIST's four IDX \
             files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
             t10k-labels-idx1-ubyte; uncompressed) from DIR.
-            rnn trains an Elman network as a character-level language model on generated sentences \
-            and reports held-out bits per character; lstm trains an LSTM on the embedded Reber \
-            grammar and reports next-symbol accuracy.
+            mlp: a tanh MLP (with --dropout RATE, inverted dropout on its hidden units). \
+            logreg: logistic regression. dropout-augment: a dropout MLP, then a deterministic \
+            one trained on its dropout noise projected into input space. rnn: an Elman network \
+            as a character-level language model. lstm: an LSTM on the embedded Reber grammar. \
+            dae: a denoising autoencoder with tied weights, fine-tuned into a classifier. \
+            vae, dvae: a (denoising) variational autoencoder on binarized digits. rbm: a binary \
+            RBM trained by CD, PCD or FPCD, with its exact log-likelihood and three samplers. \
+            stochastic: a classifier with stochastic gaters, one per gradient estimator. \
+            binaryconnect: binarized weights and power-of-two backpropagation beside a float MLP.
             """
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, rnn, lstm
+        case mlp, logreg, rnn, lstm, dae, vae, dvae, rbm, stochastic, binaryconnect
+        case dropoutAugment = "dropout-augment"
     }
 
-    @Argument(help: "The model: mlp (one tanh hidden layer), logreg (logistic regression), rnn (Elman language model) or lstm (embedded Reber grammar).")
+    @Argument(help: "The model: \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: Model
 
-    @Option(help: "Passes over the training set (default: 30 for mlp and logreg, 10 for rnn and lstm).")
+    @Option(help: "Passes over the training set (each model has its default).")
     var epochs: Int?
 
-    @Option(help: "Examples per SGD step.")
-    var batchSize = 32
+    @Option(help: "Examples per SGD step (default: 20 for rbm, 32 for the others).")
+    var batchSize: Int?
 
-    @Option(help: "SGD step size (default: 0.1 for mlp, 0.5 for logreg, 0.3 for rnn, 1 for lstm).")
+    @Option(help: "Step size (each model has its default).")
     var learningRate: Double?
 
-    @Option(help: "Units in the hidden layer (default: 32; 128 for rnn).")
+    @Option(help: "Units in the hidden layer (each model has its default).")
     var hidden: Int?
 
-    @Option(help: "L2 weight decay.")
+    @Option(help: "L2 weight decay (mlp, logreg).")
     var l2 = 0.0
+
+    @Option(help: "Dropout rate of the hidden units (mlp; dropout-augment's dropout network).")
+    var dropout = 0.0
+
+    @Option(help: "Probability that an input pixel is masked (dae: 0.25; dvae: 0.05).")
+    var masking: Double?
+
+    @Option(help: "Standard deviation of the Gaussian noise in the encoder's hidden layer (dvae).")
+    var hiddenNoise = 0.1
+
+    @Option(help: "How the RBM trains: cd, pcd or fpcd.")
+    var training: RestrictedBoltzmannMachine.Training = .pcd
+
+    @Option(help: "The RBM's sampler: gibbs, herding or rates-fpcd.")
+    var sampler: RBMSampler = .gibbs
+
+    @Option(help: "Gibbs steps of CD-k (rbm).")
+    var cdSteps = 1
+
+    @Option(help: "Write a grid of generated digits to this PNG file (vae, dvae, rbm).")
+    var samples: String?
 
     @Option(help: "Directory with MNIST IDX files (instead of the bundled digits).")
     var data: String?
 
-    @Option(help: "Seed for the weights, the split and the minibatch order.")
+    @Option(help: "Seed for the weights, the split, the minibatch order and the random streams.")
     var seed: UInt64 = 1234
 
     @Flag(help: "Run with the reference interpreter instead of the native backend.")
@@ -53,31 +83,34 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let options: CompileOptions = reference ? .default : .native
-        if model == .rnn || model == .lstm {
+        let batchSize = self.batchSize ?? (model == .rbm ? 20 : 32)
+        switch model {
+        case .rnn, .lstm:
             let training = SequenceTraining(epochs: epochs ?? 10, batchSize: batchSize,
                                             hidden: hidden ?? (model == .rnn ? 128 : 32), learningRate: learningRate ?? (model == .rnn ? 0.3 : 1),
                                             seed: seed, options: options)
-            return try model == .rnn ? training.languageModel() : training.reber()
+            try model == .rnn ? training.languageModel() : training.reber()
+        case .mlp, .logreg, .dropoutAugment:
+            let training = ClassifierTraining(data: try loadData(), epochs: epochs ?? 30, batchSize: batchSize, hidden: hidden ?? 32,
+                                              learningRate: learningRate ?? (model == .logreg ? 0.5 : 0.1), l2: l2, seed: seed, options: options)
+            switch model {
+            case .logreg: try training.logisticRegression()
+            case .mlp: try training.mlp(dropout: dropout)
+            default: try training.dropoutAugmentation(dropout: dropout > 0 ? dropout : 0.5)
+            }
+        case .dae, .vae, .dvae:
+            let training = GenerativeTraining(data: try loadData(), epochs: epochs, batchSize: batchSize, hidden: hidden,
+                                              learningRate: learningRate, masking: masking, hiddenNoise: hiddenNoise,
+                                              samplesPath: samples, seed: seed, options: options)
+            try model == .dae ? training.denoisingAutoencoder() : training.variationalAutoencoder(denoising: model == .dvae)
+        case .rbm:
+            try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
+                            learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()
+        case .stochastic, .binaryconnect:
+            let training = StochasticTraining(data: try loadData(), epochs: epochs ?? (model == .stochastic ? 30 : 100), batchSize: batchSize, hidden: hidden ?? 64,
+                                              learningRate: learningRate ?? 0.1, seed: seed, options: options)
+            try model == .stochastic ? training.gatedClassifiers() : training.binaryConnect()
         }
-        let (train, test) = try loadData()
-        let epochs = self.epochs ?? 30
-        let sizes = model == .mlp ? [train.features, hidden ?? 32, train.classes] : [train.features, train.classes]
-        print("\(model == .mlp ? "MLP" : "logistic regression") \(sizes.map(String.init).joined(separator: "-")) on \(train.count) training and \(test.count) test examples")
-        let started = ContinuousClock.now
-        let rate = learningRate ?? (model == .mlp ? 0.1 : 0.5)
-        let classifier = try Classifier(sizes: sizes, activation: .tanh, learningRate: rate, l2: l2, seed: seed,
-                                        options: options)
-        print("compiled in \(format(ContinuousClock.now - started))")
-        var random = RandomState(seed: seed)
-        for epoch in 1...epochs {
-            let epochStart = ContinuousClock.now
-            let loss = try classifier.trainEpoch(on: train, batchSize: batchSize, random: &random)
-            let elapsed = ContinuousClock.now - epochStart
-            let trainAccuracy = try classifier.accuracy(on: train), testAccuracy = try classifier.accuracy(on: test)
-            print("epoch \(pad(epoch, epochs))  loss \(fixed(loss))  train \(fixed(trainAccuracy))  test \(fixed(testAccuracy))  time \(format(elapsed))")
-        }
-        print("total time \(format(ContinuousClock.now - started))")
-        print("test accuracy: \(fixed(try classifier.accuracy(on: test)))")
     }
 
     private func loadData() throws -> (train: Dataset, test: Dataset) {
@@ -87,10 +120,31 @@ struct Train: ParsableCommand {
 }
 
 func fixed(_ value: Double) -> String { String(format: "%.4f", value) }
+func nats(_ value: Double) -> String { String(format: "%.2f nats", value) }
 func pad(_ value: Int, _ largest: Int) -> String {
     String(repeating: " ", count: String(largest).count - String(value).count) + String(value)
 }
 func format(_ duration: Duration) -> String {
     let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     return seconds < 1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds)
+}
+
+/// The time `body` takes, printed as `compiled in …` for model construction.
+func compiling<T>(_ body: () throws -> T) rethrows -> T {
+    let started = ContinuousClock.now
+    defer { print("compiled in \(format(ContinuousClock.now - started))") }
+    return try body()
+}
+
+/// Runs `epochs` passes of `epoch` (which returns the training loss and the rest of the
+/// line to print), printing one line per epoch with its time; returns the total time.
+@discardableResult
+func trainEpochs(_ epochs: Int, _ epoch: (Int) throws -> (loss: Double, report: String)) rethrows -> Duration {
+    let started = ContinuousClock.now
+    for index in 1...epochs {
+        let epochStart = ContinuousClock.now
+        let (loss, report) = try epoch(index)
+        print("epoch \(pad(index, epochs))  loss \(fixed(loss))  \(report)  time \(format(ContinuousClock.now - epochStart))")
+    }
+    return ContinuousClock.now - started
 }

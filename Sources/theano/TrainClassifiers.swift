@@ -1,0 +1,61 @@
+import Foundation
+import Theano
+import TheanoModels
+
+/// `theano train mlp|logreg|dropout-augment`: digit classifiers; the last line is
+/// `test accuracy: 0.xxxx`.
+struct ClassifierTraining {
+    let data: (train: Dataset, test: Dataset)
+    let epochs: Int
+    let batchSize: Int
+    let hidden: Int
+    let learningRate: Double
+    let l2: Double
+    let seed: UInt64
+    let options: CompileOptions
+
+    func logisticRegression() throws {
+        let classifier = try train(sizes: [data.train.features, data.train.classes], title: "logistic regression", dropout: 0)
+        print("test accuracy: \(fixed(try classifier.accuracy(on: data.test)))")
+    }
+
+    func mlp(dropout: Double) throws {
+        let classifier = try train(sizes: [data.train.features, hidden, data.train.classes], title: "MLP", dropout: dropout)
+        print("test accuracy: \(fixed(try classifier.accuracy(on: data.test)))")
+    }
+
+    /// Trains a dropout MLP, then a deterministic MLP on the training set plus a fresh copy
+    /// of it with the first network's dropout noise projected into the pixels every epoch.
+    func dropoutAugmentation(dropout: Double) throws {
+        let sizes = [data.train.features, hidden, data.train.classes]
+        let dropoutNetwork = try train(sizes: sizes, title: "dropout MLP", dropout: dropout)
+        let augmentation = try compiling { try DropoutAugmentation(network: dropoutNetwork.network, rate: dropout, seed: seed, options: options) }
+        print("deterministic MLP on the training set and its dropout noise projected into input space")
+        let deterministic = try Classifier(sizes: sizes, activation: .tanh, learningRate: learningRate, l2: l2, seed: seed + 1, options: options)
+        var random = RandomState(seed: seed)
+        let time = try trainEpochs(epochs) { _ in
+            let augmented = try data.train.appending(augmentation.augment(data.train))
+            let loss = try deterministic.trainEpoch(on: augmented, batchSize: batchSize, random: &random)
+            return (loss, "test \(fixed(try deterministic.accuracy(on: data.test)))")
+        }
+        print("total time \(format(time))")
+        print("dropout network test accuracy: \(fixed(try dropoutNetwork.accuracy(on: data.test)))")
+        print("test accuracy: \(fixed(try deterministic.accuracy(on: data.test)))")
+    }
+
+    /// Trains a tanh classifier of widths `sizes`, printing its progress.
+    private func train(sizes: [Int], title: String, dropout: Double) throws -> Classifier {
+        let described = dropout > 0 ? "\(title) with dropout \(dropout)" : title
+        print("\(described) \(sizes.map(String.init).joined(separator: "-")) on \(data.train.count) training and \(data.test.count) test examples")
+        let classifier = try compiling {
+            try Classifier(sizes: sizes, activation: .tanh, learningRate: learningRate, l2: l2, dropout: dropout, seed: seed, options: options)
+        }
+        var random = RandomState(seed: seed)
+        let time = try trainEpochs(epochs) { _ in
+            let loss = try classifier.trainEpoch(on: data.train, batchSize: batchSize, random: &random)
+            return (loss, "train \(fixed(try classifier.accuracy(on: data.train)))  test \(fixed(try classifier.accuracy(on: data.test)))")
+        }
+        print("total time \(format(time))")
+        return classifier
+    }
+}

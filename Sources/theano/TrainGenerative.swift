@@ -1,0 +1,80 @@
+import Foundation
+import Theano
+import TheanoModels
+
+/// `theano train dae|vae|dvae`: autoencoders on the digits.
+struct GenerativeTraining {
+    let data: (train: Dataset, test: Dataset)
+    let epochs: Int?
+    let batchSize: Int
+    let hidden: Int?
+    let learningRate: Double?
+    let masking: Double?
+    let hiddenNoise: Double
+    let samplesPath: String?
+    let seed: UInt64
+    let options: CompileOptions
+
+    /// A denoising autoencoder with masking noise; its reconstruction error, whether its
+    /// reconstruction field is conservative, the energy of digits against noise, and its
+    /// features fine-tuned into a classifier beside a randomly initialized one.
+    func denoisingAutoencoder() throws {
+        let (train, test) = data
+        let hidden = hidden ?? 64, epochs = epochs ?? 50, masking = masking ?? 0.25
+        print("denoising autoencoder \(train.features)-\(hidden) (tied weights, masking noise \(masking)) on \(train.count) training and \(test.count) test examples")
+        let dae = try compiling {
+            try DenoisingAutoencoder(visible: train.features, hidden: hidden, corruption: .masking(masking),
+                                     learningRate: learningRate ?? 0.02, seed: seed, options: options)
+        }
+        var random = RandomState(seed: seed)
+        let time = try trainEpochs(epochs) { _ in
+            let loss = try meanOverMinibatches(count: train.count, batchSize: batchSize, random: &random) { try dae.step(train.images.rows($0)) }
+            return (loss, "test reconstruction error \(fixed(try dae.reconstructionError(test.images)))")
+        }
+        print("total time \(format(time))")
+        print("test reconstruction error: \(fixed(try dae.reconstructionError(test.images))) (squared, summed over pixels)")
+        let field = try dae.conservativenessCheck(test.images.rows(Array(0..<Swift.min(100, test.count))))
+        print("reconstruction field r(x) − x vs finite differences of the energy: largest relative difference \(String(format: "%.2e", field))")
+        let noise = NDArray.uniform([test.count, test.features], dtype: .float32, using: &random)
+        let digitEnergy = try dae.energy(test.images), noiseEnergy = try dae.energy(noise)
+        print("mean energy: test digits \(fixed(digitEnergy.reduce(0, +) / Double(test.count))), uniform noise \(fixed(noiseEnergy.reduce(0, +) / Double(test.count)))")
+
+        func fineTuned(from layers: [DenseLayer]?) throws -> Double {
+            let classifier = try Classifier(sizes: [train.features, hidden, train.classes], activation: .sigmoid, learningRate: 0.1,
+                                            initialLayers: layers, seed: seed, options: options)
+            var order = RandomState(seed: seed)
+            for _ in 0..<30 { _ = try classifier.trainEpoch(on: train, batchSize: batchSize, random: &order) }
+            return try classifier.accuracy(on: test)
+        }
+        let fromScratch = try fineTuned(from: nil)
+        let pretrained = try fineTuned(from: [dae.autoencoder.encoder, DenseLayer(hidden, train.classes, name: "output", random: &random)])
+        print("sigmoid MLP after 30 epochs: test accuracy \(fixed(fromScratch)) from random weights, \(fixed(pretrained)) from the autoencoder's")
+        print("test accuracy: \(fixed(pretrained))")
+    }
+
+    /// A VAE (or the denoising VAE) on binarized digits: its test ELBO and importance-weighted
+    /// log-likelihood (k = 100).
+    func variationalAutoencoder(denoising: Bool) throws {
+        let train = data.train.binarized(), test = data.test.binarized()
+        let hidden = hidden ?? 128, latent = 8, epochs = epochs ?? 200
+        let corruption = denoising ? VariationalAutoencoder.Corruption(masking: masking ?? 0.05, hiddenNoise: hiddenNoise) : nil
+        let noise = corruption.map { ", masking noise \($0.masking) at the input and Gaussian noise \($0.hiddenNoise) in the encoder" } ?? ""
+        print("\(denoising ? "denoising " : "")VAE \(train.features)-\(hidden)-\(latent) on \(train.count) binarized training and \(test.count) test digits\(noise)")
+        let vae = try compiling {
+            try VariationalAutoencoder(visible: train.features, hidden: hidden, latent: latent, learningRate: learningRate ?? 1e-3,
+                                       corruption: corruption, seed: seed, options: options)
+        }
+        var random = RandomState(seed: seed)
+        let time = try trainEpochs(epochs) { epoch in
+            let bound = try meanOverMinibatches(count: train.count, batchSize: batchSize, random: &random) { try vae.step(train.images.rows($0)) }
+            return (-bound, epoch % 20 == 0 || epoch == epochs ? "test ELBO \(nats(try vae.evidenceLowerBound(test.images)))" : "")
+        }
+        print("total time \(format(time))")
+        if let samplesPath {
+            try ImageGrid(images: vae.samples(100), imageWidth: 8, imageHeight: 8, columns: 10).write(to: samplesPath)
+            print("wrote 100 samples to \(samplesPath)")
+        }
+        print("test ELBO: \(nats(try vae.evidenceLowerBound(test.images)))")
+        print("test log-likelihood (importance-weighted, k = 100): \(nats(try vae.importanceWeightedLogLikelihood(test.images)))")
+    }
+}
