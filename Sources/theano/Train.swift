@@ -57,6 +57,9 @@ struct Train: ParsableCommand {
     @Option(help: "Probability that an input pixel is masked (dae: 0.25; dvae: 0.05).")
     var masking: Double?
 
+    @Option(help: "Corrupt the denoising autoencoder's inputs with Gaussian noise of this standard deviation instead of masking them (dae).")
+    var gaussianNoise: Double?
+
     @Option(help: "Standard deviation of the Gaussian noise in the encoder's hidden layer (dvae).")
     var hiddenNoise = 0.1
 
@@ -100,7 +103,7 @@ struct Train: ParsableCommand {
             }
         case .dae, .vae, .dvae:
             let training = GenerativeTraining(data: try loadData(), epochs: epochs, batchSize: batchSize, hidden: hidden,
-                                              learningRate: learningRate, masking: masking, hiddenNoise: hiddenNoise,
+                                              learningRate: learningRate, masking: masking, gaussianNoise: gaussianNoise, hiddenNoise: hiddenNoise,
                                               samplesPath: samples, seed: seed, options: options)
             try model == .dae ? training.denoisingAutoencoder() : training.variationalAutoencoder(denoising: model == .dvae)
         case .rbm:

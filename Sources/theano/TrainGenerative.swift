@@ -10,20 +10,23 @@ struct GenerativeTraining {
     let hidden: Int?
     let learningRate: Double?
     let masking: Double?
+    let gaussianNoise: Double?
     let hiddenNoise: Double
     let samplesPath: String?
     let seed: UInt64
     let options: CompileOptions
 
-    /// A denoising autoencoder with masking noise; its reconstruction error, whether its
+    /// A denoising autoencoder with masking (or Gaussian) noise; its reconstruction error, whether its
     /// reconstruction field is conservative, the energy of digits against noise, and its
     /// features fine-tuned into a classifier beside a randomly initialized one.
     func denoisingAutoencoder() throws {
         let (train, test) = data
-        let hidden = hidden ?? 64, epochs = epochs ?? 50, masking = masking ?? 0.25
-        print("denoising autoencoder \(train.features)-\(hidden) (tied weights, masking noise \(masking)) on \(train.count) training and \(test.count) test examples")
+        let hidden = hidden ?? 64, epochs = epochs ?? 50
+        let corruption = gaussianNoise.map(DenoisingAutoencoder.Corruption.gaussian) ?? .masking(masking ?? 0.25)
+        let noise = gaussianNoise.map { "Gaussian noise \($0)" } ?? "masking noise \(masking ?? 0.25)"
+        print("denoising autoencoder \(train.features)-\(hidden) (tied weights, \(noise)) on \(train.count) training and \(test.count) test examples")
         let dae = try compiling {
-            try DenoisingAutoencoder(visible: train.features, hidden: hidden, corruption: .masking(masking),
+            try DenoisingAutoencoder(visible: train.features, hidden: hidden, corruption: corruption,
                                      learningRate: learningRate ?? 0.02, seed: seed, options: options)
         }
         var random = RandomState(seed: seed)
@@ -35,8 +38,8 @@ struct GenerativeTraining {
         print("test reconstruction error: \(fixed(try dae.reconstructionError(test.images))) (squared, summed over pixels)")
         let field = try dae.conservativenessCheck(test.images.rows(Array(0..<Swift.min(100, test.count))))
         print("reconstruction field r(x) − x vs finite differences of the energy: largest relative difference \(String(format: "%.2e", field))")
-        let noise = NDArray.uniform([test.count, test.features], dtype: .float32, using: &random)
-        let digitEnergy = try dae.energy(test.images), noiseEnergy = try dae.energy(noise)
+        let uniformNoise = NDArray.uniform([test.count, test.features], dtype: .float32, using: &random)
+        let digitEnergy = try dae.energy(test.images), noiseEnergy = try dae.energy(uniformNoise)
         print("mean energy: test digits \(fixed(digitEnergy.reduce(0, +) / Double(test.count))), uniform noise \(fixed(noiseEnergy.reduce(0, +) / Double(test.count)))")
 
         func fineTuned(from layers: [DenseLayer]?) throws -> Double {
