@@ -93,13 +93,3 @@ extension Data {
         appendBigEndian(crc32(typed))
     }
 }
-
-/// The CRC-32 of `bytes` (the polynomial PNG and zlib use).
-func crc32(_ bytes: Data) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-    }
-    return ~crc
-}

@@ -75,6 +75,12 @@ struct Train: ParsableCommand {
     @Option(help: "Write a grid of generated digits to this PNG file (vae, dvae, rbm).")
     var samples: String?
 
+    @Option(help: "Save the trained parameters to this .npz file, which NumPy reads (mlp, logreg).")
+    var save: String?
+
+    @Option(help: "Start from the parameters in this .npz file, saved by --save (mlp, logreg).")
+    var resume: String?
+
     @Option(help: "Directory with MNIST IDX files (instead of the bundled digits).")
     var data: String?
 
@@ -83,6 +89,12 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Run with the reference interpreter instead of the native backend.")
     var reference = false
+
+    func validate() throws {
+        if save != nil || resume != nil, model != .mlp, model != .logreg {
+            throw ValidationError("--save and --resume work with mlp and logreg")
+        }
+    }
 
     func run() throws {
         let options: CompileOptions = reference ? .default : .native
@@ -95,7 +107,8 @@ struct Train: ParsableCommand {
             try model == .rnn ? training.languageModel() : training.reber()
         case .mlp, .logreg, .dropoutAugment:
             let training = ClassifierTraining(data: try loadData(), epochs: epochs ?? 30, batchSize: batchSize, hidden: hidden ?? 32,
-                                              learningRate: learningRate ?? (model == .logreg ? 0.5 : 0.1), l2: l2, seed: seed, options: options)
+                                              learningRate: learningRate ?? (model == .logreg ? 0.5 : 0.1), l2: l2, seed: seed, options: options,
+                                              savePath: save, resumePath: resume)
             switch model {
             case .logreg: try training.logisticRegression()
             case .mlp: try training.mlp(dropout: dropout)

@@ -13,6 +13,8 @@ struct ClassifierTraining {
     let l2: Double
     let seed: UInt64
     let options: CompileOptions
+    /// Where to save the trained parameters, and where to start from.
+    let savePath: String?, resumePath: String?
 
     func logisticRegression() throws {
         let classifier = try train(sizes: [data.train.features, data.train.classes], title: "logistic regression", dropout: 0)
@@ -50,12 +52,20 @@ struct ClassifierTraining {
         let classifier = try compiling {
             try Classifier(sizes: sizes, activation: .tanh, learningRate: learningRate, l2: l2, dropout: dropout, seed: seed, options: options)
         }
+        if let resumePath {
+            try Checkpoint.load(classifier.parameters, from: resumePath)
+            print("resumed from \(resumePath): test accuracy \(fixed(try classifier.accuracy(on: data.test)))")
+        }
         var random = RandomState(seed: seed)
         let time = try trainEpochs(epochs) { _ in
             let loss = try classifier.trainEpoch(on: data.train, batchSize: batchSize, random: &random)
             return (loss, "train \(fixed(try classifier.accuracy(on: data.train)))  test \(fixed(try classifier.accuracy(on: data.test)))")
         }
         print("total time \(format(time))")
+        if let savePath {
+            try Checkpoint.save(classifier.parameters, to: savePath)
+            print("saved \(classifier.parameters.count) arrays to \(savePath)")
+        }
         return classifier
     }
 }

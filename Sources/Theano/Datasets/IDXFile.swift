@@ -42,8 +42,6 @@ public enum IDXFile {
         var bytes: [UInt8] = [0, 0, 0x08, UInt8(array.ndim)]
         for size in array.shape { bytes += (0..<4).map { UInt8(truncatingIfNeeded: size >> (8 * (3 - $0))) } }
         bytes += array.elements(as: UInt8.self)
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw TheanoError.data(path: path, reason: "cannot create the file")
-        }
+        try writeFile(Data(bytes), to: path)
     }
 }

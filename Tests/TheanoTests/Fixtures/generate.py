@@ -1359,6 +1359,33 @@ def stabilize_fixtures():
     return fixtures
 
 
+def numpy_files():
+    """Files NumPy writes, which the library must read (NumPyFileTests), and the bytes
+    numpy.save makes for arrays the tests encode too."""
+    import os
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NumPyFiles")
+    os.makedirs(folder, exist_ok=True)
+    arrays = {
+        "float32_2x3": np.arange(6, dtype="<f4").reshape(2, 3) / 4,
+        "float64_vector": np.array([0.5, -1.25, np.inf, 3e300]),
+        "int64_scalar": np.array(-7, dtype="<i8"),
+        "bool_2x2": np.array([[True, False], [False, True]]),
+        "uint8_empty": np.zeros((0, 3), dtype="u1"),
+        "int8_3x1x2": np.arange(-3, 3, dtype="i1").reshape(3, 1, 2),
+    }
+    for name, array in arrays.items():
+        np.save(os.path.join(folder, f"{name}.npy"), array)
+    # Orders and byte orders the writer never makes but the reader must take.
+    np.save(os.path.join(folder, "float64_fortran_3x2.npy"), np.asfortranarray(np.arange(6, dtype="<f8").reshape(3, 2)))
+    np.save(os.path.join(folder, "int32_big_endian.npy"), np.array([1, -2, 70000], dtype=">i4"))
+    np.save(os.path.join(folder, "int16_big_endian_2x2.npy"), np.array([[1, -2], [300, -400]], dtype=">i2"))
+    np.savez(os.path.join(folder, "stored.npz"), W=np.arange(12, dtype="<f4").reshape(3, 4), b=np.array([1.5, -2.5], dtype="<f4"))
+    big = np.tile(np.arange(100, dtype="<f8"), 50).reshape(50, 100)
+    np.savez_compressed(os.path.join(folder, "compressed.npz"), big=big, small=np.array([7, 8, 9], dtype="<i8"),
+                        noise=np.random.default_rng(5).integers(0, 256, size=300).astype("u1"))
+    print(f"NumPyFiles: {len(os.listdir(folder))} files")
+
+
 def main():
     files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
              linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures()]
@@ -1366,6 +1393,7 @@ def main():
         fixtures.write()
     total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)
     print(f"total: {sum(len(f.cases) for f in files)} cases, {total} bytes")
+    numpy_files()
 
 
 if __name__ == "__main__":
