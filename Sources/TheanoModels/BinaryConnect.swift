@@ -38,7 +38,7 @@ public final class BinaryConnectClassifier {
             return h
         }
         let cost = try mean(categoricalCrossentropy(softmax(logits(training: true)), y))
-        var updates = try sgdUpdates(cost, parameters: layers.flatMap(\.parameters), learningRate: learningRate)
+        var updates = try Optimizer(.sgd, learningRate: .constant(learningRate)).updates(cost, parameters: layers.flatMap(\.parameters))
         if mode == .fewMultiplications {
             for (layer, bound) in zip(layers, bounds) { updates[layer.weights] = try clip(updates[layer.weights]!, -bound, bound) }
         }

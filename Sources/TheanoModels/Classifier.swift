@@ -74,7 +74,7 @@ public final class Classifier {
         if l2 > 0 {
             cost = try layers.map { try sum(sqr($0.weights)) }.reduce(cost) { try $0 + l2 * $1 }
         }
-        let updates = try sgdUpdates(cost, parameters: layers.flatMap(\.parameters), learningRate: learningRate)
+        let updates = try Optimizer(.sgd, learningRate: .constant(learningRate)).updates(cost, parameters: layers.flatMap(\.parameters))
         trainStep = try function(inputs: [x, y], outputs: [cost], updates: updates, name: "train", options: options, profile: profile)
         predictor = try function(inputs: [x], outputs: [argmax(network.logits(x), axis: 1)], name: "predict", options: options)
     }

@@ -39,7 +39,7 @@ public final class DenoisingAutoencoder {
         }
         let error = { (input: Variable) in try mean(sum(sqr(autoencoder.reconstruct(input) - x), axis: 1)) }
         let cost = try error(corrupted)
-        let updates = try sgdUpdates(cost, parameters: autoencoder.parameters, learningRate: learningRate)
+        let updates = try Optimizer(.sgd, learningRate: .constant(learningRate)).updates(cost, parameters: autoencoder.parameters)
         trainStep = try function(inputs: [x], outputs: [cost], updates: updates, name: "train_dae", options: options)
         reconstructionError = try function(inputs: [x], outputs: [error(x)], name: "reconstruction_error", options: options)
         let x64 = matrix("x", dtype: .float64, shape: (nil, visible))

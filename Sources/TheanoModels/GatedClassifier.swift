@@ -44,7 +44,7 @@ public final class GatedClassifier {
             cost = try cost + surrogate.cost
             updates = surrogate.updates
         }
-        updates.merge(try sgdUpdates(cost, parameters: units.parameters + gaters.parameters + output.parameters, learningRate: learningRate)) { $1 }
+        updates.merge(try Optimizer(.sgd, learningRate: .constant(learningRate)).updates(cost, parameters: units.parameters + gaters.parameters + output.parameters)) { $1 }
         trainStep = try function(inputs: [x, y], outputs: [mean(losses)], updates: updates, name: "train_gated", options: options)
         evaluation = try function(inputs: [x], outputs: [argmax(probabilities, axis: 1), mean(cast(eq(gates, 0), to: .float64))],
                                   name: "evaluate_gated", options: options)

@@ -53,7 +53,7 @@ public final class VariationalAutoencoder {
         let (codeMean, logVariance) = try encode(x, corruption)
         let z = try codeMean + exp(0.5 * logVariance) * streams.normal(shape: .like(codeMean))
         let elbo = try mean(Self.logLikelihood(x, logits: decode(z)) - Self.klDivergence(codeMean, logVariance))
-        trainStep = try function(inputs: [x], outputs: [elbo], updates: adamUpdates(-elbo, parameters: layers.flatMap(\.parameters), learningRate: learningRate),
+        trainStep = try function(inputs: [x], outputs: [elbo], updates: Optimizer(.adam(), learningRate: .constant(learningRate)).updates(-elbo, parameters: layers.flatMap(\.parameters)),
                                  name: "train_vae", options: options)
 
         let (cleanMean, cleanLogVariance) = try encode(x, nil)
