@@ -24,7 +24,7 @@ public final class BinaryConnectClassifier {
     public init(sizes: [Int], mode: Mode, learningRate: Double, seed: UInt64 = 1234, options: CompileOptions = .default) throws {
         var random = RandomState(seed: seed)
         let streams = RandomStreams(seed: seed)
-        let layers = try zip(sizes, sizes.dropFirst()).enumerated().map { try DenseLayer($1.0, $1.1, name: "\($0)", random: &random) }
+        let layers = try zip(sizes, sizes.dropFirst()).enumerated().map { try Dense($1.0, $1.1, name: "\($0)", random: &random) }
         let bounds = zip(sizes, sizes.dropFirst()).map { (6.0 / Double($0 + $1)).squareRoot() }
         let x = matrix("x", shape: (nil, sizes[0])), y = vector("y", dtype: .int64)
         func logits(training: Bool) throws -> Variable {

@@ -7,37 +7,23 @@ import Theano
 /// With no hidden layers it is multinomial logistic regression; with hidden layers, a
 /// multilayer perceptron, optionally trained with (inverted) dropout on its hidden units.
 public final class Classifier {
-    /// The nonlinearity of the hidden layers.
-    public enum Activation: String, Sendable, CaseIterable {
-        /// The hyperbolic tangent, the rectifier (`max(x, 0)`) or the logistic sigmoid.
-        case tanh, relu, sigmoid
-    }
-
     /// The layers and their nonlinearity, as graph builders.
     public struct Network {
         /// The layers, inputs first.
-        public let layers: [DenseLayer]
+        public let layers: [Dense]
         /// The hidden layers' nonlinearity.
         public let activation: Activation
 
         /// The output layer's pre-activations (the logits) for `x`, each hidden layer's
         /// output passed through `noise` first (the identity when predicting).
         public func logits(_ x: Variable, noise: (Variable) throws -> Variable = { $0 }) throws -> Variable {
-            let lastHidden = try layers.dropLast().reduce(x) { h, layer in try noise(apply(layer(h))) }
+            let lastHidden = try layers.dropLast().reduce(x) { h, layer in try noise(activation(layer(h))) }
             return try layers[layers.count - 1](lastHidden)
         }
 
         /// The first hidden layer's output for `x` (`x` itself for logistic regression).
         public func firstHiddenLayer(_ x: Variable) throws -> Variable {
-            layers.count == 1 ? x : try apply(layers[0](x))
-        }
-
-        private func apply(_ x: Variable) throws -> Variable {
-            switch activation {
-            case .tanh: try Theano.tanh(x)
-            case .relu: try relu(x)
-            case .sigmoid: try sigmoid(x)
-            }
+            layers.count == 1 ? x : try activation(layers[0](x))
         }
     }
 
@@ -58,11 +44,11 @@ public final class Classifier {
     ///   - initialLayers: parameters to start from instead of random ones (pretrained
     ///     features), one per layer, of the sizes `sizes` asks for.
     public init(sizes: [Int], activation: Activation = .tanh, learningRate: Double, l2: Double = 0, dropout: Double = 0,
-                initialLayers: [DenseLayer]? = nil, seed: UInt64 = 1234, options: CompileOptions = .default, profile: Bool = false) throws {
+                initialLayers: [Dense]? = nil, seed: UInt64 = 1234, options: CompileOptions = .default, profile: Bool = false) throws {
         var random = RandomState(seed: seed)
         let layers = try initialLayers ?? zip(sizes, sizes.dropFirst()).enumerated().map { layer, size in
             // Glorot-uniform weights for hidden layers; zeros for a lone logistic regression.
-            try DenseLayer(size.0, size.1, name: "\(layer)", scale: sizes.count == 2 ? 0 : 1, random: &random)
+            try Dense(size.0, size.1, name: "\(layer)", scale: sizes.count == 2 ? 0 : 1, random: &random)
         }
         let network = Network(layers: layers, activation: activation)
         self.network = network

@@ -98,13 +98,13 @@ public final class DenoisingAutoencoder {
 /// parameters: the encoder `W`, `b` and the decoder's biases `c`.
 public struct TiedAutoencoder {
     /// The encoder (`W`, `b`); the decoder uses `Wᵀ` and ``decoderBiases``.
-    public let encoder: DenseLayer
+    public let encoder: Dense
     /// The decoder's biases `c`.
     public let decoderBiases: SharedVariable
 
     /// Random Glorot-uniform weights and zero biases.
     public init(visible: Int, hidden: Int, random: inout RandomState) throws {
-        encoder = try DenseLayer(visible, hidden, name: "autoencoder", random: &random)
+        encoder = try Dense(visible, hidden, name: "autoencoder", random: &random)
         decoderBiases = try shared(NDArray(zeros: [visible], dtype: .float32), name: "c_autoencoder")
     }
 

@@ -29,9 +29,9 @@ public final class GatedClassifier {
                 seed: UInt64 = 1234, options: CompileOptions = .default) throws {
         var random = RandomState(seed: seed)
         let streams = RandomStreams(seed: seed)
-        let units = try DenseLayer(inputs, hidden, name: "units", random: &random)
-        let gaters = try DenseLayer(inputs, hidden, name: "gaters", random: &random)
-        let output = try DenseLayer(hidden, classes, name: "output", random: &random)
+        let units = try Dense(inputs, hidden, name: "units", random: &random)
+        let gaters = try Dense(inputs, hidden, name: "gaters", random: &random)
+        let output = try Dense(hidden, classes, name: "output", random: &random)
         let x = matrix("x", shape: (nil, inputs)), y = vector("y", dtype: .int64)
         let a = try gaters(x)
         let (gates, expectedGates, sample) = try Self.gates(a, estimator: estimator, streams: streams)

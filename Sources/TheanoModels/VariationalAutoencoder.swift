@@ -24,7 +24,7 @@ public final class VariationalAutoencoder {
     }
 
     /// The parameters: encoder, mean, log-variance, decoder and output layers.
-    public let layers: [DenseLayer]
+    public let layers: [Dense]
     private let trainStep: Function
     private let bound: Function
     private let importanceWeighted: Function
@@ -36,11 +36,11 @@ public final class VariationalAutoencoder {
                 importanceSamples: Int = 100, seed: UInt64 = 1234, options: CompileOptions = .default) throws {
         var random = RandomState(seed: seed)
         let streams = RandomStreams(seed: seed)
-        let encoderHidden = try DenseLayer(visible, hidden, name: "encoder", random: &random)
-        let encoderMean = try DenseLayer(hidden, latent, name: "mean", random: &random)
-        let encoderLogVariance = try DenseLayer(hidden, latent, name: "log_variance", scale: 0.1, random: &random)
-        let decoderHidden = try DenseLayer(latent, hidden, name: "decoder", random: &random)
-        let decoderOutput = try DenseLayer(hidden, visible, name: "output", random: &random)
+        let encoderHidden = try Dense(visible, hidden, name: "encoder", random: &random)
+        let encoderMean = try Dense(hidden, latent, name: "mean", random: &random)
+        let encoderLogVariance = try Dense(hidden, latent, name: "log_variance", scale: 0.1, random: &random)
+        let decoderHidden = try Dense(latent, hidden, name: "decoder", random: &random)
+        let decoderOutput = try Dense(hidden, visible, name: "output", random: &random)
         layers = [encoderHidden, encoderMean, encoderLogVariance, decoderHidden, decoderOutput]
         // The decoder's logits for codes `z`.
         let decode = { (z: Variable) in try decoderOutput(softplus(decoderHidden(z))) }
@@ -79,7 +79,7 @@ public final class VariationalAutoencoder {
     }
 
     /// `μ(x)` and `log σ²(x)`, the encoder's input and hidden layer corrupted as asked.
-    private static func encode(_ x: Variable, _ hidden: DenseLayer, _ mean: DenseLayer, _ logVariance: DenseLayer,
+    private static func encode(_ x: Variable, _ hidden: Dense, _ mean: Dense, _ logVariance: Dense,
                                corruption: Corruption?, streams: RandomStreams) throws -> (Variable, Variable) {
         var input = x
         if let corruption, corruption.masking > 0 { input = try x * streams.bernoulli(shape: .like(x), p: 1 - corruption.masking) }

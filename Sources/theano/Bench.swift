@@ -66,7 +66,7 @@ struct Bench: ParsableCommand {
     /// One SGD step of a classifier of `sizes` on a random minibatch. The JSON line carries
     /// the step's matrix-product rate (the peers' `gflops_exact`).
     private func timeTraining(workload: String, variant: String, sizes: [Int], batch: Int,
-                              activation: Classifier.Activation = .tanh) throws {
+                              activation: Activation = .tanh) throws {
         var random = RandomState(seed: 1234)
         let images = NDArray.uniform([batch, sizes[0]], using: &random)
         let labels = NDArray((0..<batch).map { _ in Int64(random.next() % UInt64(sizes.last!)) })

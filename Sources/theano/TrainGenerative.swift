@@ -42,7 +42,7 @@ struct GenerativeTraining {
         let digitEnergy = try dae.energy(test.images), noiseEnergy = try dae.energy(uniformNoise)
         print("mean energy: test digits \(fixed(digitEnergy.reduce(0, +) / Double(test.count))), uniform noise \(fixed(noiseEnergy.reduce(0, +) / Double(test.count)))")
 
-        func fineTuned(from layers: [DenseLayer]?) throws -> Double {
+        func fineTuned(from layers: [Dense]?) throws -> Double {
             let classifier = try Classifier(sizes: [train.features, hidden, train.classes], activation: .sigmoid, learningRate: 0.1,
                                             initialLayers: layers, seed: seed, options: options)
             var order = RandomState(seed: seed)
@@ -50,7 +50,7 @@ struct GenerativeTraining {
             return try classifier.accuracy(on: test)
         }
         let fromScratch = try fineTuned(from: nil)
-        let pretrained = try fineTuned(from: [dae.autoencoder.encoder, DenseLayer(hidden, train.classes, name: "output", random: &random)])
+        let pretrained = try fineTuned(from: [dae.autoencoder.encoder, Dense(hidden, train.classes, name: "output", random: &random)])
         print("sigmoid MLP after 30 epochs: test accuracy \(fixed(fromScratch)) from random weights, \(fixed(pretrained)) from the autoencoder's")
         print("test accuracy: \(fixed(pretrained))")
     }
