@@ -81,6 +81,9 @@ struct Train: ParsableCommand {
     @Option(help: "Start from the parameters in this .npz file, saved by --save (mlp, logreg).")
     var resume: String?
 
+    @Option(help: "Draw the loss and the other per-epoch figures of each training run into this SVG file.")
+    var plot: String?
+
     @Option(help: "Directory with MNIST IDX files (instead of the bundled digits).")
     var data: String?
 
@@ -99,6 +102,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let options: CompileOptions = reference ? .default : .native
         let batchSize = self.batchSize ?? (model == .rbm ? 20 : 32)
+        CurvePlot.shared.draw(to: plot)
         switch model {
         case .rnn, .lstm:
             let training = SequenceTraining(epochs: epochs ?? 10, batchSize: batchSize,
@@ -141,7 +145,7 @@ func pad(_ value: Int, _ largest: Int) -> String {
     String(repeating: " ", count: String(largest).count - String(value).count) + String(value)
 }
 func format(_ duration: Duration) -> String {
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    let seconds = seconds(duration)
     return seconds < 1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds)
 }
 
@@ -150,17 +154,4 @@ func compiling<T>(_ body: () throws -> T) rethrows -> T {
     let started = ContinuousClock.now
     defer { print("compiled in \(format(ContinuousClock.now - started))") }
     return try body()
-}
-
-/// Runs `epochs` passes of `epoch` (which returns the training loss and the rest of the
-/// line to print), printing one line per epoch with its time; returns the total time.
-@discardableResult
-func trainEpochs(_ epochs: Int, _ epoch: (Int) throws -> (loss: Double, report: String)) rethrows -> Duration {
-    let started = ContinuousClock.now
-    for index in 1...epochs {
-        let epochStart = ContinuousClock.now
-        let (loss, report) = try epoch(index)
-        print("epoch \(pad(index, epochs))  loss \(fixed(loss))  \(report)  time \(format(ContinuousClock.now - epochStart))")
-    }
-    return ContinuousClock.now - started
 }

@@ -35,10 +35,10 @@ struct ClassifierTraining {
         print("deterministic MLP on the training set and its dropout noise projected into input space")
         let deterministic = try Classifier(sizes: sizes, activation: .tanh, learningRate: learningRate, l2: l2, seed: seed + 1, options: options)
         var random = RandomState(seed: seed)
-        let time = try trainEpochs(epochs) { _ in
+        let time = try trainEpochs(epochs, title: "deterministic MLP") { _ in
             let augmented = try data.train.appending(augmentation.augment(data.train))
             let loss = try deterministic.trainEpoch(on: augmented, batchSize: batchSize, random: &random)
-            return (loss, "test \(fixed(try deterministic.accuracy(on: data.test)))")
+            return EpochReport(loss: loss, ["test": try deterministic.accuracy(on: data.test)])
         }
         print("total time \(format(time))")
         print("dropout network test accuracy: \(fixed(try dropoutNetwork.accuracy(on: data.test)))")
@@ -57,9 +57,9 @@ struct ClassifierTraining {
             print("resumed from \(resumePath): test accuracy \(fixed(try classifier.accuracy(on: data.test)))")
         }
         var random = RandomState(seed: seed)
-        let time = try trainEpochs(epochs) { _ in
+        let time = try trainEpochs(epochs, title: described) { _ in
             let loss = try classifier.trainEpoch(on: data.train, batchSize: batchSize, random: &random)
-            return (loss, "train \(fixed(try classifier.accuracy(on: data.train)))  test \(fixed(try classifier.accuracy(on: data.test)))")
+            return EpochReport(loss: loss, ["train": try classifier.accuracy(on: data.train), "test": try classifier.accuracy(on: data.test)])
         }
         print("total time \(format(time))")
         if let savePath {

@@ -32,7 +32,7 @@ struct GenerativeTraining {
         var random = RandomState(seed: seed)
         let time = try trainEpochs(epochs) { _ in
             let loss = try meanOverMinibatches(count: train.count, batchSize: batchSize, random: &random) { try dae.step(train.images.rows($0)) }
-            return (loss, "test reconstruction error \(fixed(try dae.reconstructionError(test.images)))")
+            return EpochReport(loss: loss, ["test reconstruction error": try dae.reconstructionError(test.images)])
         }
         print("total time \(format(time))")
         print("test reconstruction error: \(fixed(try dae.reconstructionError(test.images))) (squared, summed over pixels)")
@@ -70,7 +70,8 @@ struct GenerativeTraining {
         var random = RandomState(seed: seed)
         let time = try trainEpochs(epochs) { epoch in
             let bound = try meanOverMinibatches(count: train.count, batchSize: batchSize, random: &random) { try vae.step(train.images.rows($0)) }
-            return (-bound, epoch % 20 == 0 || epoch == epochs ? "test ELBO \(nats(try vae.evidenceLowerBound(test.images)))" : "")
+            guard epoch % 20 == 0 || epoch == epochs else { return EpochReport(loss: -bound) }
+            return EpochReport(loss: -bound, note: "test ELBO \(nats(try vae.evidenceLowerBound(test.images)))")
         }
         print("total time \(format(time))")
         if let samplesPath {

@@ -44,7 +44,7 @@ struct RBMTraining {
         var random = RandomState(seed: seed)
         try trainEpochs(epochs) { _ in
             let error = try trainer.trainEpoch(on: train.images, batchSize: batchSize, random: &random)
-            return (error, "test log-likelihood \(nats(try likelihood.meanLogLikelihood(of: test.images)))")
+            return EpochReport(loss: error, ["test log-likelihood (nats)": try likelihood.meanLogLikelihood(of: test.images)])
         }
 
         let sampling = try RBMChains(model: rbm, sampler: sampler, rates: RBMRates(model: rbm, data: train.images, options: options),

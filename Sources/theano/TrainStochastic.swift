@@ -25,11 +25,11 @@ struct StochasticTraining {
                                     learningRate: learningRate, sparsity: sparsity, seed: seed, options: options)
             }
             var random = RandomState(seed: seed)
-            let time = try trainEpochs(epochs) { epoch in
+            let time = try trainEpochs(epochs, title: estimator.rawValue) { epoch in
                 let loss = try model.trainEpoch(on: train, batchSize: batchSize, random: &random)
-                guard epoch % 10 == 0 else { return (loss, "") }
+                guard epoch % 10 == 0 else { return EpochReport(loss: loss) }
                 let (accuracy, zeros) = try model.evaluate(on: test)
-                return (loss, "test \(fixed(accuracy))  zero gates \(fixed(zeros))")
+                return EpochReport(loss: loss, note: "test \(fixed(accuracy))  zero gates \(fixed(zeros))")
             }
             let (accuracy, zeros) = try model.evaluate(on: test)
             rows.append((estimator, accuracy, zeros, time))
@@ -49,8 +49,8 @@ struct StochasticTraining {
             print("\(name) MLP \(sizes.map(String.init).joined(separator: "-")):")
             let model = try compiling { try BinaryConnectClassifier(sizes: sizes, mode: mode, learningRate: learningRate, seed: seed, options: options) }
             var random = RandomState(seed: seed)
-            let time = try trainEpochs(epochs) { _ in
-                (try model.trainEpoch(on: train, batchSize: batchSize, random: &random), "test \(fixed(try model.accuracy(on: test)))")
+            let time = try trainEpochs(epochs, title: name) { _ in
+                EpochReport(loss: try model.trainEpoch(on: train, batchSize: batchSize, random: &random), ["test": try model.accuracy(on: test)])
             }
             print("total time \(format(time))")
             accuracies.append(try model.accuracy(on: test))
