@@ -21,7 +21,9 @@ struct LayerTests {
         #expect(try network.outputShape([nil, 64]) == [nil, 10] && network.parameters.count == 4)
         #expect(throws: TheanoError.self) { try network.outputShape([nil, 63]) }
         let x = matrix("x", shape: (nil, 64)), images = try Dataset.digits().images.rows(Array(0..<20))
-        let train = try function(inputs: [x], outputs: [network(x, training: true)], options: backend.options)
+        var updates: [SharedVariable: Variable] = [:]
+        let train = try function(inputs: [x], outputs: [network(x, training: true, updates: &updates)], options: backend.options)
+        #expect(updates.isEmpty)
         let test = try function(inputs: [x], outputs: [network(x)], options: backend.options)
         #expect(try train(images)[0].elements(as: Float.self) != train(images)[0].elements(as: Float.self))
         let probabilities = try test(images)[0], again = try test(images)[0]

@@ -34,7 +34,7 @@ public struct Dense: Layer {
         return input.dropLast() + [weights.value.shape[1]]
     }
 
-    public func callAsFunction(_ x: Variable, training: Bool) throws -> Variable { try activation(dot(x, weights) + biases) }
+    public func callAsFunction(_ x: Variable, training: Bool, updates: inout [SharedVariable: Variable]) throws -> Variable { try activation(dot(x, weights) + biases) }
 }
 
 extension NDArray {

@@ -10,7 +10,7 @@ public struct Dropout: Layer {
 
     public var parameters: [SharedVariable] { [] }
     public func outputShape(_ input: [Int?]) throws -> [Int?] { input }
-    public func callAsFunction(_ x: Variable, training: Bool) throws -> Variable {
+    public func callAsFunction(_ x: Variable, training: Bool, updates: inout [SharedVariable: Variable]) throws -> Variable {
         try dropout(x, rate: rate, streams: streams, training: training)
     }
 }

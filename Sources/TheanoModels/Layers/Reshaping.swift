@@ -12,7 +12,7 @@ public struct Flatten: Layer {
         return [input[0], rest]
     }
 
-    public func callAsFunction(_ x: Variable, training: Bool) throws -> Variable { try flatten(x, ndim: 2) }
+    public func callAsFunction(_ x: Variable, training: Bool, updates: inout [SharedVariable: Variable]) throws -> Variable { try flatten(x, ndim: 2) }
 }
 
 /// A learned vector per symbol: `int64` indices of any shape become their rows of a table
@@ -29,7 +29,7 @@ public struct Embedding: Layer {
     public var parameters: [SharedVariable] { [table] }
     public func outputShape(_ input: [Int?]) throws -> [Int?] { input + [table.value.shape[1]] }
 
-    public func callAsFunction(_ x: Variable, training: Bool) throws -> Variable {
+    public func callAsFunction(_ x: Variable, training: Bool, updates: inout [SharedVariable: Variable]) throws -> Variable {
         guard !x.dtype.isFloat, x.dtype != .bool else {
             throw TheanoError.invalidArgument(function: "Embedding", reason: "needs integer indices, not \(x.type)", location: .resolve(fileID: #fileID, line: #line))
         }
