@@ -5,7 +5,10 @@ import Theano
 /// training function whose updates move the parameters.
 ///
 /// With no hidden layers it is multinomial logistic regression; with hidden layers, a
-/// multilayer perceptron, optionally trained with (inverted) dropout on its hidden units.
+/// multilayer perceptron, optionally trained with (inverted) dropout on its hidden units,
+/// and optionally with a linear bottleneck layer between consecutive hidden layers (Lin,
+/// Memisevic and Konda, "How far can we go without convolution", 2015): `W` factored as
+/// `U · V` through a narrow linear layer.
 public final class Classifier {
     /// The layers and their nonlinearity, as graph builders.
     public struct Network {
@@ -13,17 +16,24 @@ public final class Classifier {
         public let layers: [Dense]
         /// The hidden layers' nonlinearity.
         public let activation: Activation
+        /// The positions of the linear bottleneck layers (no nonlinearity, no noise).
+        public let bottlenecks: Set<Int>
 
         /// The output layer's pre-activations (the logits) for `x`, each hidden layer's
         /// output passed through `noise` first (the identity when predicting).
         public func logits(_ x: Variable, noise: (Variable) throws -> Variable = { $0 }) throws -> Variable {
-            let lastHidden = try layers.dropLast().reduce(x) { h, layer in try noise(activation(layer(h))) }
-            return try layers[layers.count - 1](lastHidden)
+            var h = x
+            for (index, layer) in layers.enumerated() {
+                h = try layer(h)
+                if index < layers.count - 1, !bottlenecks.contains(index) { h = try noise(activation(h)) }
+            }
+            return h
         }
 
         /// The first hidden layer's output for `x` (`x` itself for logistic regression).
         public func firstHiddenLayer(_ x: Variable) throws -> Variable {
-            layers.count == 1 ? x : try activation(layers[0](x))
+            guard let first = layers.indices.dropLast().first(where: { !bottlenecks.contains($0) }) else { return x }
+            return try activation(layers[...first].reduce(x) { try $1($0) })
         }
     }
 
@@ -41,16 +51,27 @@ public final class Classifier {
     ///   - l2: weight decay added to the cost, `l2 · Σ‖W‖²`.
     ///   - dropout: the rate at which hidden units are dropped while training (0: none);
     ///     predictions use the whole network.
+    ///   - bottleneck: the width of a linear layer put between each two consecutive hidden
+    ///     layers (0: none).
     ///   - initialLayers: parameters to start from instead of random ones (pretrained
-    ///     features), one per layer, of the sizes `sizes` asks for.
+    ///     features), one per layer, of the sizes `sizes` asks for (without bottlenecks).
     public init(sizes: [Int], activation: Activation = .tanh, learningRate: Double, l2: Double = 0, dropout: Double = 0,
-                initialLayers: [Dense]? = nil, seed: UInt64 = 1234, options: CompileOptions = .default, profile: Bool = false) throws {
+                bottleneck: Int = 0, initialLayers: [Dense]? = nil, seed: UInt64 = 1234, options: CompileOptions = .default,
+                profile: Bool = false) throws {
         var random = RandomState(seed: seed)
-        let layers = try initialLayers ?? zip(sizes, sizes.dropFirst()).enumerated().map { layer, size in
+        var layers: [Dense] = [], bottlenecks: Set<Int> = []
+        if let initialLayers { layers = initialLayers }
+        for (index, (fanIn, fanOut)) in zip(sizes, sizes.dropFirst()).enumerated() where initialLayers == nil {
+            var inputs = fanIn
+            if bottleneck > 0, index > 0, index < sizes.count - 2 {
+                bottlenecks.insert(layers.count)
+                layers.append(try Dense(fanIn, bottleneck, name: "\(index)_bottleneck", random: &random))
+                inputs = bottleneck
+            }
             // Glorot-uniform weights for hidden layers; zeros for a lone logistic regression.
-            try Dense(size.0, size.1, name: "\(layer)", scale: sizes.count == 2 ? 0 : 1, random: &random)
+            layers.append(try Dense(inputs, fanOut, name: "\(index)", scale: sizes.count == 2 ? 0 : 1, random: &random))
         }
-        let network = Network(layers: layers, activation: activation)
+        let network = Network(layers: layers, activation: activation, bottlenecks: bottlenecks)
         self.network = network
         let x = matrix("x", shape: (nil, sizes[0]))
         let y = vector("y", dtype: .int64)

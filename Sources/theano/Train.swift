@@ -51,6 +51,12 @@ struct Train: ParsableCommand {
     @Option(help: "L2 weight decay (mlp, logreg).")
     var l2 = 0.0
 
+    @Option(help: "Hidden layers of the MLP (mlp).")
+    var depth = 1
+
+    @Option(help: "Put a linear bottleneck layer of this width between consecutive hidden layers, and train the plain MLP beside it (mlp).")
+    var bottleneck: Int?
+
     @Option(help: "Dropout rate of the hidden units (mlp; dropout-augment's dropout network).")
     var dropout = 0.0
 
@@ -94,6 +100,7 @@ struct Train: ParsableCommand {
     var reference = false
 
     func validate() throws {
+        if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
         if save != nil || resume != nil, model != .mlp, model != .logreg {
             throw ValidationError("--save and --resume work with mlp and logreg")
         }
@@ -115,7 +122,7 @@ struct Train: ParsableCommand {
                                               savePath: save, resumePath: resume)
             switch model {
             case .logreg: try training.logisticRegression()
-            case .mlp: try training.mlp(dropout: dropout)
+            case .mlp: try training.mlp(dropout: dropout, depth: depth, bottleneck: bottleneck)
             default: try training.dropoutAugmentation(dropout: dropout > 0 ? dropout : 0.5)
             }
         case .dae, .vae, .dvae:

@@ -21,9 +21,18 @@ struct ClassifierTraining {
         print("test accuracy: \(fixed(try classifier.accuracy(on: data.test)))")
     }
 
-    func mlp(dropout: Double) throws {
-        let classifier = try train(sizes: [data.train.features, hidden, data.train.classes], title: "MLP", dropout: dropout)
-        print("test accuracy: \(fixed(try classifier.accuracy(on: data.test)))")
+    /// An MLP of `depth` hidden layers; with a `bottleneck`, the plain one first, then the
+    /// same with linear bottlenecks between its hidden layers.
+    func mlp(dropout: Double, depth: Int, bottleneck: Int?) throws {
+        let sizes = [data.train.features] + Array(repeating: hidden, count: depth) + [data.train.classes]
+        guard let bottleneck else {
+            let classifier = try train(sizes: sizes, title: "MLP", dropout: dropout)
+            return print("test accuracy: \(fixed(try classifier.accuracy(on: data.test)))")
+        }
+        let plain = try train(sizes: sizes, title: "MLP", dropout: dropout)
+        let factored = try train(sizes: sizes, title: "MLP with linear bottlenecks of \(bottleneck)", dropout: dropout, bottleneck: bottleneck)
+        print("plain MLP test accuracy: \(fixed(try plain.accuracy(on: data.test)))")
+        print("test accuracy: \(fixed(try factored.accuracy(on: data.test)))")
     }
 
     /// Trains a dropout MLP, then a deterministic MLP on the training set plus a fresh copy
@@ -46,11 +55,12 @@ struct ClassifierTraining {
     }
 
     /// Trains a tanh classifier of widths `sizes`, printing its progress.
-    private func train(sizes: [Int], title: String, dropout: Double) throws -> Classifier {
+    private func train(sizes: [Int], title: String, dropout: Double, bottleneck: Int = 0) throws -> Classifier {
         let described = dropout > 0 ? "\(title) with dropout \(dropout)" : title
         print("\(described) \(sizes.map(String.init).joined(separator: "-")) on \(data.train.count) training and \(data.test.count) test examples")
         let classifier = try compiling {
-            try Classifier(sizes: sizes, activation: .tanh, learningRate: learningRate, l2: l2, dropout: dropout, seed: seed, options: options)
+            try Classifier(sizes: sizes, activation: .tanh, learningRate: learningRate, l2: l2, dropout: dropout, bottleneck: bottleneck,
+                           seed: seed, options: options)
         }
         if let resumePath {
             try Checkpoint.load(classifier.parameters, from: resumePath)

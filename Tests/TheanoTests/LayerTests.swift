@@ -81,4 +81,17 @@ struct LayerTests {
         #expect(rows.shape == [2, 2, 2] && rows.elements(as: Float.self) == [0, 1, 20, 21, 10, 11, 10, 11])
         #expect(throws: TheanoError.self) { try embedding(matrix("f")) }
     }
+
+    /// An MLP with linear bottlenecks between its hidden layers: one narrow linear layer per
+    /// gap, none before the first hidden layer or the output; it learns.
+    @Test(arguments: Backend.allCases)
+    func bottleneckClassifier(backend: Backend) throws {
+        let (train, test) = try Dataset.digits().split(testFraction: 0.25, seed: 1)
+        let model = try Classifier(sizes: [64, 48, 48, 48, 10], learningRate: 0.1, bottleneck: 8, options: backend.options)
+        #expect(model.network.layers.map { $0.weights.value.shape } == [[64, 48], [48, 8], [8, 48], [48, 8], [8, 48], [48, 10]])
+        #expect(model.network.bottlenecks == [1, 3])
+        var random = RandomState(seed: 2)
+        for _ in 0..<5 { _ = try model.trainEpoch(on: train.subset(Array(0..<400)), batchSize: 20, random: &random) }
+        #expect(try model.accuracy(on: test) > 0.6)
+    }
 }
