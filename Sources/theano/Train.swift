@@ -21,6 +21,7 @@ struct Train: ParsableCommand {
             one trained on its dropout noise projected into input space. rnn: an Elman network \
             as a character-level language model. lstm: an LSTM on the embedded Reber grammar. \
             dae: a denoising autoencoder with tied weights, fine-tuned into a classifier. \
+            zae: zero-bias autoencoders on digit patches, their codes classified. \
             vae, dvae: a (denoising) variational autoencoder on binarized digits. rbm: a binary \
             RBM trained by CD, PCD or FPCD, with its exact log-likelihood and three samplers. \
             stochastic: a classifier with stochastic gaters, one per gradient estimator. \
@@ -29,7 +30,7 @@ struct Train: ParsableCommand {
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, rnn, lstm, dae, vae, dvae, rbm, stochastic, binaryconnect
+        case mlp, logreg, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect
         case dropoutAugment = "dropout-augment"
     }
 
@@ -125,11 +126,15 @@ struct Train: ParsableCommand {
             case .mlp: try training.mlp(dropout: dropout, depth: depth, bottleneck: bottleneck)
             default: try training.dropoutAugmentation(dropout: dropout > 0 ? dropout : 0.5)
             }
-        case .dae, .vae, .dvae:
+        case .dae, .zae, .vae, .dvae:
             let training = GenerativeTraining(data: try loadData(), epochs: epochs, batchSize: batchSize, hidden: hidden,
                                               learningRate: learningRate, masking: masking, gaussianNoise: gaussianNoise, hiddenNoise: hiddenNoise,
                                               samplesPath: samples, seed: seed, options: options)
-            try model == .dae ? training.denoisingAutoencoder() : training.variationalAutoencoder(denoising: model == .dvae)
+            switch model {
+            case .dae: try training.denoisingAutoencoder()
+            case .zae: try training.zeroBiasAutoencoders()
+            default: try training.variationalAutoencoder(denoising: model == .dvae)
+            }
         case .rbm:
             try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
                             learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()

@@ -82,3 +82,47 @@ struct GenerativeTraining {
         print("test log-likelihood (importance-weighted, k = 100): \(nats(try vae.importanceWeightedLogLikelihood(test.images)))")
     }
 }
+
+extension GenerativeTraining {
+    /// Zero-bias autoencoders (thresholded rectifier and thresholded linear units) and a
+    /// standard one, each trained on 4×4 patches of the digits; an image's features are the
+    /// codes of its nine patches (stride 2), and logistic regression on them is scored on
+    /// the test set, beside logistic regression on the pixels.
+    func zeroBiasAutoencoders() throws {
+        let (train, test) = data
+        let hidden = hidden ?? 32, epochs = epochs ?? 30, side = Int(Double(train.features).squareRoot())
+        let (trainPatches, testPatches) = (try imagePatches(train.images, side: side, patch: 4, stride: 2),
+                                           try imagePatches(test.images, side: side, patch: 4, stride: 2))
+        let perImage = trainPatches.shape[0] / train.count
+        print("autoencoders 16-\(hidden) on \(trainPatches.shape[0]) patches (4×4, stride 2) of \(train.count) training digits; "
+            + "features: the codes of an image's \(perImage) patches; logistic regression on them, \(epochs) epochs")
+        func logisticRegression(_ trainSet: Dataset, _ testSet: Dataset) throws -> Double {
+            let model = try Classifier(sizes: [trainSet.features, trainSet.classes], learningRate: 0.1, seed: seed, options: options)
+            var order = RandomState(seed: seed)
+            for _ in 0..<epochs { _ = try model.trainEpoch(on: trainSet, batchSize: batchSize, random: &order) }
+            return try model.accuracy(on: testSet)
+        }
+        var rows: [(String, Double)] = [("pixels", try logisticRegression(train, test))]
+        let encoders: [(String, PatchAutoencoder.Encoder)] = [("zero-bias, TRec θ = 0.5", .thresholdedRectifier(threshold: 0.5)),
+                                                              ("zero-bias, TLin θ = 0.5", .thresholdedLinear(threshold: 0.5)),
+                                                              ("standard (sigmoid, biases)", .standard)]
+        for (name, encoder) in encoders {
+            let autoencoder = try compiling {
+                try PatchAutoencoder(visible: 16, hidden: hidden, encoder: encoder, learningRate: learningRate ?? 0.05, seed: seed, options: options)
+            }
+            var random = RandomState(seed: seed)
+            try trainEpochs(epochs, title: name) { _ in
+                EpochReport(loss: try meanOverMinibatches(count: trainPatches.shape[0], batchSize: 100, random: &random) {
+                    try autoencoder.step(trainPatches.rows($0))
+                })
+            }
+            func features(_ patches: NDArray, of data: Dataset) throws -> Dataset {
+                let codes = try autoencoder.encode(patches)
+                return try Dataset(images: codes.reshaped([data.count, perImage * hidden]), labels: data.labels, maximum: 1)
+            }
+            rows.append((name, try logisticRegression(features(trainPatches, of: train), features(testPatches, of: test))))
+        }
+        for (name, accuracy) in rows { print("\(name.padding(toLength: 28, withPad: " ", startingAt: 0))  test accuracy \(fixed(accuracy))") }
+        print("test accuracy: \(fixed(rows[1].1))")
+    }
+}

@@ -137,4 +137,31 @@ struct GenerativeModelTests {
         #expect(augmented.images.shape == test.images.shape && projected.allSatisfy { (0...1).contains($0) })
         #expect(zip(original, projected).map { Swift.abs($0 - $1) }.reduce(0, +) / Float(original.count) > 1e-3)
     }
+
+    /// Patches come out in image order, window by window; zero-bias codes are 0 or past the
+    /// threshold; every encoder lowers its reconstruction error.
+    @Test(arguments: Backend.allCases)
+    func zeroBiasAutoencoders(backend: Backend) throws {
+        let images = NDArray((0..<32).map(Float.init), shape: [2, 16])
+        let patches = try imagePatches(images, side: 4, patch: 2, stride: 2)
+        #expect(patches.shape == [8, 4] && patches.rows([1]).elements(as: Float.self) == [2, 3, 6, 7])
+        #expect(patches.rows([4]).elements(as: Float.self) == [16, 17, 20, 21])
+        #expect(throws: TheanoError.self) { try imagePatches(images, side: 4, patch: 5, stride: 1) }
+        let train = try digits().train
+        let digitPatches = try imagePatches(train.images, side: 8, patch: 4, stride: 2)
+        for encoder in [PatchAutoencoder.Encoder.thresholdedRectifier(threshold: 0.5), .thresholdedLinear(threshold: 0.5), .standard] {
+            let model = try PatchAutoencoder(visible: 16, hidden: 16, encoder: encoder, learningRate: 0.05, options: backend.options)
+            var random = RandomState(seed: 6)
+            let first = try meanOverMinibatches(count: digitPatches.shape[0], batchSize: 100, random: &random) { try model.step(digitPatches.rows($0)) }
+            var last = first
+            for _ in 0..<3 { last = try meanOverMinibatches(count: digitPatches.shape[0], batchSize: 100, random: &random) { try model.step(digitPatches.rows($0)) } }
+            #expect(last < first, "\(encoder): \(first) → \(last)")
+            let codes = try model.encode(digitPatches).elements(as: Float.self)
+            switch encoder {
+            case .thresholdedRectifier: #expect(codes.allSatisfy { $0 == 0 || $0 > 0.5 } && codes.contains(0))
+            case .thresholdedLinear: #expect(codes.allSatisfy { $0 == 0 || Swift.abs($0) > 0.5 })
+            case .standard: #expect(codes.allSatisfy { (0...1).contains($0) })
+            }
+        }
+    }
 }
