@@ -8,7 +8,7 @@ import Theano
 /// (straight through the binarization) and are clipped to `[−H, H]`; predictions use them.
 /// `H` is each layer's Glorot bound. With ``Mode/float`` it is the same network trained
 /// plainly, to compare against.
-public final class BinaryConnectClassifier {
+public final class BinaryConnectClassifier: MinibatchClassifier {
     /// How the network trains.
     public enum Mode: Sendable {
         /// Real-valued weights and exact gradients.
@@ -60,13 +60,6 @@ public final class BinaryConnectClassifier {
 
     /// One SGD step on a minibatch; returns its cost.
     public func step(images: NDArray, labels: NDArray) throws -> Double { try trainStep(images, labels)[0].scalar(as: Double.self) }
-
-    /// One pass over `data` in shuffled minibatches; returns the mean minibatch cost.
-    public func trainEpoch(on data: Dataset, batchSize: Int, random: inout RandomState) throws -> Double {
-        try meanOverMinibatches(count: data.count, batchSize: batchSize, random: &random) { rows in
-            try step(images: data.images.rows(rows), labels: data.labels.rows(rows))
-        }
-    }
 
     /// The fraction of `data` classified correctly, with the real-valued weights.
     public func accuracy(on data: Dataset) throws -> Double { data.accuracy(of: try predictor(data.images)[0]) }

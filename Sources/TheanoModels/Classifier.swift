@@ -9,7 +9,7 @@ import Theano
 /// and optionally with a linear bottleneck layer between consecutive hidden layers (Lin,
 /// Memisevic and Konda, "How far can we go without convolution", 2015): `W` factored as
 /// `U · V` through a narrow linear layer.
-public final class Classifier {
+public final class Classifier: MinibatchClassifier {
     /// The layers and their nonlinearity, as graph builders.
     public struct Network {
         /// The layers, inputs first.
@@ -95,13 +95,6 @@ public final class Classifier {
     /// One SGD step on a minibatch; returns its cost.
     public func step(images: NDArray, labels: NDArray) throws -> Double {
         try trainStep(images, labels)[0].scalar(as: Double.self)
-    }
-
-    /// One pass over `data` in shuffled minibatches; returns the mean minibatch cost.
-    public func trainEpoch(on data: Dataset, batchSize: Int, random: inout RandomState) throws -> Double {
-        try meanOverMinibatches(count: data.count, batchSize: batchSize, random: &random) { rows in
-            try step(images: data.images.rows(rows), labels: data.labels.rows(rows))
-        }
     }
 
     /// The predicted class of each row of `images`.

@@ -115,9 +115,10 @@ public struct TiedAutoencoder {
     public func encode(_ x: Variable) throws -> Variable { try sigmoid(encoder(x)) }
 
     /// The reconstruction of `x`, `σ(x · W + b) · Wᵀ + c`.
-    public func reconstruct(_ x: Variable) throws -> Variable {
-        try dot(encode(x), encoder.weights.T) + decoderBiases
-    }
+    public func reconstruct(_ x: Variable) throws -> Variable { try decode(encode(x)) }
+
+    /// The linear decoding of a code `h`, `h · Wᵀ + c`.
+    public func decode(_ code: Variable) throws -> Variable { try dot(code, encoder.weights.T) + decoderBiases }
 
     /// The energy whose gradient is the reconstruction field, one value per row of `x`,
     /// computed in `x`'s dtype.

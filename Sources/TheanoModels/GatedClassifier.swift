@@ -6,7 +6,7 @@ import Theano
 /// computed from the input, `h = relu(x · W + b) ⊙ g(x · U + d)`, so a gate that is exactly 0
 /// turns its unit's computation off. A sparsity penalty on the gates' expected values asks
 /// for many zeros; the gaters learn by one of the estimators of the paper.
-public final class GatedClassifier {
+public final class GatedClassifier: MinibatchClassifier {
     /// How the gaters are made and how their gradient is estimated.
     public enum Estimator: String, Sendable, CaseIterable {
         /// Binary gaters, gradient passed through unchanged.
@@ -68,13 +68,6 @@ public final class GatedClassifier {
 
     /// One SGD step on a minibatch; returns its mean cross-entropy.
     public func step(images: NDArray, labels: NDArray) throws -> Double { try trainStep(images, labels)[0].scalar(as: Double.self) }
-
-    /// One pass over `data` in shuffled minibatches; returns the mean minibatch cross-entropy.
-    public func trainEpoch(on data: Dataset, batchSize: Int, random: inout RandomState) throws -> Double {
-        try meanOverMinibatches(count: data.count, batchSize: batchSize, random: &random) { rows in
-            try step(images: data.images.rows(rows), labels: data.labels.rows(rows))
-        }
-    }
 
     /// The accuracy on `data` with gates drawn as in training, and the fraction of the
     /// gates that were exactly 0.

@@ -57,9 +57,7 @@ public struct ImageGrid {
 
     /// Writes the PNG file to `path`.
     public func write(to path: String) throws {
-        do { try png.write(to: URL(fileURLWithPath: path)) } catch {
-            throw TheanoError.data(path: path, reason: "cannot write the picture: \(error.localizedDescription)")
-        }
+        try writeFile(png, to: path)
     }
 
     /// `bytes` as a zlib stream of stored (uncompressed) deflate blocks.

@@ -56,7 +56,8 @@ public struct Optimizer: Sendable {
         var gradients = try grad(cost, wrt: parameters)
         if weightDecay != 0 { gradients = try zip(gradients, parameters).map { try $0 + weightDecay * $1 } }
         if let clipNorm {
-            let norm = try sqrt(gradients.map { try sum(sqr($0)) }.dropFirst().reduce(sum(sqr(gradients[0])), +))
+            let squares = try gradients.map { try sum(sqr($0)) }
+            let norm = try sqrt(squares.dropFirst().reduce(squares[0], +))
             let scale = try minimum(constant(1, dtype: norm.dtype), clipNorm / maximum(norm, constant(1e-12, dtype: norm.dtype)))
             gradients = try gradients.map { try $0 * scale }
         }

@@ -5,8 +5,8 @@ import Theano
 /// nonlinearity passes a unit's input only where it clears a threshold θ — the thresholded
 /// rectifier `TRec(z) = z · [z > θ]` or the thresholded linear unit `TLin(z) = z · [|z| > θ]`
 /// — and a linear decoder with tied weights, `r = h · Wᵀ`, trained on the squared error.
-/// `Encoder.standard` is the usual autoencoder to compare with: sigmoid hidden units with
-/// biases, decoder biases.
+/// `Encoder.standard` is the usual autoencoder to compare with (``TiedAutoencoder``):
+/// sigmoid hidden units with biases, decoder biases.
 public final class PatchAutoencoder {
     /// The hidden units.
     public enum Encoder: Sendable {
@@ -18,9 +18,8 @@ public final class PatchAutoencoder {
         case standard
     }
 
-    /// `W` (visible × hidden), `b`, `c` (the biases stay 0 for the zero-bias encoders).
-    public let weights: SharedVariable, hiddenBiases: SharedVariable, visibleBiases: SharedVariable
-    private let encoder: Encoder
+    /// `W`, `b` and `c`; the zero-bias encoders train `W` alone (the biases stay 0 and unused).
+    public let autoencoder: TiedAutoencoder
     private let trainStep: Function
     private let features: Function
 
@@ -28,32 +27,24 @@ public final class PatchAutoencoder {
     public init(visible: Int, hidden: Int, encoder: Encoder, learningRate: Double, seed: UInt64 = 1234,
                 options: CompileOptions = .default) throws {
         var random = RandomState(seed: seed)
-        weights = try shared(Initializer.glorotUniform.array([visible, hidden], random: &random), name: "W_autoencoder")
-        hiddenBiases = try shared(NDArray(zeros: [hidden], dtype: .float32), name: "b_autoencoder")
-        visibleBiases = try shared(NDArray(zeros: [visible], dtype: .float32), name: "c_autoencoder")
-        self.encoder = encoder
-        let x = matrix("x", shape: (nil, visible))
-        let code = try Self.encode(x, weights: weights, hiddenBiases: hiddenBiases, encoder: encoder)
-        var reconstruction = try dot(code, weights.T)
-        var parameters = [weights]
-        if case .standard = encoder {
-            reconstruction = try reconstruction + visibleBiases
-            parameters += [hiddenBiases, visibleBiases]
+        let autoencoder = try TiedAutoencoder(visible: visible, hidden: hidden, random: &random)
+        self.autoencoder = autoencoder
+        let x = matrix("x", shape: (nil, visible)), weights = autoencoder.encoder.weights
+        let (code, reconstruction, parameters): (Variable, Variable, [SharedVariable])
+        switch encoder {
+        case .standard:
+            (code, reconstruction, parameters) = (try autoencoder.encode(x), try autoencoder.reconstruct(x), autoencoder.parameters)
+        case .thresholdedRectifier(let threshold), .thresholdedLinear(let threshold):
+            // A unit passes its input `z` where it clears the threshold (its magnitude, for TLin).
+            let z = try dot(x, weights)
+            let clears = if case .thresholdedRectifier = encoder { try gt(z, threshold) } else { try gt(abs(z), threshold) }
+            code = try z * cast(clears, to: z.dtype)
+            (reconstruction, parameters) = (try dot(code, weights.T), [weights])
         }
         let cost = try mean(sum(sqr(reconstruction - x), axis: 1))
         trainStep = try function(inputs: [x], outputs: [cost], updates: Optimizer(.sgd, learningRate: .constant(learningRate)).updates(cost, parameters: parameters),
                                  name: "train_autoencoder", options: options)
         features = try function(inputs: [x], outputs: [code], name: "features", options: options)
-    }
-
-    /// The hidden code of `x`.
-    private static func encode(_ x: Variable, weights: SharedVariable, hiddenBiases: SharedVariable, encoder: Encoder) throws -> Variable {
-        let z = try dot(x, weights)
-        switch encoder {
-        case .thresholdedRectifier(let threshold): return try z * cast(gt(z, threshold), to: z.dtype)
-        case .thresholdedLinear(let threshold): return try z * cast(gt(abs(z), threshold), to: z.dtype)
-        case .standard: return try sigmoid(z + hiddenBiases)
-        }
     }
 
     /// One SGD step on a minibatch of patches; returns its squared reconstruction error.

@@ -12,6 +12,21 @@ public func meanOverMinibatches(count: Int, batchSize: Int, random: inout Random
     return total / Double(Swift.max(batches, 1))
 }
 
+/// A model trained by steps on labelled minibatches.
+public protocol MinibatchClassifier {
+    /// One training step on a minibatch; returns its cost.
+    func step(images: NDArray, labels: NDArray) throws -> Double
+}
+
+extension MinibatchClassifier {
+    /// One pass over `data` in shuffled minibatches; returns the mean minibatch cost.
+    public func trainEpoch(on data: Dataset, batchSize: Int, random: inout RandomState) throws -> Double {
+        try meanOverMinibatches(count: data.count, batchSize: batchSize, random: &random) { rows in
+            try step(images: data.images.rows(rows), labels: data.labels.rows(rows))
+        }
+    }
+}
+
 extension Dataset {
     /// The fraction of the examples whose label is the class `predicted` gives (one `int64`
     /// per example).

@@ -49,17 +49,19 @@ public final class VariationalAutoencoder {
         }
         let x = matrix("x", shape: (nil, visible))
 
-        // The encoder sees the corrupted input; the bound scores the clean one.
-        let (codeMean, logVariance) = try encode(x, corruption)
-        let z = try codeMean + exp(0.5 * logVariance) * streams.normal(shape: .like(codeMean))
-        let elbo = try mean(Self.logLikelihood(x, logits: decode(z)) - Self.klDivergence(codeMean, logVariance))
+        // The mean ELBO of `x` with one reparameterized draw per example, the encoder seeing
+        // `x` corrupted as asked: the decoder always scores the clean `x`.
+        let meanBound = { (corruption: Corruption?) in
+            let (codeMean, logVariance) = try encode(x, corruption)
+            let z = try codeMean + exp(0.5 * logVariance) * streams.normal(shape: .like(codeMean))
+            return try mean(Self.logLikelihood(x, logits: decode(z)) - Self.klDivergence(codeMean, logVariance))
+        }
+        let elbo = try meanBound(corruption)
         trainStep = try function(inputs: [x], outputs: [elbo], updates: Optimizer(.adam(), learningRate: .constant(learningRate)).updates(-elbo, parameters: layers.flatMap(\.parameters)),
                                  name: "train_vae", options: options)
+        bound = try function(inputs: [x], outputs: [meanBound(nil)], name: "elbo", options: options)
 
         let (cleanMean, cleanLogVariance) = try encode(x, nil)
-        let cleanZ = try cleanMean + exp(0.5 * cleanLogVariance) * streams.normal(shape: .like(cleanMean))
-        let cleanBound = try Self.logLikelihood(x, logits: decode(cleanZ)) - Self.klDivergence(cleanMean, cleanLogVariance)
-        bound = try function(inputs: [x], outputs: [mean(cleanBound)], name: "elbo", options: options)
 
         // log p(x) ≥ E[log (1/k) Σ_i p(x, z_i) / q(z_i | x)], z_i ~ q(z | x): k draws per example.
         let k = importanceSamples

@@ -43,11 +43,8 @@ struct GenerativeTraining {
         print("mean energy: test digits \(fixed(digitEnergy.reduce(0, +) / Double(test.count))), uniform noise \(fixed(noiseEnergy.reduce(0, +) / Double(test.count)))")
 
         func fineTuned(from layers: [Dense]?) throws -> Double {
-            let classifier = try Classifier(sizes: [train.features, hidden, train.classes], activation: .sigmoid, learningRate: 0.1,
-                                            initialLayers: layers, seed: seed, options: options)
-            var order = RandomState(seed: seed)
-            for _ in 0..<30 { _ = try classifier.trainEpoch(on: train, batchSize: batchSize, random: &order) }
-            return try classifier.accuracy(on: test)
+            try testAccuracy(of: Classifier(sizes: [train.features, hidden, train.classes], activation: .sigmoid, learningRate: 0.1,
+                                            initialLayers: layers, seed: seed, options: options), train: train, test: test, epochs: 30)
         }
         let fromScratch = try fineTuned(from: nil)
         let pretrained = try fineTuned(from: [dae.autoencoder.encoder, Dense(hidden, train.classes, name: "output", random: &random)])
@@ -97,10 +94,8 @@ extension GenerativeTraining {
         print("autoencoders 16-\(hidden) on \(trainPatches.shape[0]) patches (4×4, stride 2) of \(train.count) training digits; "
             + "features: the codes of an image's \(perImage) patches; logistic regression on them, \(epochs) epochs")
         func logisticRegression(_ trainSet: Dataset, _ testSet: Dataset) throws -> Double {
-            let model = try Classifier(sizes: [trainSet.features, trainSet.classes], learningRate: 0.1, seed: seed, options: options)
-            var order = RandomState(seed: seed)
-            for _ in 0..<epochs { _ = try model.trainEpoch(on: trainSet, batchSize: batchSize, random: &order) }
-            return try model.accuracy(on: testSet)
+            try testAccuracy(of: Classifier(sizes: [trainSet.features, trainSet.classes], learningRate: 0.1, seed: seed, options: options),
+                             train: trainSet, test: testSet, epochs: epochs)
         }
         var rows: [(String, Double)] = [("pixels", try logisticRegression(train, test))]
         let encoders: [(String, PatchAutoencoder.Encoder)] = [("zero-bias, TRec θ = 0.5", .thresholdedRectifier(threshold: 0.5)),
@@ -124,5 +119,13 @@ extension GenerativeTraining {
         }
         for (name, accuracy) in rows { print("\(name.padding(toLength: 28, withPad: " ", startingAt: 0))  test accuracy \(fixed(accuracy))") }
         print("test accuracy: \(fixed(rows[1].1))")
+    }
+
+    /// The test accuracy of `classifier` after `epochs` passes over `train` (minibatches in
+    /// the order of the run's seed).
+    private func testAccuracy(of classifier: Classifier, train: Dataset, test: Dataset, epochs: Int) throws -> Double {
+        var order = RandomState(seed: seed)
+        for _ in 0..<epochs { _ = try classifier.trainEpoch(on: train, batchSize: batchSize, random: &order) }
+        return try classifier.accuracy(on: test)
     }
 }

@@ -117,7 +117,7 @@ public enum NPYFile {
 }
 
 /// Creates the file at `path` holding `data`.
-func writeFile(_ data: Data, to path: String) throws {
+package func writeFile(_ data: Data, to path: String) throws {
     guard FileManager.default.createFile(atPath: path, contents: data) else {
         throw TheanoError.data(path: path, reason: "cannot create the file")
     }

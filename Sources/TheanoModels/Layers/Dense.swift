@@ -9,19 +9,13 @@ public struct Dense: Layer {
     /// The nonlinearity after the affine map.
     public let activation: Activation
 
-    /// Weights from `initializer` and zero biases, in `float32`.
+    /// Weights from `initializer`, times `scale` (0: all zeros), and zero biases, in `float32`.
     public init(_ inputs: Int, _ outputs: Int, activation: Activation = .linear, initializer: Initializer = .glorotUniform,
-                name: String, random: inout RandomState) throws {
-        weights = try shared(initializer.array([inputs, outputs], random: &random), name: "W_\(name)")
+                name: String, scale: Double = 1, random: inout RandomState) throws {
+        let initial = initializer.array([inputs, outputs], random: &random)
+        weights = try shared(scale == 1 ? initial : initial.scaled(by: scale), name: "W_\(name)")
         biases = try shared(NDArray(zeros: [outputs], dtype: .float32), name: "b_\(name)")
         self.activation = activation
-    }
-
-    /// Glorot-uniform weights scaled by `scale` (0: all zeros), linear.
-    public init(_ inputs: Int, _ outputs: Int, name: String, scale: Double = 1, random: inout RandomState) throws {
-        weights = try shared(Initializer.glorotUniform.array([inputs, outputs], random: &random).scaled(by: scale), name: "W_\(name)")
-        biases = try shared(NDArray(zeros: [outputs], dtype: .float32), name: "b_\(name)")
-        activation = .linear
     }
 
     /// The weights and the biases.

@@ -23,20 +23,18 @@ public struct Erfinv: UnaryFloatOp, CElementwiseOp {
         return x
     }
 
+    /// Giles's polynomials, highest degree first: in `w − 2.5` where `w = −log(1 − y²)` is
+    /// below 5, and in `√w − 3` beyond.
+    private static let centralCoefficients: [Double] = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                                                        -0.00125372503, -0.00417768164, 0.246640727, 1.50140941]
+    private static let tailCoefficients: [Double] = [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+                                                     -0.0076224613, 0.00943887047, 1.00167406, 2.83297682]
+
     /// Giles's single-precision approximation, evaluated in `T`.
     private func firstGuess<T: FloatElement>(_ y: T) -> T {
-        var w = -T.log((1 - y) * (1 + y))
-        let coefficients: [Double]
-        if w < 5 {
-            w -= 2.5
-            coefficients = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
-                            -0.00417768164, 0.246640727, 1.50140941]
-        } else {
-            w = w.squareRoot() - 3
-            coefficients = [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
-                            0.00943887047, 1.00167406, 2.83297682]
-        }
-        return coefficients.dropFirst().reduce(T(coefficients[0])) { $0 * w + T($1) } * y
+        let w = -T.log((1 - y) * (1 + y))
+        let (coefficients, t) = w < 5 ? (Self.centralCoefficients, w - 2.5) : (Self.tailCoefficients, w.squareRoot() - 3)
+        return coefficients.dropFirst().reduce(T(coefficients[0])) { $0 * t + T($1) } * y
     }
 
     public func cExpression(_ operands: [CExpression], output: CType) -> CExpression? {

@@ -44,7 +44,7 @@ public func batchNormalizationTrain(_ x: Variable, gamma: Variable, beta: Variab
     let resolved = try checkedAxes(axes, of: x, function: "batchNormalizationTrain", location: location)
     return try SourceLocation.attributing(to: location) {
         let mean = try TheanoOps.mean(x, axis: Axes(resolved), keepDims: true)
-        let variance = try TheanoOps.mean(sqr(x - mean), axis: Axes(resolved), keepDims: true)
+        let variance = try `var`(x, axis: Axes(resolved), keepDims: true)
         let inverseStd = try 1 / sqrt(variance + epsilon)
         let output = try (x - mean) * inverseStd * gamma + beta
         var updates: [SharedVariable: Variable] = [:]
@@ -80,8 +80,7 @@ public func layerNormalization(_ x: Variable, gain: Variable, bias: Variable, ax
     let resolved = try checkedAxes(.axes(axes), of: x, function: "layerNormalization", location: location)
     return try SourceLocation.attributing(to: location) {
         let mean = try TheanoOps.mean(x, axis: Axes(resolved), keepDims: true)
-        let variance = try TheanoOps.mean(sqr(x - mean), axis: Axes(resolved), keepDims: true)
-        return try (x - mean) / sqrt(variance + epsilon) * gain + bias
+        return try (x - mean) / sqrt(`var`(x, axis: Axes(resolved), keepDims: true) + epsilon) * gain + bias
     }
 }
 

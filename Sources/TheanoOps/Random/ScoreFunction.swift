@@ -43,8 +43,8 @@ public func scoreFunctionSurrogate(loss: Variable, samples: [BinarySample], base
     guard !samples.isEmpty else { throw invalid("needs at least one stochastic sample") }
     if let bad = samples.first(where: { $0.value.ndim < 1 }) { throw invalid("needs samples with a batch axis, not \(bad.value.type)") }
     return try SourceLocation.attributing(to: location) {
-        let logProbability = try samples.map { sample in try sum(flatten(sample.logProbability(), ndim: 2), axis: 1) }
-            .dropFirst().reduce(sum(flatten(samples[0].logProbability(), ndim: 2), axis: 1), +)
+        let perExample = try samples.map { sample in try sum(flatten(sample.logProbability(), ndim: 2), axis: 1) }
+        let logProbability = try perExample.dropFirst().reduce(perExample[0], +)
         let observed = try disconnectedGrad(loss)
         var updates: [SharedVariable: Variable] = [:], state: SharedVariable?
         var cost: Variable
