@@ -73,6 +73,6 @@ public final class GatedClassifier: MinibatchClassifier {
     /// gates that were exactly 0.
     public func evaluate(on data: Dataset) throws -> (accuracy: Double, zeroGates: Double) {
         let results = try evaluation(data.images)
-        return (data.accuracy(of: results[0]), try results[1].scalar(as: Double.self))
+        return (data.accuracy(of: results[0]), results[1].scalar(as: Double.self))
     }
 }

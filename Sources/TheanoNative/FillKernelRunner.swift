@@ -1,9 +1,10 @@
 import TheanoCore
 import TheanoOps
 
-/// Runs a node through the C kernel of its ``CFillKernelOp`` (random draws): a contiguous
-/// output (recycled when nobody kept the previous one), its elements split across cores.
-/// The kernel reads the op's ``CFillKernelOp/fillKernelArguments`` first, then the inputs.
+/// Runs a node through the C kernel of its ``CFillKernelOp`` (random draws, patches,
+/// pooling): a contiguous output (recycled when nobody kept the previous one), its elements
+/// split across cores. The kernel reads the op's ``CFillKernelOp/fillKernelArguments(for:)``
+/// first, then the inputs.
 struct FillKernelRunner: NodeRunner {
     typealias KernelFunction = @convention(c) (Int64, Int64, UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
 
@@ -12,14 +13,12 @@ struct FillKernelRunner: NodeRunner {
     let function: KernelFunction
     /// Kept so the module stays loaded while the runner exists.
     let library: DynamicLibrary
-    let arguments: NDArray
     let recycler = OutputRecycler()
 
     /// Throws when `library` lacks the kernel `name`.
     init(node: Apply, op: any CFillKernelOp, library: DynamicLibrary, name: String) throws {
         (self.node, self.op, self.library) = (node, op, library)
         function = try library.function(name, as: KernelFunction.self)
-        arguments = NDArray(op.fillKernelArguments)
     }
 
     func run(_ inputs: [NDArray]) throws -> [NDArray] {
@@ -28,7 +27,7 @@ struct FillKernelRunner: NodeRunner {
         let count = out.count, function = function
         guard count > 0 else { return [out] }
         out.withUnsafeMutableRawPointer { output in
-            withUnsafeRawPointers(to: [arguments] + inputs.map { $0.contiguous() }) { input in
+            withUnsafeRawPointers(to: [NDArray(op.fillKernelArguments(for: inputs))] + inputs.map { $0.contiguous() }) { input in
                 parallelFor(count, workPerItem: op.workPerElement) { begin, end in function(Int64(begin), Int64(end), input, output) }
             }
         }

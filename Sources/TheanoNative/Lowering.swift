@@ -26,7 +26,7 @@ enum Lowering {
         } else if let op = node.op as? any CAxisKernelOp, let axes = op.kernelAxes(node),
                   let name = names.name(of: { op.cAxisKernel(name: $0, node: node) }) {
             self = .axisKernel(op, axes: axes, name: name)
-        } else if let op = node.op as? any CFillKernelOp, let name = names.name(of: { op.cFillKernel(name: $0) }) {
+        } else if let op = node.op as? any CFillKernelOp, let name = names.name(of: { op.cFillKernel(name: $0, node: node) }) {
             self = .fillKernel(op, name: name)
         } else if node.op is any MatrixProductOp, node.outputTypes[0].dtype.isFloat {
             self = .matrixProduct

@@ -5,7 +5,7 @@ import TheanoModels
 
 /// `theano train <model>`: trains one of the example models on the bundled digits (or
 /// MNIST) and reports its held-out figures and time. Each family of models has its driver:
-/// ``ClassifierTraining`` (mlp, logreg, dropout-augment), ``SequenceTraining`` (rnn, lstm),
+/// ``ClassifierTraining`` (mlp, logreg, lenet, dropout-augment), ``SequenceTraining`` (rnn, lstm),
 /// ``GenerativeTraining`` (dae, vae, dvae), ``RBMTraining`` (rbm) and
 /// ``StochasticTraining`` (stochastic, binaryconnect).
 struct Train: ParsableCommand {
@@ -17,7 +17,7 @@ struct Train: ParsableCommand {
             files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
             t10k-labels-idx1-ubyte; uncompressed) from DIR.
             mlp: a tanh MLP (with --dropout RATE, inverted dropout on its hidden units). \
-            logreg: logistic regression. dropout-augment: a dropout MLP, then a deterministic \
+            logreg: logistic regression. lenet: LeNet-5 (the digits upsampled to 32×32). dropout-augment: a dropout MLP, then a deterministic \
             one trained on its dropout noise projected into input space. rnn: an Elman network \
             as a character-level language model. lstm: an LSTM on the embedded Reber grammar. \
             dae: a denoising autoencoder with tied weights, fine-tuned into a classifier. \
@@ -30,7 +30,7 @@ struct Train: ParsableCommand {
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect
+        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect
         case dropoutAugment = "dropout-augment"
     }
 
@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
     @Option(help: "Units in the hidden layer (each model has its default).")
     var hidden: Int?
 
-    @Option(help: "L2 weight decay (mlp, logreg).")
+    @Option(help: "L2 weight decay (mlp, logreg, lenet).")
     var l2 = 0.0
 
     @Option(help: "Hidden layers of the MLP (mlp).")
@@ -82,10 +82,10 @@ struct Train: ParsableCommand {
     @Option(help: "Write a grid of generated digits to this PNG file (vae, dvae, rbm).")
     var samples: String?
 
-    @Option(help: "Save the trained parameters to this .npz file, which NumPy reads (mlp, logreg).")
+    @Option(help: "Save the trained parameters to this .npz file, which NumPy reads (mlp, logreg, lenet).")
     var save: String?
 
-    @Option(help: "Start from the parameters in this .npz file, saved by --save (mlp, logreg).")
+    @Option(help: "Start from the parameters in this .npz file, saved by --save (mlp, logreg, lenet).")
     var resume: String?
 
     @Option(help: "Draw the loss and the other per-epoch figures of each training run into this SVG file.")
@@ -102,8 +102,8 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
-        if save != nil || resume != nil, model != .mlp, model != .logreg {
-            throw ValidationError("--save and --resume work with mlp and logreg")
+        if save != nil || resume != nil, ![.mlp, .logreg, .lenet].contains(model) {
+            throw ValidationError("--save and --resume work with mlp, logreg and lenet")
         }
     }
 
@@ -117,13 +117,14 @@ struct Train: ParsableCommand {
                                             hidden: hidden ?? (model == .rnn ? 128 : 32), learningRate: learningRate ?? (model == .rnn ? 0.3 : 1),
                                             seed: seed, options: options)
             try model == .rnn ? training.languageModel() : training.reber()
-        case .mlp, .logreg, .dropoutAugment:
-            let training = ClassifierTraining(data: try loadData(), epochs: epochs ?? 30, batchSize: batchSize, hidden: hidden ?? 32,
+        case .mlp, .logreg, .lenet, .dropoutAugment:
+            let training = ClassifierTraining(data: try loadData(), epochs: epochs ?? (model == .lenet ? 12 : 30), batchSize: batchSize, hidden: hidden ?? 32,
                                               learningRate: learningRate ?? (model == .logreg ? 0.5 : 0.1), l2: l2, seed: seed, options: options,
                                               savePath: save, resumePath: resume)
             switch model {
             case .logreg: try training.logisticRegression()
             case .mlp: try training.mlp(dropout: dropout, depth: depth, bottleneck: bottleneck)
+            case .lenet: try training.lenet(learningRate: learningRate ?? 0.001)
             default: try training.dropoutAugmentation(dropout: dropout > 0 ? dropout : 0.5)
             }
         case .dae, .zae, .vae, .dvae:

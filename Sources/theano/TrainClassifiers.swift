@@ -2,7 +2,7 @@ import Foundation
 import Theano
 import TheanoModels
 
-/// `theano train mlp|logreg|dropout-augment`: digit classifiers; the last line is
+/// `theano train mlp|logreg|lenet|dropout-augment`: digit classifiers; the last line is
 /// `test accuracy: 0.xxxx`.
 struct ClassifierTraining {
     let data: (train: Dataset, test: Dataset)
@@ -35,6 +35,41 @@ struct ClassifierTraining {
         print("test accuracy: \(fixed(try factored.accuracy(on: data.test)))")
     }
 
+    /// LeNet-5 (the Theano tutorial's widths) trained by Adam: on MNIST's 28×28 images, or on
+    /// the 8×8 digits enlarged to 32×32 by bilinear upsampling (in the graph, once).
+    func lenet(learningRate: Double) throws {
+        let side = Int(Double(data.train.features).squareRoot())
+        let ratio = side < 28 ? 32 / side : 1
+        let (train, test) = ratio == 1 ? data : (try upsampled(data.train, side: side, ratio: ratio), try upsampled(data.test, side: side, ratio: ratio))
+        let size = side * ratio
+        var random = RandomState(seed: seed)
+        let network = try TheanoModels.lenet(size: size, classes: train.classes, random: &random)
+        print("LeNet-5 \(try network.outputShape([nil, 1, size, size]).map { $0.map(String.init) ?? "?" }) on \(train.count) training and "
+              + "\(test.count) test images of \(size)×\(size)" + (ratio > 1 ? " (\(side)×\(side) upsampled ×\(ratio))" : ""))
+        let classifier = try compiling {
+            try ConvolutionalClassifier(network: network, imageShape: [1, size, size], optimizer: Optimizer(.adam(), learningRate: .constant(learningRate)),
+                                        l2: l2, options: options)
+        }
+        try resume(classifier.parameters) { try classifier.accuracy(on: test) }
+        let time = try trainEpochs(epochs, title: "LeNet-5") { _ in
+            let loss = try classifier.trainEpoch(on: train, batchSize: batchSize, random: &random)
+            return EpochReport(loss: loss, ["train": try classifier.accuracy(on: train), "test": try classifier.accuracy(on: test)])
+        }
+        print("total time \(format(time)), \(format(time / epochs)) per epoch")
+        try save(classifier.parameters)
+        print("test accuracy: \(fixed(try classifier.accuracy(on: test)))")
+    }
+
+    /// `data` with each `side`×`side` image enlarged `ratio` times by ``bilinearUpsampling(_:ratio:fileID:line:)``.
+    private func upsampled(_ data: Dataset, side: Int, ratio: Int) throws -> Dataset {
+        let x = tensor4("x", dtype: .float32)
+        let enlarge = try function(inputs: [x], outputs: [bilinearUpsampling(x, ratio: ratio)], options: options)
+        let images = try enlarge(data.images.reshaped([data.count, 1, side, side]))[0]
+        var result = data
+        result.images = images.reshaped([data.count, side * side * ratio * ratio])
+        return result
+    }
+
     /// Trains a dropout MLP, then a deterministic MLP on the training set plus a fresh copy
     /// of it with the first network's dropout noise projected into the pixels every epoch.
     func dropoutAugmentation(dropout: Double) throws {
@@ -62,20 +97,28 @@ struct ClassifierTraining {
             try Classifier(sizes: sizes, activation: .tanh, learningRate: learningRate, l2: l2, dropout: dropout, bottleneck: bottleneck,
                            seed: seed, options: options)
         }
-        if let resumePath {
-            try Checkpoint.load(classifier.parameters, from: resumePath)
-            print("resumed from \(resumePath): test accuracy \(fixed(try classifier.accuracy(on: data.test)))")
-        }
+        try resume(classifier.parameters) { try classifier.accuracy(on: data.test) }
         var random = RandomState(seed: seed)
         let time = try trainEpochs(epochs, title: described) { _ in
             let loss = try classifier.trainEpoch(on: data.train, batchSize: batchSize, random: &random)
             return EpochReport(loss: loss, ["train": try classifier.accuracy(on: data.train), "test": try classifier.accuracy(on: data.test)])
         }
         print("total time \(format(time))")
-        if let savePath {
-            try Checkpoint.save(classifier.parameters, to: savePath)
-            print("saved \(classifier.parameters.count) arrays to \(savePath)")
-        }
+        try save(classifier.parameters)
         return classifier
+    }
+
+    /// Loads `parameters` from `--resume`, if given, and prints the accuracy they start at.
+    private func resume(_ parameters: [SharedVariable], accuracy: () throws -> Double) throws {
+        guard let resumePath else { return }
+        try Checkpoint.load(parameters, from: resumePath)
+        print("resumed from \(resumePath): test accuracy \(fixed(try accuracy()))")
+    }
+
+    /// Saves `parameters` to `--save`, if given.
+    private func save(_ parameters: [SharedVariable]) throws {
+        guard let savePath else { return }
+        try Checkpoint.save(parameters, to: savePath)
+        print("saved \(parameters.count) arrays to \(savePath)")
     }
 }

@@ -311,28 +311,3 @@ enum Fixtures {
         }
     }
 }
-
-// MARK: - Variadic API with run-time lists
-
-/// `x[indices…]` for a list of entries known only at run time: the subscript takes its
-/// entries as variadic arguments, so each count is spelled out.
-func subscripted(_ x: Variable, _ indices: [TensorIndex]) throws -> Variable {
-    switch indices.count {
-    case 1: return try x[indices[0]]
-    case 2: return try x[indices[0], indices[1]]
-    case 3: return try x[indices[0], indices[1], indices[2]]
-    case 4: return try x[indices[0], indices[1], indices[2], indices[3]]
-    default: throw FixtureError("subscripts of \(indices.count) entries are not supported here")
-    }
-}
-
-/// `x.dimshuffle(pattern…)` for a pattern known only at run time (see ``subscripted(_:_:)``).
-func dimshuffled(_ x: Variable, _ pattern: [DimPattern]) throws -> Variable {
-    switch pattern.count {
-    case 1: return try x.dimshuffle(pattern[0])
-    case 2: return try x.dimshuffle(pattern[0], pattern[1])
-    case 3: return try x.dimshuffle(pattern[0], pattern[1], pattern[2])
-    case 4: return try x.dimshuffle(pattern[0], pattern[1], pattern[2], pattern[3])
-    default: throw FixtureError("dimshuffle patterns of \(pattern.count) entries are not supported here")
-    }
-}

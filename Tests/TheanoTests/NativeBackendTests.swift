@@ -305,6 +305,7 @@ extension NativeCase: CustomStringConvertible {
         case .matrixProduct(let product): "matrix product \(product.name)"
         case .axisKernel: "axis kernels"
         case .fillKernel(let fill): "fill kernel \(fill.name)"
+        case .imageKernel(let image): "image kernel \(image.name)"
         }
     }
 
@@ -323,6 +324,9 @@ extension NativeCase: CustomStringConvertible {
             return ([x], try kernels.build(x))
         case .fillKernel(let fill):
             return ([], try fill.build())
+        case .imageKernel(let image):
+            let inputs = image.inputs.enumerated().map { tensor("x\($0.offset)", dtype: $0.element.dtype, shape: $0.element.shape) }
+            return (inputs, try image.build(inputs))
         }
     }
 }

@@ -13,7 +13,7 @@ extension OpRecords {
     static let shapeOps: [OpRecord] = [
         OpRecord(DimShuffle.self,
                  values: .checked([
-                     .builds(.withParameters("dimshuffle") { x, params in try dimshuffled(x[0], params.dimPattern("pattern")) }),
+                     .builds(.withParameters("dimshuffle") { x, params in try x[0].dimshuffle(params.dimPattern("pattern")) }),
                      .builds(.withParameters("transpose") { x, params in try x[0].transpose(params.optionalInts("axes")) }),
                      .builds(.unary("T") { try $0.T }),
                      .builds(.withParameters("squeeze") { x, params in try squeeze(x[0], axis: params.axes("axis")) }),
@@ -231,7 +231,7 @@ extension OpRecords {
     static let indexing: [OpRecord] = [
         OpRecord(Subtensor.self,
                  values: .checked([
-                     .builds(.withParameters("subtensor") { x, params in try subscripted(x[0], params.indices("indices", operands: x)) }),
+                     .builds(.withParameters("subtensor") { x, params in try x[0][indices: params.indices("indices", operands: x)] }),
                  ]),
                  gradients: .checked([
                      .unary("subtensor rows 1..<4", .uniform(indexed)) { try $0[1..<4] },
@@ -268,10 +268,10 @@ extension OpRecords {
         OpRecord(IncSubtensor.self,
                  values: .checked([
                      .builds(.withParameters("set_subtensor") { x, params in
-                         try setSubtensor(subscripted(x[0], params.indices("indices", operands: x)), x[1])
+                         try setSubtensor(x[0][indices: params.indices("indices", operands: x)], x[1])
                      }),
                      .builds(.withParameters("inc_subtensor") { x, params in
-                         try incSubtensor(subscripted(x[0], params.indices("indices", operands: x)), x[1])
+                         try incSubtensor(x[0][indices: params.indices("indices", operands: x)], x[1])
                      }),
                  ]),
                  gradients: .checked([

@@ -88,6 +88,8 @@ enum NativeCase: Sendable {
     case axisKernel(AxisKernelCase)
     /// A kernel filling its output element by element (RandomStreamTests: bit for bit).
     case fillKernel(FillKernelCase)
+    /// Patch, pooling and convolution kernels on images of static shape (ConvolutionTests).
+    case imageKernel(ImageKernelCase)
 }
 
 /// A graph whose outputs a fill kernel computes, built from no inputs.
@@ -111,7 +113,8 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
     /// The facet protocols the op conforms to.
     let isDifferentiable: Bool, hasPushforward: Bool, infersShapes: Bool
     /// Whether the native backend compiles the op itself (an elementwise loop, an axis
-    /// kernel, a matrix product or a fill kernel).
+    /// kernel, a matrix product or a fill kernel) or what it is lowered to (a convolution's
+    /// patches and products).
     let hasNativeKernel: Bool
 
     var values: Facet<FixtureClaim>
@@ -131,7 +134,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
         hasPushforward = type is any ForwardDifferentiableOp.Type
         infersShapes = type is any ShapeInferringOp.Type
         hasNativeKernel = type is any CElementwiseOp.Type || type is any CAxisKernelOp.Type || type is any MatrixProductOp.Type
-            || type is any CFillKernelOp.Type
+            || type is any CFillKernelOp.Type || type is any ConvolutionOp.Type
         (self.values, self.gradients, self.forwardMode) = (values, gradients, forwardMode)
         (self.gradientTypes, self.shapes, self.native) = (gradientTypes, shapes, native)
     }
@@ -159,7 +162,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
 
 /// The records, and the cases of each facet gathered from them.
 enum OpRecords {
-    static let all: [OpRecord] = elementwise + reductions + linearAlgebra + neuralNet + shapeOps + indexing + control + random
+    static let all: [OpRecord] = elementwise + reductions + linearAlgebra + neuralNet + shapeOps + indexing + control + random + convolution
 
     static let gradientCases = all.flatMap(\.gradients.cases)
     static let shapeCases = all.flatMap(\.shapes.cases)

@@ -37,6 +37,17 @@ struct OpValueTests {
         try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
     }
 
+    @Test(arguments: try Fixtures.cases(in: "convolution"))
+    func convolution(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
+
+    /// The convolution cases compiled by the native backend, with every size known (so
+    /// convolutions become patch kernels and BLAS products) and with none known (filters of
+    /// unknown size keep the reference implementation).
+    @Test(arguments: try VariantCase.cases(of: ["convolution"], passedAs: [.staticShapes, .contiguous]))
+    func convolutionNative(_ variant: VariantCase) throws {
+        try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
+    }
+
     @Test(arguments: try Fixtures.cases(in: "stabilize"))
     func stabilizedForms(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
@@ -79,7 +90,7 @@ struct OpValueTests {
 }
 
 /// The names of the fixture files, without their `.json` extension.
-private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize"]
+private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize", "convolution"]
 
 // MARK: - Running a case
 
@@ -197,7 +208,7 @@ enum InputVariant: String, Sendable {
     /// What the op receives for `variable`: the variable itself, or its strided slice.
     func operand(_ variable: Variable, for input: FixtureArray) throws -> Variable {
         guard self == .everyOtherElement, !input.shape.isEmpty else { return variable }
-        return try subscripted(variable, input.shape.map { $0 > 1 ? .stride(by: 2) : .all })
+        return try variable[indices: input.shape.map { $0 > 1 ? TensorIndex.stride(by: 2) : .all }]
     }
 
     /// The array passed to the compiled function for `input`.

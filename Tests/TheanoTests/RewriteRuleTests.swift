@@ -509,6 +509,25 @@ enum RewriteRuleCases {
             let a = matrix("A"), x = vector("x"), y = vector("y")
             return ([a, x, y], [try a + 0.5 * outer(x, y)])
         },
+        RewriteRuleCase("conv_to_matrix_products", "conv2d with filters of static size", expected: """
+            dimshuffle{1,0,2,3} [id A] float32[?, 4, 4, 4]
+             └─ reshape{4} [id B] float32[4, ?, 4, 4]
+                 ├─ dot [id C] float32[4, ?]
+                 │   ├─ reshape{2} [id D] float32[4, 27]
+                 │   │   ├─ w [id E] float32[4, 3, 3, 3]
+                 │   │   ├─ constant 4 [id F] int64[]
+                 │   │   └─ constant -1 [id G] int64[]
+                 │   └─ image_patches{window=[3, 3]} [id H] float32[27, ?]
+                 │       └─ x [id I] float32[?, 3, 6, 6]
+                 ├─ constant 4 [id F] int64[]
+                 ├─ shape[0] [id J] int64[]
+                 │   └─ x [id I] float32[?, 3, 6, 6]
+                 ├─ constant 4 [id F] int64[]
+                 └─ constant 4 [id F] int64[]
+            """) {
+            let x = tensor("x", shape: [nil, 3, 6, 6]), w = tensor("w", shape: [4, 3, 3, 3])
+            return ([x, w], [try conv2d(x, w, flipFilters: false)])
+        },
         RewriteRuleCase("dot_to_gemv", "dot(A, x)", expected: """
             gemv{no_y} [id A] float32[?]
              ├─ constant 1. [id B] float32[]

@@ -93,7 +93,7 @@ extension DType {
         }
     }
 
-    @inline(__always) @inlinable func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
+    @inline(__always) @inlinable package func visitLayout<V: LayoutVisitor>(_ visitor: V) -> V.Result {
         switch byteSize {
         case 1: visitor.visit(UInt8.self)
         case 2: visitor.visit(UInt16.self)

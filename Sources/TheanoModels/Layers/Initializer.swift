@@ -17,9 +17,12 @@ public enum Initializer: Sendable {
     /// Every weight `value` (0 for biases).
     case constant(Double)
 
-    /// `float32` weights of `shape` whose fan-in is `shape[0]` and fan-out the product of the rest.
-    public func array(_ shape: [Int], random: inout RandomState) -> NDArray {
-        let fanIn = Double(shape.first ?? 1), fanOut = Double(shape.dropFirst().reduce(1, *))
+    /// `float32` weights of `shape`. The fans default to a dense layer's: fan-in `shape[0]`,
+    /// fan-out the product of the rest; a convolution passes its own (channels and filters
+    /// times the window). An orthogonal matrix is `shape[0]` by the product of the rest.
+    public func array(_ shape: [Int], fans: (in: Int, out: Int)? = nil, random: inout RandomState) -> NDArray {
+        let rows = shape.first ?? 1, rest = shape.dropFirst().reduce(1, *)
+        let fanIn = Double(fans?.in ?? rows), fanOut = Double(fans?.out ?? rest)
         switch self {
         case .glorotUniform: return .uniform(shape, low: -(6 / (fanIn + fanOut)).squareRoot(), high: (6 / (fanIn + fanOut)).squareRoot(), using: &random)
         case .glorotNormal: return .normal(shape, std: (2 / (fanIn + fanOut)).squareRoot(), using: &random)
@@ -27,7 +30,7 @@ public enum Initializer: Sendable {
         case .heNormal: return .normal(shape, std: (2 / fanIn).squareRoot(), using: &random)
         case .constant(let value): return NDArray([Float](repeating: Float(value), count: shape.reduce(1, *)), shape: shape)
         case .orthogonal(let gain):
-            let (rows, columns) = (Int(fanIn), Int(fanOut))
+            let columns = rest
             // Orthonormal columns of the taller orientation, by modified Gram–Schmidt.
             let (tall, wide) = (Swift.max(rows, columns), Swift.min(rows, columns))
             var vectors = (0..<wide).map { _ in (0..<tall).map { _ in random.nextNormal() } }

@@ -1,8 +1,8 @@
 import TheanoCore
 
 /// An op the native backend computes with a C kernel that fills a fresh contiguous output
-/// element by element, each element from its position and the (small) inputs alone: random
-/// draws. The op gives the kernel's C text; the backend compiles it, splits the elements
+/// element by element, each element from its position and the inputs alone: random draws,
+/// image patches, pooling. The op gives the kernel's C text; the backend compiles it, splits the elements
 /// across cores and calls it.
 ///
 /// The kernel's signature is
@@ -10,15 +10,17 @@ import TheanoCore
 ///     void name(int64_t begin, int64_t end, const void *const *in, void *out)
 ///
 /// and it writes elements `begin ..< end` (row-major) of `out`. `in[0]` points at the op's
-/// ``fillKernelArguments`` (so that ops differing only in them share one kernel), the node's
-/// inputs follow, each contiguous.
+/// ``fillKernelArguments(for:)`` (numbers read at run time: input sizes, or a draw's number,
+/// so that ops differing only in them share one kernel), the node's inputs follow, each
+/// contiguous.
 package protocol CFillKernelOp: Op {
-    /// The kernel's source, named `name`; `nil` when C cannot express it.
-    func cFillKernel(name: String) -> String?
+    /// The kernel's source for `node`, named `name`; `nil` when C cannot express it.
+    func cFillKernel(name: String, node: Apply) -> String?
     /// The output's shape for these input values; throws for values the op refuses.
     func fillShape(_ inputs: [NDArray]) throws -> [Int]
-    /// Numbers the kernel reads at run time rather than from its text (a draw's number).
-    var fillKernelArguments: [Int64] { get }
+    /// Numbers the kernel reads at run time rather than from its text, for these input
+    /// values (a draw's number, the sizes of an image).
+    func fillKernelArguments(for inputs: [NDArray]) -> [Int64]
     /// The cost of one element relative to an addition (what splitting the work weighs).
     var workPerElement: Int { get }
 }

@@ -66,7 +66,7 @@ public struct FusedDraw: ShapeInferringOp {
 /// stored: operands that are single elements are read once, the others at the element's
 /// position.
 extension FusedDraw: CFillKernelOp {
-    package func cFillKernel(name: String) -> String? {
+    package func cFillKernel(name: String, node: Apply) -> String? {
         let types = epilogue.inputDTypes.map(\.cType), output = epilogue.valueDTypes.last!.cType
         let operands = types.indices.filter { $0 != drawOperand }
         // The epilogue's operand `i` is the kernel's input `firstOperand + position in operands`.
@@ -84,6 +84,6 @@ extension FusedDraw: CFillKernelOp {
         }
     }
 
-    package var fillKernelArguments: [Int64] { draw.fillKernelArguments }
+    package func fillKernelArguments(for inputs: [NDArray]) -> [Int64] { draw.fillKernelArguments(for: inputs) }
     package var workPerElement: Int { draw.workPerElement + epilogue.operations.count }
 }

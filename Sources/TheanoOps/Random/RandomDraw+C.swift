@@ -8,7 +8,7 @@ import TheanoCore
 /// functions, which the compiler cannot replace by vector-library versions that round
 /// differently.
 extension RandomDraw: CFillKernelOp {
-    package func cFillKernel(name: String) -> String? {
+    package func cFillKernel(name: String, node: Apply) -> String? {
         let t = dtype.cType.rawValue
         return cFillKernel(name: name, outputType: t, setup: []) { index, value in [CAssign("out[\(index)]", value)] }
     }
@@ -78,7 +78,7 @@ extension RandomDraw: CFillKernelOp {
         }.source
     }
 
-    package var fillKernelArguments: [Int64] { [Int64(bitPattern: draw)] }
+    package func fillKernelArguments(for inputs: [NDArray]) -> [Int64] { [Int64(bitPattern: draw)] }
 
     package var workPerElement: Int { distribution == .normal ? 40 : 10 }
 }

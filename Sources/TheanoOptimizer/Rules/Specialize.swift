@@ -1,12 +1,12 @@
 import TheanoCore
 import TheanoOps
 
-/// Rules of the specialize phase: cheaper forms of the same values, and matrix products as
-/// BLAS calls.
+/// Rules of the specialize phase: cheaper forms of the same values, matrix products as BLAS
+/// calls, convolutions as patches and matrix products.
 package let specializeRules: [Rewrite] = [
     powerToSquare, powerToSquareRoot, powerToReciprocal, powerToProducts, productWithItself,
     divisionByConstant, multiplicationByMinusOne, multiplicationByZero, negationOfNegation,
-    gemmFromSum, gemvFromSum, gerFromSum,
+    gemmFromSum, gemvFromSum, gerFromSum, convolutionToMatrixProducts,
 ]
 
 /// The exponent of `pow(x, c)` when it is a constant the same everywhere.

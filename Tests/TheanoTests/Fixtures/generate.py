@@ -1359,6 +1359,318 @@ def stabilize_fixtures():
     return fixtures
 
 
+# MARK: - Convolution and pooling
+
+
+def conv_padding(padding, window, dilation):
+    """(low, high) padding lists for a padding mode (as in ConvolutionPadding)."""
+    dilated = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
+    if padding == "valid":
+        return [0] * len(window), [0] * len(window)
+    if padding == "full":
+        return [k - 1 for k in dilated], [k - 1 for k in dilated]
+    if padding == "half":
+        return [k // 2 for k in dilated], [k // 2 for k in dilated]
+    return padding  # explicit (low, high)
+
+
+def conv_windows(x, window, strides, dilation, low, high):
+    """Every window of the zero-padded images: (N, C, positions..., taps...)."""
+    rank = len(window)
+    pads = [(0, 0), (0, 0)] + list(zip(low, high))
+    padded = np.pad(x, pads)
+    dilated = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
+    views = np.lib.stride_tricks.sliding_window_view(padded, dilated, axis=tuple(range(2, 2 + rank)))
+    positions = tuple(slice(None, None, s) for s in strides)
+    taps = tuple(slice(None, None, d) for d in dilation)
+    return views[(slice(None), slice(None)) + positions + taps]
+
+
+def conv_reference(x, w, strides, dilation, low, high, groups, flip):
+    """The convolution as NumPy sums over windows (float64), group by group."""
+    rank = w.ndim - 2
+    kernel = w[(slice(None), slice(None)) + (slice(None, None, -1),) * rank] if flip else w
+    windows = conv_windows(x, w.shape[2:], strides, dilation, low, high)
+    cg, fg = x.shape[1] // groups, w.shape[0] // groups
+    letters = "xyz"[:rank]
+    taps = "klm"[:rank]
+    spec = f"nc{letters}{taps},fc{taps}->nf{letters}"
+    return np.concatenate([np.einsum(spec, windows[:, g * cg:(g + 1) * cg], kernel[g * fg:(g + 1) * fg]) for g in range(groups)], axis=1)
+
+
+def conv_grad_filters_reference(x, gy, window, strides, dilation, low, high, groups, flip):
+    rank = len(window)
+    windows = conv_windows(x, window, strides, dilation, low, high)
+    cg, fg = x.shape[1] // groups, gy.shape[1] // groups
+    letters = "xyz"[:rank]
+    taps = "klm"[:rank]
+    spec = f"nf{letters},nc{letters}{taps}->fc{taps}"
+    gw = np.concatenate([np.einsum(spec, gy[:, g * fg:(g + 1) * fg], windows[:, g * cg:(g + 1) * cg]) for g in range(groups)], axis=0)
+    return gw[(slice(None), slice(None)) + (slice(None, None, -1),) * rank] if flip else gw
+
+
+def conv_grad_inputs_reference(gy, w, image_shape, strides, dilation, low, high, groups, flip):
+    """The adjoint: each output gradient spread over the taps its window read."""
+    rank = w.ndim - 2
+    kernel = w[(slice(None), slice(None)) + (slice(None, None, -1),) * rank] if flip else w
+    padded = np.zeros(tuple(image_shape[:2]) + tuple(n + a + b for n, a, b in zip(image_shape[2:], low, high)))
+    cg, fg = image_shape[1] // groups, w.shape[0] // groups
+    letters = "xyz"[:rank]
+    for tap in np.ndindex(*w.shape[2:]):
+        target = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dilation, gy.shape[2:], strides))
+        for g in range(groups):
+            contribution = np.einsum(f"nf{letters},fc->nc{letters}", gy[:, g * fg:(g + 1) * fg],
+                                     kernel[(slice(g * fg, (g + 1) * fg), slice(None)) + tap])
+            padded[(slice(None), slice(g * cg, (g + 1) * cg)) + target] += contribution
+    inner = tuple(slice(a, a + n) for a, n in zip(low, image_shape[2:]))
+    return padded[(slice(None), slice(None)) + inner]
+
+
+def conv_params(window, padding, strides, dilation, groups, flip):
+    low, high = conv_padding(padding, window, dilation)
+    params = {"strides": list(strides), "dilation": list(dilation), "groups": groups, "flip": flip,
+              "pad_low": list(low), "pad_high": list(high)}
+    if isinstance(padding, str):
+        params["padding"] = padding
+    return params, low, high
+
+
+def add_convolutions(fixtures, local):
+    cases = [
+        # name, image shape, filter shape, padding, strides, dilation, groups, flip
+        ("valid", (2, 3, 6, 5), (4, 3, 3, 2), "valid", (1, 1), (1, 1), 1, True),
+        ("valid_correlation", (2, 3, 6, 5), (4, 3, 3, 2), "valid", (1, 1), (1, 1), 1, False),
+        ("full", (1, 2, 4, 4), (3, 2, 3, 3), "full", (1, 1), (1, 1), 1, True),
+        ("half", (2, 2, 5, 6), (2, 2, 3, 3), "half", (1, 1), (1, 1), 1, False),
+        ("half_even_window", (1, 1, 5, 6), (2, 1, 4, 2), "half", (1, 1), (1, 1), 1, True),
+        ("explicit_asymmetric", (1, 2, 5, 5), (2, 2, 2, 3), ([1, 0], [2, 1]), (1, 1), (1, 1), 1, False),
+        ("strided", (2, 2, 7, 8), (3, 2, 3, 3), "valid", (2, 3), (1, 1), 1, False),
+        ("strided_padded", (1, 3, 7, 7), (2, 3, 3, 3), ([1, 1], [1, 1]), (2, 2), (1, 1), 1, True),
+        ("dilated", (1, 2, 9, 8), (2, 2, 3, 2), "valid", (1, 1), (2, 3), 1, False),
+        ("dilated_strided_half", (2, 1, 9, 9), (2, 1, 3, 3), "half", (2, 1), (2, 2), 1, True),
+        ("grouped", (2, 4, 5, 5), (6, 2, 3, 3), "valid", (1, 1), (1, 1), 2, False),
+        ("depthwise", (1, 3, 5, 4), (6, 1, 2, 2), "half", (1, 1), (1, 1), 3, True),
+        ("one_by_one", (2, 5, 3, 3), (4, 5, 1, 1), "valid", (1, 1), (1, 1), 1, True),
+        ("window_as_large_as_image", (2, 2, 3, 4), (3, 2, 3, 4), "valid", (1, 1), (1, 1), 1, False),
+    ]
+    for dtype in FLOAT_DTYPES:
+        for name, xs, ws, padding, strides, dilation, groups, flip in cases:
+            x = array(dyadic(local.normal(size=xs)), dtype)
+            w = array(dyadic(local.normal(size=ws)), dtype)
+            params, low, high = conv_params(ws[2:], padding, strides, dilation, groups, flip)
+            y = conv_reference(x.astype("float64"), w.astype("float64"), strides, dilation, low, high, groups, flip)
+            fixtures.add(f"conv2d/{dtype}/{name}", "conv2d", [x, w], y.astype(dtype), params=params)
+            gy = array(dyadic(local.normal(size=y.shape)), dtype)
+            gx = conv_grad_inputs_reference(gy.astype("float64"), w.astype("float64"), xs, strides, dilation, low, high, groups, flip)
+            fixtures.add(f"conv2d_grad_inputs/{dtype}/{name}", "conv2d_grad_inputs", [gy, w], gx.astype(dtype),
+                         params=dict(params, image_shape=list(xs)))
+            gw = conv_grad_filters_reference(x.astype("float64"), gy.astype("float64"), ws[2:], strides, dilation, low, high, groups, flip)
+            fixtures.add(f"conv2d_grad_filters/{dtype}/{name}", "conv2d_grad_filters", [x, gy], gw.astype(dtype),
+                         params=dict(params, filter_shape=list(ws)))
+    for name, xs, ws, padding, strides, flip in [
+        ("valid", (2, 2, 4, 5, 4), (3, 2, 2, 3, 2), "valid", (1, 1, 1), True),
+        ("strided_half", (1, 3, 5, 5, 6), (2, 3, 3, 3, 3), "half", (2, 1, 2), False),
+    ]:
+        x = array(dyadic(local.normal(size=xs)), "float64")
+        w = array(dyadic(local.normal(size=ws)), "float64")
+        params, low, high = conv_params(ws[2:], padding, strides, (1, 1, 1), 1, flip)
+        fixtures.add(f"conv3d/float64/{name}", "conv3d", [x, w], conv_reference(x, w, strides, (1, 1, 1), low, high, 1, flip), params=params)
+
+
+def pool_size(n, k, s, p, ignore_border):
+    if n == 0:
+        return 0
+    if ignore_border:
+        return 0 if n + 2 * p < k else (n + 2 * p - k) // s + 1
+    return (n - 1) // s + 1 if s >= k else max(0, (n - 1 - k + s) // s) + 1
+
+
+def pool_reference(x, window, strides, padding, mode, ignore_border):
+    """Theano's pooling, window by window, over the trailing len(window) axes."""
+    rank = len(window)
+    spatial = x.shape[-rank:]
+    outs = [pool_size(n, k, s, p, ignore_border) for n, k, s, p in zip(spatial, window, strides, padding)]
+    y = np.zeros(x.shape[:-rank] + tuple(outs))
+    for o in np.ndindex(*outs):
+        starts = [i * s - p for i, s, p in zip(o, strides, padding)]
+        ends = [a + k for a, k in zip(starts, window)]
+        inside = tuple(slice(max(a, 0), min(b, n)) for a, b, n in zip(starts, ends, spatial))
+        taps = x[(Ellipsis,) + inside].reshape(x.shape[:-rank] + (-1,))
+        padded_count = np.prod([min(b, n + p) - a for a, b, n, p in zip(starts, ends, spatial, padding)])
+        if mode == "max":
+            value = taps.max(axis=-1)
+        elif mode == "sum":
+            value = taps.sum(axis=-1)
+        elif mode == "averageIncludingPadding":
+            value = taps.sum(axis=-1) / padded_count
+        else:
+            value = taps.sum(axis=-1) / taps.shape[-1]
+        y[(Ellipsis,) + o] = value
+    return y
+
+
+def pool_grad_reference(x, gy, window, strides, padding, mode, ignore_border):
+    """Each window's gradient to its first largest tap, or spread over its taps."""
+    rank = len(window)
+    spatial = x.shape[-rank:]
+    gx = np.zeros(x.shape)
+    for lead in np.ndindex(*x.shape[:-rank]):
+        for o in np.ndindex(*gy.shape[-rank:]):
+            starts = [i * s - p for i, s, p in zip(o, strides, padding)]
+            ends = [a + k for a, k in zip(starts, window)]
+            ranges = [range(max(a, 0), min(b, n)) for a, b, n in zip(starts, ends, spatial)]
+            taps = [tuple(t) for t in np.array(np.meshgrid(*ranges, indexing="ij")).reshape(rank, -1).T]
+            g = gy[lead + o]
+            if mode == "max":
+                values = [x[lead + t] for t in taps]
+                gx[lead + taps[int(np.argmax(values))]] += g
+            else:
+                count = {"sum": 1, "averageExcludingPadding": len(taps),
+                         "averageIncludingPadding": np.prod([min(b, n + p) - a for a, b, n, p in zip(starts, ends, spatial, padding)])}[mode]
+                for t in taps:
+                    gx[lead + t] += g / count
+    return gx
+
+
+def max_pool_rop_reference(x, t, window, strides, padding, ignore_border):
+    """Max pooling's pushforward: each window takes the tangent at its first largest tap."""
+    rank = len(window)
+    spatial = x.shape[-rank:]
+    outs = [pool_size(n, k, s, p, ignore_border) for n, k, s, p in zip(spatial, window, strides, padding)]
+    y = np.zeros(x.shape[:-rank] + tuple(outs))
+    for lead in np.ndindex(*x.shape[:-rank]):
+        for o in np.ndindex(*outs):
+            starts = [i * s - p for i, s, p in zip(o, strides, padding)]
+            ranges = [range(max(a, 0), min(a + k, n)) for a, k, n in zip(starts, window, spatial)]
+            taps = [tuple(v) for v in np.array(np.meshgrid(*ranges, indexing="ij")).reshape(rank, -1).T]
+            best = taps[int(np.argmax([x[lead + v] for v in taps]))]
+            y[lead + o] = t[lead + best]
+    return y
+
+
+def add_pooling(fixtures, local):
+    cases = [
+        # name, shape, window, strides, padding, ignore_border
+        ("2x2", (2, 3, 4, 6), (2, 2), None, (0, 0), True),
+        ("3x3_stride_2_overlapping", (1, 2, 7, 7), (3, 3), (2, 2), (0, 0), True),
+        ("keep_border", (1, 2, 5, 5), (2, 2), None, (0, 0), False),
+        ("keep_border_overlapping", (2, 1, 6, 5), (3, 2), (1, 1), (0, 0), False),
+        ("keep_border_stride_smaller", (1, 1, 7, 6), (3, 3), (2, 2), (0, 0), False),
+        ("padded", (1, 2, 5, 6), (3, 3), (2, 2), (1, 1), True),
+        ("padded_unit_stride", (2, 1, 4, 4), (2, 3), (1, 1), (1, 2), True),
+        ("3d_input", (3, 5, 4), (2, 2), None, (0, 0), True),
+        ("5d_input", (2, 1, 2, 4, 4), (2, 2), (1, 2), (0, 0), False),
+    ]
+    modes = ("max", "sum", "averageIncludingPadding", "averageExcludingPadding")
+    for dtype in FLOAT_DTYPES:
+        for name, shape, window, strides, padding, ignore_border in cases:
+            strides = strides or window
+            # Distinct values, so that the largest tap is unambiguous... except where ties are wanted.
+            x = array(dyadic(local.permutation(np.prod(shape)).reshape(shape) / 8 - 3), dtype)
+            for mode in modes:
+                params = {"window": list(window), "strides": list(strides), "padding": list(padding),
+                          "mode": mode, "ignore_border": ignore_border}
+                y = pool_reference(x.astype("float64"), window, strides, padding, mode, ignore_border)
+                fixtures.add(f"pool2d/{dtype}/{name}/{mode}", "pool2d", [x], y.astype(dtype), params=params)
+                gy = array(dyadic(local.normal(size=y.shape)), dtype)
+                gx = pool_grad_reference(x.astype("float64"), gy.astype("float64"), window, strides, padding, mode, ignore_border)
+                fixtures.add(f"pool2d_grad/{dtype}/{name}/{mode}", "pool2d_grad", [x, gy], gx.astype(dtype), params=params)
+    for name, shape, window, strides, padding, ignore_border in cases[:4] + cases[5:6]:
+        strides = strides or window
+        x = array(dyadic(local.permutation(np.prod(shape)).reshape(shape) / 8 - 3), "float64")
+        t = array(dyadic(local.normal(size=shape)), "float64")
+        params = {"window": list(window), "strides": list(strides), "padding": list(padding), "ignore_border": ignore_border}
+        fixtures.add(f"max_pool_rop/{name}", "max_pool_rop", [x, t],
+                     max_pool_rop_reference(x, t, window, strides, padding, ignore_border), params=params)
+    ties = array([[[[1, 3, 3, 0], [3, 2, 1, 1], [-1, -1, 5, 5], [-1, -2, 5, 5]]]], "float64")
+    gy = array([[[[1, 2], [4, 8]]]], "float64")
+    params = {"window": [2, 2], "strides": [2, 2], "padding": [0, 0], "mode": "max", "ignore_border": True}
+    fixtures.add("pool2d_grad/float64/ties_go_to_the_first_maximum", "pool2d_grad", [ties, gy],
+                 pool_grad_reference(ties, gy, (2, 2), (2, 2), (0, 0), "max", True), params=params)
+    for mode in modes:
+        x = array(dyadic(local.normal(size=(1, 2, 4, 5, 4))), "float64")
+        params = {"window": [2, 3, 2], "strides": [1, 2, 2], "padding": [0, 1, 0], "mode": mode, "ignore_border": True}
+        fixtures.add(f"pool3d/float64/{mode}", "pool3d", [x], pool_reference(x, (2, 3, 2), (1, 2, 2), (0, 1, 0), mode, True), params=params)
+
+
+def neighbourhoods(x, window, strides, mode):
+    """Theano's images2neibs: rows of windows, per image and channel, positions row-major."""
+    pad = {"valid": (0, 0), "ignoreBorders": (0, 0), "half": tuple(k // 2 for k in window),
+           "full": tuple(k - 1 for k in window)}[mode]
+    padded = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    rows = []
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(0, padded.shape[2] - window[0] + 1, strides[0]):
+                for j in range(0, padded.shape[3] - window[1] + 1, strides[1]):
+                    rows.append(padded[n, c, i:i + window[0], j:j + window[1]].reshape(-1))
+    return np.array(rows)
+
+
+def unneighbourhoods(rows, window, strides, shape):
+    images = np.zeros(shape)
+    index = 0
+    for n in range(shape[0]):
+        for c in range(shape[1]):
+            for i in range(0, shape[2] - window[0] + 1, strides[0]):
+                for j in range(0, shape[3] - window[1] + 1, strides[1]):
+                    images[n, c, i:i + window[0], j:j + window[1]] += rows[index].reshape(window)
+                    index += 1
+    return images
+
+
+def bilinear_upsampling_reference(x, ratio):
+    """Theano's bilinear_upsampling: edge rows and columns repeated, then each axis spread
+    by the triangular kernel at stride `ratio` (a transposed convolution), rows first."""
+    kernel = np.concatenate([np.arange(1, ratio + 1), np.arange(ratio - 1, 0, -1)]) / ratio
+    pad = 2 * ratio - (ratio - 1) // 2 - 1
+
+    def along(values, axis, size):
+        moved = np.moveaxis(values, axis, -1)
+        out = np.zeros(moved.shape[:-1] + (size + 2 * pad,))
+        for position in range(moved.shape[-1]):
+            out[..., position * ratio:position * ratio + len(kernel)] += moved[..., position:position + 1] * kernel
+        return np.moveaxis(out[..., pad:pad + size], -1, axis)
+
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="edge")
+    rows = along(padded, 2, x.shape[2] * ratio)
+    return along(rows[:, :, :, :], 3, x.shape[3] * ratio)[:, :, :, :]
+
+
+def add_neighbourhoods_and_upsampling(fixtures, local):
+    for name, shape, window, strides, mode in [
+        ("valid", (2, 2, 4, 6), (2, 3), None, "valid"),
+        ("valid_overlapping", (1, 2, 5, 5), (3, 3), (1, 2), "valid"),
+        ("ignore_borders", (1, 1, 5, 7), (2, 3), None, "ignoreBorders"),
+        ("half", (1, 2, 4, 4), (3, 3), (1, 1), "half"),
+        ("full", (1, 1, 3, 3), (2, 2), (1, 1), "full"),
+    ]:
+        strides = strides or window
+        x = array(dyadic(local.normal(size=shape)), "float64")
+        params = {"window": list(window), "strides": list(strides), "mode": mode}
+        fixtures.add(f"images2neibs/{name}", "images2neibs", [x], neighbourhoods(x, window, strides, mode), params=params)
+        if mode in ("valid", "ignoreBorders") and name != "ignore_borders":
+            rows = array(dyadic(local.normal(size=neighbourhoods(x, window, strides, mode).shape)), "float64")
+            fixtures.add(f"neibs2images/{name}", "neibs2images", [rows], unneighbourhoods(rows, window, strides, shape),
+                         params=dict(params, image_shape=list(shape)))
+    for dtype in FLOAT_DTYPES:
+        for ratio, shape in ((2, (1, 2, 3, 4)), (3, (2, 1, 2, 3)), (1, (1, 1, 3, 2)), (4, (1, 1, 2, 2))):
+            x = array(dyadic(local.normal(size=shape)), dtype)
+            fixtures.add(f"bilinear_upsampling/{dtype}/ratio{ratio}", "bilinear_upsampling", [x],
+                         bilinear_upsampling_reference(x.astype("float64"), ratio).astype(dtype), params={"ratio": ratio})
+
+
+def convolution_fixtures():
+    fixtures = FixtureFile("convolution", "conv2d/conv3d and their gradients, pooling and its gradient, images2neibs, "
+                                          "neibs2images and bilinear upsampling, against sums over NumPy windows.")
+    local = np.random.default_rng(SEED + 14)
+    add_convolutions(fixtures, local)
+    add_pooling(fixtures, local)
+    add_neighbourhoods_and_upsampling(fixtures, local)
+    return fixtures
+
+
+
 def numpy_files():
     """Files NumPy writes, which the library must read (NumPyFileTests), and the bytes
     numpy.save makes for arrays the tests encode too."""
@@ -1388,7 +1700,7 @@ def numpy_files():
 
 def main():
     files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
-             linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures()]
+             linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures(), convolution_fixtures()]
     for fixtures in files:
         fixtures.write()
     total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)

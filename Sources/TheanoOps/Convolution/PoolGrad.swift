@@ -1,0 +1,225 @@
+import TheanoCore
+
+/// The gradient of a ``Pool`` with respect to its input (Theano's `MaxPoolGrad` and
+/// `AveragePoolGrad`): inputs the pooled tensor's input and the gradient of its output.
+/// Each window's gradient goes to the tap it picked (`.max`: the first largest), to each of
+/// its taps (`.sum`), or to each divided by the count its mean divided by.
+public struct PoolGrad: PoolingOp, CFillKernelOp {
+    public let geometry: WindowGeometry
+    public let mode: PoolingMode
+    public let ignoresBorder: Bool
+
+    package init(geometry: WindowGeometry, mode: PoolingMode, ignoresBorder: Bool) {
+        (self.geometry, self.mode, self.ignoresBorder) = (geometry, mode, ignoresBorder)
+    }
+
+    public var description: String { "pool\(geometry.rank)d_grad{\(parameterText)}" }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let (x, g) = (inputs[0], inputs[1])
+        let pooled = try pooledType(x)
+        guard g.dtype == x.dtype, g.ndim == x.ndim, zip(pooled.shape, g.shape).allSatisfy({ $0 == nil || $1 == nil || $0 == $1 }) else {
+            throw OpError("a gradient of type \(g) for a pooled output of type \(pooled)")
+        }
+        return [x]
+    }
+
+    public func validate(_ inputs: [NDArray], node: Apply) throws { try checkShapes(inputs) }
+
+    private func checkShapes(_ inputs: [NDArray]) throws {
+        let pooled = try Pool(geometry: geometry, mode: mode, ignoresBorder: ignoresBorder).pooledShape(inputs[0].shape)
+        guard inputs[1].shape == pooled else {
+            throw OpError("a gradient of shape \(shapeText(inputs[1].shape)) for a pooled output of shape \(shapeText(pooled))")
+        }
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        try checkShapes(inputs)
+        let (x, g) = (inputs[0].contiguous(), inputs[1].contiguous())
+        return [x.dtype.visitFloat(Loop(x: x, g: g, layout: try layout(x.shape), mode: mode))!]
+    }
+
+    private struct Loop: FloatVisitor {
+        let x: NDArray, g: NDArray, layout: PoolLayout, mode: PoolingMode
+        func visit<T: FloatElement & NumericElement>(_: T.Type) -> NDArray {
+            let result = NDArray(zeros: x.shape, dtype: x.dtype)
+            x.withUnsafePointer(to: T.self) { source in
+                g.withUnsafePointer(to: T.self) { gradient in
+                    result.withUnsafeMutablePointer(to: T.self) { target in
+                        layout.forEachWindow { plane, offset, window in
+                            let (p, q) = (source + plane * layout.inputPlane, target + plane * layout.inputPlane)
+                            let value = gradient[plane * layout.outputPlane + offset]
+                            switch mode {
+                            case .max: q[PoolGrad.argmax(p, window.taps)] += value
+                            case .sum: for tap in window.taps { q[tap] += value }
+                            case .averageIncludingPadding: for tap in window.taps { q[tap] += value / T(window.paddedCount) }
+                            case .averageExcludingPadding: for tap in window.taps { q[tap] += value / T(window.taps.count) }
+                            }
+                        }
+                    }
+                }
+            }
+            return result
+        }
+    }
+
+    /// Linear in the output gradient: the gradient of `ġ`'s pooling (for `.max`, the pick
+    /// of each window, ``MaxPoolTangent``); zero with respect to the input almost everywhere.
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let gg = outputGradients[0] else { return [nil, nil] }
+        let x = node.inputs[0]
+        let pooled = mode == .max ? try MaxPoolTangent(geometry: geometry, ignoresBorder: ignoresBorder)([x, gg], at: node.location)
+            : try Pool(geometry: geometry, mode: mode, ignoresBorder: ignoresBorder)([gg], at: node.location)
+        return [nil, pooled]
+    }
+
+    public func isConnected(toInput index: Int) -> Bool { index == 1 || mode != .max }
+
+    /// Linear in the output gradient.
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        [try inputTangents[1].map { try self([node.inputs[0], $0], at: node.location) }]
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[0]] }
+
+    /// Input element by input element: the windows covering it, in order, each adding its
+    /// share (the reference's order of additions).
+    package func cFillKernel(name: String, node: Apply) -> String? {
+        let g = geometry.threeAxes, t = node.outputTypes[0].dtype.cType.rawValue
+        let layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
+        /// The windows along `axis` (d, h or w) covering input position `i…`: `o…0 ..< o…1`.
+        func covering(_ axis: String, _ d: Int) -> String {
+            let n = axis.uppercased(), (k, s, p) = (g.window[d], g.strides[d], g.padLow[d])
+            return """
+                const int64_t o\(axis)0 = i\(axis) + \(p - k + 1) <= 0 ? 0 : (i\(axis) + \(p - k + 1) + \(s - 1)) / \(s);
+                const int64_t o\(axis)1 = (i\(axis) + \(p)) / \(s) + 1 < O\(n) ? (i\(axis) + \(p)) / \(s) + 1 : O\(n);
+            """
+        }
+        func bounds(_ axis: String, _ d: Int) -> String {
+            let n = axis.uppercased()
+            return """
+                const int64_t s\(axis) = o\(axis) * \(g.strides[d]) - \(g.padLow[d]);
+                const int64_t \(axis)0 = s\(axis) > 0 ? s\(axis) : 0, \(axis)1 = s\(axis) + \(g.window[d]) < \(n) ? s\(axis) + \(g.window[d]) : \(n);
+                const int64_t \(axis)p = (s\(axis) + \(g.window[d]) < \(n) + \(g.padHigh[d]) ? s\(axis) + \(g.window[d]) : \(n) + \(g.padHigh[d])) - s\(axis);
+            """
+        }
+        let share = switch mode {
+        case .max: "\(Self.cArgmax)\nif (best == self) total += value;"
+        case .sum: "total += value;"
+        case .averageIncludingPadding: "total += value / (\(t))(dp * hp * wp);"
+        case .averageExcludingPadding: "total += value / (\(t))((d1 - d0) * (h1 - h0) * (w1 - w0));"
+        }
+        return """
+            void \(name)(int64_t begin, int64_t end, const void *const *in, void *out_) {
+                const int64_t *sizes = (const int64_t *)in[0];
+                const int64_t D = sizes[1], H = sizes[2], W = sizes[3];
+                \(layout.cOutputSizes())
+                const \(t) *x = (const \(t) *)in[1], *g = (const \(t) *)in[2];
+                \(t) *restrict out = (\(t) *)out_;
+                if (W == 0) return;
+                for (int64_t line = begin / W; line * W < end; line++) {
+                    const int64_t ih = line % H, id = line / H % D, plane = line / (H * D);
+                    const int64_t first = begin > line * W ? begin - line * W : 0, last = end < (line + 1) * W ? end - line * W : W;
+                    const \(t) *p = x + plane * D * H * W, *q = g + plane * OD * OH * OW;
+            \(covering("d", 0))
+            \(covering("h", 1))
+                    for (int64_t iw = first; iw < last; iw++) {
+                        const int64_t self = (id * H + ih) * W + iw;
+            \(covering("w", 2))
+                        \(t) total = 0;
+                        for (int64_t od = od0; od < od1; od++) for (int64_t oh = oh0; oh < oh1; oh++) for (int64_t ow = ow0; ow < ow1; ow++) {
+            \(bounds("d", 0))
+            \(bounds("h", 1))
+            \(bounds("w", 2))
+                            const \(t) value = q[(od * OH + oh) * OW + ow];
+                            (void)dp; (void)hp; (void)wp; (void)value;
+                            \(share)
+                        }
+                        out[line * W + iw] = total;
+                    }
+                }
+            }
+            """
+    }
+
+    package func fillShape(_ inputs: [NDArray]) throws -> [Int] { inputs[0].shape }
+    package func fillKernelArguments(for inputs: [NDArray]) -> [Int64] { (try? layout(inputs[0].shape).kernelArguments) ?? [] }
+}
+
+/// The pushforward of max pooling (Theano's `MaxPoolRop`): inputs the pooled input and its
+/// tangent; each window's output is the tangent at the tap max pooling picks there.
+public struct MaxPoolTangent: PoolingOp, CFillKernelOp {
+    public let geometry: WindowGeometry
+    public let ignoresBorder: Bool
+    public var mode: PoolingMode { .max }
+
+    package init(geometry: WindowGeometry, ignoresBorder: Bool) {
+        (self.geometry, self.ignoresBorder) = (geometry, ignoresBorder)
+    }
+
+    public var description: String { "max_pool\(geometry.rank)d_tangent{\(parameterText)}" }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        guard inputs[1].dtype == inputs[0].dtype, inputs[1].ndim == inputs[0].ndim else {
+            throw OpError("a tangent of type \(inputs[1]) for an input of type \(inputs[0])")
+        }
+        return [try pooledType(inputs[0])]
+    }
+
+    public func validate(_ inputs: [NDArray], node: Apply) throws { try checkShapes(inputs) }
+
+    private func checkShapes(_ inputs: [NDArray]) throws {
+        guard inputs[0].shape == inputs[1].shape else {
+            throw OpError("a tangent of shape \(shapeText(inputs[1].shape)) for an input of shape \(shapeText(inputs[0].shape))")
+        }
+    }
+
+    private var pool: Pool { Pool(geometry: geometry, mode: .max, ignoresBorder: ignoresBorder) }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        try checkShapes(inputs)
+        let (x, t) = (inputs[0].contiguous(), inputs[1].contiguous())
+        return [x.dtype.visitFloat(Loop(x: x, t: t, layout: try layout(x.shape), shape: try pool.pooledShape(x.shape)))!]
+    }
+
+    private struct Loop: FloatVisitor {
+        let x: NDArray, t: NDArray, layout: PoolLayout, shape: [Int]
+        func visit<T: FloatElement & NumericElement>(_: T.Type) -> NDArray {
+            let result = NDArray(uninitialized: shape, dtype: x.dtype)
+            x.withUnsafePointer(to: T.self) { source in
+                t.withUnsafePointer(to: T.self) { tangent in
+                    result.withUnsafeMutablePointer(to: T.self) { target in
+                        layout.forEachWindow { plane, offset, window in
+                            let p = source + plane * layout.inputPlane
+                            target[plane * layout.outputPlane + offset] = tangent[plane * layout.inputPlane + MaxPoolTangent.argmax(p, window.taps)]
+                        }
+                    }
+                }
+            }
+            return result
+        }
+    }
+
+    /// Linear in the tangent: its pullback is max pooling's gradient.
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let g = outputGradients[0] else { return [nil, nil] }
+        return [nil, try PoolGrad(geometry: geometry, mode: .max, ignoresBorder: ignoresBorder)([node.inputs[0], g], at: node.location)]
+    }
+
+    public func isConnected(toInput index: Int) -> Bool { index == 1 }
+
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        [try inputTangents[1].map { try self([node.inputs[0], $0], at: node.location) }]
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [try pooledSizes(inputShapes[0])] }
+
+    package func cFillKernel(name: String, node: Apply) -> String? {
+        let t = node.outputTypes[0].dtype.cType.rawValue
+        return cPoolingKernel(name: name, t: t, inputs: "const \(t) *x = (const \(t) *)in[1], *tangent = (const \(t) *)in[2];",
+                              body: "const \(t) *p = x + plane * D * H * W;\n                \(Self.cArgmax)\n                out[e] = tangent[plane * D * H * W + best];")
+    }
+
+    package func fillShape(_ inputs: [NDArray]) throws -> [Int] { try pool.pooledShape(inputs[0].shape) }
+    package func fillKernelArguments(for inputs: [NDArray]) -> [Int64] { (try? layout(inputs[0].shape).kernelArguments) ?? [] }
+}
