@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
         W3 (MLP 784-2048-2048-10 relu SGD step, batch 512), W4 and W5 (Elman and LSTM networks by scan, 50 steps of \
         batch 32, 128 → 256 → 16, one SGD step with BPTT), scan (per-step time of a 10-element loop), W6 (fused 5-op elementwise, 10M float32), W7 (call \
         overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache), W9 (row \
-        softmax and column sums of 4096×4096), W11 (10M float32 uniform, normal and Bernoulli(0.3) draws), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
+        softmax and column sums of 4096×4096), W10 (one SGD step of LeNet-5 on 28×28 images, batch 64/256), W11 (10M float32 uniform, normal and Bernoulli(0.3) draws), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
         gradients, N = 5, 20, 80, 320; and the whole compile of chains of 1,000 and 10,000 `c = c + v` or \
         `y = tanh(y) * 0.5 + v` with their gradient), threads (one function called 2,000 times from one thread, then from \
         two at once).
@@ -53,12 +53,13 @@ struct Bench: ParsableCommand {
             case "W7": try timeCallOverhead()
             case "W8": try timeCompiling()
             case "W9": try timeSoftmaxAndSums()
+            case "W10": for batch in [64, 256] { try timeLeNet(batch: batch) }
             case "W11": try timeRandomDraws()
             case "threads": try timeConcurrentCalls()
             case "rewrite":
                 for layers in [5, 20, 80, 320] { try timeRewriting(layers: layers) }
                 for chain in Chain.allCases { for length in [1_000, 10_000] { try timeChain(chain, length: length) } }
-            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, W11, rewrite, threads")
+            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, W10, W11, rewrite, threads")
             }
         }
     }
@@ -185,6 +186,27 @@ struct Bench: ParsableCommand {
             let f = try function(inputs: [x], outputs: [output], options: options)
             try report(workload: "softmax_reduce", variant: variant, extra: ["notes": backend]) { _ = try f(value) }
         }
+    }
+
+    /// One SGD step (learning rate 0.01) of the peers' LeNet-5: 5×5 convolutions of 20 and
+    /// 50 filters, each rectified and max-pooled 2×2, a rectified layer of 500 units and 10
+    /// class scores, on random 28×28 images. The rate counts the convolution and matrix
+    /// product flops of the forward pass, every weight gradient and the input gradients of
+    /// all layers but the first (the peers' `lenet_flops`).
+    private func timeLeNet(batch: Int) throws {
+        var random = RandomState(seed: 900)
+        let network = try lenet(size: 28, random: &random)
+        let model = try ConvolutionalClassifier(network: network, imageShape: [1, 28, 28], optimizer: Optimizer(.sgd, learningRate: .constant(0.01)),
+                                                options: options, profile: profile)
+        let images = NDArray.uniform([batch, 1, 28, 28], dtype: .float32, using: &random)
+        let labels = NDArray((0..<batch).map { _ in Int64(random.next() % 10) })
+        let conv1: Double = 2 * 24 * 24 * 20 * 25
+        let rest: Double = 2 * (8 * 8 * 50 * 20 * 25 + 800 * 500 + 500 * 10)
+        let flops = Double(batch) * (2 * conv1 + 3 * rest)
+        try report(workload: "lenet_step", variant: "b\(batch)", extra: ["notes": backend], flops: flops) {
+            _ = try model.step(images: images, labels: labels)
+        }
+        if let profile = model.trainingProfile { print(profile) }
     }
 
     /// 10M float32 draws per call from a stream that advances every call: uniform on [0, 1),

@@ -86,6 +86,9 @@ struct ImageKernelCase: Sendable {
         ImageKernelCase("pool2d \(mode) keeping the border, float32", [[3, 7, 5]], dtype: .float32, exact: true) { x in
             [try pool2d(x[0], window: [2, 3], strides: [2, 2], mode: mode, ignoreBorder: false)]
         },
+        ImageKernelCase("pool2d \(mode) of long rows, padded", [[2, 3, 6, 150]], exact: true) { x in
+            [try pool2d(x[0], window: [2, 3], strides: [2, 2], padding: [1, 1], mode: mode)]
+        },
         ImageKernelCase("pool3d \(mode)", [[2, 4, 5, 4]], exact: true) { x in
             [try pool3d(x[0], window: [2, 2, 3], strides: [1, 2, 1], padding: [1, 0, 1], mode: mode)]
         },
@@ -94,6 +97,9 @@ struct ImageKernelCase: Sendable {
     static let poolGradients: [ImageKernelCase] = PoolingMode.allCases.flatMap { mode in [
         ImageKernelCase("pool2d \(mode) gradient, overlapping, padded", [[2, 2, 7, 6]], exact: true) { x in
             [try grad(sum(sqr(pool2d(x[0], window: [3, 2], strides: [2, 1], padding: [1, 1], mode: mode))), wrt: [x[0]])[0]]
+        },
+        ImageKernelCase("pool2d \(mode) gradient, windows apart, keeping the border", [[3, 2, 7, 131]], exact: true) { x in
+            [try grad(sum(sqr(pool2d(x[0], window: [2, 2], strides: [3, 2], mode: mode, ignoreBorder: false))), wrt: [x[0]])[0]]
         },
         ImageKernelCase("pool2d \(mode) gradient keeping the border", [[2, 5, 7]], exact: true) { x in
             [try grad(sum(sqr(pool2d(x[0], window: [2, 3], strides: [2, 2], mode: mode, ignoreBorder: false))), wrt: [x[0]])[0]]

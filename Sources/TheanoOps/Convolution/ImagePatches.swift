@@ -66,7 +66,8 @@ public struct ImagePatches: DifferentiableOp, ForwardDifferentiableOp, ShapeInfe
 
 extension ImagePatches: CFillKernelOp {
     /// Row by row of the patch matrix; each run of window positions along the last axis
-    /// copies a stretch of one image row, zero where the window is past its ends.
+    /// copies a stretch of one image row, zero where the window is past its ends (positions
+    /// counted forward rather than divided out for each run).
     package func cFillKernel(name: String, node: Apply) -> String? {
         let g = geometry.threeAxes, t = node.outputTypes[0].dtype.cType.rawValue
         return """
@@ -84,8 +85,9 @@ extension ImagePatches: CFillKernelOp {
                     \(t) *o = out + row * Q;
                     int64_t q = begin > row * Q ? begin - row * Q : 0;
                     const int64_t last = end < (row + 1) * Q ? end - row * Q : Q;
+                    /* The position of column q, decoded once, then counted forward. */
+                    int64_t ow0 = q % OW, oh = q / OW % OH, od = q / (OW * OH) % OD, n = q / (OW * OH * OD);
                     while (q < last) {
-                        const int64_t ow0 = q % OW, line = q / OW, oh = line % OH, od = line / OH % OD, n = line / (OH * OD);
                         const int64_t count = OW - ow0 < last - q ? OW - ow0 : last - q;
                         const int64_t id = od * \(g.strides[0]) - \(g.padLow[0]) + kd * \(g.dilation[0]);
                         const int64_t ih = oh * \(g.strides[1]) - \(g.padLow[1]) + kh * \(g.dilation[1]);
@@ -101,6 +103,8 @@ extension ImagePatches: CFillKernelOp {
                             for (int64_t ow = b; ow < ow0 + count; ow++) dst[ow] = 0;
                         }
                         q += count;
+                        ow0 = 0;
+                        if (++oh == OH) { oh = 0; if (++od == OD) { od = 0; n++; } }
                     }
                 }
             }

@@ -83,9 +83,11 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[0]] }
 
     /// Input element by input element: the windows covering it, in order, each adding its
-    /// share (the reference's order of additions).
+    /// share (the reference's order of additions). Windows that neither overlap nor pad (the
+    /// usual 2×2 pooling) take a kernel of their own: each element is in at most one window.
     package func cFillKernel(name: String, node: Apply) -> String? {
         let g = geometry.threeAxes, t = node.outputTypes[0].dtype.cType.rawValue
+        if (0..<3).allSatisfy({ g.strides[$0] >= g.window[$0] && g.padLow[$0] == 0 }) { return cDisjointWindowsKernel(name: name, t: t) }
         let layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
         /// The windows along `axis` (d, h or w) covering input position `i…`: `o…0 ..< o…1`.
         func covering(_ axis: String, _ d: Int) -> String {
@@ -104,7 +106,7 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
             """
         }
         let share = switch mode {
-        case .max: "\(Self.cArgmax)\nif (best == self) total += value;"
+        case .max: "\(cArgmax(t))\ntotal += best == self ? value : 0;"
         case .sum: "total += value;"
         case .averageIncludingPadding: "total += value / (\(t))(dp * hp * wp);"
         case .averageExcludingPadding: "total += value / (\(t))((d1 - d0) * (h1 - h0) * (w1 - w0));"
@@ -137,6 +139,80 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
                         }
                         out[line * W + iw] = total;
                     }
+                }
+            }
+            """
+    }
+
+    /// The kernel for windows that do not overlap and have no padding: each input row is
+    /// zeroed, then finds the row of windows covering it and, 64 windows at a time, their
+    /// shares — for `.max` the pick of each, every tap read for all of them at once (which
+    /// the compiler vectorizes) — and writes its elements of them. `0 + share` keeps the
+    /// reference's sign of zero.
+    private func cDisjointWindowsKernel(name: String, t: String) -> String {
+        let g = geometry.threeAxes, layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
+        let (sd, sh, sw) = (g.strides[0], g.strides[1], g.strides[2]), (kd, kh, kw) = (g.window[0], g.window[1], g.window[2])
+        let picks = mode != .max ? "" : """
+            int pick[64];
+                            \(t) peak[64];
+                            const \(t) *first0 = p + (d0 * H + h0) * W + c0 * \(sw);
+                            for (int64_t j = 0; j < n; j++) { peak[j] = first0[j * \(sw)]; pick[j] = 0; }
+                            for (int64_t d = d0; d < d1; d++) for (int64_t h = h0; h < h1; h++) for (int64_t k = 0; k < \(kw); k++) {
+                                const int tap = (int)(((d - d0) * \(kh) + (h - h0)) * \(kw) + k);
+                                const \(t) *r = p + (d * H + h) * W + c0 * \(sw) + k;
+                                /* Windows whose column k is inside the row (the last may be cut short). */
+                                const int64_t inside = (W - c0 * \(sw) - k + \(sw - 1)) / \(sw), m = n < inside ? n : inside;
+                                for (int64_t j = 0; j < m; j++) {
+                                    const \(t) v = r[j * \(sw)], cur = peak[j];
+                                    const int take = (v > cur) | ((v != v) & (cur == cur));
+                                    peak[j] = theano_select_\(t)(take, v, cur);
+                                    pick[j] = (int)theano_select_index(take, tap, pick[j]);
+                                }
+                            }
+            """
+        let value = switch mode {
+        case .max: "pick[j] == self + k ? share : 0"
+        case .sum: "share"
+        case .averageIncludingPadding, .averageExcludingPadding:
+            "share / (\(t))((d1 - d0) * (h1 - h0) * ((c0 + j) * \(sw) + \(kw) < W ? \(kw) : W - (c0 + j) * \(sw)))"
+        }
+        return """
+            void \(name)(int64_t begin, int64_t end, const void *const *in, void *out_) {
+                const int64_t *sizes = (const int64_t *)in[0];
+                const int64_t D = sizes[1], H = sizes[2], W = sizes[3];
+                \(layout.cOutputSizes())
+                const \(t) *x = (const \(t) *)in[1], *g = (const \(t) *)in[2];
+                \(t) *restrict out = (\(t) *)out_;
+                if (W == 0 || H == 0 || D == 0) return;
+                int64_t line = begin / W, ih = line % H, id = line / H % D, plane = line / (H * D);
+                for (; line * W < end; line++) {
+                    const int64_t first = begin > line * W ? begin - line * W : 0, last = end < (line + 1) * W ? end - line * W : W;
+                    \(t) *o = out + line * W;
+                    for (int64_t iw = first; iw < last; iw++) o[iw] = 0;
+                    const int64_t od = id / \(sd), oh = ih / \(sh);
+                    if (id - od * \(sd) < \(kd) && od < OD && ih - oh * \(sh) < \(kh) && oh < OH) {
+                        const \(t) *p = x + plane * D * H * W, *q = g + plane * OD * OH * OW + (od * OH + oh) * OW;
+                        const int64_t d0 = od * \(sd), d1 = d0 + \(kd) < D ? d0 + \(kd) : D;
+                        const int64_t h0 = oh * \(sh), h1 = h0 + \(kh) < H ? h0 + \(kh) : H;
+                        const int self = (int)(((id - d0) * \(kh) + (ih - h0)) * \(kw));
+                        (void)p; (void)self;
+                        for (int64_t c0 = first / \(sw); c0 < OW && c0 * \(sw) < last; c0 += 64) {
+                            const int64_t n = OW - c0 < 64 ? OW - c0 : 64;
+                            \(picks)
+                            for (int64_t k = 0; k < \(kw); k++) {
+                                \(t) *w = o + c0 * \(sw) + k;
+                                /* Windows j whose column k lies in first ..< last (and inside the row). */
+                                const int64_t lo = first - k - c0 * \(sw), hi = (last < W ? last : W) - k - c0 * \(sw);
+                                const int64_t a = lo <= 0 ? 0 : (lo + \(sw - 1)) / \(sw), b0 = hi <= 0 ? 0 : (hi + \(sw - 1)) / \(sw);
+                                const int64_t b = b0 < n ? b0 : n;
+                                for (int64_t j = a; j < b; j++) {
+                                    const \(t) share = 0 + q[c0 + j];
+                                    w[j * \(sw)] = \(value);
+                                }
+                            }
+                        }
+                    }
+                    if (++ih == H) { ih = 0; if (++id == D) { id = 0; plane++; } }
                 }
             }
             """
@@ -217,7 +293,7 @@ public struct MaxPoolTangent: PoolingOp, CFillKernelOp {
     package func cFillKernel(name: String, node: Apply) -> String? {
         let t = node.outputTypes[0].dtype.cType.rawValue
         return cPoolingKernel(name: name, t: t, inputs: "const \(t) *x = (const \(t) *)in[1], *tangent = (const \(t) *)in[2];",
-                              body: "const \(t) *p = x + plane * D * H * W;\n                \(Self.cArgmax)\n                out[e] = tangent[plane * D * H * W + best];")
+                              body: "const \(t) *p = x + plane * D * H * W;\n                \(cArgmax(t))\n                out[e] = tangent[plane * D * H * W + best];")
     }
 
     package func fillShape(_ inputs: [NDArray]) throws -> [Int] { try pool.pooledShape(inputs[0].shape) }

@@ -76,7 +76,7 @@ extension PoolingOp {
     /// touch, with each window's bounds (`d0..<d1` and so on inside the input, `count` and
     /// `paddedCount` taps) declared before `body` (statements computing element `e` into
     /// `out[e]`; `plane` and `ow` are in scope). `inputs` declares the input pointers.
-    func cPoolingKernel(name: String, t: String, inputs: String, body: String) -> String {
+    func cPoolingKernel(name: String, t: String, inputs: String, body: String, interior: String? = nil) -> String {
         let g = geometry.threeAxes, layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
         func bounds(_ axis: String, _ d: Int) -> String {
             let n = axis.uppercased()
@@ -99,7 +99,23 @@ extension PoolingOp {
                     const int64_t first = begin > line * OW ? begin - line * OW : 0, last = end < (line + 1) * OW ? end - line * OW : OW;
             \(bounds("d", 0))
             \(bounds("h", 1))
+                    /* Windows wholly inside the row: a ..< b, computed together where the op has code for it. */
+                    int64_t a = first, b = first;
+                    \(interior.map { interior in """
+                        a = \(g.padLow[2] + g.strides[2] - 1) / \(g.strides[2]);
+                        b = W + \(g.padLow[2] - g.window[2]) >= 0 ? (W + \(g.padLow[2] - g.window[2])) / \(g.strides[2]) + 1 : 0;
+                        if (a < first) a = first;
+                        if (b > last) b = last;
+                        if (b < a) b = a;
+                        for (int64_t c0 = a; c0 < b; c0 += 64) {
+                            const int64_t n = b - c0 < 64 ? b - c0 : 64;
+                            const \(t) *base = x + plane * D * H * W + c0 * \(g.strides[2]) - \(g.padLow[2]);
+                            \(t) *target = out + line * OW + c0;
+                            \(interior)
+                        }
+            """ } ?? "")
                     for (int64_t ow = first; ow < last; ow++) {
+                        if (ow == a && b > a) { ow = b - 1; continue; }
                         const int64_t e = line * OW + ow;
             \(bounds("w", 2))
                         const int64_t count = (d1 - d0) * (h1 - h0) * (w1 - w0), paddedCount = dp * hp * wp;
@@ -111,16 +127,36 @@ extension PoolingOp {
             """
     }
 
-    /// C statements setting `best` to the offset (within the plane `p`) of the tap the
-    /// window picks, by ``replacesMaximum(_:_:)``.
-    static var cArgmax: String {
-        """
-        int64_t best = (d0 * H + h0) * W + w0;
-                        for (int64_t d = d0; d < d1; d++) for (int64_t h = h0; h < h1; h++) for (int64_t w = w0; w < w1; w++) {
-                            const int64_t tap = (d * H + h) * W + w;
-                            if (p[tap] > p[best] || (p[tap] != p[tap] && p[best] == p[best])) best = tap;
+    /// C statements running `body` for each tap (`tap`: its offset within the plane) of the
+    /// window `d0..<d1 × h0..<h1 × w0..<w1`, in row-major order; a window wholly inside the
+    /// input (the common case) takes loops of constant trip counts, which the compiler unrolls.
+    func cOverWindow(_ body: String) -> String {
+        let g = geometry.threeAxes, (kd, kh, kw) = (g.window[0], g.window[1], g.window[2])
+        return """
+            if (d1 - d0 == \(kd) && h1 - h0 == \(kh) && w1 - w0 == \(kw)) {
+                            for (int64_t d = d0; d < d0 + \(kd); d++) for (int64_t h = h0; h < h0 + \(kh); h++) for (int64_t w = w0; w < w0 + \(kw); w++) {
+                                const int64_t tap = (d * H + h) * W + w;
+                                \(body)
+                            }
+                        } else {
+                            for (int64_t d = d0; d < d1; d++) for (int64_t h = h0; h < h1; h++) for (int64_t w = w0; w < w1; w++) {
+                                const int64_t tap = (d * H + h) * W + w;
+                                \(body)
+                            }
                         }
-        """
+            """
+    }
+
+    /// C statements setting `best` to the offset (within the plane `p`) of the tap the
+    /// window picks, by ``replacesMaximum(_:_:)``, and `peak` to its value: without branches
+    /// (the prelude's bitwise selections), as random data makes the comparisons unpredictable.
+    func cArgmax(_ t: String) -> String {
+        "int64_t best = (d0 * H + h0) * W + w0;\n\(t) peak = p[best];\n" + cOverWindow("""
+            const \(t) v = p[tap];
+                            const int take = (v > peak) | ((v != v) & (peak == peak));
+                            best = theano_select_index(take, tap, best);
+                            peak = theano_select_\(t)(take, v, peak);
+            """)
     }
 }
 
@@ -183,15 +219,40 @@ public struct Pool: PoolingOp, CFillKernelOp {
 
     package func cFillKernel(name: String, node: Apply) -> String? {
         let t = node.outputTypes[0].dtype.cType.rawValue
-        let reduce = "\(t) total = 0;\n                for (int64_t d = d0; d < d1; d++) for (int64_t h = h0; h < h1; h++) for (int64_t w = w0; w < w1; w++) total += p[(d * H + h) * W + w];"
+        let reduce = "\(t) total = 0;\n" + cOverWindow("total += p[tap];")
         let body = switch mode {
-        case .max: "\(Self.cArgmax)\n                out[e] = p[best];"
+        case .max: "\(cArgmax(t))\n                out[e] = peak;"
         case .sum: "\(reduce)\n                out[e] = total;"
         case .averageIncludingPadding: "\(reduce)\n                out[e] = total / (\(t))paddedCount;"
         case .averageExcludingPadding: "\(reduce)\n                out[e] = total / (\(t))count;"
         }
         return cPoolingKernel(name: name, t: t, inputs: "const \(t) *x = (const \(t) *)in[1];",
-                              body: "const \(t) *p = x + plane * D * H * W;\n                \(body)")
+                              body: "const \(t) *p = x + plane * D * H * W;\n                \(body)", interior: cInterior(t))
+    }
+
+    /// The windows of a row that lie wholly inside it, 64 at a time (`n` of them from `c0`,
+    /// their first column at `base`): each tap of the window read for all of them at once,
+    /// which the compiler vectorizes, in the reference's order of taps.
+    private func cInterior(_ t: String) -> String {
+        let g = geometry.threeAxes, (kw, sw) = (g.window[2], g.strides[2])
+        let start = mode == .max ? "acc[j] = base[(d0 * H + h0) * W + j * \(sw)]" : "acc[j] = 0"
+        let step = mode == .max
+            ? "const \(t) v = r[j * \(sw)], cur = acc[j]; acc[j] = theano_select_\(t)((v > cur) | ((v != v) & (cur == cur)), v, cur);"
+            : "acc[j] += r[j * \(sw)];"
+        let result = switch mode {
+        case .max, .sum: "acc[j]"
+        case .averageIncludingPadding: "acc[j] / (\(t))(dp * hp * \(kw))"
+        case .averageExcludingPadding: "acc[j] / (\(t))((d1 - d0) * (h1 - h0) * \(kw))"
+        }
+        return """
+            \(t) acc[64];
+                            for (int64_t j = 0; j < n; j++) \(start);
+                            for (int64_t d = d0; d < d1; d++) for (int64_t h = h0; h < h1; h++) for (int64_t k = 0; k < \(kw); k++) {
+                                const \(t) *r = base + (d * H + h) * W + k;
+                                for (int64_t j = 0; j < n; j++) { \(step) }
+                            }
+                            for (int64_t j = 0; j < n; j++) target[j] = \(result);
+            """
     }
 
     package func fillShape(_ inputs: [NDArray]) throws -> [Int] { try pooledShape(inputs[0].shape) }

@@ -2,11 +2,11 @@ import TheanoCore
 import TheanoOps
 
 /// Rules of the specialize phase: cheaper forms of the same values, matrix products as BLAS
-/// calls, convolutions as patches and matrix products.
+/// calls, convolutions as patches and matrix products, reductions as compiled kernels.
 package let specializeRules: [Rewrite] = [
     powerToSquare, powerToSquareRoot, powerToReciprocal, powerToProducts, productWithItself,
     divisionByConstant, multiplicationByMinusOne, multiplicationByZero, negationOfNegation,
-    gemmFromSum, gemvFromSum, gerFromSum, convolutionToMatrixProducts,
+    gemmFromSum, gemvFromSum, gerFromSum, convolutionToMatrixProducts, reductionOverRuns,
 ]
 
 /// The exponent of `pow(x, c)` when it is a constant the same everywhere.
@@ -164,4 +164,16 @@ package let matrixVectorProduct = Rewrite.node("dot_to_gemv", on: [Dot.self]) { 
     let (a, x) = (node.inputs[0], node.inputs[1])
     guard a.ndim == 2, x.ndim == 1, a.dtype.isFloat else { return nil }
     return [try Gemv(accumulates: false)([scalar(1, a.dtype, node.location), a, x], at: node.location)]
+}
+
+/// A reduction over axes that are not one run (`sum(x, axes: [0, 2, 3])`, a convolution's
+/// bias gradient) → a reduction over the last run, then one over the others: each is a
+/// compiled kernel over `[A, R, B]`, where the whole would run the reference implementation.
+let reductionOverRuns = Rewrite.node("reduce_over_runs", on: [Reduce.self]) { node, _ in
+    let op = node.op as! Reduce
+    var start = op.axes.count - 1
+    while start > 0, op.axes[start - 1] == op.axes[start] - 1 { start -= 1 }
+    guard start > 0 else { return nil }
+    let inner = try Reduce(kind: op.kind, axes: Array(op.axes[start...]), keepDims: op.keepDims)([node.inputs[0]], at: node.location)
+    return [try Reduce(kind: op.kind, axes: Array(op.axes[..<start]), keepDims: op.keepDims)([inner], at: node.location)]
 }
