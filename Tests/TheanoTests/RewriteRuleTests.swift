@@ -529,7 +529,9 @@ enum RewriteRuleCases {
             return ([x, w], [try conv2d(x, w, flipFilters: false)])
         },
         RewriteRuleCase("reduce_over_runs", "sum over axes 0, 2 and 3", x: [nil, nil, nil, nil], expected: """
-            PLACEHOLDER
+            sum{axes=[0]} [id A] float32[?]
+             └─ sum{axes=[2, 3]} [id B] float32[?, ?]
+                 └─ x [id C] float32[?, ?, ?, ?]
             """) { x in try sum(x, axis: [0, 2, 3]) },
         RewriteRuleCase("dot_to_gemv", "dot(A, x)", expected: """
             gemv{no_y} [id A] float32[?]
