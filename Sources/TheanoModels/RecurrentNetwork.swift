@@ -23,27 +23,27 @@ public final class RecurrentNetwork {
         case crossentropy
     }
 
-    /// `W_x, W_h, b, W_y, b_y`.
+    /// The input projection's weights and biases, the recurrent weights, the readout's
+    /// weights and biases.
     public let parameters: [SharedVariable]
     private let trainStep: Function
     private let evaluator: Function
 
     /// A network of `hidden` units from `inputs` features to `outputs` per step, its weights
-    /// drawn from `seed` and its training and evaluation functions compiled with `options`.
+    /// drawn from `seed` (Glorot-uniform, per gate) and its training and evaluation functions
+    /// compiled with `options`. The input projection and the readout are ``Dense`` layers;
+    /// the recurrence is a `scan` over the projected steps.
     public init(cell: Cell, inputs: Int, hidden: Int, outputs: Int, loss: Loss, learningRate: Double,
                 seed: UInt64 = 400, options: CompileOptions = .default, profile: Bool = false) throws {
         var random = RandomState(seed: seed)
         let gates = cell == .elman ? 1 : 4
-        func uniform(_ shape: [Int], bound: Double) -> NDArray { NDArray.uniform(shape, low: -bound, high: bound, using: &random) }
-        let Wx = try shared(uniform([inputs, gates * hidden], bound: (6.0 / Double(inputs + hidden)).squareRoot()), name: "Wx")
-        let Wh = try shared(uniform([hidden, gates * hidden], bound: (6.0 / Double(2 * hidden)).squareRoot()), name: "Wh")
-        let b = try shared(NDArray(zeros: [gates * hidden], dtype: .float32), name: "b")
-        let Wy = try shared(uniform([hidden, outputs], bound: (6.0 / Double(hidden + outputs)).squareRoot()), name: "Wy")
-        let by = try shared(NDArray(zeros: [outputs], dtype: .float32), name: "by")
-        parameters = [Wx, Wh, b, Wy, by]
+        let projection = try Dense(inputs, gates * hidden, fans: (inputs, hidden), name: "x", random: &random)
+        let Wh = try shared(Initializer.glorotUniform.array([hidden, gates * hidden], fans: (hidden, hidden), random: &random), name: "W_h")
+        let output = try Dense(hidden, outputs, name: "y", random: &random)
+        parameters = projection.parameters + [Wh] + output.parameters
 
         let x = tensor3("x", shape: (nil, nil, inputs))
-        let projected = try dot(x, Wx) + b
+        let projected = try projection(x)
         let start = try alloc(constant(0.0), sizes: [x.shape[1], constant(Double(hidden), dtype: .int64)])
         let states: Variable
         switch cell {
@@ -61,7 +61,7 @@ public final class RecurrentNetwork {
                 return [try gatesOpen[.all, (2 * hidden)...] * tanh(c), c]
             }[0]
         }
-        let readout = try dot(states, Wy) + by
+        let readout = try output(states)
         let cost: Variable, target: Variable, prediction: Variable
         switch loss {
         case .squaredError:
@@ -74,9 +74,7 @@ public final class RecurrentNetwork {
             cost = try mean(categoricalCrossentropy(softmax(logits), flatten(target)))
             prediction = try reshape(argmax(logits, axis: 1), sizes: [x.shape[0], x.shape[1]])
         }
-        let gradients = try grad(cost, wrt: parameters)
-        var updates: [SharedVariable: Variable] = [:]
-        for (parameter, gradient) in zip(parameters, gradients) { updates[parameter] = try parameter - learningRate * gradient }
+        let updates = try Optimizer(.sgd, learningRate: .constant(learningRate)).updates(cost, parameters: parameters)
         trainStep = try function(inputs: [x, target], outputs: [cost], updates: updates, name: "train", options: options, profile: profile)
         evaluator = try function(inputs: [x, target], outputs: [cost, prediction], name: "evaluate", options: options)
     }

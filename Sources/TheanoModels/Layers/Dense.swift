@@ -10,9 +10,11 @@ public struct Dense: Layer {
     public let activation: Activation
 
     /// Weights from `initializer`, times `scale` (0: all zeros), and zero biases, in `float32`.
+    /// `fans` replaces the initializer's fan-in and fan-out (`inputs`, `outputs`): a layer
+    /// computing several gates at once is initialized per gate.
     public init(_ inputs: Int, _ outputs: Int, activation: Activation = .linear, initializer: Initializer = .glorotUniform,
-                name: String, scale: Double = 1, random: inout RandomState) throws {
-        let initial = initializer.array([inputs, outputs], random: &random)
+                fans: (in: Int, out: Int)? = nil, name: String, scale: Double = 1, random: inout RandomState) throws {
+        let initial = initializer.array([inputs, outputs], fans: fans, random: &random)
         weights = try shared(scale == 1 ? initial : initial.scaled(by: scale), name: "W_\(name)")
         biases = try shared(NDArray(zeros: [outputs], dtype: .float32), name: "b_\(name)")
         self.activation = activation

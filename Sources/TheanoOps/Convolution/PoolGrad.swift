@@ -170,6 +170,25 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
                                 }
                             }
             """
+        // Max pooling over two axes: a row of windows (with the rows up to the next) wholly
+        // in begin ..< end is zeroed at once, then each window's pick set — the pick made
+        // once per window rather than once per row of it.
+        let wholeRows = mode != .max || kd != 1 || sd != 1 ? "{" : """
+            if (ih % \(sh) == 0 && ih + \(sh) <= H && ih / \(sh) < OH && line * W >= begin && (line + \(sh)) * W <= end) {
+                            \(t) *o = out + line * W;
+                            for (int64_t i = 0; i < \(sh) * W; i++) o[i] = 0;
+                            const \(t) *p = x + plane * D * H * W, *q = g + plane * OD * OH * OW + (id * OH + ih / \(sh)) * OW;
+                            \(t) *planeOut = out + plane * D * H * W;
+                            const int64_t d0 = id, d1 = id + 1, h0 = ih, h1 = ih + \(kh) < H ? ih + \(kh) : H;
+                            for (int64_t ow = 0; ow < OW; ow++) {
+                                const int64_t w0 = ow * \(sw), w1 = w0 + \(kw) < W ? w0 + \(kw) : W;
+                                \(cArgmax(t))
+                                planeOut[best] = 0 + q[ow];
+                            }
+                            line += \(sh - 1);
+                            ih += \(sh - 1);
+                        } else {
+            """
         let value = switch mode {
         case .max: "pick[j] == self + k ? share : 0"
         case .sum: "share"
@@ -186,6 +205,7 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
                 if (W == 0 || H == 0 || D == 0) return;
                 int64_t line = begin / W, ih = line % H, id = line / H % D, plane = line / (H * D);
                 for (; line * W < end; line++) {
+                    \(wholeRows)
                     const int64_t first = begin > line * W ? begin - line * W : 0, last = end < (line + 1) * W ? end - line * W : W;
                     \(t) *o = out + line * W;
                     for (int64_t iw = first; iw < last; iw++) o[iw] = 0;
@@ -211,6 +231,7 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
                                 }
                             }
                         }
+                    }
                     }
                     if (++ih == H) { ih = 0; if (++id == D) { id = 0; plane++; } }
                 }
