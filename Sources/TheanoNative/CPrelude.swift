@@ -49,20 +49,16 @@ enum CPrelude {
 
     private static let helpers = #"""
     /* `take ? a : b` without a branch, for selections on unpredictable data (pooling's argmax). */
-    static inline float theano_select_float(int take, float a, float b) {
-        uint32_t x, y, mask = -(uint32_t)(take != 0);
-        __builtin_memcpy(&x, &a, 4); __builtin_memcpy(&y, &b, 4);
-        x = (x & mask) | (y & ~mask);
-        __builtin_memcpy(&a, &x, 4);
-        return a;
+    #define THEANO_SELECT(T, BITS) \
+    static inline T theano_select_##T(int take, T a, T b) { \
+        BITS x, y, mask = -(BITS)(take != 0); \
+        __builtin_memcpy(&x, &a, sizeof x); __builtin_memcpy(&y, &b, sizeof y); \
+        x = (x & mask) | (y & ~mask); \
+        __builtin_memcpy(&a, &x, sizeof a); \
+        return a; \
     }
-    static inline double theano_select_double(int take, double a, double b) {
-        uint64_t x, y, mask = -(uint64_t)(take != 0);
-        __builtin_memcpy(&x, &a, 8); __builtin_memcpy(&y, &b, 8);
-        x = (x & mask) | (y & ~mask);
-        __builtin_memcpy(&a, &x, 8);
-        return a;
-    }
+    THEANO_SELECT(float, uint32_t)
+    THEANO_SELECT(double, uint64_t)
     static inline int64_t theano_select_index(int take, int64_t a, int64_t b) { return (a & -(int64_t)(take != 0)) | (b & ~-(int64_t)(take != 0)); }
 
     static inline float theano_sigmoidf(float x) { return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)); }

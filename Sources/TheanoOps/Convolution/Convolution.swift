@@ -109,6 +109,15 @@ extension ConvolutionOp {
         return positions
     }
 
+    /// The sizes a shape vector input holds, checked against what the graph knows of them.
+    func shapeInput(_ vector: NDArray, known: [Int?], named name: String) throws -> [Int] {
+        let sizes = vector.elements(as: Int64.self).map(Int.init)
+        guard zip(sizes, known).allSatisfy({ $1 == nil || $0 == $1 }) else {
+            throw OpError("\(name) shape \(shapeText(sizes)) differs from the graph's \(known.map { $0.map(String.init) ?? "?" })")
+        }
+        return sizes
+    }
+
     /// The spatial sizes a shape vector input holds, known or not (its static knowledge `known`).
     func sizes(of vector: Variable, known: [Int?]) throws -> [Variable] {
         try known.indices.map { d in try known[d].map { constant(Double($0), dtype: .int64) } ?? vector[d] }
@@ -185,10 +194,7 @@ public struct ConvolutionGradInputs: ConvolutionOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let (g, w) = (inputs[0], inputs[1]), image = inputs[2].elements(as: Int64.self).map(Int.init)
-        guard zip(image, imageShape).allSatisfy({ $1 == nil || $0 == $1 }) else {
-            throw OpError("image shape \(shapeText(image)) differs from the graph's \(imageShape.map { $0.map(String.init) ?? "?" })")
-        }
+        let (g, w) = (inputs[0], inputs[1]), image = try shapeInput(inputs[2], known: imageShape, named: "image")
         let (geometry, layout) = try checkedLayout(image: image, filters: w.shape)
         try checkGradient(g.shape, image: image, filters: w.shape, layout: layout)
         let patches = groupedProduct(filterMatrix(w), gradientMatrix(g), transposingA: true)  // (C · taps, N · positions)
@@ -244,10 +250,7 @@ public struct ConvolutionGradFilters: ConvolutionOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let (x, g) = (inputs[0], inputs[1]), filters = inputs[2].elements(as: Int64.self).map(Int.init)
-        guard zip(filters, filterShape).allSatisfy({ $1 == nil || $0 == $1 }) else {
-            throw OpError("filter shape \(shapeText(filters)) differs from the graph's \(filterShape.map { $0.map(String.init) ?? "?" })")
-        }
+        let (x, g) = (inputs[0], inputs[1]), filters = try shapeInput(inputs[2], known: filterShape, named: "filter")
         let (geometry, layout) = try checkedLayout(image: x.shape, filters: filters)
         try checkGradient(g.shape, image: x.shape, filters: filters, layout: layout)
         let patches = try ImagePatches(geometry: geometry).perform([x])[0]

@@ -88,7 +88,6 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
     package func cFillKernel(name: String, node: Apply) -> String? {
         let g = geometry.threeAxes, t = node.outputTypes[0].dtype.cType.rawValue
         if (0..<3).allSatisfy({ g.strides[$0] >= g.window[$0] && g.padLow[$0] == 0 }) { return cDisjointWindowsKernel(name: name, t: t) }
-        let layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
         /// The windows along `axis` (d, h or w) covering input position `i…`: `o…0 ..< o…1`.
         func covering(_ axis: String, _ d: Int) -> String {
             let n = axis.uppercased(), (k, s, p) = (g.window[d], g.strides[d], g.padLow[d])
@@ -112,12 +111,7 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
         case .averageExcludingPadding: "total += value / (\(t))((d1 - d0) * (h1 - h0) * (w1 - w0));"
         }
         return """
-            void \(name)(int64_t begin, int64_t end, const void *const *in, void *out_) {
-                const int64_t *sizes = (const int64_t *)in[0];
-                const int64_t D = sizes[1], H = sizes[2], W = sizes[3];
-                \(layout.cOutputSizes())
-                const \(t) *x = (const \(t) *)in[1], *g = (const \(t) *)in[2];
-                \(t) *restrict out = (\(t) *)out_;
+            \(cKernelStart(name: name, t: t, inputs: "const \(t) *x = (const \(t) *)in[1], *g = (const \(t) *)in[2];"))
                 if (W == 0) return;
                 for (int64_t line = begin / W; line * W < end; line++) {
                     const int64_t ih = line % H, id = line / H % D, plane = line / (H * D);
@@ -150,7 +144,7 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
     /// the compiler vectorizes) — and writes its elements of them. `0 + share` keeps the
     /// reference's sign of zero.
     private func cDisjointWindowsKernel(name: String, t: String) -> String {
-        let g = geometry.threeAxes, layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
+        let g = geometry.threeAxes
         let (sd, sh, sw) = (g.strides[0], g.strides[1], g.strides[2]), (kd, kh, kw) = (g.window[0], g.window[1], g.window[2])
         let picks = mode != .max ? "" : """
             int pick[64];
@@ -196,12 +190,7 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
             "share / (\(t))((d1 - d0) * (h1 - h0) * ((c0 + j) * \(sw) + \(kw) < W ? \(kw) : W - (c0 + j) * \(sw)))"
         }
         return """
-            void \(name)(int64_t begin, int64_t end, const void *const *in, void *out_) {
-                const int64_t *sizes = (const int64_t *)in[0];
-                const int64_t D = sizes[1], H = sizes[2], W = sizes[3];
-                \(layout.cOutputSizes())
-                const \(t) *x = (const \(t) *)in[1], *g = (const \(t) *)in[2];
-                \(t) *restrict out = (\(t) *)out_;
+            \(cKernelStart(name: name, t: t, inputs: "const \(t) *x = (const \(t) *)in[1], *g = (const \(t) *)in[2];"))
                 if (W == 0 || H == 0 || D == 0) return;
                 int64_t line = begin / W, ih = line % H, id = line / H % D, plane = line / (H * D);
                 for (; line * W < end; line++) {

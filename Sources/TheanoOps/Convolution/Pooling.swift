@@ -77,7 +77,7 @@ extension PoolingOp {
     /// `paddedCount` taps) declared before `body` (statements computing element `e` into
     /// `out[e]`; `plane` and `ow` are in scope). `inputs` declares the input pointers.
     func cPoolingKernel(name: String, t: String, inputs: String, body: String, interior: String? = nil) -> String {
-        let g = geometry.threeAxes, layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
+        let g = geometry.threeAxes
         func bounds(_ axis: String, _ d: Int) -> String {
             let n = axis.uppercased()
             return """
@@ -87,12 +87,7 @@ extension PoolingOp {
             """
         }
         return """
-            void \(name)(int64_t begin, int64_t end, const void *const *in, void *out_) {
-                const int64_t *sizes = (const int64_t *)in[0];
-                const int64_t D = sizes[1], H = sizes[2], W = sizes[3];
-                \(layout.cOutputSizes())
-                \(inputs)
-                \(t) *restrict out = (\(t) *)out_;
+            \(cKernelStart(name: name, t: t, inputs: inputs))
                 if (OW == 0) return;
                 for (int64_t line = begin / OW; line * OW < end; line++) {
                     const int64_t oh = line % OH, od = line / OH % OD, plane = line / (OH * OD);
@@ -124,6 +119,21 @@ extension PoolingOp {
                     }
                 }
             }
+            """
+    }
+
+    /// The start of every pooling kernel `name` (elements of C type `t`): the sizes from
+    /// `in[0]` (`D`, `H`, `W`), the output sizes (`OD`, `OH`, `OW`), the input pointers
+    /// `inputs` declares, and `out`.
+    func cKernelStart(name: String, t: String, inputs: String) -> String {
+        let layout = PoolLayout(shape: [1, 1, 1], geometry: geometry, ignoresBorder: ignoresBorder)
+        return """
+            void \(name)(int64_t begin, int64_t end, const void *const *in, void *out_) {
+                const int64_t *sizes = (const int64_t *)in[0];
+                const int64_t D = sizes[1], H = sizes[2], W = sizes[3];
+                \(layout.cOutputSizes())
+                \(inputs)
+                \(t) *restrict out = (\(t) *)out_;
             """
     }
 
