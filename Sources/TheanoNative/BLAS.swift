@@ -8,6 +8,12 @@ import TheanoOps
 /// OpenBLAS 0.3.21 does not recognise recent CPUs and falls back to slow generic kernels;
 /// on a CPU with AVX-512 the loader sets `OPENBLAS_CORETYPE=SkylakeX` before loading
 /// unless the user chose a core type.
+///
+/// After each call OpenBLAS's worker threads spin (`sched_yield`) for 2²⁸ cycles by default,
+/// holding the cores the compiled kernels between products split their work over — in a
+/// LeNet training step a fifth of the CPU time went to that spinning. Unless the user set it,
+/// the loader sets `OPENBLAS_THREAD_TIMEOUT=4` (2⁴ cycles: the workers sleep as soon as
+/// they are done; waking them costs microseconds at the next product).
 public final class BLAS: @unchecked Sendable {
     package typealias SGemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
                                       UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
@@ -36,6 +42,7 @@ public final class BLAS: @unchecked Sendable {
     /// The first of `candidates` that loads and has the CBLAS routines needed.
     package static func load(candidates: [String]) -> BLAS? {
         if Environment.openBLASCoreType == nil, cpuHasAVX512 { setenv("OPENBLAS_CORETYPE", "SkylakeX", 0) }
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0)
         for candidate in candidates {
             guard case .success(let library) = DynamicLibrary.load(candidate), let blas = BLAS(library: library, path: candidate) else { continue }
             return blas

@@ -14,7 +14,9 @@ struct InfoCommand: ParsableCommand {
         }
         if let blas = BLAS.shared {
             print("BLAS: \(blas.path)\(blas.configuration.map { " — \($0)" } ?? "")")
-            print("OPENBLAS_CORETYPE: \(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(not set)")")
+            for variable in ["OPENBLAS_CORETYPE", "OPENBLAS_THREAD_TIMEOUT"] {
+                print("\(variable): \(ProcessInfo.processInfo.environment[variable] ?? "(not set)")")
+            }
         } else {
             print("BLAS: none found (install libopenblas-dev); matrix products use the compiled C fallback")
         }
