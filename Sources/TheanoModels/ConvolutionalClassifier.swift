@@ -1,7 +1,7 @@
 import Theano
 
 /// A classifier of images `(channels, rows, columns)` whose network is a stack of layers —
-/// a convnet such as ``lenet(channels:size:classes:random:)`` — trained by an ``Optimizer``
+/// a convnet such as ``lenet(channels:size:classes:filters:hidden:random:)`` — trained by an ``Optimizer``
 /// on the cross-entropy of its softmax, as the convolutional network of the Theano tutorial.
 public final class ConvolutionalClassifier: MinibatchClassifier {
     /// The layers, from images to class scores.

@@ -7,7 +7,7 @@ import TheanoCore
 /// `int64` vector.
 ///
 /// The input gradient of a convolution is a matrix product followed by it;
-/// ``neibs2images(_:window:imageShape:fileID:line:)`` is a transpose followed by it.
+/// ``neibs2images(_:window:imageShape:strides:mode:fileID:line:)`` is a transpose followed by it.
 public struct PatchSum: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// Where the window sat.
     public let geometry: WindowGeometry
