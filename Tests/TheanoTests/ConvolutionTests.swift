@@ -1,7 +1,9 @@
 @testable import Theano
 @testable import TheanoCore
 @testable import TheanoOps
+import Foundation
 import Testing
+import TheanoModels
 import TheanoTestSupport
 
 /// A graph of patch, pooling or convolution ops on images of static shape, run by both
@@ -143,5 +145,93 @@ struct ConvolutionTests {
                 }
             }
         }
+    }
+}
+
+@Suite("Convolution and pooling: bad and degenerate inputs")
+struct ConvolutionInputTests {
+    /// Misfits known when the graph is built are errors there, naming the operation.
+    @Test func staticMisfitsAreReportedWhereTheGraphIsBuilt() throws {
+        let images = tensor("x", shape: [nil, 3, 8, 8])
+        func message(_ build: () throws -> Variable) -> String {
+            do { _ = try build(); return "" } catch { return "\(error)" }
+        }
+        #expect(message { try conv2d(images, tensor("w", shape: [4, 2, 3, 3])) }.contains("channels"))
+        #expect(message { try conv2d(images, tensor("w", shape: [4, 3, 9, 3])) }.contains("does not fit"))
+        #expect(message { try conv2d(images, tensor("w", shape: [4, 1, 3, 3]), groups: 2) }.contains("groups"))
+        #expect(message { try conv2d(images, tensor("w", shape: [4, 3, 3, 3]), strides: [0, 1]) }.contains("strides"))
+        #expect(message { try conv2d(matrix("m"), tensor("w", shape: [4, 3, 3, 3])) }.contains("dimensions"))
+        #expect(message { try pool2d(images, window: [2, 2], padding: [2, 0]) }.contains("smaller than the window"))
+        #expect(message { try pool2d(images, window: [2, 2], padding: [1, 1], ignoreBorder: false) }.contains("ignoreBorder"))
+        #expect(message { try images2neibs(images, window: [3, 3]) }.contains("do not tile"))
+        #expect(message { try conv2d(images, tensor("w", shape: [4, 3, 3, 3])) }.isEmpty)
+    }
+
+    /// Misfits known only when the function runs are errors then, on both backends.
+    @Test(arguments: Backend.allCases)
+    func runtimeMisfitsAreErrors(backend: Backend) throws {
+        let x = tensor4("x"), w = tensor4("w")
+        let f = try function(inputs: [x, w], outputs: [conv2d(x, w)], options: backend.options)
+        #expect(throws: (any Error).self) { try f(NDArray(zeros: [1, 3, 5, 5], dtype: .float32), NDArray(zeros: [2, 2, 3, 3], dtype: .float32)) }
+        #expect(throws: (any Error).self) { try f(NDArray(zeros: [1, 3, 2, 2], dtype: .float32), NDArray(zeros: [2, 3, 3, 3], dtype: .float32)) }
+        let neighbourhoods = try function(inputs: [x], outputs: [images2neibs(x, window: [2, 2])], options: backend.options)
+        #expect(throws: (any Error).self) { try neighbourhoods(NDArray(zeros: [1, 1, 5, 4], dtype: .float32)) }
+        #expect(try neighbourhoods(NDArray(zeros: [1, 1, 4, 4], dtype: .float32))[0].shape == [4, 4])
+    }
+
+    /// An empty batch gives empty outputs and gradients of the right shapes.
+    @Test(arguments: Backend.allCases)
+    func emptyBatches(backend: Backend) throws {
+        let x = tensor("x", shape: [nil, 2, 6, 6])
+        var random = RandomState(seed: 3)
+        let w = try shared(NDArray.uniform([3, 2, 3, 3], using: &random), name: "w")
+        let y = try pool2d(relu(conv2d(x, w, padding: .half)), window: [2, 2])
+        let f = try function(inputs: [x], outputs: [y, grad(sum(y), wrt: [w])[0]], options: backend.options)
+        let results = try f(NDArray(zeros: [0, 2, 6, 6], dtype: .float32))
+        #expect(results[0].shape == [0, 3, 3, 3])
+        #expect(results[1].shape == [3, 2, 3, 3] && results[1].elements(as: Float.self).allSatisfy { $0 == 0 })
+    }
+}
+
+@Suite("Convolutional layers and models")
+struct ConvolutionalModelTests {
+    /// The layers say their output shapes, and refuse inputs that do not fit.
+    @Test func layersKnowTheirOutputShapes() throws {
+        var random = RandomState(seed: 1)
+        let network = try lenet(size: 28, random: &random)
+        #expect(try network.outputShape([nil, 1, 28, 28]) == [nil, 10])
+        let strided = try Conv2D(3, 8, window: [3, 3], padding: .half, strides: [2, 2], name: "s", random: &random)
+        #expect(try strided.outputShape([4, 3, 9, 8]) == [4, 8, 5, 4])
+        #expect(throws: (any Error).self) { try strided.outputShape([4, 2, 9, 8]) }
+        #expect(try Pool2D(window: [3, 3], strides: [2, 2], ignoreBorder: false).outputShape([1, 2, 7, 6]) == [1, 2, 3, 3])
+        #expect(throws: (any Error).self) { try network.outputShape([nil, 1, 8, 8]) }
+    }
+
+    /// A small convnet learns the 8×8 digits, and its filters survive a checkpoint.
+    @Test func aConvnetLearnsTheDigits() throws {
+        let (train, test) = try Dataset.digits().split(testFraction: 0.25, seed: 5)
+        var random = RandomState(seed: 2)
+        let network = Sequential([
+            try Conv2D(1, 8, window: [3, 3], padding: .half, activation: .relu, initializer: .heUniform, name: "c", random: &random),
+            Pool2D(window: [2, 2]),
+            Flatten(),
+            try Dense(8 * 4 * 4, 10, name: "out", random: &random),
+        ])
+        let model = try ConvolutionalClassifier(network: network, imageShape: [1, 8, 8], optimizer: Optimizer(.adam(), learningRate: .constant(0.01)),
+                                                options: CompileOptions(linker: Scratch.linker()))
+        var order = RandomState(seed: 3)
+        let first = try model.trainEpoch(on: train, batchSize: 32, random: &order)
+        for _ in 0..<3 { _ = try model.trainEpoch(on: train, batchSize: 32, random: &order) }
+        let last = try model.trainEpoch(on: train, batchSize: 32, random: &order)
+        let accuracy = try model.accuracy(on: test)
+        #expect(last < first && accuracy > 0.9, "loss \(first) → \(last), test accuracy \(accuracy)")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("convnet-\(UUID().uuidString).npz").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Checkpoint.save(model.parameters, to: path)
+        let saved = model.parameters.map(\.value)
+        for parameter in model.parameters { try parameter.setValue(NDArray(zeros: parameter.value.shape, dtype: .float32)) }
+        try Checkpoint.load(model.parameters, from: path)
+        #expect(zip(model.parameters, saved).allSatisfy { $0.value == $1 })
+        #expect(try model.accuracy(on: test) == accuracy)
     }
 }

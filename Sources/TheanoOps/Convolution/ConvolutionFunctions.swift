@@ -56,7 +56,7 @@ public func conv2dGradInputs(_ outputGradient: Variable, _ filters: Variable, im
             g.staticShape[d + 2].flatMap { positions in geometry?.smallestInput(forOutput: positions, axis: d) }
         }
         let staticShape = zip(given, staticSmallest).map { $0 ?? $1 }
-        let sizes = try zip(staticShape, smallest).map { size, fallback in try size.map { constant(Double($0), dtype: .int64) } ?? fallback }
+        let sizes = zip(staticShape, smallest).map { size, fallback in size.map { constant(Double($0), dtype: .int64) } ?? fallback }
         return try transposedConvolution(g, w, imageSizes: sizes, staticShape: staticShape, parameters: parameters, location: location)
     }
 }

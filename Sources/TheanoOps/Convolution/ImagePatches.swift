@@ -3,7 +3,7 @@ import TheanoCore
 /// The patches a window sees in a batch of images, as one matrix (Theano's `im2col` step of
 /// `CorrMM`): images `(batch, channels, spatial…)` become `(channels · taps, batch · positions)`,
 /// one row per channel and window tap, one column per image and window position, zero where
-/// the window reads padding (see ``PatchLayout``).
+/// the window reads padding.
 ///
 /// Convolutions are lowered to it and a matrix product; ``images2neibs(_:window:strides:mode:fileID:line:)``
 /// is a transpose of it. It is linear: its pullback is ``PatchSum``, which adds each patch

@@ -13,7 +13,7 @@ public enum PoolingMode: String, Hashable, Sendable, CaseIterable {
 }
 
 /// What the pooling ops share: the window (its size, strides and symmetric padding), the
-/// mode and the border rule, the checks and the reference loops (``PoolLayout``).
+/// mode and the border rule, the checks and the reference loops.
 public protocol PoolingOp: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     /// The window over the trailing spatial axes (no dilation, the same padding on both sides).
     var geometry: WindowGeometry { get }
