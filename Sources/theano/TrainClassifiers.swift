@@ -40,7 +40,12 @@ struct ClassifierTraining {
     func lenet(learningRate: Double) throws {
         let side = Int(Double(data.train.features).squareRoot())
         let ratio = side < 28 ? 32 / side : 1
-        let (train, test) = ratio == 1 ? data : (try upsampled(data.train, side: side, ratio: ratio), try upsampled(data.test, side: side, ratio: ratio))
+        var (train, test) = data
+        if ratio > 1 {
+            let x = tensor4("x", dtype: .float32)
+            let enlarge = try function(inputs: [x], outputs: [bilinearUpsampling(x, ratio: ratio)], options: options)
+            (train, test) = (try upsampled(train, side: side, ratio: ratio, by: enlarge), try upsampled(test, side: side, ratio: ratio, by: enlarge))
+        }
         let size = side * ratio
         var random = RandomState(seed: seed)
         let network = try TheanoModels.lenet(size: size, classes: train.classes, random: &random)
@@ -60,10 +65,9 @@ struct ClassifierTraining {
         print("test accuracy: \(fixed(try classifier.accuracy(on: test)))")
     }
 
-    /// `data` with each `side`×`side` image enlarged `ratio` times by ``bilinearUpsampling(_:ratio:fileID:line:)``.
-    private func upsampled(_ data: Dataset, side: Int, ratio: Int) throws -> Dataset {
-        let x = tensor4("x", dtype: .float32)
-        let enlarge = try function(inputs: [x], outputs: [bilinearUpsampling(x, ratio: ratio)], options: options)
+    /// `data` with each `side`×`side` image enlarged `ratio` times by `enlarge` (a compiled
+    /// ``bilinearUpsampling(_:ratio:fileID:line:)``).
+    private func upsampled(_ data: Dataset, side: Int, ratio: Int, by enlarge: Function) throws -> Dataset {
         let images = try enlarge(data.images.reshaped([data.count, 1, side, side]))[0]
         var result = data
         result.images = images.reshaped([data.count, side * side * ratio * ratio])

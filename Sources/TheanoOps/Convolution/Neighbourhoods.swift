@@ -42,12 +42,15 @@ public func images2neibs(_ images: Variable, window: [Int], strides: [Int]? = ni
                                                       + "do not tile an axis of \(size) (mode .valid); use .ignoreBorders to drop the rest", location: location)
                 }
             }
-            let fitted = try (0..<2).map { d in
-                let step = geometry.strides[d]
-                return try intDiv(sizes[d + 2] - window[d], constant(Double(step), dtype: .int64)) * step + window[d]
+            // Sizes known only at run time are checked then: the planes must have the fitted sizes.
+            if images.staticShape[2...].contains(nil) {
+                let fitted = try (0..<2).map { d in
+                    let step = geometry.strides[d]
+                    return try intDiv(sizes[d + 2] - window[d], constant(Double(step), dtype: .int64)) * step + window[d]
+                }
+                let planeSizes = try planes.dimensionSizes()
+                planes = try SpecifyShape()([planes] + planeSizes.prefix(2) + fitted, at: location)
             }
-            let planeSizes = try planes.dimensionSizes()
-            planes = try SpecifyShape()([planes] + planeSizes.prefix(2) + fitted, at: location)
         }
         return try ImagePatches(geometry: geometry)([planes], at: location).T
     }
