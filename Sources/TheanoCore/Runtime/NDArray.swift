@@ -163,7 +163,7 @@ public struct NDArray: Sendable {
     public func contiguousCopy() -> NDArray {
         struct Copy: LayoutVisitor {
             package let source: NDArray
-            package func visit<T>(_: T.Type) -> NDArray { source.mapBits(T.self) { $0 } }
+            package func visit<T>(_: T.Type) -> NDArray { source.copiedElements(T.self) }
         }
         return dtype.visitLayout(Copy(source: self))
     }

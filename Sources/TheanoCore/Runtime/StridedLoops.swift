@@ -52,16 +52,7 @@ extension NDArray {
 
 /// `f` applied to every element of `a`, as a new contiguous array of `R`.
 @inline(__always) @inlinable package func map1<A, R: Element>(_ a: NDArray, _ f: (A) -> R) -> NDArray {
-    mapRaw(a, dtype: R.dtype, f)
-}
-
-extension NDArray {
-    /// A contiguous copy whose elements are `f` of the bit patterns of `self`'s elements.
-    @inline(__always) @inlinable func mapBits<T>(_: T.Type, _ f: (T) -> T) -> NDArray { mapRaw(self, dtype: dtype, f) }
-}
-
-@inline(__always) @inlinable func mapRaw<A, R>(_ a: NDArray, dtype: DType, _ f: (A) -> R) -> NDArray {
-    let out = NDArray(uninitialized: a.shape, dtype: dtype)
+    let out = NDArray(uninitialized: a.shape, dtype: R.dtype)
     out.withUnsafeMutablePointer(to: R.self) { po in
         a.withUnsafePointer(to: A.self) { pa in
             if a.isContiguous {
@@ -77,6 +68,33 @@ extension NDArray {
         }
     }
     return out
+}
+
+extension NDArray {
+    /// A contiguous copy of the elements, read as `T` (a type of the dtype's layout): rows of
+    /// unit stride move as whole blocks, so permuting leading axes costs one `memcpy` per row.
+    @inline(__always) @inlinable func copiedElements<T>(_: T.Type) -> NDArray {
+        let out = NDArray(uninitialized: shape, dtype: dtype)
+        out.withUnsafeMutablePointer(to: T.self) { po in
+            withUnsafePointer(to: T.self) { pa in
+                if isContiguous {
+                    po.update(from: pa, count: count)
+                    return
+                }
+                var o = 0
+                forEachRow(of: shape, strides: [strides]) { offsets, inner, length in
+                    let base = pa + offsets[0], step = inner[0]
+                    if step == 1 {
+                        (po + o).update(from: base, count: length)
+                    } else {
+                        for j in 0..<length { po[o + j] = base[j * step] }
+                    }
+                    o += length
+                }
+            }
+        }
+        return out
+    }
 }
 
 /// `f` applied to the elements of `a` and `b` broadcast to `shape`.

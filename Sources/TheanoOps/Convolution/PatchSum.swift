@@ -97,6 +97,8 @@ public struct PatchSum: DifferentiableOp, ForwardDifferentiableOp, ShapeInferrin
 extension PatchSum: CFillKernelOp {
     /// Image row by image row: each row zeroed, then every window tap that reads it adds its
     /// stretch of patch elements, in tap order (the order of the reference implementation).
+    /// Without padding, an image plane that `begin ..< end` covers is summed tap by tap —
+    /// each element still gets its taps in order — which runs two to three times faster.
     package func cFillKernel(name: String, node: Apply) -> String? {
         let g = geometry.threeAxes, t = node.outputTypes[0].dtype.cType.rawValue
         /// The window position `o` reading input position `i` (`t` + axis letter) along
@@ -114,6 +116,23 @@ extension PatchSum: CFillKernelOp {
                 const \(t) *patches = (const \(t) *)in[1];
                 \(t) *restrict out = (\(t) *)out_;
                 for (int64_t line = begin / W; line * W < end; line++) {
+                    \(g.isUnpadded ? """
+                    if (line % (D * H) == 0 && line * W >= begin && (line + D * H) * W <= end) {
+                                /* A whole image plane, and no padding: zeroed, then each tap adds its patches. */
+                                const int64_t c = line / (D * H) % C, n = line / (D * H * C);
+                                \(t) *plane = out + line * W;
+                                for (int64_t i = 0; i < D * H * W; i++) plane[i] = 0;
+                                for (int64_t kd = 0; kd < \(g.window[0]); kd++) for (int64_t kh = 0; kh < \(g.window[1]); kh++) for (int64_t kw = 0; kw < \(g.window[2]); kw++) {
+                                    const \(t) *src = patches + (((c * \(g.window[0]) + kd) * \(g.window[1]) + kh) * \(g.window[2]) + kw) * Q + n * OD * OH * OW;
+                                    for (int64_t od = 0; od < OD; od++) for (int64_t oh = 0; oh < OH; oh++, src += OW) {
+                                        \(t) *dst = plane + ((od * \(g.strides[0]) + kd * \(g.dilation[0])) * H + oh * \(g.strides[1]) + kh * \(g.dilation[1])) * W + kw * \(g.dilation[2]);
+                                        for (int64_t ow = 0; ow < OW; ow++) dst[ow * \(g.strides[2])] += src[ow];
+                                    }
+                                }
+                                line += D * H - 1;
+                                continue;
+                            }
+            """ : "")
                     const int64_t ih = line % H, id = line / H % D, c = line / (H * D) % C, n = line / (H * D * C);
                     const int64_t w0 = begin > line * W ? begin - line * W : 0;
                     const int64_t w1 = end < (line + 1) * W ? end - line * W : W;

@@ -166,18 +166,30 @@ public struct PoolGrad: PoolingOp, CFillKernelOp {
             """
         // Max pooling over two axes: a row of windows (with the rows up to the next) wholly
         // in begin ..< end is zeroed at once, then each window's pick set — the pick made
-        // once per window rather than once per row of it.
+        // once per window rather than once per row of it, 64 windows at a time, those wholly
+        // inside the row by constant loops (which the compiler vectorizes).
         let wholeRows = mode != .max || kd != 1 || sd != 1 ? "{" : """
             if (ih % \(sh) == 0 && ih + \(sh) <= H && ih / \(sh) < OH && line * W >= begin && (line + \(sh)) * W <= end) {
                             \(t) *o = out + line * W;
                             for (int64_t i = 0; i < \(sh) * W; i++) o[i] = 0;
                             const \(t) *p = x + plane * D * H * W, *q = g + plane * OD * OH * OW + (id * OH + ih / \(sh)) * OW;
-                            \(t) *planeOut = out + plane * D * H * W;
-                            const int64_t d0 = id, d1 = id + 1, h0 = ih, h1 = ih + \(kh) < H ? ih + \(kh) : H;
-                            for (int64_t ow = 0; ow < OW; ow++) {
-                                const int64_t w0 = ow * \(sw), w1 = w0 + \(kw) < W ? w0 + \(kw) : W;
-                                \(cArgmax(t))
-                                planeOut[best] = 0 + q[ow];
+                            const \(t) *base = x + line * W;
+                            const int64_t d0 = id, d1 = id + 1, h0 = ih, h1 = ih + \(kh);
+                            const int64_t whole = W < \(kw) ? 0 : (W - \(kw)) / \(sw) + 1 < OW ? (W - \(kw)) / \(sw) + 1 : OW;
+                            for (int64_t c0 = 0; c0 < OW; c0 += 64) {
+                                const int64_t n = OW - c0 < 64 ? OW - c0 : 64, m = whole - c0 < 0 ? 0 : whole - c0 < n ? whole - c0 : n;
+                                int64_t pick[64];
+                                for (int64_t j = 0; j < m; j++) {
+                                    const \(t) *s = base + (c0 + j) * \(sw);
+                                    \(cWholeMaximum(t, locating: true))
+                                    pick[j] = (c0 + j) * \(sw) + best;
+                                }
+                                for (int64_t j = m; j < n; j++) {
+                                    const int64_t w0 = (c0 + j) * \(sw), w1 = w0 + \(kw) < W ? w0 + \(kw) : W;
+                                    \(cArgmax(t))
+                                    pick[j] = best - (id * H + ih) * W;
+                                }
+                                for (int64_t j = 0; j < n; j++) o[pick[j]] = 0 + q[c0 + j];
                             }
                             line += \(sh - 1);
                             ih += \(sh - 1);
@@ -303,7 +315,8 @@ public struct MaxPoolTangent: PoolingOp, CFillKernelOp {
     package func cFillKernel(name: String, node: Apply) -> String? {
         let t = node.outputTypes[0].dtype.cType.rawValue
         return cPoolingKernel(name: name, t: t, inputs: "const \(t) *x = (const \(t) *)in[1], *tangent = (const \(t) *)in[2];",
-                              body: "const \(t) *p = x + plane * D * H * W;\n                \(cArgmax(t))\n                out[e] = tangent[plane * D * H * W + best];")
+                              body: "const \(t) *p = x + plane * D * H * W;\n                \(cArgmax(t))\n                out[e] = tangent[plane * D * H * W + best];",
+                              whole: "\(cWholeMaximum(t, locating: true))\n                            target[j] = tangent[s - x + best];")
     }
 
     package func fillShape(_ inputs: [NDArray]) throws -> [Int] { try pool.pooledShape(inputs[0].shape) }

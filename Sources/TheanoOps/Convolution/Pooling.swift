@@ -76,7 +76,10 @@ extension PoolingOp {
     /// touch, with each window's bounds (`d0..<d1` and so on inside the input, `count` and
     /// `paddedCount` taps) declared before `body` (statements computing element `e` into
     /// `out[e]`; `plane` and `ow` are in scope). `inputs` declares the input pointers.
-    func cPoolingKernel(name: String, t: String, inputs: String, body: String, interior: String? = nil) -> String {
+    /// `whole`, when given, computes a window wholly inside the input (most of them) into
+    /// `target[j]` from `s`, its first tap in `x`: its taps' offsets are then constants of
+    /// the loop, which the compiler unrolls.
+    func cPoolingKernel(name: String, t: String, inputs: String, body: String, whole: String? = nil) -> String {
         let g = geometry.threeAxes
         func bounds(_ axis: String, _ d: Int) -> String {
             let n = axis.uppercased()
@@ -89,24 +92,26 @@ extension PoolingOp {
         return """
             \(cKernelStart(name: name, t: t, inputs: inputs))
                 if (OW == 0) return;
-                for (int64_t line = begin / OW; line * OW < end; line++) {
-                    const int64_t oh = line % OH, od = line / OH % OD, plane = line / (OH * OD);
+                int64_t line = begin / OW, oh = line % OH, od = line / OH % OD, plane = line / (OH * OD);
+                for (; line * OW < end; line++) {
                     const int64_t first = begin > line * OW ? begin - line * OW : 0, last = end < (line + 1) * OW ? end - line * OW : OW;
             \(bounds("d", 0))
             \(bounds("h", 1))
-                    /* Windows wholly inside the row: a ..< b, computed together where the op has code for it. */
+                    /* Windows wholly inside the input: a ..< b, computed apart where the op has code for it. */
                     int64_t a = first, b = first;
-                    \(interior.map { interior in """
-                        a = \(g.padLow[2] + g.strides[2] - 1) / \(g.strides[2]);
-                        b = W + \(g.padLow[2] - g.window[2]) >= 0 ? (W + \(g.padLow[2] - g.window[2])) / \(g.strides[2]) + 1 : 0;
-                        if (a < first) a = first;
-                        if (b > last) b = last;
-                        if (b < a) b = a;
-                        for (int64_t c0 = a; c0 < b; c0 += 64) {
-                            const int64_t n = b - c0 < 64 ? b - c0 : 64;
-                            const \(t) *base = x + plane * D * H * W + c0 * \(g.strides[2]) - \(g.padLow[2]);
-                            \(t) *target = out + line * OW + c0;
-                            \(interior)
+                    \(whole.map { whole in """
+                    if (d1 - d0 == \(g.window[0]) && h1 - h0 == \(g.window[1])) {
+                            a = \(g.padLow[2] + g.strides[2] - 1) / \(g.strides[2]);
+                            b = W + \(g.padLow[2] - g.window[2]) >= 0 ? (W + \(g.padLow[2] - g.window[2])) / \(g.strides[2]) + 1 : 0;
+                            if (a < first) a = first;
+                            if (b > last) b = last;
+                            if (b < a) b = a;
+                            const \(t) *base = x + ((plane * D + d0) * H + h0) * W - \(g.padLow[2]);
+                            \(t) *target = out + line * OW;
+                            for (int64_t j = a; j < b; j++) {
+                                const \(t) *s = base + j * \(g.strides[2]);
+                                \(whole)
+                            }
                         }
             """ } ?? "")
                     for (int64_t ow = first; ow < last; ow++) {
@@ -117,6 +122,7 @@ extension PoolingOp {
                         (void)count; (void)paddedCount;
                         \(body)
                     }
+                    if (++oh == OH) { oh = 0; if (++od == OD) { od = 0; plane++; } }
                 }
             }
             """
@@ -155,6 +161,30 @@ extension PoolingOp {
                             }
                         }
             """
+    }
+
+    /// C statements running `body` for each tap of a window wholly inside the input, in
+    /// row-major order: `tap` is its offset from the window's first tap, the trip counts constant.
+    func cOverWholeWindow(_ body: String) -> String {
+        let g = geometry.threeAxes
+        return """
+            for (int64_t dd = 0; dd < \(g.window[0]); dd++) for (int64_t hh = 0; hh < \(g.window[1]); hh++) for (int64_t kk = 0; kk < \(g.window[2]); kk++) {
+                                    const int64_t tap = (dd * H + hh) * W + kk;
+                                    \(body)
+                                }
+            """
+    }
+
+    /// C statements setting `peak` to the largest tap of a window wholly inside the input
+    /// (from `s`, its first tap), as ``cArgmax(_:)`` does, and — if `locating` — `best` to
+    /// that tap's offset from `s`.
+    func cWholeMaximum(_ t: String, locating: Bool) -> String {
+        (locating ? "int64_t best = 0;\n" : "") + "\(t) peak = s[0];\n" + cOverWholeWindow("""
+            const \(t) v = s[tap];
+                                    const int take = (v > peak) | ((v != v) & (peak == peak));
+                                    \(locating ? "best = theano_select_index(take, tap, best);" : "")
+                                    peak = theano_select_\(t)(take, v, peak);
+            """)
     }
 
     /// C statements setting `best` to the offset (within the plane `p`) of the tap the
@@ -237,32 +267,18 @@ public struct Pool: PoolingOp, CFillKernelOp {
         case .averageExcludingPadding: "\(reduce)\n                out[e] = total / (\(t))count;"
         }
         return cPoolingKernel(name: name, t: t, inputs: "const \(t) *x = (const \(t) *)in[1];",
-                              body: "const \(t) *p = x + plane * D * H * W;\n                \(body)", interior: cInterior(t))
+                              body: "const \(t) *p = x + plane * D * H * W;\n                \(body)", whole: cWhole(t))
     }
 
-    /// The windows of a row that lie wholly inside it, 64 at a time (`n` of them from `c0`,
-    /// their first column at `base`): each tap of the window read for all of them at once,
-    /// which the compiler vectorizes, in the reference's order of taps.
-    private func cInterior(_ t: String) -> String {
-        let g = geometry.threeAxes, (kw, sw) = (g.window[2], g.strides[2])
-        let start = mode == .max ? "acc[j] = base[(d0 * H + h0) * W + j * \(sw)]" : "acc[j] = 0"
-        let step = mode == .max
-            ? "const \(t) v = r[j * \(sw)], cur = acc[j]; acc[j] = theano_select_\(t)((v > cur) | ((v != v) & (cur == cur)), v, cur);"
-            : "acc[j] += r[j * \(sw)];"
-        let result = switch mode {
-        case .max, .sum: "acc[j]"
-        case .averageIncludingPadding: "acc[j] / (\(t))(dp * hp * \(kw))"
-        case .averageExcludingPadding: "acc[j] / (\(t))((d1 - d0) * (h1 - h0) * \(kw))"
+    /// A window wholly inside the input, from its first tap `s` into `target[j]`, its taps
+    /// in the reference's order.
+    private func cWhole(_ t: String) -> String {
+        if mode == .max { return "\(cWholeMaximum(t, locating: false))\n                            target[j] = peak;" }
+        let total = "\(t) total = 0;\n" + cOverWholeWindow("total += s[tap];")
+        return switch mode {
+        case .max, .sum: "\(total)\n                            target[j] = total;"
+        case .averageIncludingPadding, .averageExcludingPadding: "\(total)\n                            target[j] = total / (\(t))\(geometry.taps);"
         }
-        return """
-            \(t) acc[64];
-                            for (int64_t j = 0; j < n; j++) \(start);
-                            for (int64_t d = d0; d < d1; d++) for (int64_t h = h0; h < h1; h++) for (int64_t k = 0; k < \(kw); k++) {
-                                const \(t) *r = base + (d * H + h) * W + k;
-                                for (int64_t j = 0; j < n; j++) { \(step) }
-                            }
-                            for (int64_t j = 0; j < n; j++) target[j] = \(result);
-            """
     }
 
     package func fillShape(_ inputs: [NDArray]) throws -> [Int] { try pooledShape(inputs[0].shape) }

@@ -39,6 +39,9 @@ public struct WindowGeometry: Hashable, Sendable, CustomStringConvertible {
     /// The padding after each axis.
     public let padHigh: [Int]
 
+    /// Whether no axis is padded, so that every tap of every window reads inside the input.
+    package var isUnpadded: Bool { (padLow + padHigh).allSatisfy { $0 == 0 } }
+
     /// Checks that the lists agree in length and hold sizes ≥ 1 (padding ≥ 0); the error
     /// names `function`.
     package init(window: [Int], strides: [Int], dilation: [Int], padLow: [Int], padHigh: [Int],
