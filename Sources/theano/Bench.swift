@@ -107,7 +107,7 @@ struct Bench: ParsableCommand {
         let f = try function(inputs: [x, h0], outputs: [h[-1]], options: options)
         var random = RandomState(seed: 900)
         let (xs, start) = (NDArray.uniform([1000, 10], using: &random), NDArray(zeros: [10], dtype: .float32))
-        try report(workload: "scan_overhead", variant: "1000x10", extra: ["notes": backend + ", per step"], scale: 1e3 / 1000) {
+        try report(workload: "scan_overhead", variant: "1000x10", extra: ["notes": backend + ", per step"], callsPerSample: 1000) {
             _ = try f(xs, start)
         }
     }
@@ -149,7 +149,7 @@ struct Bench: ParsableCommand {
         let f = try function(inputs: [x], outputs: [x + 1], options: options)
         let value = NDArray([1] as [Float])
         let calls = 100_000
-        try report(workload: "call_overhead", variant: "default", extra: ["notes": backend], scale: 1e3 / Double(calls)) {
+        try report(workload: "call_overhead", variant: "default", extra: ["notes": backend], callsPerSample: calls) {
             for _ in 0..<calls { _ = try f(value) }
         }
     }
@@ -284,9 +284,11 @@ struct Bench: ParsableCommand {
                               "notes": backend])
     }
 
-    /// Runs `body` 3 times to warm up, then `runs` times, and prints the median (times
-    /// `scale`, for per-call figures), with the rate in GFLOP/s when `flops` is given.
-    private func report(workload: String, variant: String, extra: [String: Any], scale: Double = 1, flops: Double? = nil,
+    /// Runs `body` 3 times to warm up, then `runs` times, and prints the median, with the
+    /// rate in GFLOP/s when `flops` is given. When one run of `body` makes `callsPerSample`
+    /// calls, the times are per call (still in ms, as every workload's are) and the line
+    /// adds `us_per_call`, as the peers' W7 does.
+    private func report(workload: String, variant: String, extra: [String: Any], callsPerSample: Int = 1, flops: Double? = nil,
                         bytes: Double? = nil, _ body: () throws -> Void) throws {
         for _ in 0..<3 { try body() }
         var times: [Double] = []
@@ -294,11 +296,12 @@ struct Bench: ParsableCommand {
             let start = ContinuousClock.now
             try body()
             let elapsed = ContinuousClock.now - start
-            times.append((Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15) * scale)
+            times.append((Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15) / Double(callsPerSample))
         }
         let median = times.sorted()[times.count / 2]
         var rate: [String: Any] = flops.map { ["gflops_exact": $0 / (median * 1e-3) / 1e9] } ?? [:]
         if let bytes { rate["gb_per_s"] = bytes / (median * 1e-3) / 1e9 }
+        if callsPerSample > 1 { rate.merge(["us_per_call": median * 1e3, "inner": callsPerSample]) { $1 } }
         try printLine(workload: workload, variant: variant, times: times, extra: extra.merging(rate) { $1 })
     }
 
