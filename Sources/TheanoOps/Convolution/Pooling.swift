@@ -273,10 +273,10 @@ public struct Pool: PoolingOp, CFillKernelOp {
     /// A window wholly inside the input, from its first tap `s` into `target[j]`, its taps
     /// in the reference's order.
     private func cWhole(_ t: String) -> String {
-        if mode == .max { return "\(cWholeMaximum(t, locating: false))\n                            target[j] = peak;" }
         let total = "\(t) total = 0;\n" + cOverWholeWindow("total += s[tap];")
         return switch mode {
-        case .max, .sum: "\(total)\n                            target[j] = total;"
+        case .max: "\(cWholeMaximum(t, locating: false))\n                            target[j] = peak;"
+        case .sum: "\(total)\n                            target[j] = total;"
         case .averageIncludingPadding, .averageExcludingPadding: "\(total)\n                            target[j] = total / (\(t))\(geometry.taps);"
         }
     }
