@@ -94,4 +94,7 @@ public final class RecurrentNetwork {
 
     /// Where the training function spends its time, when built with `profile: true`.
     public var trainingProfile: Profile? { trainStep.profile }
+
+    /// The compiled training step (cost and parameter updates).
+    public var trainingFunction: Function { trainStep }
 }

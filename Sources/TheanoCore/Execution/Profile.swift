@@ -24,12 +24,14 @@ public final class Profile: CustomStringConvertible, @unchecked Sendable {
     }
 
     private let labels: [(op: String, kind: String, location: SourceLocation)]
+    private let nodeIdentifiers: [ObjectIdentifier]
     private let state: Mutex<(seconds: [Double], calls: Int)>
     /// Compile time by stage.
     public let compileTimes: CompileTimes
 
     package init(nodes: [Apply], compileTimes: CompileTimes) {
         labels = nodes.map { ("\($0.op)", String(describing: type(of: $0.op)), $0.location) }
+        nodeIdentifiers = nodes.map(ObjectIdentifier.init)
         state = Mutex((Array(repeating: 0, count: nodes.count), 0))
         self.compileTimes = compileTimes
     }
@@ -45,6 +47,12 @@ public final class Profile: CustomStringConvertible, @unchecked Sendable {
         let (seconds, calls) = state.withLock { ($0.seconds, $0.calls) }
         return zip(labels, seconds).map { NodeTime(op: $0.op, location: $0.location, seconds: $1, calls: calls) }
             .sorted { $0.seconds > $1.seconds }
+    }
+
+    /// Seconds spent in each node (of those the function runs), over all calls.
+    package func secondsByNode() -> [ObjectIdentifier: Double] {
+        let seconds = state.withLock { $0.seconds }
+        return Dictionary(zip(nodeIdentifiers, seconds)) { first, _ in first }
     }
 
     /// Seconds per kind of op (`Dot`, `Composite`, …), slowest first.
