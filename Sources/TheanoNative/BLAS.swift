@@ -13,7 +13,8 @@ import TheanoOps
 /// holding the cores the compiled kernels between products split their work over — in a
 /// LeNet training step a fifth of the CPU time went to that spinning. Unless the user set it,
 /// the loader sets `OPENBLAS_THREAD_TIMEOUT=4` (2⁴ cycles: the workers sleep as soon as
-/// they are done; waking them costs microseconds at the next product).
+/// they are done; waking them costs microseconds at the next product). Each product then
+/// chooses its own thread count (``ProductThreading``).
 public final class BLAS: @unchecked Sendable {
     package typealias SGemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
                                       UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
@@ -69,6 +70,12 @@ public final class BLAS: @unchecked Sendable {
 
     /// Limits the threads OpenBLAS uses (no effect on other libraries).
     public func setThreadCount(_ count: Int) { setThreads?(Int32(count)) }
+
+    /// Sets OpenBLAS's thread count; `nil` for other libraries.
+    var threadCountSetter: ((Int) -> Void)? {
+        guard let setThreads else { return nil }
+        return { setThreads(Int32($0)) }
+    }
 
     private static let cpuHasAVX512: Bool = {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""

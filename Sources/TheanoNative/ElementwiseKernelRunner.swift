@@ -1,8 +1,9 @@
 import TheanoCore
 import TheanoOps
 
-/// Runs a node through its compiled elementwise kernel.
-struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, RowKernelRunner {
+/// Runs a node through its compiled elementwise kernel. A class: the interpreter and the
+/// closures that split its loops across cores share one reference instead of copying its fields.
+final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, RowKernelRunner {
     typealias Flat = RowFunction
     typealias Strided = @convention(c) (Int32, UnsafePointer<Int64>, UnsafePointer<Int64>, Int64, Int64,
                                         UnsafePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Void
@@ -55,7 +56,7 @@ struct ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, RowKerne
         let target = inputs[position]
         guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
         return Overwrite(results: [target]) {
-            launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target)
+            self.launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target)
         }
     }
 

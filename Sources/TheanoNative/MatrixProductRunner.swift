@@ -10,12 +10,16 @@ package struct GemmRoutines {
 
     package let single: BLAS.SGemm
     package let double: BLAS.DGemm
+    /// Sets the number of threads the routines use (OpenBLAS's, unless the user chose a
+    /// count with `OPENBLAS_NUM_THREADS`); `nil` when it cannot be set.
+    let setThreads: ((Int) -> Void)?
     /// What provides them (kept loaded while they may be called).
     let provider: AnyObject
 
     package init(blas: BLAS) {
         single = blas.sgemm
         double = blas.dgemm
+        setThreads = Environment.openBLASThreads == nil ? blas.threadCountSetter : nil
         provider = blas
     }
 
@@ -23,6 +27,7 @@ package struct GemmRoutines {
         guard let s = library.symbol("theano_sgemm"), let d = library.symbol("theano_dgemm") else { return nil }
         single = unsafeBitCast(s, to: BLAS.SGemm.self)
         double = unsafeBitCast(d, to: BLAS.DGemm.self)
+        setThreads = nil
         provider = library
     }
 }
@@ -36,6 +41,7 @@ struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     package let op: any MatrixProductOp
     package let routines: GemmRoutines
     let recycler = OutputRecycler()
+    let threading = ProductThreading(cores: cores)
 
     /// `node`'s op must be a ``MatrixProductOp``.
     package init(node: Apply, routines: GemmRoutines) {
@@ -50,36 +56,41 @@ struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     package func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let product = try product(inputs)
         let out = try recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
-        product.compute(into: out, routines: routines)
+        product.compute(into: out, routines: routines, threading: threading)
         return [out.reshaped(product.resultShape)]
     }
 
     package func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
         let product = try product(inputs)
         guard target.dtype == product.a.dtype, target.isFlat(as: product.resultShape) else { return false }
-        product.compute(into: target.reshaped([product.a.shape[0], product.b.shape[1]]), routines: routines)
+        product.compute(into: target.reshaped([product.a.shape[0], product.b.shape[1]]), routines: routines, threading: threading)
         return true
     }
 
     package func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
         let product = try product(inputs)
         guard let accumulator = product.accumulator, inputs[position].isContiguous else { return nil }
-        return Overwrite(results: [inputs[position]]) { product.compute(into: accumulator, routines: routines) }
+        return Overwrite(results: [inputs[position]]) { product.compute(into: accumulator, routines: routines, threading: threading) }
     }
 }
 
 extension MatrixProduct {
     /// Computes the product into `out`, a contiguous row-major matrix of the result's size
-    /// (the accumulator itself, or memory the accumulator is first copied into when β ≠ 0).
-    package func compute(into out: NDArray, routines: GemmRoutines) {
-        let (m, n) = (a.shape[0], b.shape[1])
+    /// (the accumulator itself, or memory the accumulator is first copied into when β ≠ 0),
+    /// on as many threads as `threading` chooses.
+    func compute(into out: NDArray, routines: GemmRoutines, threading: ProductThreading) {
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
         guard m > 0, n > 0 else { return }
         if let accumulator, beta != 0, !accumulator.startsAtSameAddress(as: out) { out.assign(from: accumulator) }
         let left = BlasOperand(a), right = BlasOperand(b)
-        switch a.dtype {
-        case .float32: multiply(Float.self, left, right, into: out, alpha: Float(alpha), beta: Float(beta), routine: routines.single)
-        default: multiply(Double.self, left, right, into: out, alpha: alpha, beta: beta, routine: routines.double)
+        func multiply() {
+            switch a.dtype {
+            case .float32: self.multiply(Float.self, left, right, into: out, alpha: Float(alpha), beta: Float(beta), routine: routines.single)
+            default: self.multiply(Double.self, left, right, into: out, alpha: alpha, beta: beta, routine: routines.double)
+            }
         }
+        guard let setThreads = routines.setThreads else { return multiply() }
+        threading.run(operations: 2 * Double(m) * Double(k) * Double(n), setThreads: setThreads, multiply)
     }
 
     /// `out = α·left·right + β·out` by `routine`, every operand's memory alive throughout.

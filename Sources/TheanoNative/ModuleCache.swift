@@ -122,12 +122,10 @@ public struct ModuleCache: Sendable {
     /// refuses is compiled again, once.
     package func module<Contents>(source: ModuleSource, compiler: CCompiler, flags: [String], timeout: Duration,
                           accept: (DynamicLibrary) throws -> Contents) throws -> Loaded<Contents> {
+        if let cached = try cachedModule(source: source, compiler: compiler, flags: flags, accept: accept) { return cached }
         let key = key(source: source, compiler: compiler, flags: flags)
         let (directory, warning) = try usableDirectory()
         let path = "\(directory)/\(key).so", checksumPath = "\(directory)/\(key).sha256"
-        if let library = loadVerified(path: path, checksumPath: checksumPath, key: key), let contents = try? accept(library) {
-            return Loaded(library: library, cached: true, contents: contents, warning: warning)
-        }
         Self.removeAbandonedFiles(in: directory)
         let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
         let temporary = "\(directory)/.\(key).\(unique)"
@@ -152,6 +150,18 @@ public struct ModuleCache: Sendable {
             throw TheanoError.toolFailed(tool: "module cache", reason: "\(path) was replaced by another module while it was being loaded")
         }
         return Loaded(library: library, cached: false, contents: try accept(library), warning: warning)
+    }
+
+    /// The module for `source` when a valid copy is in the cache and `accept` takes it; `nil`
+    /// otherwise (nothing is compiled).
+    package func cachedModule<Contents>(source: ModuleSource, compiler: CCompiler, flags: [String],
+                                        accept: (DynamicLibrary) throws -> Contents) throws -> Loaded<Contents>? {
+        let key = key(source: source, compiler: compiler, flags: flags)
+        let (directory, warning) = try usableDirectory()
+        guard let library = loadVerified(path: "\(directory)/\(key).so", checksumPath: "\(directory)/\(key).sha256", key: key),
+              let contents = try? accept(library)
+        else { return nil }
+        return Loaded(library: library, cached: true, contents: contents, warning: warning)
     }
 
     /// The module at `path` if its checksum matches the one recorded beside it and it

@@ -42,6 +42,13 @@ public struct NativeLinker: Linker {
 
     public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
                      innerGraphs: InnerGraphCompiler) throws -> LinkedGraph {
+        try link(graph, updates: updates, overwritableInputs: overwritableInputs, innerGraphs: innerGraphs, compiling: true)
+    }
+
+    /// Links `graph`; with `compiling` false, compiles nothing: a module not in the cache
+    /// leaves its nodes to the reference implementations, and the result is provisional.
+    package func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
+                      innerGraphs: InnerGraphCompiler, compiling: Bool) throws -> LinkedGraph {
         let codegenStart = ContinuousClock.now
         let lowered = LoweredGraph(graph, updates: updates, overwritableInputs: overwritableInputs)
         // Loaded only for graphs with products: OpenBLAS starts threads that spin for a while.
@@ -104,8 +111,16 @@ public struct NativeLinker: Linker {
         }
         let module: ModuleCache.Loaded<[ObjectIdentifier: any NodeRunner]>
         do {
-            module = try cache.module(source: source, compiler: compiler, flags: compiler.flags(fastMath: fastMath),
-                                      timeout: compileTimeout, accept: compiledRunners)
+            let flags = compiler.flags(fastMath: fastMath)
+            if compiling {
+                module = try cache.module(source: source, compiler: compiler, flags: flags, timeout: compileTimeout, accept: compiledRunners)
+            } else if let cached = try cache.cachedModule(source: source, compiler: compiler, flags: flags, accept: compiledRunners) {
+                module = cached
+            } else {
+                var provisional = fallback(nil)
+                provisional.isProvisional = true
+                return provisional
+            }
         } catch {
             return fallback("\(error)\nrunning the reference implementations instead")
         }

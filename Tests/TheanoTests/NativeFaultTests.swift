@@ -20,9 +20,10 @@ import Glibc
 @Suite("Native backend faults")
 struct NativeFaultTests {
     /// A function whose one kernel is `exp(x) * 2 + 1`, and its input.
-    static func smallFunction(linker: NativeLinker) throws -> (function: Function, input: NDArray, expected: NDArray) {
+    static func smallFunction(linker: NativeLinker, options: (NativeLinker) -> CompileOptions = { CompileOptions(linker: $0) }) throws
+        -> (function: Function, input: NDArray, expected: NDArray) {
         let x = vector("x", dtype: .float64)
-        let f = try function(inputs: [x], outputs: [try exp(x) * 2 + 1], options: CompileOptions(linker: linker))
+        let f = try function(inputs: [x], outputs: [try exp(x) * 2 + 1], options: options(linker))
         let input = NDArray([0, 1, -2.5] as [Double])
         return (f, input, NDArray(input.elements(as: Double.self).map { Foundation.exp($0) * 2 + 1 }))
     }

@@ -33,20 +33,26 @@ public final class Function: @unchecked Sendable {
     public let graph: FunctionGraph
     /// What the optimizer did.
     public let rewriteReport: RewriteReport
-    /// Seconds spent compiling, by stage.
-    public let compileTimes: CompileTimes
-    /// Problems the linker worked around (no C compiler, a failed compile).
-    public let linkWarnings: [String]
-    /// How many nodes of the graph run generated code.
-    public let compiledNodes: Int
+    /// Seconds spent compiling, by stage (for a function answering calls while its kernels
+    /// compile, those of the optimized code: this waits for it).
+    public var compileTimes: CompileTimes { linkedCode.summary.times }
+    /// Problems the linker worked around (no C compiler, a failed compile). Waits for the
+    /// optimized code, as ``compileTimes`` does.
+    public var linkWarnings: [String] { linkedCode.summary.warnings }
+    /// How many nodes of the graph run generated code. Waits for the optimized code, as
+    /// ``compileTimes`` does.
+    public var compiledNodes: Int { linkedCode.summary.compiledNodes }
     /// How many nodes may write their result over an input's memory (updates written into
-    /// their shared variable, intermediates no other node reads).
-    public let inplaceNodes: Int
+    /// their shared variable, intermediates no other node reads). Waits for the optimized
+    /// code, as ``compileTimes`` does.
+    public var inplaceNodes: Int { linkedCode.summary.inplaceNodes }
     /// Time per node and per op kind, when compiled with `profile: true`.
     public internal(set) var profile: Profile?
     /// The shared variables the updates write, in the order of the graph's extra outputs.
     public let updatedVariables: [SharedVariable]
-    private let executors: ExecutorPool
+    let executors: ExecutorPool
+    /// What the linker made: final, or being compiled (see ``CompileOptions/waitsForOptimizedCode``).
+    let linkedCode: LinkedCode
     /// The shared variables the function reads: a call holds their locks (for reading, or
     /// for writing those it updates).
     private let sharedVariables: [SharedVariable]
@@ -57,11 +63,8 @@ public final class Function: @unchecked Sendable {
     init(name: String, inputs: [Variable], outputCount: Int, defaults: [Variable: NDArray], updated: [SharedVariable],
          graph: FunctionGraph, rewriteReport: RewriteReport, compileTimes: CompileTimes, linked: LinkedGraph,
          relink: @escaping () throws -> any Executor) {
-        self.linkWarnings = linked.warnings
-        self.compiledNodes = linked.compiledNodes
-        self.inplaceNodes = linked.inplaceNodes
+        linkedCode = LinkedCode(linked, times: compileTimes)
         self.rewriteReport = rewriteReport
-        self.compileTimes = compileTimes
         self.name = name
         self.inputs = inputs
         self.outputCount = outputCount
@@ -121,6 +124,17 @@ public struct CompileOptions: Sendable {
     public var optimization: OptimizationLevel
     /// Names of rules or phases (`RewritePhase.rawValue`) to leave out.
     public var excluding: Set<String>
+    /// Whether `function` returns only once the native backend's kernels are compiled
+    /// (`true`, the default), or at once (`false`): when the kernels are not in the cache,
+    /// calls then run the first tier — the reference implementations, with matrix products
+    /// on BLAS — while the kernels compile on another thread, and the compiled code is
+    /// swapped in between calls when it is ready. Results agree whichever tier computes them,
+    /// to the rounding that separates the reference implementations from generated code
+    /// (summation order, fused multiply-adds, vectorized transcendental functions; exact
+    /// operations give the same bits). Functions compiled with `profile: true` always wait,
+    /// so that the profile times the optimized code; other linkers always compile at once.
+    /// See ``Function/isOptimizedCodeReady`` and ``Function/waitForOptimizedCode()``.
+    public var waitsForOptimizedCode: Bool
     /// Whether to record every rule firing in the function's `rewriteReport`.
     public var trace: Bool
     /// Whether to check the graph's invariants after every rule (slow; for tests).
@@ -129,14 +143,15 @@ public struct CompileOptions: Sendable {
     /// which is a single whole-graph pass).
     public var additionalRules: [(phase: RewritePhase, rule: Rewrite)]
 
-    /// Options with the given linker, optimization level, exclusions, tracing, invariant
-    /// checks and rules of your own; the defaults are those of ``default``.
+    /// Options with the given linker, optimization level, exclusions, waiting for compiled
+    /// code, tracing, invariant checks and rules of your own; the defaults are those of ``default``.
     public init(linker: any Linker = ReferenceLinker(), optimization: OptimizationLevel = .fastRun,
-                excluding: Set<String> = [], trace: Bool = false, checkInvariants: Bool = false,
+                excluding: Set<String> = [], waitsForOptimizedCode: Bool = true, trace: Bool = false, checkInvariants: Bool = false,
                 additionalRules: [(phase: RewritePhase, rule: Rewrite)] = []) {
         self.linker = linker
         self.optimization = optimization
         self.excluding = excluding
+        self.waitsForOptimizedCode = waitsForOptimizedCode
         self.trace = trace
         self.checkInvariants = checkInvariants
         self.additionalRules = additionalRules
@@ -218,7 +233,10 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
     var report = Pipeline.optimize(graph, options: options)
     let linkStart = ContinuousClock.now
     let innerGraphs = options.innerGraphCompiler
-    let linked = try options.linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs)
+    // A first tier, when asked for, from what the cache holds (compiling nothing).
+    let firstTier = options.waitsForOptimizedCode || profile ? nil : (options.linker as? NativeLinker).map(CachedKernelsLinker.init)
+    let linker: any Linker = firstTier ?? options.linker
+    let linked = try linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs.linking(with: linker))
     report.innerGraphs = innerGraphs.reports.all
     let times = CompileTimes(rewrite: report.seconds, link: seconds(since: linkStart), codegen: linked.codegenSeconds,
                              compile: linked.compileSeconds, load: linked.loadSeconds, cacheHit: linked.cacheHit)
@@ -228,12 +246,16 @@ public func function(inputs: [Variable], outputs: [Variable], updates: [SharedVa
         (executor as? Interpreter)?.profile = recorder
         return executor
     }
-    let linker = options.linker
     let function = Function(name: name, inputs: inputs, outputCount: outputs.count, defaults: defaults, updated: updated,
                             graph: graph, rewriteReport: report, compileTimes: times, linked: linked) {
-        profiled(try linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs).executor)
+        profiled(try linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs.linking(with: linker)).executor)
     }
     _ = profiled(linked.executor)
     function.profile = recorder
+    if firstTier?.linkedProvisionally == true {
+        function.compileOptimizedCode(rewriteSeconds: report.seconds) { [linker = options.linker] in
+            try linker.link(graph, updates: updated, overwritableInputs: [], innerGraphs: innerGraphs)
+        }
+    }
     return function
 }

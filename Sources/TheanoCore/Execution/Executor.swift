@@ -54,6 +54,9 @@ public struct LinkedGraph {
     public var cacheHit = false
     /// Seconds spent generating C, compiling it, and loading it.
     public var codegenSeconds = 0.0, compileSeconds = 0.0, loadSeconds = 0.0
+    /// Whether nodes that will have compiled code run their reference implementations for
+    /// now, their module not compiled yet (a first tier, linked without compiling).
+    public var isProvisional = false
 
     /// What a linker produced: `executor`, with no warnings, compiled nodes or times.
     public init(executor: any Executor) { self.executor = executor }
@@ -72,10 +75,17 @@ public struct InnerGraphCompiler: Sendable {
     /// Rewrites an inner graph in place.
     package let optimize: @Sendable (FunctionGraph) -> RewriteReport
     /// The reports the ops recorded while linking.
-    package let reports = InnerGraphReports()
+    package let reports: InnerGraphReports
 
-    package init(linker: any Linker, optimization: String, optimize: @escaping @Sendable (FunctionGraph) -> RewriteReport) {
-        (self.linker, self.optimization, self.optimize) = (linker, optimization, optimize)
+    package init(linker: any Linker, optimization: String, reports: InnerGraphReports = InnerGraphReports(),
+                 optimize: @escaping @Sendable (FunctionGraph) -> RewriteReport) {
+        (self.linker, self.optimization, self.reports, self.optimize) = (linker, optimization, reports, optimize)
+    }
+
+    /// This compiler with the graphs linked by `linker` instead (optimized the same, and
+    /// recording into the same reports).
+    package func linking(with linker: any Linker) -> InnerGraphCompiler {
+        InnerGraphCompiler(linker: linker, optimization: optimization, reports: reports, optimize: optimize)
     }
 
     /// Inner graphs linked by `linker` as they are built.

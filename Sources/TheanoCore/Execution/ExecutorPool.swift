@@ -5,10 +5,16 @@ import Foundation
 /// again (the native backend finds its module in the cache: milliseconds) — and gives it
 /// back when it returns. Up to `limit` idle executors are kept, each with the buffers it
 /// reuses from call to call.
+///
+/// A function that answers calls while its kernels compile replaces its executors when
+/// they are ready (``replace(first:link:)``): calls that start later take the new ones, and
+/// executors of the first tier still running are dropped when they come back.
 package final class ExecutorPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [any Executor]
-    private let link: () throws -> any Executor
+    private var link: () throws -> any Executor
+    /// Counts the replacements: an executor taken before one is not kept after.
+    private var generation = 0
     private let limit: Int
 
     /// A pool holding `first`, which makes more with `link`.
@@ -22,9 +28,18 @@ package final class ExecutorPool: @unchecked Sendable {
     // Specialized for the calls of functions (in another module).
     @_specialize(exported: true, where R == [NDArray])
     package func withExecutor<R>(_ body: (any Executor) throws -> R) throws -> R {
-        let taken = lock.withLock { idle.popLast() }
+        let (taken, generation, link) = lock.withLock { (idle.popLast(), self.generation, self.link) }
         let executor = try taken ?? link()
-        defer { lock.withLock { if idle.count < limit { idle.append(executor) } } }
+        defer { lock.withLock { if generation == self.generation, idle.count < limit { idle.append(executor) } } }
         return try body(executor)
+    }
+
+    /// From now on, calls run `first` and the executors `link` makes.
+    package func replace(first: any Executor, link: @escaping () throws -> any Executor) {
+        lock.withLock {
+            idle = [first]
+            self.link = link
+            generation += 1
+        }
     }
 }

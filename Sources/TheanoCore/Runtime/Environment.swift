@@ -16,4 +16,8 @@ package enum Environment {
 
     /// `OPENBLAS_CORETYPE`: set by the user to choose OpenBLAS's kernels.
     package static var openBLASCoreType: String? { variables["OPENBLAS_CORETYPE"] }
+
+    /// `OPENBLAS_NUM_THREADS`: set by the user to fix OpenBLAS's thread count, which the
+    /// native backend then leaves alone.
+    package static var openBLASThreads: String? { variables["OPENBLAS_NUM_THREADS"] }
 }
