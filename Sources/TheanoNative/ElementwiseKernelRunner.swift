@@ -63,6 +63,8 @@ final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, Row
     /// The broadcast shape of `inputs`, whose stretched dimensions must be the static ones
     /// (when they are not, the error names the fused step at fault).
     private func outputShape(_ inputs: [NDArray]) throws -> [Int] {
+        // Operands of one shape (the common case) stretch nothing.
+        if let first = inputs.first, inputs.allSatisfy({ $0.shape == first.shape }) { return first.shape }
         do {
             let shape = try broadcastShape(of: inputs)
             try checkStaticBroadcasting(inputs, types: inputTypes, to: shape)

@@ -53,9 +53,9 @@ public final class Function: @unchecked Sendable {
     let executors: ExecutorPool
     /// What the linker made: final, or being compiled (see ``CompileOptions/waitsForOptimizedCode``).
     let linkedCode: LinkedCode
-    /// The shared variables the function reads: a call holds their locks (for reading, or
-    /// for writing those it updates).
-    private let sharedVariables: [SharedVariable]
+    /// The locks of the shared variables the function reads: a call holds them (for
+    /// reading, or for writing those it updates).
+    private let locks: SharedVariable.LockPlan
     /// How many inputs a call must give (the rest have defaults).
     private let requiredCount: Int
     private let inputTypes: [TensorType]
@@ -73,7 +73,7 @@ public final class Function: @unchecked Sendable {
         self.graph = graph
         executors = ExecutorPool(first: linked.executor, link: relink)
         let read = graph.nodes.flatMap(\.inputs) + graph.outputs
-        sharedVariables = Array(Set(read.compactMap { $0 as? SharedVariable }))
+        locks = SharedVariable.LockPlan(reading: read.compactMap { $0 as? SharedVariable }, writing: updated)
         inputTypes = inputs.map(\.type)
         requiredCount = inputs.count - inputs.reversed().prefix { defaults[$0] != nil }.count
     }
@@ -91,7 +91,7 @@ public final class Function: @unchecked Sendable {
             throw TheanoError.badInput(function: name, input: inputs[index].name.map { "'\($0)'" } ?? "#\(index)",
                                        expected: inputTypes[index], dtype: arguments[index].dtype, shape: arguments[index].shape)
         }
-        return try SharedVariable.withLocks(reading: sharedVariables, writing: updatedVariables) {
+        return try SharedVariable.withLocks(locks) {
             let results = try executors.withExecutor { try $0.run(inputs: arguments) }
             for (variable, value) in zip(updatedVariables, results[outputCount...]) { variable.store(value) }
             return updatedVariables.isEmpty ? results : Array(results[..<outputCount])

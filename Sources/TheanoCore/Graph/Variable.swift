@@ -125,13 +125,31 @@ public final class SharedVariable: Variable, @unchecked Sendable {
     /// Runs `body` holding the locks of `read` (for reading) and `written` (for writing; a
     /// variable in both is written), taken in the order the variables were made and released
     /// in reverse.
+    package static func withLocks<R>(reading read: [SharedVariable], writing written: [SharedVariable], _ body: () throws -> R) rethrows -> R {
+        try withLocks(LockPlan(reading: read, writing: written), body)
+    }
+
+    /// The locks of a set of variables in the order they are taken, worked out once for the
+    /// calls of a function.
+    package struct LockPlan {
+        let variables: [SharedVariable]
+        let writes: [Bool]
+
+        /// The locks of `read` (for reading) and `written` (for writing; a variable in both is
+        /// written), in the order the variables were made.
+        package init(reading read: [SharedVariable], writing written: [SharedVariable]) {
+            let writing = Set(written)
+            variables = writing.union(read).sorted { $0.lockOrder < $1.lockOrder }
+            writes = variables.map(writing.contains)
+        }
+    }
+
+    /// Runs `body` holding the locks of `plan`, taken in its order and released in reverse.
     // Specialized for the calls of functions (in another module).
     @_specialize(exported: true, where R == [NDArray])
-    package static func withLocks<R>(reading read: [SharedVariable], writing written: [SharedVariable], _ body: () throws -> R) rethrows -> R {
-        let writes = Set(written)
-        let ordered = writes.union(read).sorted { $0.lockOrder < $1.lockOrder }
-        for variable in ordered { writes.contains(variable) ? variable.lock.lockForWriting() : variable.lock.lockForReading() }
-        defer { for variable in ordered.reversed() { variable.lock.unlock() } }
+    package static func withLocks<R>(_ plan: LockPlan, _ body: () throws -> R) rethrows -> R {
+        for (variable, writes) in zip(plan.variables, plan.writes) { writes ? variable.lock.lockForWriting() : variable.lock.lockForReading() }
+        defer { for variable in plan.variables.reversed() { variable.lock.unlock() } }
         return try body()
     }
 
