@@ -41,11 +41,12 @@ struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     package let op: any MatrixProductOp
     package let routines: GemmRoutines
     let recycler = OutputRecycler()
-    let threading = ProductThreading(cores: cores)
+    /// Shared with the other products of the linked graph.
+    let threading: ProductThreading
 
     /// `node`'s op must be a ``MatrixProductOp``.
-    package init(node: Apply, routines: GemmRoutines) {
-        (self.node, self.op, self.routines) = (node, node.op as! any MatrixProductOp, routines)
+    init(node: Apply, routines: GemmRoutines, threading: ProductThreading) {
+        (self.node, self.op, self.routines, self.threading) = (node, node.op as! any MatrixProductOp, routines, threading)
     }
 
     private func product(_ inputs: [NDArray]) throws -> MatrixProduct {
@@ -56,29 +57,29 @@ struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     package func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let product = try product(inputs)
         let out = try recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
-        product.compute(into: out, routines: routines, threading: threading)
+        product.compute(into: out, routines: routines, threading: threading, node: ObjectIdentifier(node))
         return [out.reshaped(product.resultShape)]
     }
 
     package func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
         let product = try product(inputs)
         guard target.dtype == product.a.dtype, target.isFlat(as: product.resultShape) else { return false }
-        product.compute(into: target.reshaped([product.a.shape[0], product.b.shape[1]]), routines: routines, threading: threading)
+        product.compute(into: target.reshaped([product.a.shape[0], product.b.shape[1]]), routines: routines, threading: threading, node: ObjectIdentifier(node))
         return true
     }
 
     package func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
         let product = try product(inputs)
         guard let accumulator = product.accumulator, inputs[position].isContiguous else { return nil }
-        return Overwrite(results: [inputs[position]]) { product.compute(into: accumulator, routines: routines, threading: threading) }
+        return Overwrite(results: [inputs[position]]) { product.compute(into: accumulator, routines: routines, threading: threading, node: ObjectIdentifier(node)) }
     }
 }
 
 extension MatrixProduct {
     /// Computes the product into `out`, a contiguous row-major matrix of the result's size
     /// (the accumulator itself, or memory the accumulator is first copied into when β ≠ 0),
-    /// on as many threads as `threading` chooses.
-    func compute(into out: NDArray, routines: GemmRoutines, threading: ProductThreading) {
+    /// on as many threads as `threading` chooses for `node`.
+    func compute(into out: NDArray, routines: GemmRoutines, threading: ProductThreading, node: ObjectIdentifier) {
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
         guard m > 0, n > 0 else { return }
         if let accumulator, beta != 0, !accumulator.startsAtSameAddress(as: out) { out.assign(from: accumulator) }
@@ -90,7 +91,7 @@ extension MatrixProduct {
             }
         }
         guard let setThreads = routines.setThreads else { return multiply() }
-        threading.run(operations: 2 * Double(m) * Double(k) * Double(n), setThreads: setThreads, multiply)
+        threading.run(operations: 2 * Double(m) * Double(k) * Double(n), node: node, setThreads: setThreads, multiply)
     }
 
     /// `out = α·left·right + β·out` by `routine`, every operand's memory alive throughout.

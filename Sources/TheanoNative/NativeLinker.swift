@@ -55,11 +55,12 @@ public struct NativeLinker: Linker {
         let blas = usesBLAS && lowered.hasProducts ? BLAS.shared : nil
         // The runners that need no module: loops (their steps linked by this linker) and BLAS products.
         var moduleFree: [ObjectIdentifier: any NodeRunner] = [:]
+        let threading = ProductThreading(cores: cores)
         for node in lowered.nodes {
             let id = ObjectIdentifier(node)
             switch lowered.lowerings[id] {
             case .selfLinking(let op): moduleFree[id] = try op.runner(for: node, compiledBy: innerGraphs)
-            case .matrixProduct: if let blas { moduleFree[id] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas)) }
+            case .matrixProduct: if let blas { moduleFree[id] = MatrixProductRunner(node: node, routines: GemmRoutines(blas: blas), threading: threading) }
             case .elementwise, .axisKernel, .fillKernel, nil: break
             }
         }
@@ -103,7 +104,7 @@ public struct NativeLinker: Linker {
                     guard let routines = GemmRoutines(fallbackIn: library) else {
                         throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
                     }
-                    compiled[id] = MatrixProductRunner(node: node, routines: routines)
+                    compiled[id] = MatrixProductRunner(node: node, routines: routines, threading: threading)
                 case .selfLinking, nil: break
                 }
             }

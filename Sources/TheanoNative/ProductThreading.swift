@@ -1,49 +1,64 @@
 import TheanoCore
 
-/// How many BLAS threads each product of one node gets, chosen product by product.
+/// How many BLAS threads each product of one linked graph gets, chosen product by product.
 ///
-/// Below ``smallProduct`` floating-point operations, one: measured with OpenBLAS 0.3.21 on a
-/// 2-core AMD EPYC, a second thread makes a 0.6 MFLOP product 1.7–2× slower (waking it costs
-/// more than it saves), while at 4 MFLOP it makes it 1.2–1.6× faster. Above, whichever count
-/// has lately taken less time per operation: on an idle machine all the cores, but when other
-/// work keeps a core busy, a thread waiting for that core holds up the whole product (a
-/// 50 MFLOP product took 3.7 ms on two threads against 1.3 ms on one), so the node falls back
-/// to one thread — and tries the others again every ``exploration``th product, to notice
-/// when the machine is free again. Setting OpenBLAS's thread count costs about 5 ns.
+/// A graph whose products are all below ``smallProduct`` floating-point operations runs them
+/// on one thread: measured with OpenBLAS 0.3.21 on a 2-core AMD EPYC, a second thread makes
+/// a 0.6 MFLOP product 1.7–2× slower (waking it costs more than it saves); alone, a 4 MFLOP
+/// product is 1.2–1.6× faster on two threads, but in the W1 training step, whose products
+/// are of that size, the step took 0.84–3.3 ms from process to process with two threads
+/// against a steady 0.72 ms with one. A graph with larger products gives them whichever
+/// count has lately taken less time per operation: on an idle machine all the cores, but
+/// when other work keeps a core busy, a thread waiting for that core holds up the whole
+/// product (a 50 MFLOP product took 3.7 ms on two threads against 1.3 ms on one), so the
+/// graph falls back to one thread — and tries the others again every ``exploration``th
+/// product, to notice when the machine is free again. Its small products use the same
+/// count: switching them to one thread made the large products after them 1.6× slower
+/// (OpenBLAS's idle worker sleeps deeper). Each count is judged by the median of its last
+/// few tries on that node, so that one slow try does not decide. Setting OpenBLAS's thread count costs
+/// about 5 ns. One per executor: calls running at once never share it.
 final class ProductThreading {
     /// Products of fewer operations (2·m·n·k) run on one thread.
-    static let smallProduct = 2e6
+    static let smallProduct = 1e7
     /// One product in this many runs on the count not currently preferred.
-    static let exploration = 64
+    static let exploration = 16
+    /// How many tries of each count are remembered.
+    static let window = 5
 
     /// The thread counts tried: one, and every core.
     private let counts: [Int]
-    /// The last few seconds per operation seen with each count (the newest last).
-    private var samples: [[Double]]
+    /// For each node, the last few seconds per operation seen with each count (the newest last).
+    private var samples: [ObjectIdentifier: [[Double]]] = [:]
     private var products = 0
+    /// The most operations of a product seen.
+    private var largest = 0.0
+    /// The count the last large product ran on.
+    private var lastLargeCount: Int
 
     init(cores: Int) {
         counts = cores > 1 ? [1, cores] : [1]
-        samples = Array(repeating: [], count: counts.count)
+        lastLargeCount = counts[counts.count - 1]
     }
 
-    /// Runs `product` (of `operations` floating-point operations) after telling the BLAS
-    /// library, by `setThreads`, how many threads to use.
-    func run(operations: Double, setThreads: (Int) -> Void, _ product: () -> Void) {
+    /// Runs `product` (of `operations` floating-point operations, computing `node`) after
+    /// telling the BLAS library, by `setThreads`, how many threads to use.
+    func run(operations: Double, node: ObjectIdentifier, setThreads: (Int) -> Void, _ product: () -> Void) {
+        largest = Swift.max(largest, operations)
         guard operations >= Self.smallProduct, counts.count > 1 else {
-            setThreads(1)
+            setThreads(largest >= Self.smallProduct ? lastLargeCount : 1)
             product()
             return
         }
         products += 1
-        let best = samples.contains(where: \.isEmpty) ? nil : counts.indices.min { median(samples[$0]) < median(samples[$1]) }
-        let choice = best.map { products % Self.exploration == 0 ? ($0 + 1) % counts.count : $0 } ?? samples.firstIndex(where: \.isEmpty)!
+        var tries = samples[node] ?? Array(repeating: [], count: counts.count)
+        let best = tries.contains(where: \.isEmpty) ? nil : counts.indices.min { median(tries[$0]) < median(tries[$1]) }
+        let choice = best.map { products % Self.exploration == 0 ? ($0 + 1) % counts.count : $0 } ?? tries.firstIndex(where: \.isEmpty)!
         setThreads(counts[choice])
+        lastLargeCount = counts[choice]
         let start = ContinuousClock.now
         product()
-        let rate = seconds(since: start) / operations
-        // A count tried only now and then is judged by its latest try alone.
-        samples[choice] = choice == best ? Array((samples[choice] + [rate]).suffix(3)) : [rate]
+        tries[choice] = Array((tries[choice] + [seconds(since: start) / operations]).suffix(Self.window))
+        samples[node] = tries
     }
 
     private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
