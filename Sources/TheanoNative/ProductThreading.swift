@@ -27,9 +27,13 @@ final class ProductThreading {
 
     /// The thread counts tried: one, and every core.
     private let counts: [Int]
-    /// For each node, the last few seconds per operation seen with each count (the newest last).
-    private var samples: [ObjectIdentifier: [[Double]]] = [:]
-    private var products = 0
+    /// What each large product's node has seen.
+    private struct History {
+        /// The last few seconds per operation with each count (the newest last).
+        var tries: [[Double]]
+        var products = 0
+    }
+    private var histories: [ObjectIdentifier: History] = [:]
     /// The most operations of a product seen.
     private var largest = 0.0
     /// The count the last large product ran on.
@@ -49,16 +53,17 @@ final class ProductThreading {
             product()
             return
         }
-        products += 1
-        var tries = samples[node] ?? Array(repeating: [], count: counts.count)
+        var history = histories[node] ?? History(tries: Array(repeating: [], count: counts.count))
+        history.products += 1
+        let tries = history.tries
         let best = tries.contains(where: \.isEmpty) ? nil : counts.indices.min { median(tries[$0]) < median(tries[$1]) }
-        let choice = best.map { products % Self.exploration == 0 ? ($0 + 1) % counts.count : $0 } ?? tries.firstIndex(where: \.isEmpty)!
+        let choice = best.map { history.products % Self.exploration == 0 ? ($0 + 1) % counts.count : $0 } ?? tries.firstIndex(where: \.isEmpty)!
         setThreads(counts[choice])
         lastLargeCount = counts[choice]
         let start = ContinuousClock.now
         product()
-        tries[choice] = Array((tries[choice] + [seconds(since: start) / operations]).suffix(Self.window))
-        samples[node] = tries
+        history.tries[choice] = Array((tries[choice] + [seconds(since: start) / operations]).suffix(Self.window))
+        histories[node] = history
     }
 
     private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
