@@ -68,12 +68,19 @@ package enum ExternalTool {
             output?.closeRead()
             throw TheanoError.toolFailed(tool: program, reason: "cannot start: \(String(cString: strerror(spawned)))")
         }
-        // Both pipes are drained while the program runs, so it never waits on a full pipe.
+        // Both pipes are drained while the program runs, so it never waits on a full pipe —
+        // on threads of their own: the dispatch pool's may all be busy (a parallel loop
+        // waiting for the function this program compiles), and waiting here for a pool
+        // thread would never end.
         let reading = DispatchGroup()
         let errorText = PipeText(), outputText = PipeText()
         for (pipe, text) in [(errors, errorText), (output, outputText)] {
             guard let pipe else { continue }
-            DispatchQueue.global().async(group: reading) { text.set(pipe.readAll()) }
+            reading.enter()
+            Thread.detachNewThread {
+                text.set(pipe.readAll())
+                reading.leave()
+            }
         }
         let watchdog = timeout.map { Watchdog(processGroup: pid, after: $0) }
         let status = waitForExit(pid, beforeReaping: { watchdog?.disarm() })
