@@ -73,8 +73,8 @@ public final class BLAS: @unchecked Sendable {
 
     /// Sets OpenBLAS's thread count; `nil` for other libraries.
     var threadCountSetter: ((Int) -> Void)? {
-        guard let setThreads else { return nil }
-        return { setThreads(Int32($0)) }
+        guard setThreads != nil else { return nil }
+        return { [self] in setThreadCount($0) }
     }
 
     private static let cpuHasAVX512: Bool = {

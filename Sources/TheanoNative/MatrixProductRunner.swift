@@ -57,21 +57,25 @@ struct MatrixProductRunner: OverwritingRunner, TargetWritingRunner {
     package func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let product = try product(inputs)
         let out = try recycler.array([product.a.shape[0], product.b.shape[1]], dtype: product.a.dtype)
-        product.compute(into: out, routines: routines, threading: threading, node: ObjectIdentifier(node))
+        compute(product, into: out)
         return [out.reshaped(product.resultShape)]
     }
 
     package func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
         let product = try product(inputs)
         guard target.dtype == product.a.dtype, target.isFlat(as: product.resultShape) else { return false }
-        product.compute(into: target.reshaped([product.a.shape[0], product.b.shape[1]]), routines: routines, threading: threading, node: ObjectIdentifier(node))
+        compute(product, into: target.reshaped([product.a.shape[0], product.b.shape[1]]))
         return true
     }
 
     package func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
         let product = try product(inputs)
         guard let accumulator = product.accumulator, inputs[position].isContiguous else { return nil }
-        return Overwrite(results: [inputs[position]]) { product.compute(into: accumulator, routines: routines, threading: threading, node: ObjectIdentifier(node)) }
+        return Overwrite(results: [inputs[position]]) { compute(product, into: accumulator) }
+    }
+
+    private func compute(_ product: MatrixProduct, into out: NDArray) {
+        product.compute(into: out, routines: routines, threading: threading, node: ObjectIdentifier(node))
     }
 }
 

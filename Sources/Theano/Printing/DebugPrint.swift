@@ -47,7 +47,7 @@ private struct TreePrinter {
     private var innerGraphNodes: [(node: Apply, id: String)] = []
 
     mutating func print(_ variable: Variable, prefix: String, childPrefix: String) {
-        let key = ObjectIdentifier(variable.owner.map { $0 as AnyObject } ?? variable)
+        let key = variable.printedVertex
         if let id = ids[key] {
             lines.append(prefix + label(variable, id: id) + (variable.owner == nil ? "" : " ···"))
             return

@@ -26,10 +26,7 @@ extension Function {
     /// try step.toHTML().write(toFile: "step.html", atomically: true, encoding: .utf8)
     /// ```
     public func toHTML() -> String {
-        let outputs = graph.outputs.enumerated().map { index, output in
-            (output, index < outputCount ? "output \(index)" : "update of \(updatedVariables[index - outputCount].name ?? "shared")")
-        }
-        return GraphPage(title: name, outputs: outputs, profile: profile.flatMap { $0.calls > 0 ? $0 : nil }).html
+        GraphPage(title: name, outputs: labelledOutputs, profile: profile.flatMap { $0.calls > 0 ? $0 : nil }).html
     }
 }
 
@@ -107,16 +104,16 @@ struct GraphPage {
         var edges: [Edge] = []
         var ids: [ObjectIdentifier: Int] = [:]
         func vertex(for variable: Variable) -> Int {
-            let key = ObjectIdentifier(variable.owner.map { $0 as AnyObject } ?? variable)
+            let key = variable.printedVertex
             if let known = ids[key] { return known }
             // Depth first from the outputs, iteratively: a chain of thousands of nodes is fine.
             var stack: [(variable: Variable, next: Int)] = [(variable, 0)]
             while let (current, next) = stack.last {
-                let currentKey = ObjectIdentifier(current.owner.map { $0 as AnyObject } ?? current)
+                let currentKey = current.printedVertex
                 if let node = current.owner, next < node.inputs.count {
                     stack[stack.count - 1].next += 1
                     let input = node.inputs[next]
-                    if ids[ObjectIdentifier(input.owner.map { $0 as AnyObject } ?? input)] == nil { stack.append((input, 0)) }
+                    if ids[input.printedVertex] == nil { stack.append((input, 0)) }
                     continue
                 }
                 stack.removeLast()
@@ -125,7 +122,7 @@ struct GraphPage {
                 vertices.append(describe(current, times: times, calls: calls, inner: &inner))
                 if let node = current.owner {
                     for (position, input) in node.inputs.enumerated() {
-                        let source = ids[ObjectIdentifier(input.owner.map { $0 as AnyObject } ?? input)]!
+                        let source = ids[input.printedVertex]!
                         edges.append(Edge(from: source, to: vertices.count - 1, label: node.inputs.count > 1 ? "\(position)" : nil))
                     }
                 }

@@ -20,11 +20,16 @@ extension Function {
     /// with the shared variable they write.
     public func toDot() -> String {
         var builder = DotBuilder()
-        for (index, output) in graph.outputs.enumerated() {
-            let label = index < outputCount ? "output \(index)" : "update of \(updatedVariables[index - outputCount].name ?? "shared")"
-            builder.add(output, outputLabel: label)
-        }
+        for (output, label) in labelledOutputs { builder.add(output, outputLabel: label) }
         return builder.text(title: name)
+    }
+
+    /// The optimized graph's outputs, each with what it is for pictures: `output i`, or
+    /// `update of W`.
+    var labelledOutputs: [(Variable, String)] {
+        graph.outputs.enumerated().map { index, output in
+            (output, index < outputCount ? "output \(index)" : "update of \(updatedVariables[index - outputCount].name ?? "shared")")
+        }
     }
 }
 
@@ -64,7 +69,7 @@ private struct DotBuilder {
 
     /// The id of the DOT node standing for `variable` (its Apply node, or the leaf itself).
     private mutating func id(for variable: Variable) -> String {
-        let key = ObjectIdentifier(variable.owner.map { $0 as AnyObject } ?? variable)
+        let key = variable.printedVertex
         if let known = ids[key] { return known }
         let id = "n\(ids.count)"
         ids[key] = id
