@@ -15,6 +15,8 @@ package struct GemmRoutines {
     let setThreads: ((Int) -> Void)?
     /// What provides them (kept loaded while they may be called).
     let provider: AnyObject
+    /// The kernels for products of few columns, when the graph's kernel module is compiled.
+    private(set) var skinny: SkinnyKernels?
 
     package init(blas: BLAS) {
         single = blas.sgemm
@@ -29,6 +31,13 @@ package struct GemmRoutines {
         double = unsafeBitCast(d, to: BLAS.DGemm.self)
         setThreads = nil
         provider = library
+    }
+
+    /// These routines, with the products of few columns on the kernels of `library`.
+    func withSkinnyKernels(in library: DynamicLibrary) throws -> GemmRoutines {
+        var routines = self
+        routines.skinny = try SkinnyKernels(in: library)
+        return routines
     }
 }
 
@@ -87,7 +96,16 @@ extension MatrixProduct {
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
         guard m > 0, n > 0 else { return }
         if let accumulator, beta != 0, !accumulator.startsAtSameAddress(as: out) { out.assign(from: accumulator) }
-        let left = BlasOperand(a), right = BlasOperand(b)
+        let left = BlasOperand(a), right = BlasOperand(b), operations = 2 * Double(m) * Double(k) * Double(n)
+        if let skinny = routines.skinny, SkinnyKernels.handles(columns: n) {
+            var threads = 1
+            threading.run(operations: operations, node: node, small: SkinnyKernels.smallProduct, setThreads: {
+                threads = operations >= SkinnyKernels.smallProduct ? $0 : 1
+            }) {
+                skinny.multiply(left, right, m: m, n: n, k: k, alpha: alpha, beta: beta, into: out, threads: threads)
+            }
+            return
+        }
         func multiply() {
             switch a.dtype {
             case .float32: self.multiply(Float.self, left, right, into: out, alpha: Float(alpha), beta: Float(beta), routine: routines.single)
@@ -95,7 +113,7 @@ extension MatrixProduct {
             }
         }
         guard let setThreads = routines.setThreads else { return multiply() }
-        threading.run(operations: 2 * Double(m) * Double(k) * Double(n), node: node, setThreads: setThreads, multiply)
+        threading.run(operations: operations, node: node, setThreads: setThreads, multiply)
     }
 
     /// `out = α·left·right + β·out` by `routine`, every operand's memory alive throughout.
@@ -115,7 +133,7 @@ extension MatrixProduct {
 
 /// A matrix as BLAS reads it: row-major, possibly transposed, with a leading dimension.
 /// Views with unit stride along one dimension are used in place; others are copied.
-private struct BlasOperand {
+struct BlasOperand {
     let matrix: NDArray
     let transpose: Int32
     let leading: Int32

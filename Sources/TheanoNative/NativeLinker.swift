@@ -5,9 +5,10 @@ import TheanoOps
 /// The native backend: each node gets its native form (`Lowering`) — fused elementwise
 /// loops and kernels over axes become one C module, compiled with the system's C compiler,
 /// cached on disk by content, and loaded with `dlopen`; matrix products (`dot`, `gemm`,
-/// `gemv`, `ger`) call BLAS, or a blocked C fallback compiled into the module when no BLAS
-/// library is installed; loops link their steps with this linker; every other node runs its
-/// reference implementation.
+/// `gemv`, `ger`) of few result columns run on C kernels compiled into the module
+/// (``SkinnyGemm``), the others call BLAS, or a blocked C fallback compiled into the module
+/// when no BLAS library is installed; loops link their steps with this linker; every other
+/// node runs its reference implementation.
 ///
 /// Without a working C compiler, or when compiling fails, it warns once and runs those
 /// nodes with the reference implementations: slower, never wrong, never a crash.
@@ -78,6 +79,7 @@ public struct NativeLinker: Linker {
         }
 
         var sources = lowered.kernelSources
+        if lowered.hasProducts { sources.append(SkinnyGemm.source) }
         if blas == nil && lowered.hasProducts { sources.append(CFallbackGemm.source) }
         guard !sources.isEmpty else { return fallback(nil) }
 
@@ -91,7 +93,8 @@ public struct NativeLinker: Linker {
         /// The runners of the nodes compiled into `library`; throws when it lacks a kernel they need.
         func compiledRunners(_ library: DynamicLibrary) throws -> [ObjectIdentifier: any NodeRunner] {
             var compiled: [ObjectIdentifier: any NodeRunner] = [:]
-            for node in lowered.nodes where moduleFree[ObjectIdentifier(node)] == nil {
+            let blasRoutines = try blas.map { try GemmRoutines(blas: $0).withSkinnyKernels(in: library) }
+            for node in lowered.nodes {
                 let id = ObjectIdentifier(node)
                 switch lowered.lowerings[id] {
                 case .elementwise(let kernel):
@@ -101,7 +104,7 @@ public struct NativeLinker: Linker {
                 case .fillKernel(let op, let name):
                     compiled[id] = try FillKernelRunner(node: node, op: op, library: library, name: name)
                 case .matrixProduct:
-                    guard let routines = GemmRoutines(fallbackIn: library) else {
+                    guard let routines = try blasRoutines ?? GemmRoutines(fallbackIn: library)?.withSkinnyKernels(in: library) else {
                         throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
                     }
                     compiled[id] = MatrixProductRunner(node: node, routines: routines, threading: threading)

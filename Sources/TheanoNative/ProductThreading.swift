@@ -24,6 +24,8 @@ final class ProductThreading {
     static let exploration = 16
     /// How many tries of each count are remembered.
     static let window = 5
+    /// How many tries each count gets before the medians decide.
+    static let firstTries = 3
 
     /// The thread counts tried: one, and every core.
     private let counts: [Int]
@@ -45,10 +47,11 @@ final class ProductThreading {
     }
 
     /// Runs `product` (of `operations` floating-point operations, computing `node`) after
-    /// telling the BLAS library, by `setThreads`, how many threads to use.
-    func run(operations: Double, node: ObjectIdentifier, setThreads: (Int) -> Void, _ product: () -> Void) {
+    /// telling the BLAS library, by `setThreads`, how many threads to use; products of fewer
+    /// than `small` operations are small.
+    func run(operations: Double, node: ObjectIdentifier, small: Double = smallProduct, setThreads: (Int) -> Void, _ product: () -> Void) {
         largest = Swift.max(largest, operations)
-        guard operations >= Self.smallProduct, counts.count > 1 else {
+        guard operations >= small, counts.count > 1 else {
             setThreads(largest >= Self.smallProduct ? lastLargeCount : 1)
             product()
             return
@@ -56,8 +59,11 @@ final class ProductThreading {
         var history = histories[node] ?? History(tries: Array(repeating: [], count: counts.count))
         history.products += 1
         let tries = history.tries
-        let best = tries.contains(where: \.isEmpty) ? nil : counts.indices.min { median(tries[$0]) < median(tries[$1]) }
-        let choice = best.map { history.products % Self.exploration == 0 ? ($0 + 1) % counts.count : $0 } ?? tries.firstIndex(where: \.isEmpty)!
+        // Every count is tried a few times first: the first try on a new thread count pays
+        // for waking its threads, and one slow try must not decide for the next ``exploration``.
+        let leastTried = counts.indices.min { tries[$0].count < tries[$1].count }!
+        let best = tries[leastTried].count < Self.firstTries ? nil : counts.indices.min { median(tries[$0]) < median(tries[$1]) }
+        let choice = best.map { history.products % Self.exploration == 0 ? ($0 + 1) % counts.count : $0 } ?? leastTried
         setThreads(counts[choice])
         lastLargeCount = counts[choice]
         let start = ContinuousClock.now

@@ -601,7 +601,7 @@ struct NativeBackendTests {
         var random = RandomState(seed: 4)
         let rtol = dtype == .float32 ? 1e-4 : 1e-12
         var kept: [(result: NDArray, copy: NDArray)] = []
-        for (m, k, n) in [(3, 5, 7), (1, 4, 6), (6, 4, 1), (5, 1, 3), (1, 1, 1), (4, 0, 3), (17, 33, 9)] {
+        for (m, k, n) in [(3, 5, 7), (1, 4, 6), (6, 4, 1), (5, 1, 3), (1, 1, 1), (4, 0, 3), (17, 33, 9), (37, 21, 16), (64, 9, 10)] {
             for layout in Layout.allCases {
                 let arguments = MatrixProductOperands.shapes(m: m, k: k, n: n).map { shape in
                     layout.arrange((0..<shape.reduce(1, *)).map { _ in 2 * random.nextUnit() - 1 }, shape: shape, dtype: dtype, filler: 1e6)
@@ -616,6 +616,28 @@ struct NativeBackendTests {
         }
         for ((name, _), (a, b)) in zip(outputs, kept) {
             #expect(mismatch(a, b, tolerance: .exact) == nil, "\(name): a result kept from the first call changed during later calls")
+        }
+    }
+
+    /// Products of few columns large enough to be split across cores (a logistic regression's
+    /// forward `x·W` and its weight gradient `xᵀ·δ` accumulated into `W`, 2.6 MFLOP each, and
+    /// with a transposed right operand): called until the product threading has tried every
+    /// thread count, each call agreeing with the reference.
+    @Test(arguments: [DType.float32, .float64])
+    func skinnyProductsSplitAcrossCoresMatchTheReference(dtype: DType) throws {
+        let (x, w, v, delta) = (matrix("x", dtype: dtype), matrix("w", dtype: dtype), matrix("v", dtype: dtype), matrix("d", dtype: dtype))
+        let outputs = [try dot(x, w), try w - 0.01 * dot(x.T, delta), try dot(x, v.T)]
+        let pair = try CompiledPair(inputs: [x, w, v, delta], outputs: outputs)
+        var random = RandomState(seed: 11)
+        func uniform(_ shape: [Int]) -> NDArray { NDArray.uniform(shape, low: -1, high: 1, using: &random).cast(to: dtype) }
+        let (m, k, n) = (131, 1003, 10)
+        let arguments = [uniform([m, k]), uniform([k, n]), uniform([n, k]), uniform([m, n])]
+        let rtol = dtype == .float32 ? 1e-4 : 1e-12
+        for call in 0..<12 {
+            let (native, reference) = try pair.callBoth(arguments)
+            for (index, (a, b)) in zip(native, reference).enumerated() {
+                #expect(a.isClose(to: b, rtol: rtol, atol: rtol), "output \(index), call \(call)")
+            }
         }
     }
 

@@ -36,11 +36,41 @@ public struct CrossentropySoftmax: DifferentiableOp, ForwardDifferentiableOp, Sh
         if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
             throw OpError("label \(bad) is out of bounds for \(classes) classes")
         }
-        let normalizers = try LogSumExp(axes: [axis], keepDims: false).perform([x])[0].elements(as: Double.self)
-        let losses = labels.enumerated().map { sample, label in
-            normalizers[sample] - x.element(axis == 1 ? [sample, Int(label)] : [Int(label), sample], as: Double.self)
+        let (samples, sampleStride, classStride) = axis == 1 ? (x.shape[0], x.strides[0], x.strides[1]) : (x.shape[1], x.strides[1], x.strides[0])
+        return [x.dtype.visitFloat(Losses(x: x, labels: labels, samples: samples, classes: classes,
+                                          sampleStride: sampleStride, classStride: classStride))!]
+    }
+
+    /// Each sample's `logsumexp(x) - x[label]` by one pass over the logits in place: the
+    /// largest logit, then the exponentials summed in float64 (``LogSumExp``'s rules for
+    /// infinite and NaN logits).
+    private struct Losses: FloatVisitor {
+        let x: NDArray, labels: [Int64]
+        let samples: Int, classes: Int, sampleStride: Int, classStride: Int
+
+        func visit<T: FloatElement & NumericElement>(_: T.Type) -> NDArray {
+            var losses = [T](repeating: 0, count: samples)
+            x.withUnsafePointer(to: T.self) { logits in
+                for sample in 0..<samples {
+                    let row = logits + sample * sampleStride
+                    var peak = -T.infinity
+                    for c in 0..<classes {
+                        let value = row[c * classStride]
+                        if value > peak || value.isNaN { peak = value }
+                    }
+                    let normalizer: T
+                    if !peak.isFinite {
+                        normalizer = peak.isNaN || peak > 0 ? peak : -T.infinity
+                    } else {
+                        var total = 0.0
+                        for c in 0..<classes { total += Double.exp((row[c * classStride] - peak).doubleValue) }
+                        normalizer = peak + T(doubleValue: Double.log(total))
+                    }
+                    losses[sample] = T(doubleValue: normalizer.doubleValue - row[Int(labels[sample]) * classStride].doubleValue)
+                }
+            }
+            return NDArray(losses)
         }
-        return [NDArray(losses).cast(to: x.dtype)]
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
