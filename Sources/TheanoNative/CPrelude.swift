@@ -13,7 +13,10 @@ enum CPrelude {
         "sinh", "cosh", "tanh", "erf", "erfc", "pow",
     ]
 
-    package static func text(vectorizeMath: Bool) -> String {
+    /// The prelude of a module of `kernels`. The random-draw helpers come only with kernels
+    /// that call them: Philox's AVX2 form includes `<immintrin.h>`, whose parsing alone took
+    /// GCC 12 0.6 s per translation unit.
+    package static func text(vectorizeMath: Bool, kernels: [String]) -> String {
         var lines = ["#include <math.h>", "#include <stdint.h>", "#include <stddef.h>", "#include <stdlib.h>", ""]
         if vectorizeMath {
             for name in vectorMath {
@@ -25,9 +28,12 @@ enum CPrelude {
         }
         lines.append(helpers)
         lines.append(erfinvCSource)
-        lines.append(randomHelpers)
+        if kernels.contains(where: { kernel in randomHelperPrefixes.contains { kernel.contains($0) } }) { lines.append(randomHelpers) }
         return lines.joined(separator: "\n")
     }
+
+    /// The names the random-draw helpers start with.
+    private static let randomHelperPrefixes = ["theano_philox", "theano_portable_", "theano_exact_"]
 
     /// Philox and its key (``Philox``), the portable logarithm and cosine of float32 normal
     /// draws, and the C library's float64 ones called through functions the compiler may not

@@ -66,8 +66,10 @@ struct LoweredGraph {
     /// The distinct kernels, in the order of the graph (so the module's text, its cache key,
     /// is the same every time).
     let kernelSources: [String]
-    /// Whether some node is a matrix product (BLAS, or the C fallback in the module).
-    let hasProducts: Bool
+    /// The dtypes of the matrix products (BLAS, or the C fallback in the module), float32 first.
+    let productDTypes: [DType]
+    /// Whether some node is a matrix product.
+    var hasProducts: Bool { !productDTypes.isEmpty }
     private let graph: FunctionGraph
     private let updates: [SharedVariable]
     private let overwritableInputs: Set<Int>
@@ -79,7 +81,8 @@ struct LoweredGraph {
         for node in nodes {
             if let lowering = Lowering(node, names: &names) { lowerings[ObjectIdentifier(node)] = lowering }
         }
-        hasProducts = lowerings.values.contains { if case .matrixProduct = $0 { true } else { false } }
+        let products = Set(nodes.filter { if case .matrixProduct = lowerings[ObjectIdentifier($0)] { true } else { false } }.map { $0.outputTypes[0].dtype })
+        productDTypes = [DType.float32, .float64].filter(products.contains)
         plan = Self.plan(graph, updates: updates, overwritableInputs: overwritableInputs, lowerings: lowerings) { _ in true }
         for node in nodes {
             let id = ObjectIdentifier(node)

@@ -33,10 +33,10 @@ package struct GemmRoutines {
         provider = library
     }
 
-    /// These routines, with the products of few columns on the kernels of `library`.
-    func withSkinnyKernels(in library: DynamicLibrary) throws -> GemmRoutines {
+    /// These routines, with the products of few columns of `dtypes` on the kernels of `library`.
+    func withSkinnyKernels(in library: DynamicLibrary, dtypes: [DType]) throws -> GemmRoutines {
         var routines = self
-        routines.skinny = try SkinnyKernels(in: library)
+        routines.skinny = try SkinnyKernels(in: library, dtypes: dtypes)
         return routines
     }
 }
@@ -97,7 +97,7 @@ extension MatrixProduct {
         guard m > 0, n > 0 else { return }
         if let accumulator, beta != 0, !accumulator.startsAtSameAddress(as: out) { out.assign(from: accumulator) }
         let left = BlasOperand(a), right = BlasOperand(b), operations = 2 * Double(m) * Double(k) * Double(n)
-        if let skinny = routines.skinny, SkinnyKernels.handles(columns: n) {
+        if let skinny = routines.skinny?.routines(for: a.dtype), SkinnyKernels.handles(columns: n) {
             var threads = 1
             threading.run(operations: operations, node: node, small: SkinnyKernels.smallProduct, setThreads: {
                 threads = operations >= SkinnyKernels.smallProduct ? $0 : 1

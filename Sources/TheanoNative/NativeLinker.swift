@@ -79,7 +79,7 @@ public struct NativeLinker: Linker {
         }
 
         var sources = lowered.kernelSources
-        if lowered.hasProducts { sources.append(SkinnyGemm.source) }
+        sources += lowered.productDTypes.flatMap(SkinnyGemm.sources(for:))
         if blas == nil && lowered.hasProducts { sources.append(CFallbackGemm.source) }
         guard !sources.isEmpty else { return fallback(nil) }
 
@@ -87,13 +87,13 @@ public struct NativeLinker: Linker {
             return fallback("no C compiler found (tried \((compilerCandidates ?? ["$CC", "cc", "gcc", "clang"]).joined(separator: ", "))); "
                             + "running the reference implementations instead, which is slower")
         }
-        let source = ModuleSource(prelude: CPrelude.text(vectorizeMath: compiler.isGCC), kernels: sources)
+        let source = ModuleSource(prelude: CPrelude.text(vectorizeMath: compiler.isGCC, kernels: sources), kernels: sources)
         let codegenSeconds = seconds(since: codegenStart)
         let compileStart = ContinuousClock.now
         /// The runners of the nodes compiled into `library`; throws when it lacks a kernel they need.
         func compiledRunners(_ library: DynamicLibrary) throws -> [ObjectIdentifier: any NodeRunner] {
             var compiled: [ObjectIdentifier: any NodeRunner] = [:]
-            let blasRoutines = try blas.map { try GemmRoutines(blas: $0).withSkinnyKernels(in: library) }
+            let blasRoutines = try blas.map { try GemmRoutines(blas: $0).withSkinnyKernels(in: library, dtypes: lowered.productDTypes) }
             for node in lowered.nodes {
                 let id = ObjectIdentifier(node)
                 switch lowered.lowerings[id] {
@@ -104,7 +104,7 @@ public struct NativeLinker: Linker {
                 case .fillKernel(let op, let name):
                     compiled[id] = try FillKernelRunner(node: node, op: op, library: library, name: name)
                 case .matrixProduct:
-                    guard let routines = try blasRoutines ?? GemmRoutines(fallbackIn: library)?.withSkinnyKernels(in: library) else {
+                    guard let routines = try blasRoutines ?? GemmRoutines(fallbackIn: library)?.withSkinnyKernels(in: library, dtypes: lowered.productDTypes) else {
                         throw TheanoError.toolFailed(tool: "dlsym", reason: "the matrix product routines are missing from \(library.path)")
                     }
                     compiled[id] = MatrixProductRunner(node: node, routines: routines, threading: threading)
