@@ -540,6 +540,29 @@ struct NativeBackendTests {
         }
     }
 
+    /// Column reductions of a large matrix, cut into parts of rows that the cores reduce in
+    /// turn and then combined: sums, products, maxima and minima, with a NaN that only the
+    /// last part sees and infinities in other parts, agree with the reference.
+    @Test(arguments: [DType.float32, .float64])
+    func columnReductionsInPartsMatchTheReference(dtype: DType) throws {
+        let x = matrix("x", dtype: dtype)
+        let outputs = [try sum(x, axis: 0), try prod(x, axis: 0), try max(x, axis: 0), try min(x, axis: 0), try sum(x * x, axis: 0)]
+        let pair = try CompiledPair(inputs: [x], outputs: outputs)
+        let (rows, columns) = (611, 700)
+        var random = RandomState(seed: 8)
+        var values = (0..<(rows * columns)).map { _ in 0.2 * random.nextUnit() + 0.9 }
+        values[(rows - 2) * columns + 3] = .nan
+        values[5 * columns + 4] = .infinity
+        values[300 * columns + 4] = -.infinity
+        values[7 * columns + 5] = -.infinity
+        let (native, reference) = try pair.callBoth([NDArray(values, shape: [rows, columns]).cast(to: dtype)])
+        for (index, (a, b)) in zip(native, reference).enumerated() {
+            if let problem = mismatch(a, b, tolerance: .relative(dtype == .float32 ? 1e-5 : 1e-12)) {
+                Issue.record("output \(index): \(problem)")
+            }
+        }
+    }
+
     @Test func aProducerWithOtherReadersIsNotFusedIntoAReduction() throws {
         let x = matrix("x", dtype: .float64)
         let squares = try sqr(x)

@@ -25,6 +25,14 @@ package protocol CAxisKernelOp: Op {
     /// The cost of one input element relative to an addition (what splitting the work across
     /// cores weighs).
     var workPerElement: Int { get }
+    /// For reductions, how results over parts of `R` combine into the result over all of it
+    /// (the kind: sum, product, maximum or minimum); `nil` for ops whose kernel needs all of
+    /// `R` at once.
+    var partsCombine: Reduce.Kind? { get }
+}
+
+extension CAxisKernelOp {
+    package var partsCombine: Reduce.Kind? { nil }
 }
 
 /// The parameters of every ``CAxisKernelOp`` kernel.

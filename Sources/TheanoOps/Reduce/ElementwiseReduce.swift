@@ -41,4 +41,6 @@ extension ElementwiseReduce: CAxisKernelOp {
     package func kernelOutputShape(_ shape: [Int]) throws -> [Int] { try reduce.kernelOutputShape(shape) }
 
     package var workPerElement: Int { Swift.max(program.operations.count, 1) }
+
+    package var partsCombine: Reduce.Kind? { reduce.kind }
 }

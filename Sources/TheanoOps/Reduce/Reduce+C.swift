@@ -24,6 +24,8 @@ extension Reduce: CAxisKernelOp {
     }
 
     package var workPerElement: Int { 1 }
+
+    package var partsCombine: Reduce.Kind? { kind }
 }
 
 /// A reduction (sum, product, maximum, minimum of floats) over one run of consecutive axes
