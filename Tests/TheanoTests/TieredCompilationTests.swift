@@ -151,6 +151,22 @@ struct TieredCompilationTests {
         #expect(first.isClose(to: expected) && later.isClose(to: expected))
     }
 
+    /// Background compiles take turns in the order their functions were made: a second
+    /// function's kernels, quick to compile, wait for the first's, held back by the gate.
+    @Test(.enabled(if: NativeFaultTests.hasGCC)) func backgroundCompilesTakeTurns() throws {
+        let gated = try GatedCompiler()
+        let first = try TrainingStep(options: Self.tiered(gated.linker("tiered-turn-first")))
+        let x = vector("x", dtype: .float64)
+        let second = try function(inputs: [x], outputs: [try exp(x) * 2 + 1],
+                                  options: Self.tiered(Scratch.linker(cache: ModuleCache(directory: Scratch.freshPath("tiered-turn-second")))))
+        Thread.sleep(forTimeInterval: 1)
+        #expect(!first.function.isOptimizedCodeReady && !second.isOptimizedCodeReady)
+        gated.open()
+        second.waitForOptimizedCode()
+        #expect(first.function.isOptimizedCodeReady)
+        #expect(second.compiledNodes == 1 && first.function.compiledNodes > 0)
+    }
+
     /// A compile that fails in the background leaves the first tier answering, and says why.
     @Test func aFailedBackgroundCompileKeepsTheFirstTier() throws {
         let broken = try NativeFaultTests.script("broken-cc", """

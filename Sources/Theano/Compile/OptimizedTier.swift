@@ -68,8 +68,13 @@ extension Function {
         linkedCode.startCompiling()
         let compilation = OptimizedCodeCompilation(function: name, rewriteSeconds: rewriteSeconds, link: link, executors: executors,
                                                    linkedCode: linkedCode)
+        let turn = CompileTurns.shared.take()
         // A thread of its own: a pool's threads may all be busy calling this very function.
-        Thread.detachNewThread { compilation.run() }
+        Thread.detachNewThread {
+            CompileTurns.shared.wait(for: turn)
+            defer { CompileTurns.shared.finish() }
+            compilation.run()
+        }
     }
 }
 
@@ -99,5 +104,38 @@ private final class OptimizedCodeCompilation: @unchecked Sendable {
             Diagnostics.warnOnce(warning)
             linkedCode.fail(warning)
         }
+    }
+}
+
+/// Background compiles take turns, in the order their functions were made. Each compile
+/// already uses every core (a module's units compile at once), so two at once only delay
+/// both: a model's training step and its prediction function compiling together had the
+/// training step's code in place after both were done.
+private final class CompileTurns: @unchecked Sendable {
+    static let shared = CompileTurns()
+    private let condition = NSCondition()
+    private var issued = 0, serving = 0
+
+    /// The next turn.
+    func take() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        issued += 1
+        return issued - 1
+    }
+
+    /// Returns when `turn` comes.
+    func wait(for turn: Int) {
+        condition.lock()
+        while serving != turn { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Ends the current turn.
+    func finish() {
+        condition.lock()
+        serving += 1
+        condition.broadcast()
+        condition.unlock()
     }
 }
