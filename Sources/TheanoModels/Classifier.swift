@@ -92,6 +92,9 @@ public final class Classifier: MinibatchClassifier {
     /// The compiled training step (cost and parameter updates).
     public var trainingFunction: Function { trainStep }
 
+    /// The compiled prediction (the class of each row).
+    public var predictionFunction: Function { predictor }
+
     /// One SGD step on a minibatch; returns its cost.
     public func step(images: NDArray, labels: NDArray) throws -> Double {
         try trainStep(images, labels)[0].scalar(as: Double.self)
