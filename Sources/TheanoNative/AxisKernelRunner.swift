@@ -13,6 +13,8 @@ struct AxisKernelRunner: NodeRunner {
     package let axes: Range<Int>
     package let scalarInputs: [Bool]
     package let function: KernelFunction
+    /// The kernel over parts of `R`, for ops with ``CAxisKernelOp/partsCombine``.
+    let partsFunction: KernelFunction?
     /// Kept so the module stays loaded while the runner exists.
     package let library: DynamicLibrary
     let recycler = OutputRecycler()
@@ -22,6 +24,7 @@ struct AxisKernelRunner: NodeRunner {
         (self.node, self.op, self.axes, self.library) = (node, op, axes, library)
         scalarInputs = cKernelScalarInputs(node.inputs)
         function = try library.function(name, as: KernelFunction.self)
+        partsFunction = op.partsCombine == nil ? nil : try library.function(partsKernelName(name), as: KernelFunction.self)
     }
 
     package func run(_ inputs: [NDArray]) throws -> [NDArray] {
@@ -37,8 +40,8 @@ struct AxisKernelRunner: NodeRunner {
         let work = r * op.workPerElement
         let function = function
         let contiguousInputs = inputs.map { $0.contiguous() }
-        if a == 1, b > 1, cores > 1, r >= 2 * cores, let kind = op.partsCombine, work * b >= 1 << 17 {
-            reduceInParts(contiguousInputs, kind: kind, r: r, b: b, into: out)
+        if a == 1, b > 1, cores > 1, r >= 2 * cores, let kind = op.partsCombine, let partsFunction, work * b >= 1 << 17 {
+            reduceInParts(contiguousInputs, kind: kind, kernel: partsFunction, r: r, b: b, into: out)
             return [out]
         }
         out.withUnsafeMutableRawPointer { output in
@@ -59,13 +62,14 @@ struct AxisKernelRunner: NodeRunner {
 
     /// A reduction over `R` of one `[R, B]` block (`A` = 1, as a matrix's column sums), cut
     /// into parts of whole rows that the cores take in turn, each reducing its rows into a
-    /// row of partial results; the parts are then combined by `kind`. Splitting `B` instead
+    /// row of partial results (unrounded: float64 for sums); the parts are then combined by
+    /// `kind`. Splitting `B` instead
     /// had every core read a narrow band of every row, which streamed memory 1.7× slower, and
     /// left the whole reduction waiting for a core that other work kept busy.
-    private func reduceInParts(_ inputs: [NDArray], kind: Reduce.Kind, r: Int, b: Int, into out: NDArray) {
+    private func reduceInParts(_ inputs: [NDArray], kind: Reduce.Kind, kernel function: KernelFunction, r: Int, b: Int, into out: NDArray) {
         let parts = Swift.min(cores * 4, r)
-        let partials = NDArray(uninitialized: [parts, b], dtype: out.dtype)
-        let function = function, scalarInputs = scalarInputs, workPerPart = r / parts * b * op.workPerElement
+        let partials = NDArray(uninitialized: [parts, b], dtype: kind.accumulatorDType(for: out.dtype))
+        let scalarInputs = scalarInputs, workPerPart = r / parts * b * op.workPerElement
         partials.withUnsafeMutableRawPointer { results in
             withUnsafeRawPointers(to: inputs) { input in
                 parallelFor(parts, workPerItem: workPerPart) { first, end in
@@ -75,29 +79,32 @@ struct AxisKernelRunner: NodeRunner {
                             scalarInputs[i] ? input[i] : input[i].map { $0 + r0 * b * inputs[i].dtype.byteSize }
                         }
                         shifted.withUnsafeBufferPointer {
-                            function(1, Int64(r1 - r0), Int64(b), 0, 1, 0, Int64(b), $0.baseAddress!, results + part * b * out.dtype.byteSize)
+                            function(1, Int64(r1 - r0), Int64(b), 0, 1, 0, Int64(b), $0.baseAddress!, results + part * b * partials.dtype.byteSize)
                         }
                     }
                 }
             }
         }
-        switch out.dtype {
-        case .float32: combineParts(Float.self, partials, kind: kind, into: out)
-        default: combineParts(Double.self, partials, kind: kind, into: out)
+        switch (partials.dtype, out.dtype) {
+        case (.float32, _): combineParts(Float.self, Float.self, partials, kind: kind, into: out)
+        case (_, .float32): combineParts(Double.self, Float.self, partials, kind: kind, into: out)
+        default: combineParts(Double.self, Double.self, partials, kind: kind, into: out)
         }
     }
 
-    /// `out[j]` = the parts' results in column `j` of `partials` combined by `kind` (sums and
-    /// products in float64, maxima and minima propagating NaN, as the kernels do).
-    private func combineParts<T: BinaryFloatingPoint>(_: T.Type, _ partials: NDArray, kind: Reduce.Kind, into out: NDArray) {
+    /// `out[j]` = the parts' results in column `j` of `partials` (of element type `P`)
+    /// combined by `kind`: sums in float64 and rounded once, maxima and minima propagating
+    /// NaN, as the kernels do.
+    private func combineParts<P: BinaryFloatingPoint, T: BinaryFloatingPoint>(_: P.Type, _: T.Type, _ partials: NDArray, kind: Reduce.Kind,
+                                                                                into out: NDArray) {
         let (parts, b) = (partials.shape[0], partials.shape[1])
-        partials.withUnsafePointer(to: T.self) { p in
+        partials.withUnsafePointer(to: P.self) { p in
             out.withUnsafeMutablePointer(to: T.self) { o in
                 for j in 0..<b {
                     switch kind {
-                    case .sum, .prod:
-                        var total: Double = kind == .sum ? 0 : 1
-                        for part in 0..<parts { total = kind == .sum ? total + Double(p[part * b + j]) : total * Double(p[part * b + j]) }
+                    case .sum:
+                        var total = 0.0
+                        for part in 0..<parts { total += Double(p[part * b + j]) }
                         o[j] = T(total)
                     default:
                         var best = p[j]
@@ -105,7 +112,7 @@ struct AxisKernelRunner: NodeRunner {
                             let v = p[part * b + j]
                             if v.isNaN || (kind == .max ? v > best : v < best) { best = v }
                         }
-                        o[j] = best
+                        o[j] = T(best)
                     }
                 }
             }

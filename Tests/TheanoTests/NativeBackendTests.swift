@@ -542,7 +542,8 @@ struct NativeBackendTests {
 
     /// Column reductions of a large matrix, cut into parts of rows that the cores reduce in
     /// turn and then combined: sums, products, maxima and minima, with a NaN that only the
-    /// last part sees and infinities in other parts, agree with the reference.
+    /// last part sees, infinities in other parts, and partial results beyond float32, agree
+    /// with the reference.
     @Test(arguments: [DType.float32, .float64])
     func columnReductionsInPartsMatchTheReference(dtype: DType) throws {
         let x = matrix("x", dtype: dtype)
@@ -555,6 +556,12 @@ struct NativeBackendTests {
         values[5 * columns + 4] = .infinity
         values[300 * columns + 4] = -.infinity
         values[7 * columns + 5] = -.infinity
+        // Partial results that float32 could not hold: a product overflowing in the first
+        // part and underflowing in the last, and a sum whose first part is 10⁸ + 1.
+        for row in 0..<8 { values[row * columns + 6] = 1e30 }
+        for row in (rows - 8)..<rows { values[row * columns + 6] = 1e-30 }
+        for row in 0..<rows { values[row * columns + 7] = 0 }
+        (values[7], values[columns + 7], values[(rows - 3) * columns + 7]) = (1e8, 1, -1e8)
         let (native, reference) = try pair.callBoth([NDArray(values, shape: [rows, columns]).cast(to: dtype)])
         for (index, (a, b)) in zip(native, reference).enumerated() {
             if let problem = mismatch(a, b, tolerance: .relative(dtype == .float32 ? 1e-5 : 1e-12)) {

@@ -26,9 +26,20 @@ package protocol CAxisKernelOp: Op {
     /// cores weighs).
     var workPerElement: Int { get }
     /// For reductions, how results over parts of `R` combine into the result over all of it
-    /// (the kind: sum, product, maximum or minimum); `nil` for ops whose kernel needs all of
-    /// `R` at once.
+    /// (the kind: sum, maximum or minimum); `nil` for ops whose kernel needs all of `R` at
+    /// once, and for products, whose overflow depends on the order of the factors. An op that has one compiles, beside its kernel, the kernel named
+    /// ``partsKernelName(_:)``, which writes its accumulators (of
+    /// ``Reduce/Kind/accumulatorDType(for:)``) unrounded.
     var partsCombine: Reduce.Kind? { get }
+}
+
+/// The name of the kernel over parts of `R` compiled beside the kernel `name`.
+package func partsKernelName(_ name: String) -> String { name + "_parts" }
+
+extension Reduce.Kind {
+    /// The dtype a float reduction of `dtype` accumulates in, as the reference does: float64
+    /// for sums, the input's own for the others (a float32 product overflows as NumPy's does).
+    package func accumulatorDType(for dtype: DType) -> DType { self == .sum ? .float64 : dtype }
 }
 
 extension CAxisKernelOp {

@@ -42,5 +42,5 @@ extension ElementwiseReduce: CAxisKernelOp {
 
     package var workPerElement: Int { Swift.max(program.operations.count, 1) }
 
-    package var partsCombine: Reduce.Kind? { reduce.kind }
+    package var partsCombine: Reduce.Kind? { reduce.partsCombine }
 }

@@ -25,14 +25,15 @@ extension Reduce: CAxisKernelOp {
 
     package var workPerElement: Int { 1 }
 
-    package var partsCombine: Reduce.Kind? { kind }
+    package var partsCombine: Reduce.Kind? { kind == .prod ? nil : kind }
 }
 
 /// A reduction (sum, product, maximum, minimum of floats) over one run of consecutive axes
 /// of the values an elementwise program computes from its inputs, in one pass and without
 /// storing those values: the C text of a ``CAxisKernelOp`` kernel. The program's result is
-/// read as `[A, R, B]` (`R` reduced); each output element combines `R` values. Float sums and
-/// products accumulate in double, as the reference does; maxima and minima propagate NaN.
+/// read as `[A, R, B]` (`R` reduced); each output element combines `R` values. Accumulators
+/// are the reference's (``Reduce/Kind/accumulatorDType(for:)``): double for sums, the
+/// values' own type for products; maxima and minima propagate NaN.
 ///
 /// The inputs all have the program's result shape, except those of static shape all ones,
 /// read once.
@@ -50,12 +51,22 @@ struct ReductionKernelSource {
         scalarInputs = cKernelScalarInputs(inputs)
     }
 
+    /// The kernel `name`, and beside it (except for products) ``partsKernelName(_:)``: the
+    /// same reduction writing its accumulators unrounded (float64 for sums), for results
+    /// over parts of `R` that are combined afterwards.
     package func source(name: String) -> String? {
+        guard let whole = source(name: name, unrounded: false) else { return nil }
+        guard reduce.kind != .prod, let parts = source(name: partsKernelName(name), unrounded: true) else { return whole }
+        return whole + "\n" + parts
+    }
+
+    private func source(name: String, unrounded: Bool) -> String? {
         let inputTypes = program.inputDTypes.map(\.cType)
         guard let body = program.cBody(inputTypes.enumerated().map { .name("x\($0)", $1) }) else { return nil }
         let outputType = program.valueDTypes.last!.cType
-        let t = outputType.rawValue
-        let accumulator = reduce.kind == .sum || reduce.kind == .prod ? "double" : t
+        let accumulator = reduce.kind.accumulatorDType(for: program.valueDTypes.last!).cType.rawValue
+        // The type written: the output's, or the accumulator's.
+        let t = unrounded ? accumulator : outputType.rawValue
         let identity = switch reduce.kind {
         case .sum: "0"
         case .prod: "1"
