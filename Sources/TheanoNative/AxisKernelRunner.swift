@@ -63,9 +63,9 @@ struct AxisKernelRunner: NodeRunner {
     /// A reduction over `R` of one `[R, B]` block (`A` = 1, as a matrix's column sums), cut
     /// into parts of whole rows that the cores take in turn, each reducing its rows into a
     /// row of partial results (unrounded: float64 for sums); the parts are then combined by
-    /// `kind`. Splitting `B` instead
-    /// had every core read a narrow band of every row, which streamed memory 1.7× slower, and
-    /// left the whole reduction waiting for a core that other work kept busy.
+    /// `kind`. Splitting `B` instead had every core read a narrow band of every row, which
+    /// streamed memory 1.7× slower, and left the whole reduction waiting for a core that
+    /// other work kept busy.
     private func reduceInParts(_ inputs: [NDArray], kind: Reduce.Kind, kernel function: KernelFunction, r: Int, b: Int, into out: NDArray) {
         let parts = Swift.min(cores * 4, r)
         let partials = NDArray(uninitialized: [parts, b], dtype: kind.accumulatorDType(for: out.dtype))

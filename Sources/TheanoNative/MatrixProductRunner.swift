@@ -99,10 +99,8 @@ extension MatrixProduct {
         let left = BlasOperand(a), right = BlasOperand(b), operations = 2 * Double(m) * Double(k) * Double(n)
         if let skinny = routines.skinny?.routines(for: a.dtype), SkinnyKernels.handles(columns: n) {
             var threads = 1
-            // At most the threads the user gave BLAS (`OPENBLAS_NUM_THREADS`), if they did.
-            let limit = Environment.openBLASThreads.flatMap { Int($0) } ?? cores
             threading.run(operations: operations, node: node, small: SkinnyKernels.smallProduct, setThreads: {
-                threads = operations >= SkinnyKernels.smallProduct ? Swift.min($0, limit) : 1
+                threads = operations >= SkinnyKernels.smallProduct ? Swift.min($0, SkinnyKernels.threadLimit) : 1
             }) {
                 skinny.multiply(left, right, m: m, n: n, k: k, alpha: alpha, beta: beta, into: out, threads: threads)
             }

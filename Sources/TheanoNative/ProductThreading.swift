@@ -15,8 +15,8 @@ import TheanoCore
 /// product, to notice when the machine is free again. Its small products use the same
 /// count: switching them to one thread made the large products after them 1.6× slower
 /// (OpenBLAS's idle worker sleeps deeper). Each count is judged by the median of its last
-/// few tries on that node, so that one slow try does not decide. Setting OpenBLAS's thread count costs
-/// about 5 ns. One per executor: calls running at once never share it.
+/// few tries on that node, so that one slow try does not decide. Setting OpenBLAS's thread
+/// count costs about 5 ns. One per executor: calls running at once never share it.
 final class ProductThreading {
     /// Products of fewer operations (2·m·n·k) run on one thread.
     static let smallProduct = 1e7

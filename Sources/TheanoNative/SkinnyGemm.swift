@@ -226,6 +226,9 @@ struct SkinnyKernels {
     /// ``ProductThreading`` has lately found faster for them. Lower than BLAS's threshold: the
     /// rows are split by ``parallelFor``, with no BLAS worker left spinning.
     static let smallProduct = 1e6
+    /// The most threads a product is split over: the count the user gave BLAS
+    /// (`OPENBLAS_NUM_THREADS`), if they did, else every core. Read once.
+    static let threadLimit = Environment.openBLASThreads.flatMap { Int($0) } ?? cores
 
     /// Whether a product with `columns` result columns goes to these kernels.
     static func handles(columns: Int) -> Bool { (2...SkinnyGemm.maximumColumns).contains(columns) }

@@ -27,9 +27,9 @@ package protocol CAxisKernelOp: Op {
     var workPerElement: Int { get }
     /// For reductions, how results over parts of `R` combine into the result over all of it
     /// (the kind: sum, maximum or minimum); `nil` for ops whose kernel needs all of `R` at
-    /// once, and for products, whose overflow depends on the order of the factors. An op that has one compiles, beside its kernel, the kernel named
-    /// ``partsKernelName(_:)``, which writes its accumulators (of
-    /// ``Reduce/Kind/accumulatorDType(for:)``) unrounded.
+    /// once, and for products, whose overflow depends on the order of the factors. An op
+    /// that has one compiles, beside its kernel, the kernel named ``partsKernelName(_:)``,
+    /// which writes its accumulators (of ``Reduce/Kind/accumulatorDType(for:)``) unrounded.
     var partsCombine: Reduce.Kind? { get }
 }
 
