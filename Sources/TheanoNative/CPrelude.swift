@@ -67,6 +67,19 @@ enum CPrelude {
     """#
 
     private static let helpers = #"""
+    /* Loop annotations: iterations that are independent although their pointers may alias
+       (an element read and written at the same index), and functions whose loops stay scalar. */
+    #if defined(__clang__)
+    #define THEANO_INDEPENDENT_ITERATIONS _Pragma("clang loop vectorize(assume_safety)")
+    #define THEANO_SCALAR_LOOPS
+    #elif defined(__GNUC__)
+    #define THEANO_INDEPENDENT_ITERATIONS _Pragma("GCC ivdep")
+    #define THEANO_SCALAR_LOOPS __attribute__((optimize("no-tree-vectorize")))
+    #else
+    #define THEANO_INDEPENDENT_ITERATIONS
+    #define THEANO_SCALAR_LOOPS
+    #endif
+
     /* `take ? a : b` without a branch, for selections on unpredictable data (pooling's argmax). */
     #define THEANO_SELECT(T, BITS) \
     static inline T theano_select_##T(int take, T a, T b) { \

@@ -12,27 +12,25 @@ final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, Row
     package let kernel: ElementwiseKernelSource
     /// Kept so the module stays loaded while the runner exists.
     package let library: DynamicLibrary
+    /// The entry points; they may write over the input the kernel plans to overwrite.
     package let entryPoints: (flat: Flat, strided: Strided)
-    /// The entry points that read the overwritten input from the output, if planned.
-    let inplaceEntryPoints: (flat: Flat, strided: Strided)?
     package let outputDType: DType
     package let inputTypes: [TensorType]
     let recycler = OutputRecycler()
 
     package var rowFunction: RowFunction { entryPoints.flat }
+    /// The longest row an input constant along rows is spread over (in elements): longer
+    /// rows of such inputs run the strided loop, which needs no copy.
+    static let longestSpreadRow = 1 << 16
     package var scalarInputs: [Bool] { kernel.scalarInputs }
     package var workPerElement: Int { Swift.max(kernel.composite.operations.count, 1) }
 
     package init(node: Apply, kernel: ElementwiseKernelSource, library: DynamicLibrary) throws {
-        func entryPoints(_ suffix: String) throws -> (Flat, Strided) {
-            (try library.function(kernel.name + "_flat" + suffix, as: Flat.self),
-             try library.function(kernel.name + "_strided" + suffix, as: Strided.self))
-        }
         self.node = node
         self.kernel = kernel
         self.library = library
-        self.entryPoints = try entryPoints("")
-        inplaceEntryPoints = kernel.overwrites == nil ? nil : try entryPoints("_inplace")
+        entryPoints = (try library.function(kernel.name + "_flat", as: Flat.self),
+                       try library.function(kernel.name + "_strided", as: Strided.self))
         outputDType = node.outputTypes[0].dtype
         inputTypes = node.inputs.map(\.type)
     }
@@ -40,23 +38,23 @@ final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, Row
     package func run(_ inputs: [NDArray]) throws -> [NDArray] {
         let shape = try outputShape(inputs)
         let out = try recycler.array(shape, dtype: outputDType)
-        launch(entryPoints, inputs: inputs, shape: shape, output: out)
+        launch(inputs: inputs, shape: shape, output: out)
         return [out]
     }
 
     package func run(_ inputs: [NDArray], into target: NDArray) throws -> Bool {
         let shape = try outputShape(inputs)
         guard target.dtype == outputDType, target.isFlat(as: shape) else { return false }
-        launch(entryPoints, inputs: inputs, shape: shape, output: target)
+        launch(inputs: inputs, shape: shape, output: target)
         return true
     }
 
     package func overwriting(_ inputs: [NDArray], position: Int) throws -> Overwrite? {
         let shape = try outputShape(inputs)
         let target = inputs[position]
-        guard position == kernel.overwrites, let inplaceEntryPoints, target.isFlat(as: shape) else { return nil }
+        guard position == kernel.overwrites, target.isFlat(as: shape) else { return nil }
         return Overwrite(results: [target]) {
-            self.launch(inplaceEntryPoints, inputs: inputs, shape: shape, output: target)
+            self.launch(inputs: inputs, shape: shape, output: target)
         }
     }
 
@@ -76,37 +74,65 @@ final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, Row
     }
 
     /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer (from `base`)
-    /// moved to its row.
+    /// moved to its row. An input constant along rows (stride 0 there: a column broadcast
+    /// over the others) is first spread over a row of its own, so the flat loop reads it as
+    /// it reads the others.
     private func launchByRows(_ flat: Flat, inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>, strides: [[Int]], shape: [Int],
                               rows: Int, inner: Int, work: Int, output: UnsafeMutableRawPointer) {
         let outer = Array(shape.dropLast()), rowBytes = inner * outputDType.byteSize
         let elementBytes = inputs.map(\.dtype.byteSize)
+        let spread = inputs.indices.filter { !kernel.scalarInputs[$0] && strides[$0].last == 0 }
+        let spreadBytes = spread.map { (inner * elementBytes[$0] + 63) & ~63 }
         parallelFor(rows, workPerItem: work * inner) { begin, end in
             withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { pointers in
-                for row in begin..<end {
-                    for i in inputs.indices {
-                        var rest = row, offset = 0
-                        for d in outer.indices.reversed() {
-                            offset += (rest % outer[d]) * strides[i][d]
-                            rest /= outer[d]
+                withUnsafeTemporaryAllocation(byteCount: spreadBytes.reduce(0, +), alignment: 64) { rowCopies in
+                    var sources = [UnsafeRawPointer?](repeating: nil, count: spread.count)
+                    for row in begin..<end {
+                        for i in inputs.indices {
+                            var rest = row, offset = 0
+                            for d in outer.indices.reversed() {
+                                offset += (rest % outer[d]) * strides[i][d]
+                                rest /= outer[d]
+                            }
+                            pointers[i] = base[i]! + offset * elementBytes[i]
                         }
-                        pointers[i] = base[i]! + offset * elementBytes[i]
+                        var copy = rowCopies.baseAddress
+                        for (k, i) in spread.enumerated() {
+                            if sources[k] != pointers[i] {
+                                sources[k] = pointers[i]
+                                repeatElement(at: pointers[i]!, bytes: elementBytes[i], count: inner, into: copy!)
+                            }
+                            pointers[i] = UnsafeRawPointer(copy)
+                            copy! += spreadBytes[k]
+                        }
+                        flat(0, Int64(inner), UnsafePointer(pointers.baseAddress!), output + row * rowBytes)
                     }
-                    flat(0, Int64(inner), UnsafePointer(pointers.baseAddress!), output + row * rowBytes)
                 }
             }
         }
     }
 
-    /// Runs `entryPoints` over `shape` into the contiguous `output`, split across cores when
-    /// the work is large.
-    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], shape: [Int], output: NDArray) {
-        output.withUnsafeMutableRawPointer { output in
-            withUnsafeRawPointers(to: inputs) { base in launch(entryPoints, inputs: inputs, base: base, shape: shape, output: output) }
+    /// Writes the `bytes`-long element at `source` `count` times in a row from `destination`,
+    /// doubling what is written with each copy.
+    private func repeatElement(at source: UnsafeRawPointer, bytes: Int, count: Int, into destination: UnsafeMutableRawPointer) {
+        destination.copyMemory(from: source, byteCount: bytes)
+        var written = 1
+        while written < count {
+            let more = Swift.min(written, count - written)
+            (destination + written * bytes).copyMemory(from: destination, byteCount: more * bytes)
+            written += more
         }
     }
 
-    private func launch(_ entryPoints: (flat: Flat, strided: Strided), inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>,
+    /// Runs the kernel over `shape` into the contiguous `output`, split across cores when
+    /// the work is large.
+    private func launch(inputs: [NDArray], shape: [Int], output: NDArray) {
+        output.withUnsafeMutableRawPointer { output in
+            withUnsafeRawPointers(to: inputs) { base in launch(inputs: inputs, base: base, shape: shape, output: output) }
+        }
+    }
+
+    private func launch(inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>,
                         shape: [Int], output: UnsafeMutableRawPointer) {
         let count = shape.reduce(1, *)
         let isFlat = zip(inputs, kernel.scalarInputs).allSatisfy { input, scalar in scalar ? input.count == 1 : input.isFlat(as: shape) }
@@ -118,10 +144,11 @@ final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, Row
         guard count > 0 else { return }
         let inputStrides = inputs.map { $0.broadcastStrides(to: shape) }
         let rows = count / Swift.max(shape.last ?? 1, 1)
-        if let inner = shape.last, inner >= 16,
-           zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 }) {
+        if let inner = shape.last, inner >= 16, inner <= Self.longestSpreadRow || !inputStrides.contains(where: { $0.last == 0 }),
+           zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 || strides.last == 0 }) {
             // Every row of every input is contiguous (a row broadcast over the others, a
-            // slice of wider rows): the flat loop, which vectorizes, row by row.
+            // slice of wider rows) or one value (a column broadcast): the flat loop, which
+            // vectorizes, row by row.
             launchByRows(entryPoints.flat, inputs: inputs, base: base, strides: inputStrides, shape: shape, rows: rows, inner: inner,
                          work: work, output: output)
             return

@@ -6,10 +6,17 @@ import TheanoOps
 /// - `NAME_flat(begin, end, inputs, output)`: every input is either laid out exactly like
 ///   the output (contiguous) or a single element; a plain loop the compiler vectorizes;
 /// - `NAME_strided(ndim, shape, strides, beginRow, endRow, inputs, output)`: any strides
-///   (0 along broadcast dimensions), row by row.
+///   (0 along broadcast dimensions), row by row. Its inner loop is not vectorized: it runs
+///   only where some input's rows are not contiguous (the runtime gives rows that all are to
+///   the flat loop), where vector code would wait on gathers, and vectorizing it took more
+///   than half of GCC's time on a training step's module.
 ///
 /// Both write a contiguous output and take a range, so the runtime can split large work
-/// across cores. A kernel planned to overwrite an input has both again, suffixed `_inplace`.
+/// across cores. A kernel planned to overwrite an input may be given that input's memory as
+/// its output: the input and the output are then not `restrict`, and the flat loop tells the
+/// compiler that its iterations are independent, which an element read and written at the
+/// same index keeps true. One pair of entry points serves both uses: a second pair, for
+/// the overwriting calls alone, made every such kernel cost twice the compile time.
 struct ElementwiseKernelSource {
     /// The entry points' prefix: the node's own name until ``KernelNames`` gives the kernel
     /// the name of an identical one.
@@ -33,8 +40,7 @@ struct ElementwiseKernelSource {
     private var outputType: CType { composite.valueDTypes.last!.cType }
 
     /// The input whose memory the result may be written over (see ``InplacePlan``): the
-    /// source then also has `NAME_flat_inplace` and `NAME_strided_inplace`, which read that
-    /// input from the output.
+    /// entry points then let that input and the output be the same memory.
     package var overwrites: Int?
 
     /// The inputs that the result could be written over: those of the output's dtype and
@@ -49,46 +55,39 @@ struct ElementwiseKernelSource {
     /// The entry points named after `name`, or `nil` when an op of the program has no C
     /// form for its types.
     package func source(named name: String) -> String? {
-        guard let plain = functions(name: name, suffix: "", overwriting: nil) else { return nil }
-        guard let overwrites else { return plain }
-        return plain + "\n\n" + functions(name: name, suffix: "_inplace", overwriting: overwrites)!
-    }
-
-    /// Both entry points, named `name` with `suffix`; input `overwriting` is read from the output.
-    private func functions(name: String, suffix: String, overwriting: Int?) -> String? {
         let loaded = inputTypes.enumerated().map { CExpression.name("x\($0)", $1) }
         guard let body = composite.cBody(loaded) else { return nil }
         let output = outputType.rawValue
         let result = body.result.cast(to: outputType).text
-        let read = inputTypes.indices.filter { $0 != overwriting }
+        /// Whether the output may share memory with another pointer.
+        let outputAliased = overwrites != nil
         /// `const T xI = element(I);` for every input I.
         func elements(_ element: (Int) -> String) -> [any CStatement] {
             inputTypes.enumerated().map { i, type in CDeclare(.value(type), "x\(i)", element(i)) }
         }
         let inputs = ["const void *const *in", "void *out_"]
-        let flat = CFunction("\(name)_flat\(suffix)", parameters: ["int64_t begin", "int64_t end"] + inputs) {
-            for i in read {
-                let type = inputTypes[i].rawValue
+        let flat = CFunction("\(name)_flat", parameters: ["int64_t begin", "int64_t end"] + inputs) {
+            for (i, type) in inputTypes.enumerated().map({ ($0, $1.rawValue) }) {
                 if scalarInputs[i] {
                     CDeclare(.value(type), "s\(i)", "*(const \(type) *)in[\(i)]")
                 } else {
-                    CDeclare(.pointer(to: "const \(type)", restrict: true), "in\(i)", "(const \(type) *)in[\(i)]")
+                    CDeclare(.pointer(to: "const \(type)", restrict: i != overwrites), "in\(i)", "(const \(type) *)in[\(i)]")
                 }
             }
-            CDeclare(.pointer(to: output, restrict: true), "out", "(\(output) *)out_")
-            CFor("i", from: "begin", below: "end") {
-                elements { $0 == overwriting ? "out[i]" : scalarInputs[$0] ? "s\($0)" : "in\($0)[i]" }
+            CDeclare(.pointer(to: output, restrict: !outputAliased), "out", "(\(output) *)out_")
+            CFor("i", from: "begin", below: "end", annotation: outputAliased ? "THEANO_INDEPENDENT_ITERATIONS" : nil) {
+                elements { scalarInputs[$0] ? "s\($0)" : "in\($0)[i]" }
                 body.statements
                 CAssign("out[i]", result)
             }
         }
-        let strided = CFunction("\(name)_strided\(suffix)",
-                                parameters: ["int ndim", "const int64_t *shape", "const int64_t *strides", "int64_t begin", "int64_t end"] + inputs) {
+        let strided = CFunction("\(name)_strided", parameters: ["int ndim", "const int64_t *shape", "const int64_t *strides",
+                                                               "int64_t begin", "int64_t end"] + inputs,
+                                attributes: "THEANO_SCALAR_LOOPS") {
             CDeclare(.value("int64_t"), "inner", "ndim > 0 ? shape[ndim - 1] : 1")
-            CDeclare(.pointer(to: output, restrict: true), "out", "(\(output) *)out_")
+            CDeclare(.pointer(to: output, restrict: !outputAliased), "out", "(\(output) *)out_")
             CFor("row", from: "begin", below: "end") {
-                for i in read {
-                    let type = inputTypes[i].rawValue
+                for (i, type) in inputTypes.enumerated().map({ ($0, $1.rawValue) }) {
                     CDeclare(.pointer(to: "const \(type)", restrict: false), "p\(i)", "(const \(type) *)in[\(i)]")
                     CDeclare(.value("int64_t"), "step\(i)", "ndim > 0 ? strides[\(i) * ndim + ndim - 1] : 0")
                 }
@@ -96,11 +95,11 @@ struct ElementwiseKernelSource {
                 CFor("d", from: "ndim - 2", downTo: "0") {
                     CDeclare(.value("int64_t"), "index", "rest % shape[d]")
                     CAssign("rest", "shape[d]", operator: "/=")
-                    for i in read { CAssign("p\(i)", "index * strides[\(i) * ndim + d]", operator: "+=") }
+                    for i in inputTypes.indices { CAssign("p\(i)", "index * strides[\(i) * ndim + d]", operator: "+=") }
                 }
                 CDeclare(.pointer(to: output, restrict: false), "o", "out + row * inner")
                 CFor("j", from: "0", below: "inner") {
-                    elements { $0 == overwriting ? "o[j]" : "p\($0)[j * step\($0)]" }
+                    elements { "p\($0)[j * step\($0)]" }
                     body.statements
                     CAssign("o[j]", result)
                 }

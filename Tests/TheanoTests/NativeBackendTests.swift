@@ -609,6 +609,39 @@ struct NativeBackendTests {
         }
     }
 
+    /// A column broadcast over the rows of a matrix (`m - q`, `q` of shape n×1), which the
+    /// flat loop runs row by row with the column's value spread over a row, and the strided
+    /// loop where rows are short (< 16) or too long to spread (> 2¹⁶): both agree with the
+    /// reference, for small and wide dtypes, in three dimensions, and written over `m`'s
+    /// memory by an update.
+    @Test(arguments: [DType.float32, .float64, .int8, .bool])
+    func columnBroadcastsMatchTheReference(dtype: DType) throws {
+        let m = matrix("m", dtype: dtype), q = matrix("q", dtype: dtype, shape: (nil, 1))
+        let t = tensor("t", dtype: dtype, shape: [nil, nil, nil]), u = tensor("u", dtype: dtype, shape: [nil, nil, 1])
+        let combine: (Variable, Variable) throws -> Variable = dtype == .bool ? { try neq($0, $1) } : { try maximum($0, $1) - $1 }
+        let pair = try CompiledPair(inputs: [m, q, t, u], outputs: [try combine(m, q), try combine(q, m), try combine(t, u)])
+        #expect(pair.native.linkWarnings.isEmpty)
+        var random = RandomState(seed: 77)
+        func values(_ shape: [Int]) -> NDArray {
+            NDArray((0..<shape.reduce(1, *)).map { _ in Double(Int(random.nextUnit() * 7)) - 3 }, shape: shape).cast(to: dtype)
+        }
+        for (rows, columns) in [(5, 15), (7, 16), (33, 300), (2, (1 << 16) + 1)] {
+            let arguments = [values([rows, columns]), values([rows, 1]), values([3, rows, columns]), values([3, rows, 1])]
+            let (native, reference) = try pair.callBoth(arguments)
+            for (index, (a, b)) in zip(native, reference).enumerated() {
+                if let problem = mismatch(a, b, tolerance: .exact) { Issue.record("\(rows)×\(columns), output \(index): \(problem)") }
+            }
+        }
+        // The update overwrites `w` in place, its column `q` spread over each row.
+        let w = try shared(values([9, 40]), name: "w")
+        let step = try function(inputs: [q], outputs: [], updates: [w: try combine(w, q)], options: CompileOptions(linker: Scratch.linker()))
+        #expect(step.inplaceNodes == 1)
+        let column = values([9, 1])
+        let expected = try pair.reference([w.value, column, values([1, 1, 1]), values([1, 1, 1])])[0]
+        _ = try step(column)
+        #expect(mismatch(w.value, expected, tolerance: .exact) == nil)
+    }
+
     // MARK: Matrix products
 
     /// `dot` of every rank combination, transposed operands, and the gemm, gemv and ger the

@@ -37,18 +37,16 @@ package final class Interpreter: IndependentNodesExecutor {
         let outputSlots: [Int]
         /// Slots whose values no later instruction or output needs.
         let freedSlots: [Int]
-        /// The arguments of the current call, kept between calls so their memory is reused.
-        var arguments: [NDArray] = []
         /// The conditions (slots, outermost first) and branches a lazily run instruction needs.
-        var guards: [(slot: Int, op: any LazyBranchingOp, branch: Int)] = []
+        let guards: [(slot: Int, op: any LazyBranchingOp, branch: Int)]
         /// Whether some inputs may be missing (a lazy branching op's, whose branches not taken were skipped).
-        var acceptsMissingInputs = false
+        let acceptsMissingInputs: Bool
         /// The graph output this instruction computes, and the runner again when it can write into
         /// memory the caller provides for that output.
-        var output: (index: Int, writer: any TargetWritingRunner)?
+        let output: (index: Int, writer: any TargetWritingRunner)?
 
-        init(node: Apply, runner: any NodeRunner, overwrittenInput: Int?, sharedTarget: Int?,
-             inputSlots: [Int], outputSlots: [Int], freedSlots: [Int]) {
+        init(node: Apply, runner: any NodeRunner, overwrittenInput: Int?, sharedTarget: Int?, inputSlots: [Int], outputSlots: [Int],
+             freedSlots: [Int], guards: [(slot: Int, op: any LazyBranchingOp, branch: Int)], graphOutputSlots: [Int], graphInputSlots: [Int]) {
             self.node = node
             self.runner = runner
             checksResults = runner is ReferenceRunner || runner is InnerGraphRunner
@@ -58,7 +56,14 @@ package final class Interpreter: IndependentNodesExecutor {
             self.inputSlots = inputSlots
             self.outputSlots = outputSlots
             self.freedSlots = freedSlots
-            arguments.reserveCapacity(inputSlots.count)
+            self.guards = guards
+            acceptsMissingInputs = node.op is any LazyBranchingOp
+            if outputSlots.count == 1, self.overwrittenInput == nil, sharedTarget == nil, let writer = runner as? any TargetWritingRunner,
+               !graphInputSlots.contains(outputSlots[0]), graphOutputSlots.filter({ $0 == outputSlots[0] }).count == 1 {
+                output = (graphOutputSlots.firstIndex(of: outputSlots[0])!, writer)
+            } else {
+                output = nil
+            }
         }
     }
 
@@ -70,6 +75,8 @@ package final class Interpreter: IndependentNodesExecutor {
     /// between calls (the memory is reused, so a function is not to be called from several
     /// threads at once).
     private var registers: [NDArray?]
+    /// The arguments of the instruction running, kept between calls so their memory is reused.
+    private var arguments: [NDArray] = []
     /// The slots emptied after each call.
     private let transientSlots: [Int]
     /// The shared variables that updates overwrite when the variable's memory is its own.
@@ -126,31 +133,26 @@ package final class Interpreter: IndependentNodesExecutor {
         var lastUse: [Int: Int] = [:]
         for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[slot(input)] = i } }
         let kept = Set(graph.outputs.map(slot) + inputSlots).union(initial.indices.filter { initial[$0] != nil })
+        let writes = nodes.map { $0.outputs.map(slot) }
+        outputSlots = graph.outputs.map(slot)
         var targets: [SharedVariable] = []
-        instructions = nodes.enumerated().map { i, node in
+        instructions = nodes.enumerated().map { [inputSlots, outputSlots] i, node in
             let reads = node.inputs.map(slot)
             let nodeRunner = runner(node)
             let overwrites = nodeRunner is any OverwritingRunner
             let target = plan.sharedTargets[ObjectIdentifier(node)]
             if overwrites, let target { targets.append(target) }
             return Instruction(node: node, runner: nodeRunner, overwrittenInput: plan.overwrites[ObjectIdentifier(node)],
-                        sharedTarget: overwrites && target != nil ? targets.count - 1 : nil,
-                        inputSlots: reads, outputSlots: node.outputs.map(slot),
-                        freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted())
+                               sharedTarget: overwrites && target != nil ? targets.count - 1 : nil,
+                               inputSlots: reads, outputSlots: writes[i],
+                               freedSlots: Set(reads).filter { lastUse[$0] == i && !kept.contains($0) }.sorted(),
+                               guards: lazy.guards[ObjectIdentifier(node)]?.map { (slot($0.condition), $0.op, $0.branch) } ?? [],
+                               graphOutputSlots: outputSlots, graphInputSlots: inputSlots)
         }
         sharedTargets = targets
-        for instruction in instructions {
-            instruction.guards = lazy.guards[ObjectIdentifier(instruction.node)]?.map { (slot($0.condition), $0.op, $0.branch) } ?? []
-            instruction.acceptsMissingInputs = instruction.node.op is any LazyBranchingOp
-        }
-        outputSlots = graph.outputs.map(slot)
-        for instruction in instructions where instruction.outputSlots.count == 1 && instruction.overwrittenInput == nil && instruction.sharedTarget == nil {
-            guard let writer = instruction.runner as? any TargetWritingRunner, !inputSlots.contains(instruction.outputSlots[0]),
-                  outputSlots.filter({ $0 == instruction.outputSlots[0] }).count == 1 else { continue }
-            instruction.output = (outputSlots.firstIndex(of: instruction.outputSlots[0])!, writer)
-        }
         registers = initial
         transientSlots = initial.indices.filter { initial[$0] == nil }
+        arguments.reserveCapacity(nodes.map(\.inputs.count).max() ?? 0)
     }
 
     package func run(inputs: [NDArray]) throws -> [NDArray] { try run(inputs: inputs, outputTargets: []) }
@@ -160,45 +162,52 @@ package final class Interpreter: IndependentNodesExecutor {
     package func run(inputs: [NDArray], outputTargets: [NDArray?]) throws -> [NDArray] {
         // Asked before the values are loaded, which adds references of their own.
         let ownsMemory = sharedTargets.map { $0.ownsValueMemory() && $0.lockedValue.isContiguous }
+        // The registers and the arguments are moved into locals for the call, so the loop
+        // below works on values of its own (no exclusive-access checks on the executor's fields).
         var values: [NDArray?] = []
         swap(&values, &registers)
+        var arguments: [NDArray] = []
+        swap(&arguments, &self.arguments)
         defer {
             for slot in transientSlots { values[slot] = nil }
             swap(&values, &registers)
+            arguments.removeAll(keepingCapacity: true)
+            swap(&arguments, &self.arguments)
         }
         for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
         for (slot, variable) in sharedSlots { values[slot] = variable.lockedValue }
         profile?.recordCall()
         var deferredWrites: [(instruction: Int, write: () -> Void)] = []
         for (index, instruction) in instructions.enumerated() {
-            if !instruction.guards.allSatisfy({ $0.op.branch(takenFor: values[$0.slot]!) == $0.branch }) { continue }
-            for slot in instruction.inputSlots { instruction.arguments.append(instruction.acceptsMissingInputs ? values[slot] ?? .notComputed : values[slot]!) }
-            defer { instruction.arguments.removeAll(keepingCapacity: true) }
+            if !instruction.guards.isEmpty,
+               !instruction.guards.allSatisfy({ $0.op.branch(takenFor: values[$0.slot]!) == $0.branch }) { continue }
+            arguments.removeAll(keepingCapacity: true)
+            for slot in instruction.inputSlots { arguments.append(instruction.acceptsMissingInputs ? values[slot] ?? .notComputed : values[slot]!) }
             let results: [NDArray]
             do {
                 let start = profile == nil ? nil : ContinuousClock.now
                 // Copy-on-write: a variable's memory someone else sees is copied first, and the
                 // copy is the variable's own from then on.
                 if let position = instruction.overwrittenInput, let target = instruction.sharedTarget, !ownsMemory[target] {
-                    instruction.arguments[position] = instruction.arguments[position].contiguousCopy()
+                    arguments[position] = arguments[position].contiguousCopy()
                 }
-                if let position = instruction.overwrittenInput, let overwrite = try instruction.overwriter!.overwriting(instruction.arguments, position: position) {
+                if let position = instruction.overwrittenInput, let overwrite = try instruction.overwriter!.overwriting(arguments, position: position) {
                     results = overwrite.results
                     if instruction.sharedTarget == nil { overwrite.write() } else { deferredWrites.append((index, overwrite.write)) }
-                } else if let (output, writer) = instruction.output, output < outputTargets.count, let target = outputTargets[output],
-                          try writer.run(instruction.arguments, into: target) {
+                } else if !outputTargets.isEmpty, let (output, writer) = instruction.output, output < outputTargets.count,
+                          let target = outputTargets[output], try writer.run(arguments, into: target) {
                     results = [target]
                 } else {
-                    results = try instruction.runner.run(instruction.arguments)
+                    results = try instruction.runner.run(arguments)
                 }
                 if let start { profile?.record(node: index, seconds: seconds(since: start)) }
             } catch let error as OpError {
-                throw TheanoError.runtime(op: instruction.node.op.description, inputShapes: instruction.arguments.map(\.shape),
+                throw TheanoError.runtime(op: instruction.node.op.description, inputShapes: arguments.map(\.shape),
                                           reason: error.description, location: instruction.node.location)
             }
             for (slot, (result, type)) in zip(instruction.outputSlots, zip(results, instruction.node.outputTypes)) {
                 guard !instruction.checksResults || result.dtype == type.dtype && type.accepts(shape: result.shape) else {
-                    throw TheanoError.runtime(op: instruction.node.op.description, inputShapes: instruction.arguments.map(\.shape),
+                    throw TheanoError.runtime(op: instruction.node.op.description, inputShapes: arguments.map(\.shape),
                                               reason: "produced \(result.dtype) of shape \(shapeText(result.shape)), which contradicts its static type \(type)",
                                               location: instruction.node.location)
                 }

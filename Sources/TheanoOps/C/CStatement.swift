@@ -89,22 +89,25 @@ package struct CReturn: CStatement {
 }
 
 /// A counting loop: `for (int64_t i = from; i < below; ++i)` (or `i += step`), or counting
-/// down, `for (int i = from; i >= downTo; --i)`.
+/// down, `for (int i = from; i >= downTo; --i)`; preceded by `annotation` (a macro that
+/// expands to a loop pragma) when one is given.
 package struct CFor: CStatement {
-    let header: String, body: [any CStatement]
+    let header: String, body: [any CStatement], annotation: String?
 
     package init(_ index: String, type: String = "int64_t", from start: String, below end: String, by step: String? = nil,
-                 @CBlock _ body: () -> [any CStatement]) {
+                 annotation: String? = nil, @CBlock _ body: () -> [any CStatement]) {
         header = "for (\(type) \(index) = \(start); \(index) < \(end); \(step.map { "\(index) += \($0)" } ?? "++\(index)"))"
+        self.annotation = annotation
         self.body = body()
     }
 
     package init(_ index: String, type: String = "int", from start: String, downTo end: String, @CBlock _ body: () -> [any CStatement]) {
         header = "for (\(type) \(index) = \(start); \(index) >= \(end); --\(index))"
+        annotation = nil
         self.body = body()
     }
 
-    package func lines(indent: String) -> [String] { braced(header, body, indent: indent) }
+    package func lines(indent: String) -> [String] { (annotation.map { [indent + $0] } ?? []) + braced(header, body, indent: indent) }
 }
 
 /// `if (condition) { … }`.
@@ -119,17 +122,21 @@ package struct CIf: CStatement {
     package func lines(indent: String) -> [String] { braced("if (\(condition))", body, indent: indent) }
 }
 
-/// A function definition: `void name(parameters) { … }`.
+/// A function definition: `void name(parameters) { … }`, preceded by `attributes` (a macro
+/// that expands to function attributes) when some are given.
 package struct CFunction {
-    let name: String, parameters: [String], body: [any CStatement]
+    let name: String, parameters: [String], attributes: String?, body: [any CStatement]
 
-    package init(_ name: String, parameters: [String], @CBlock _ body: () -> [any CStatement]) {
-        (self.name, self.parameters) = (name, parameters)
+    package init(_ name: String, parameters: [String], attributes: String? = nil, @CBlock _ body: () -> [any CStatement]) {
+        (self.name, self.parameters, self.attributes) = (name, parameters, attributes)
         self.body = body()
     }
 
     /// The definition's C text.
-    package var source: String { braced("void \(name)(\(parameters.joined(separator: ", ")))", body, indent: "").joined(separator: "\n") }
+    package var source: String {
+        let signature = (attributes.map { $0 + " " } ?? "") + "void \(name)(\(parameters.joined(separator: ", ")))"
+        return braced(signature, body, indent: "").joined(separator: "\n")
+    }
 }
 
 /// `header {`, the body one level deeper, `}`.

@@ -17,7 +17,7 @@ void kernel_0_flat(int64_t begin, int64_t end, const void *const *in, void *out_
     }
 }
 
-void kernel_0_strided(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, const void *const *in, void *out_) {
+THEANO_SCALAR_LOOPS void kernel_0_strided(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, const void *const *in, void *out_) {
     const int64_t inner = ndim > 0 ? shape[ndim - 1] : 1;
     float *restrict out = (float *)out_;
     for (int64_t row = begin; row < end; ++row) {

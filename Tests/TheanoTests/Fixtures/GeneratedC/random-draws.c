@@ -96,9 +96,10 @@ void kernel_1(int64_t begin, int64_t end, const void *const *in, void *out_) {
 }
 
 void kernel_2_flat(int64_t begin, int64_t end, const void *const *in, void *out_) {
-    const int64_t *restrict in0 = (const int64_t *)in[0];
+    const int64_t *in0 = (const int64_t *)in[0];
     const int64_t *restrict in1 = (const int64_t *)in[1];
-    int64_t *restrict out = (int64_t *)out_;
+    int64_t *out = (int64_t *)out_;
+    THEANO_INDEPENDENT_ITERATIONS
     for (int64_t i = begin; i < end; ++i) {
         const int64_t x0 = in0[i];
         const int64_t x1 = in1[i];
@@ -107,9 +108,9 @@ void kernel_2_flat(int64_t begin, int64_t end, const void *const *in, void *out_
     }
 }
 
-void kernel_2_strided(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, const void *const *in, void *out_) {
+THEANO_SCALAR_LOOPS void kernel_2_strided(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, const void *const *in, void *out_) {
     const int64_t inner = ndim > 0 ? shape[ndim - 1] : 1;
-    int64_t *restrict out = (int64_t *)out_;
+    int64_t *out = (int64_t *)out_;
     for (int64_t row = begin; row < end; ++row) {
         const int64_t *p0 = (const int64_t *)in[0];
         const int64_t step0 = ndim > 0 ? strides[0 * ndim + ndim - 1] : 0;
@@ -125,39 +126,6 @@ void kernel_2_strided(int ndim, const int64_t *shape, const int64_t *strides, in
         int64_t *o = out + row * inner;
         for (int64_t j = 0; j < inner; ++j) {
             const int64_t x0 = p0[j * step0];
-            const int64_t x1 = p1[j * step1];
-            const int64_t v0 = (x0 + x1);
-            o[j] = v0;
-        }
-    }
-}
-
-void kernel_2_flat_inplace(int64_t begin, int64_t end, const void *const *in, void *out_) {
-    const int64_t *restrict in1 = (const int64_t *)in[1];
-    int64_t *restrict out = (int64_t *)out_;
-    for (int64_t i = begin; i < end; ++i) {
-        const int64_t x0 = out[i];
-        const int64_t x1 = in1[i];
-        const int64_t v0 = (x0 + x1);
-        out[i] = v0;
-    }
-}
-
-void kernel_2_strided_inplace(int ndim, const int64_t *shape, const int64_t *strides, int64_t begin, int64_t end, const void *const *in, void *out_) {
-    const int64_t inner = ndim > 0 ? shape[ndim - 1] : 1;
-    int64_t *restrict out = (int64_t *)out_;
-    for (int64_t row = begin; row < end; ++row) {
-        const int64_t *p1 = (const int64_t *)in[1];
-        const int64_t step1 = ndim > 0 ? strides[1 * ndim + ndim - 1] : 0;
-        int64_t rest = row;
-        for (int d = ndim - 2; d >= 0; --d) {
-            const int64_t index = rest % shape[d];
-            rest /= shape[d];
-            p1 += index * strides[1 * ndim + d];
-        }
-        int64_t *o = out + row * inner;
-        for (int64_t j = 0; j < inner; ++j) {
-            const int64_t x0 = o[j];
             const int64_t x1 = p1[j * step1];
             const int64_t v0 = (x0 + x1);
             o[j] = v0;
