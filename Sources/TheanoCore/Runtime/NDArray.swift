@@ -8,13 +8,31 @@
 public struct NDArray: Sendable {
     /// The element type.
     public let dtype: DType
+    /// The shape, strides, offset and storage, in one object: copying an array (into a
+    /// function's arguments, out of its results) then retains one reference, not four.
+    @usableFromInline var header: Header
+
+    /// What describes an array besides its dtype. Never changed once made: an array that
+    /// becomes another (a copy made unique) gets a new header.
+    @usableFromInline final class Header: @unchecked Sendable {
+        @usableFromInline let shape: [Int]
+        @usableFromInline let strides: [Int]
+        @usableFromInline let offset: Int
+        /// A variable only so that ``NDArray/hasUniqueStorage()`` can ask whether it is shared.
+        @usableFromInline var storage: Storage
+
+        init(shape: [Int], strides: [Int], offset: Int, storage: Storage) {
+            (self.shape, self.strides, self.offset, self.storage) = (shape, strides, offset, storage)
+        }
+    }
+
     /// The size of each dimension (`[]` for a scalar).
-    public private(set) var shape: [Int]
+    @inlinable public var shape: [Int] { header.shape }
     /// Distance, in elements, between neighbours along each dimension.
-    public private(set) var strides: [Int]
+    @inlinable public var strides: [Int] { header.strides }
     /// Position of the first element in `storage`, in elements.
-    @usableFromInline package private(set) var offset: Int
-    @usableFromInline package private(set) var storage: Storage
+    @inlinable package var offset: Int { header.offset }
+    @inlinable package var storage: Storage { header.storage }
 
     /// A zero-filled, contiguous array.
     public init(zeros shape: [Int], dtype: DType) {
@@ -74,10 +92,7 @@ public struct NDArray: Sendable {
 
     package init(dtype: DType, shape: [Int], strides: [Int], offset: Int, storage: Storage) {
         self.dtype = dtype
-        self.shape = shape
-        self.strides = strides
-        self.offset = offset
-        self.storage = storage
+        header = Header(shape: shape, strides: strides, offset: offset, storage: storage)
     }
 
     /// An array of `values` in row-major order, reshaped to `shape` (by default 1-D).
@@ -149,12 +164,13 @@ public struct NDArray: Sendable {
     /// Stands for a value a lazy branch did not compute (see ``LazyBranchingOp``).
     package static let notComputed = NDArray(zeros: [0], dtype: .bool)
 
-    /// Whether this array holds the only reference to its memory.
-    mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
+    /// Whether this array holds the only reference to its memory: no copy of it and no
+    /// other view of its storage exists.
+    mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&header) && isKnownUniquelyReferenced(&header.storage) }
 
     /// Ensures `storage` is not shared, so it may be written in place.
     mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) || !isContiguous {
+        if !hasUniqueStorage() || !isContiguous {
             self = contiguousCopy()
         }
     }
