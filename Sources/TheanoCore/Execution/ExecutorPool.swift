@@ -11,10 +11,11 @@ import Foundation
 /// executors of the first tier still running are dropped when they come back.
 package final class ExecutorPool: @unchecked Sendable {
     private let lock = NSLock()
-    private var idle: [any Executor]
-    private var link: () throws -> any Executor
+    // Accessed only under `lock`, so accesses are not checked again.
+    @exclusivity(unchecked) private var idle: [any Executor]
+    @exclusivity(unchecked) private var link: () throws -> any Executor
     /// Counts the replacements: an executor taken before one is not kept after.
-    private var generation = 0
+    @exclusivity(unchecked) private var generation = 0
     private let limit: Int
 
     /// A pool holding `first`, which makes more with `link`.
@@ -28,8 +29,8 @@ package final class ExecutorPool: @unchecked Sendable {
     // Specialized for the calls of functions (in another module).
     @_specialize(exported: true, where R == [NDArray])
     package func withExecutor<R>(_ body: (any Executor) throws -> R) throws -> R {
-        let (taken, generation, link) = lock.withLock { (idle.popLast(), self.generation, self.link) }
-        let executor = try taken ?? link()
+        let (taken, generation) = lock.withLock { (idle.popLast(), self.generation) }
+        let executor = try taken ?? lock.withLock { self.link }()
         defer { lock.withLock { if generation == self.generation, idle.count < limit { idle.append(executor) } } }
         return try body(executor)
     }

@@ -176,6 +176,7 @@ package final class Interpreter: IndependentNodesExecutor {
         }
         for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
         for (slot, variable) in sharedSlots { values[slot] = variable.lockedValue }
+        let profile = self.profile
         profile?.recordCall()
         var deferredWrites: [(instruction: Int, write: () -> Void)] = []
         for (index, instruction) in instructions.enumerated() {

@@ -5,7 +5,8 @@ package final class OutputRecycler: @unchecked Sendable {
     package init() {}
 
     /// The array handed out last (kept whole, so a call of the same shape allocates nothing).
-    private var last: NDArray?
+    /// Only the executor running the node uses it, so accesses are not checked.
+    @exclusivity(unchecked) private var last: NDArray?
 
     /// A contiguous array of `shape` and `dtype` whose elements the caller will write.
     package func array(_ shape: [Int], dtype: DType) throws -> NDArray {

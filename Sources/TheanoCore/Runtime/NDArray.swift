@@ -18,8 +18,9 @@ public struct NDArray: Sendable {
         @usableFromInline let shape: [Int]
         @usableFromInline let strides: [Int]
         @usableFromInline let offset: Int
-        /// A variable only so that ``NDArray/hasUniqueStorage()`` can ask whether it is shared.
-        @usableFromInline var storage: Storage
+        /// A variable only so that ``NDArray/hasUniqueStorage()`` can ask whether it is shared
+        /// (never written, so reads need no exclusive-access check).
+        @exclusivity(unchecked) @usableFromInline var storage: Storage
 
         init(shape: [Int], strides: [Int], offset: Int, storage: Storage) {
             (self.shape, self.strides, self.offset, self.storage) = (shape, strides, offset, storage)
