@@ -134,7 +134,7 @@ struct KernelNames {
         if let name = names[text] { return name }
         let name = "kernel_\(names.count)"
         names[text] = name
-        sources.append(text.replacingOccurrences(of: Self.placeholder, with: name))
+        sources.append(ByteSearch.replacing(Self.placeholder, with: name, in: text))
         return name
     }
 }

@@ -60,7 +60,13 @@ package enum ExternalTool {
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, environ)
+        var spawned = posix_spawn(&pid, program, &actions, &attributes, argv, environ)
+        // A program file just written (a compiler wrapper script) is "busy" while a process
+        // forked meanwhile, by any thread, still holds it open for writing: it closes soon.
+        for _ in 0..<100 where spawned == ETXTBSY {
+            usleep(10_000)
+            spawned = posix_spawn(&pid, program, &actions, &attributes, argv, environ)
+        }
         errors.closeWrite()
         output?.closeWrite()
         guard spawned == 0 else {
