@@ -31,12 +31,26 @@ extension NDArray {
     /// Values drawn uniformly from `[low, high)`.
     public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .defaultFloat,
                                using random: inout RandomState) -> NDArray {
-        NDArray((0..<shape.reduce(1, *)).map { _ in low + (high - low) * random.nextUnit() }, shape: shape).cast(to: dtype)
+        drawn(shape, dtype: dtype) { low + (high - low) * random.nextUnit() }
     }
 
     /// Values drawn from a normal distribution.
     public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .defaultFloat,
                               using random: inout RandomState) -> NDArray {
-        NDArray((0..<shape.reduce(1, *)).map { _ in mean + std * random.nextNormal() }, shape: shape).cast(to: dtype)
+        drawn(shape, dtype: dtype) { mean + std * random.nextNormal() }
+    }
+
+    /// An array of `shape` whose elements, in row-major order, are `draw()` converted to
+    /// `dtype` as ``cast(to:)`` converts float64, written in place (no float64 array first).
+    private static func drawn(_ shape: [Int], dtype: DType, _ draw: () -> Double) -> NDArray {
+        struct Fill: ElementVisitor {
+            let shape: [Int], draw: () -> Double
+            func visit<T: Element>(_: T.Type) -> NDArray {
+                let out = NDArray(uninitialized: shape, dtype: T.dtype)
+                out.withUnsafeMutablePointer(to: T.self) { p in for i in 0..<out.count { p[i] = T(doubleValue: draw()) } }
+                return out
+            }
+        }
+        return withoutActuallyEscaping(draw) { dtype.visit(Fill(shape: shape, draw: $0)) }
     }
 }
