@@ -7,14 +7,29 @@ import Foundation
 enum ByteSearch {
     /// The byte offsets at which `word` starts in `text`, left to right, not overlapping.
     static func offsets(of word: String, in text: String) -> [Int] {
-        var text = text, word = word, found: [Int] = []
+        var found: [Int] = []
+        forEachOffset(of: word, in: text) { found.append($0); return true }
+        return found
+    }
+
+    /// Whether `word` occurs in `text` (the search stops at the first occurrence).
+    static func contains(_ word: String, in text: String) -> Bool {
+        var found = false
+        forEachOffset(of: word, in: text) { _ in found = true; return false }
+        return found
+    }
+
+    /// Calls `body` with each offset at which `word` starts in `text`, left to right, not
+    /// overlapping, until it returns `false`.
+    private static func forEachOffset(of word: String, in text: String, _ body: (Int) -> Bool) {
+        var text = text, word = word
         text.withUTF8 { t in
             word.withUTF8 { w in
                 guard let first = w.first, w.count <= t.count else { return }
                 var i = 0
                 while i <= t.count - w.count {
                     if t[i] == first && memcmp(t.baseAddress! + i, w.baseAddress!, w.count) == 0 {
-                        found.append(i)
+                        guard body(i) else { return }
                         i += w.count
                     } else {
                         i += 1
@@ -22,11 +37,7 @@ enum ByteSearch {
                 }
             }
         }
-        return found
     }
-
-    /// Whether `word` occurs in `text`.
-    static func contains(_ word: String, in text: String) -> Bool { !offsets(of: word, in: text).isEmpty }
 
     /// `text` with every occurrence of `word` replaced by `replacement`.
     static func replacing(_ word: String, with replacement: String, in text: String) -> String {

@@ -74,14 +74,13 @@ final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, Row
     }
 
     /// Runs `flat` on each row (the last axis) of `shape`, each input's pointer (from `base`)
-    /// moved to its row. An input constant along rows (stride 0 there: a column broadcast
-    /// over the others) is first spread over a row of its own, so the flat loop reads it as
-    /// it reads the others.
-    private func launchByRows(_ flat: Flat, inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>, strides: [[Int]], shape: [Int],
-                              rows: Int, inner: Int, work: Int, output: UnsafeMutableRawPointer) {
+    /// moved to its row. The inputs at `spread`, constant along rows (stride 0 there: a column
+    /// broadcast over the others), are first spread over a row of their own, so the flat loop
+    /// reads them as it reads the others.
+    private func launchByRows(_ flat: Flat, inputs: [NDArray], base: UnsafePointer<UnsafeRawPointer?>, strides: [[Int]], spread: [Int],
+                              shape: [Int], rows: Int, inner: Int, work: Int, output: UnsafeMutableRawPointer) {
         let outer = Array(shape.dropLast()), rowBytes = inner * outputDType.byteSize
         let elementBytes = inputs.map(\.dtype.byteSize)
-        let spread = inputs.indices.filter { !kernel.scalarInputs[$0] && strides[$0].last == 0 }
         let spreadBytes = spread.map { (inner * elementBytes[$0] + 63) & ~63 }
         parallelFor(rows, workPerItem: work * inner) { begin, end in
             withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Swift.max(inputs.count, 1)) { pointers in
@@ -144,12 +143,13 @@ final class ElementwiseKernelRunner: OverwritingRunner, TargetWritingRunner, Row
         guard count > 0 else { return }
         let inputStrides = inputs.map { $0.broadcastStrides(to: shape) }
         let rows = count / Swift.max(shape.last ?? 1, 1)
-        if let inner = shape.last, inner >= 16, inner <= Self.longestSpreadRow || !inputStrides.contains(where: { $0.last == 0 }),
+        let spread = inputs.indices.filter { !kernel.scalarInputs[$0] && inputStrides[$0].last == 0 }
+        if let inner = shape.last, inner >= 16, spread.isEmpty || inner <= Self.longestSpreadRow,
            zip(inputStrides, kernel.scalarInputs).allSatisfy({ strides, scalar in scalar || strides.last == 1 || strides.last == 0 }) {
             // Every row of every input is contiguous (a row broadcast over the others, a
             // slice of wider rows) or one value (a column broadcast): the flat loop, which
             // vectorizes, row by row.
-            launchByRows(entryPoints.flat, inputs: inputs, base: base, strides: inputStrides, shape: shape, rows: rows, inner: inner,
+            launchByRows(entryPoints.flat, inputs: inputs, base: base, strides: inputStrides, spread: spread, shape: shape, rows: rows, inner: inner,
                          work: work, output: output)
             return
         }

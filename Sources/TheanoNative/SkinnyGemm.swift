@@ -3,10 +3,10 @@ import TheanoOps
 
 /// C matrix products for results of few columns (`n ≤ ``maximumColumns```), compiled into
 /// the kernel module of every graph with products, for the dtypes it multiplies: a logistic
-/// regression's `x·W` and `xᵀ·δ` with ten classes. BLAS libraries pack both operands into panels shaped for large
-/// products; with ten columns the packing and the edge handling dominate (OpenBLAS 0.3.21 ran
-/// the W1 step's 256×784·784×10 at 22 GFLOP/s on one core of a 2-core AMD EPYC whose peak is
-/// 38; these kernels at 29–35).
+/// regression's `x·W` and `xᵀ·δ` with ten classes. BLAS libraries pack both operands into
+/// panels shaped for large products; with ten columns the packing and the edge handling
+/// dominate (OpenBLAS 0.3.21 ran the W1 step's 256×784·784×10 at 22 GFLOP/s on one core of a
+/// 2-core AMD EPYC whose peak is 38; these kernels at 29–35).
 ///
 /// Two register-blocked kernels, written with the compiler's vector extensions (no
 /// intrinsics: the same text builds for any target), cover the operand layouts:

@@ -9,7 +9,7 @@ public struct NDArray: Sendable {
     /// The element type.
     public let dtype: DType
     /// The shape, strides, offset and storage, in one object: copying an array (into a
-    /// function's arguments, out of its results) then retains one reference, not four.
+    /// function's arguments, out of its results) then retains one reference, not three.
     @usableFromInline var header: Header
 
     /// What describes an array besides its dtype. Never changed once made: an array that
