@@ -163,6 +163,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
 /// The records, and the cases of each facet gathered from them.
 enum OpRecords {
     static let all: [OpRecord] = elementwise + reductions + linearAlgebra + neuralNet + shapeOps + indexing + control + random + convolution
+        + matrixAlgebra
 
     static let gradientCases = all.flatMap(\.gradients.cases)
     static let shapeCases = all.flatMap(\.shapes.cases)
@@ -183,7 +184,7 @@ enum OpRecords {
         record.values.cases.compactMap { claim -> FixtureOp? in
             if case .builds(let fixtureOp) = claim { fixtureOp } else { nil }
         }
-    } + constantFixtureOps
+    } + constantFixtureOps + composedFixtureOps
 
     static let constantFixtureOps: [FixtureOp] = [
         .withParameters("eye") { _, params in

@@ -23,6 +23,9 @@ struct OpValueTests {
     @Test(arguments: try Fixtures.cases(in: "linalg"))
     func linearAlgebra(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
+    @Test(arguments: try Fixtures.cases(in: "matrix_algebra"))
+    func matrixAlgebra(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
+
     @Test(arguments: try Fixtures.cases(in: "nnet"))
     func neuralNetwork(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
@@ -90,7 +93,7 @@ struct OpValueTests {
 }
 
 /// The names of the fixture files, without their `.json` extension.
-private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize", "convolution"]
+private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize", "convolution", "matrix_algebra"]
 
 // MARK: - Running a case
 

@@ -770,6 +770,202 @@ def linalg_fixtures():
     return fixtures
 
 
+# MARK: - Matrix algebra
+
+
+def matrix_algebra_fixtures():
+    """Dense linear algebra against NumPy and SciPy (LAPACK from their OpenBLAS). A local
+    generator keeps the other files' draws unchanged. float32 cases are computed in float64
+    and rounded, as the library does."""
+    import scipy.linalg as sl
+
+    fixtures = FixtureFile("matrix_algebra", "Decompositions, solves, inverses, determinants, eigenvalues, the SVD, "
+                           "QR, least squares, expm, triangles, diagonals and the matrix functions built from them.")
+    r = np.random.default_rng(SEED + 16)
+
+    def general(*shape):
+        return dyadic(r.normal(size=shape))
+
+    def well_conditioned(*shape):
+        """Square matrices with a dominant diagonal: far from singular."""
+        n = shape[-1]
+        return dyadic(r.normal(size=shape) + 3 * np.eye(n))
+
+    def positive_definite(*shape):
+        m = r.normal(size=shape)
+        return dyadic(m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1]))
+
+    def stacked(function, *arrays):
+        """`function` applied to each matrix of stacks of matrices (SciPy does not batch)."""
+        batch = arrays[0].shape[:-2]
+        if not batch:
+            return function(*arrays)
+        results = [function(*[a[index] for a in arrays]) for index in np.ndindex(*batch)]
+        return np.stack(results).reshape(batch + np.asarray(results[0]).shape)
+
+    def add(name, op, inputs, compute, params=None, dtypes=FLOAT_DTYPES):
+        for dtype in dtypes:
+            cast = [np.asarray(x, dtype=dtype) if np.asarray(x).dtype.kind == "f" else np.asarray(x) for x in inputs]
+            expected = np.asarray(compute(*[np.asarray(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else x
+                                           for x in cast]))
+            out = dtype if dtype in FLOAT_DTYPES else "float64"
+            fixtures.add(f"{name}/{dtype}", op, cast, expected.astype(out), params=params)
+
+    spd, spd_stack = positive_definite(4, 4), positive_definite(2, 3, 3)
+    # The triangle not read holds noise: only the one read may matter.
+    noisy_spd = np.tril(spd) + np.triu(general(4, 4), 1)
+    add("cholesky/lower", "cholesky", [spd], lambda a: sl.cholesky(a, lower=True), {"lower": True})
+    add("cholesky/upper", "cholesky", [spd], lambda a: sl.cholesky(a, lower=False), {"lower": False})
+    add("cholesky/reads_lower_triangle", "cholesky", [noisy_spd], lambda a: sl.cholesky(np.tril(a) + np.tril(a, -1).T, lower=True),
+        {"lower": True})
+    add("cholesky/stack", "cholesky", [spd_stack], lambda a: np.linalg.cholesky(a), {"lower": True})
+    add("cholesky/integers", "cholesky", [np.array([[4, 2], [2, 3]], "int64")], lambda a: np.linalg.cholesky(a.astype(float)),
+        {"lower": True}, dtypes=("int64",))
+
+    a, b, v = well_conditioned(4, 4), general(4, 3), general(4)
+    a_stack, b_stack = well_conditioned(2, 3, 3), general(2, 3, 2)
+    add("solve/general_matrix", "solve", [a, b], lambda a, b: sl.solve(a, b), {"assume": "general"})
+    add("solve/general_vector", "solve", [a, v], lambda a, b: sl.solve(a, b), {"assume": "general"})
+    add("solve/stack", "solve", [a_stack, b_stack], lambda a, b: np.linalg.solve(a, b), {"assume": "general"})
+    noisy_upper_spd = np.triu(spd) + np.tril(general(4, 4), -1)
+    add("solve/positive_definite_upper", "solve", [noisy_upper_spd, b], lambda a, b: sl.solve(a, b, assume_a="pos", lower=False),
+        {"assume": "positiveDefinite", "lower": False})
+    add("solve/positive_definite_lower", "solve", [noisy_spd, b], lambda a, b: sl.solve(a, b, assume_a="pos", lower=True),
+        {"assume": "positiveDefinite", "lower": True})
+    symmetric = a + a.T
+    add("solve/symmetric_lower", "solve", [np.tril(symmetric) + np.triu(general(4, 4), 1), b],
+        lambda a, b: sl.solve(a, b, assume_a="sym", lower=True), {"assume": "symmetric", "lower": True})
+    add("solve/lower_triangular", "solve", [a, b], lambda a, b: sl.solve_triangular(a, b, lower=True), {"assume": "lowerTriangular"})
+    add("solve/upper_triangular", "solve", [a, v], lambda a, b: sl.solve_triangular(a, b, lower=False), {"assume": "upperTriangular"})
+    for lower in (True, False):
+        for trans in (0, 1):
+            for unit in (False, True):
+                name = f"solve_triangular/{'lower' if lower else 'upper'}{'_transposed' if trans else ''}{'_unit' if unit else ''}"
+                add(name, "solve_triangular", [a, b],
+                    lambda a, b, lower=lower, trans=trans, unit=unit: sl.solve_triangular(a, b, lower=lower, trans=trans, unit_diagonal=unit),
+                    {"lower": lower, "transposed": bool(trans), "unit": unit})
+    add("solve_triangular/stack_of_vectors", "solve_triangular", [a_stack, general(2, 3)],
+        lambda a, b: np.stack([sl.solve_triangular(a[i], b[i], lower=True) for i in range(2)]), {"lower": True, "transposed": False, "unit": False})
+    factor = sl.cholesky(spd, lower=True)
+    add("cho_solve/lower", "cho_solve", [factor, b], lambda c, b: sl.cho_solve((c, True), b), {"lower": True})
+    add("cho_solve/upper_vector", "cho_solve", [factor.T, v], lambda c, b: sl.cho_solve((c, False), b), {"lower": False})
+
+    lu, pivots = sl.lu_factor(a)
+    add("lu_factor/lu", "lu_factor", [a], lambda a: sl.lu_factor(a)[0], {"output": 0})
+    fixtures.add("lu_factor/pivots", "lu_factor", [a], sl.lu_factor(a)[1].astype("int32"), params={"output": 1})
+    for trans in (0, 1):
+        fixtures.add(f"lu_solve/{'transposed' if trans else 'plain'}", "lu_solve", [lu, pivots.astype("int32"), b],
+                     sl.lu_solve((lu, pivots), b, trans=trans), params={"transposed": bool(trans)})
+
+    add("inv/matrix", "inv", [a], np.linalg.inv)
+    add("inv/stack", "inv", [a_stack], np.linalg.inv)
+    wide, tall = general(3, 5), general(5, 3)
+    add("pinv/wide", "pinv", [wide], np.linalg.pinv)
+    add("pinv/tall", "pinv", [tall], np.linalg.pinv)
+    rank_one = np.outer(general(4), general(3))
+    add("pinv/rank_deficient", "pinv", [rank_one], np.linalg.pinv, dtypes=("float64",))
+
+    add("det/matrix", "det", [a], np.linalg.det)
+    add("det/stack", "det", [a_stack], np.linalg.det)
+    add("det/singular", "det", [np.array([[1.0, 2.0], [2.0, 4.0]])], np.linalg.det)
+    add("det/integers", "det", [np.array([[2, 1], [7, 4]], "int32")], lambda a: np.linalg.det(a.astype(float)), dtypes=("int32",))
+    permuted = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]) * 2
+    add("det/permutation", "det", [permuted], np.linalg.det)
+    for output, label in ((0, "sign"), (1, "logabsdet")):
+        add(f"slogdet/{label}", "slogdet", [-a], lambda a, output=output: np.linalg.slogdet(a)[output], {"output": output})
+        add(f"slogdet/stack_{label}", "slogdet", [a_stack], lambda a, output=output: np.linalg.slogdet(a)[output], {"output": output})
+        add(f"slogdet/singular_{label}", "slogdet", [np.array([[1.0, 2.0], [2.0, 4.0]])],
+            lambda a, output=output: np.linalg.slogdet(a)[output], {"output": output})
+
+    sym = a + a.T
+    noisy_sym = np.tril(sym) + np.triu(general(4, 4), 1)
+
+    def signed_columns(vectors):
+        return vectors * np.sign(vectors[..., :1, :])
+
+    add("eigh/values", "eigh", [sym], lambda a: np.linalg.eigh(a)[0], {"output": 0, "lower": True})
+    add("eigh/vectors", "eigh", [sym], lambda a: signed_columns(np.linalg.eigh(a)[1]), {"output": 1, "lower": True})
+    add("eigh/reads_lower_triangle", "eigh", [noisy_sym], lambda a: np.linalg.eigh(a, UPLO="L")[0], {"output": 0, "lower": True})
+    add("eigh/upper_vectors", "eigh", [noisy_sym.T], lambda a: signed_columns(np.linalg.eigh(a, UPLO="U")[1]), {"output": 1, "lower": False})
+    add("eigvalsh/stack", "eigvalsh", [spd_stack], np.linalg.eigvalsh)
+    rotation = np.array([[0.0, -2.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+    for output, part in ((0, np.real), (1, np.imag)):
+        add(f"eigvals/{'real' if output == 0 else 'imaginary'}", "eigvals", [rotation],
+            lambda a, part=part: part(np.linalg.eigvals(a)), {"output": output})
+    upper_triangular = np.triu(general(3, 3))
+    add("eigvals/triangular_real", "eigvals", [upper_triangular], lambda a: np.real(np.linalg.eigvals(a)), {"output": 0})
+
+    def signed_svd(a, full, output):
+        """u with each column, vt with each row, starting positive (signs are arbitrary)."""
+        u, _, vt = np.linalg.svd(a, full_matrices=full)
+        return u * np.sign(u[..., :1, :]) if output == 0 else vt * np.sign(vt[..., :, :1])
+
+    for label, x in (("tall", tall), ("wide", wide)):
+        add(f"svd/{label}_values", "svdvals", [x], lambda a: np.linalg.svd(a, compute_uv=False))
+        for output, part in ((0, "u"), (2, "vt")):
+            for full in (False, True):
+                add(f"svd/{label}_{part}{'_full' if full else ''}", "svd", [x],
+                    lambda a, full=full, output=output: signed_svd(a, full, output), {"output": output, "full": full})
+    add("svd/stack_values", "svdvals", [general(2, 3, 4)], lambda a: np.linalg.svd(a, compute_uv=False))
+
+    for label, x in (("tall", tall), ("wide", wide)):
+        for mode in ("reduced", "complete"):
+            for output in (0, 1):
+                add(f"qr/{label}_{mode}_{'q' if output == 0 else 'r'}", "qr", [x],
+                    lambda a, mode=mode, output=output: np.linalg.qr(a, mode=mode)[output], {"output": output, "mode": mode})
+
+    add("lstsq/overdetermined", "lstsq", [tall, general(5, 2)], lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0])
+    add("lstsq/vector", "lstsq", [tall, general(5)], lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0])
+    add("lstsq/underdetermined_minimum_norm", "lstsq", [wide, general(3, 2)], lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0])
+    add("lstsq/rank_deficient", "lstsq", [rank_one, general(4)], lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], dtypes=("float64",))
+
+    add("expm/small", "expm", [general(3, 3) / 4], sl.expm)
+    add("expm/scaled_and_squared", "expm", [general(4, 4) * 3], sl.expm)
+    add("expm/nilpotent", "expm", [np.triu(general(3, 3), 1)], sl.expm)
+    add("expm/stack", "expm", [general(2, 3, 3)], lambda a: stacked(sl.expm, a))
+
+    rect, cube = general(3, 5), general(2, 3, 4)
+    for k in (-1, 0, 2):
+        add(f"tril/k{k}", "tril", [rect], lambda x, k=k: np.tril(x, k), {"k": k})
+        add(f"triu/k{k}", "triu", [rect], lambda x, k=k: np.triu(x, k), {"k": k})
+    add("tril/stack", "tril", [cube], np.tril, {"k": 0})
+    small = r.integers(-5, 5, size=(3, 3), endpoint=True).astype("int32")
+    fixtures.add("tril/int32", "tril", [small], np.tril(small, -1), params={"k": -1})
+    for offset in (-2, 0, 1, 4):
+        add(f"diagonal/offset{offset}", "diagonal", [rect], lambda x, o=offset: np.diagonal(x, o).copy(),
+            {"offset": offset, "axis1": 0, "axis2": 1})
+    add("diagonal/axes_2_0", "diagonal", [cube], lambda x: np.diagonal(x, 1, 2, 0).copy(), {"offset": 1, "axis1": 2, "axis2": 0})
+    add("diag/vector", "diag", [general(3)], lambda x: np.diag(x), {"k": 0})
+    add("diag/vector_above", "diag", [general(3)], lambda x: np.diag(x, 2), {"k": 2})
+    add("diag/matrix_below", "diag", [rect], lambda x: np.diag(x, -1), {"k": -1})
+    add("trace/matrix", "trace", [rect], np.trace, {"offset": 0})
+    add("trace/offset", "trace", [rect], lambda x: np.trace(x, 2), {"offset": 2})
+    add("trace/tensor3", "trace", [cube], np.trace, {"offset": 0})
+
+    add("kron/matrices", "kron", [general(2, 3), general(3, 2)], np.kron)
+    add("kron/vector_matrix", "kron", [general(3), general(2, 2)], np.kron)
+    for n in (0, 1, 3, 6, -2):
+        add(f"matrix_power/{n}", "matrix_power", [a / 2], lambda x, n=n: np.linalg.matrix_power(x, n), {"n": n})
+    vector, tensor = general(5), general(2, 3, 4)
+    for order in (None, 1, 2, 3, 0, "inf", "-inf", 0.5):
+        value = {"inf": np.inf, "-inf": -np.inf}.get(order, order)
+        add(f"norm/vector_{order}", "norm", [vector], lambda x, value=value: np.linalg.norm(x, value), {"order": order})
+    for order in (None, "fro", "nuc", 1, -1, 2, -2, "inf", "-inf"):
+        value = {"inf": np.inf, "-inf": -np.inf}.get(order, order)
+        add(f"norm/matrix_{order}", "norm", [rect], lambda x, value=value: np.linalg.norm(x, value), {"order": order})
+    add("norm/flattened_tensor", "norm", [tensor], np.linalg.norm, {"order": None})
+    add("norm/axis_1_keepdims", "norm", [tensor], lambda x: np.linalg.norm(x, axis=1, keepdims=True),
+        {"order": None, "axis": [1], "keepdims": True})
+    add("norm/matrix_axes_keepdims", "norm", [tensor], lambda x: np.linalg.norm(x, 1, axis=(2, 0), keepdims=True),
+        {"order": 1, "axis": [2, 0], "keepdims": True})
+    add("tensorinv/ind2", "tensorinv", [well_conditioned(6, 6).reshape(2, 3, 6)], lambda x: np.linalg.tensorinv(x, ind=2), {"ind": 2})
+    add("tensorsolve/default", "tensorsolve", [well_conditioned(6, 6).reshape(2, 3, 2, 3), general(2, 3)], np.linalg.tensorsolve)
+    for left, right in (((3, 4), (4, 2)), ((2, 3, 4), (2, 4, 2)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (4, 2)), ((4,), (2, 4, 3)),
+                        ((2, 2, 3, 4), (2, 2, 4, 1))):
+        add(f"matmul/{'x'.join(map(str, left))}@{'x'.join(map(str, right))}", "matmul", [general(*left), general(*right)], np.matmul)
+    return fixtures
+
+
 # MARK: - Shape
 
 
@@ -1700,7 +1896,8 @@ def numpy_files():
 
 def main():
     files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
-             linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures(), convolution_fixtures()]
+             linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures(), convolution_fixtures(),
+             matrix_algebra_fixtures()]
     for fixtures in files:
         fixtures.write()
     total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)

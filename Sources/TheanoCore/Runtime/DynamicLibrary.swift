@@ -1,8 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import TheanoCore
-import TheanoOps
 
 /// A shared library loaded with `dlopen`, kept loaded while this value lives.
 package final class DynamicLibrary: @unchecked Sendable {
