@@ -177,18 +177,24 @@ enum OpRecords {
         record.gradientTypes.cases.map { SizeOneOperandCase(op: record.op, opType: record.opType, operands: $0) }
     }
 
-    /// The fixture ops the records build, and those of builders that fold to a constant
-    /// (no op computes them, so no record builds them).
+    /// The fixture ops the records build, and those of builders that fold to a constant or
+    /// are lowered to other ops (no op of their own computes them, so no record builds them).
     static let fixtureOps = all.flatMap { record in
         record.values.cases.compactMap { claim -> FixtureOp? in
             if case .builds(let fixtureOp) = claim { fixtureOp } else { nil }
         }
-    } + constantFixtureOps
+    } + constantFixtureOps + loweredFixtureOps
 
     static let constantFixtureOps: [FixtureOp] = [
         .withParameters("eye") { _, params in
             try eye(params.int("rows"), params.optionalInt("columns"), k: params.int("k"), dtype: params.dtype("dtype"))
         },
+    ]
+
+    /// Builders lowered to other ops, which their records check: `einsum` becomes products,
+    /// sums, transposes and gathers.
+    static let loweredFixtureOps: [FixtureOp] = [
+        .withParameters("einsum") { operands, params in try einsum(params.string("subscripts"), operands) },
     ]
 
     private static let fixtureOpsByName = Dictionary(grouping: fixtureOps, by: \.name)
