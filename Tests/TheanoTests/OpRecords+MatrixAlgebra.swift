@@ -284,8 +284,10 @@ extension OpRecords {
     ]
 
     /// Fixture ops of functions composed of other ops (no op of their own), so no record
-    /// builds them; their gradients come from those ops'.
+    /// builds them; their gradients come from those ops'. `einsum` becomes products, sums,
+    /// transposes and gathers.
     static let composedFixtureOps: [FixtureOp] = [
+        .withParameters("einsum") { operands, params in try einsum(params.string("subscripts"), operands) },
         .binary("matmul") { try matmul($0, $1) },
         .binary("kron") { try kron($0, $1) },
         .withParameters("matrix_power") { x, p in try matrixPower(x[0], p.int("n")) },

@@ -178,8 +178,8 @@ enum OpRecords {
         record.gradientTypes.cases.map { SizeOneOperandCase(op: record.op, opType: record.opType, operands: $0) }
     }
 
-    /// The fixture ops the records build, and those of builders that fold to a constant
-    /// (no op computes them, so no record builds them).
+    /// The fixture ops the records build, and those of builders that fold to a constant or
+    /// are lowered to other ops (no op of their own computes them, so no record builds them).
     static let fixtureOps = all.flatMap { record in
         record.values.cases.compactMap { claim -> FixtureOp? in
             if case .builds(let fixtureOp) = claim { fixtureOp } else { nil }

@@ -51,6 +51,9 @@ struct OpValueTests {
         try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
     }
 
+    @Test(arguments: try Fixtures.cases(in: "einsum"))
+    func einsumForms(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
+
     @Test(arguments: try Fixtures.cases(in: "stabilize"))
     func stabilizedForms(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
@@ -93,14 +96,15 @@ struct OpValueTests {
 }
 
 /// The names of the fixture files, without their `.json` extension.
-private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize", "convolution", "matrix_algebra"]
+private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize", "convolution",
+                                "matrix_algebra", "einsum"]
 
 // MARK: - Running a case
 
 /// Builds, compiles (with `options`) and runs `fixture` with its inputs declared and passed
 /// as `variant` says, and records a failure unless the result has NumPy's dtype, shape and
 /// values.
-private func expectNumPyResult(_ fixture: FixtureCase, inputs variant: InputVariant = .contiguous,
+func expectNumPyResult(_ fixture: FixtureCase, inputs variant: InputVariant = .contiguous,
                                options: CompileOptions = .default,
                                sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
     let (variables, output) = try fixtureGraph(fixture, inputs: variant)

@@ -966,6 +966,72 @@ def matrix_algebra_fixtures():
     return fixtures
 
 
+# MARK: - Einsum
+
+# Subscripts and operand shapes: every form of np.einsum (explicit and implicit outputs,
+# diagonals, sums, outer products, transposes, batches, ellipses, size-1 broadcasting,
+# scalars, chains of up to five operands).
+EINSUM_CASES = [
+    ("matmul", "ij,jk->ik", [(3, 4), (4, 5)]),
+    ("matmul_implicit", "ij,jk", [(3, 4), (4, 5)]),
+    ("transpose", "ij->ji", [(3, 4)]),
+    ("trace", "ii", [(4, 4)]),
+    ("diagonal", "ii->i", [(4, 4)]),
+    ("diagonal_of_tensor3", "iij->ji", [(3, 3, 2)]),
+    ("diagonal_of_three_axes", "iii->i", [(3, 3, 3)]),
+    ("sum_all", "ij->", [(3, 4)]),
+    ("sum_rows", "ij->j", [(3, 4)]),
+    ("outer", "i,j->ij", [(3,), (4,)]),
+    ("inner", "i,i", [(5,), (5,)]),
+    ("hadamard", "ij,ij->ij", [(3, 4), (3, 4)]),
+    ("batch_matmul", "bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("batch_matvec", "bij,bj->bi", [(2, 3, 4), (2, 4)]),
+    ("batch_row_dots", "bi,bi->b", [(4, 3), (4, 3)]),
+    ("batch_summed_out", "bij,bjk->k", [(2, 3, 4), (2, 4, 5)]),
+    ("ellipsis_matmul", "...ij,...jk->...ik", [(2, 3, 4), (4, 5)]),
+    ("ellipsis_implicit_broadcast", "...ij,...jk", [(2, 1, 3, 4), (5, 4, 2)]),
+    ("ellipsis_in_the_middle", "i...j->...", [(2, 3, 4)]),
+    ("ellipsis_outer_broadcast", "...,...", [(2, 1), (3,)]),
+    ("size_one_index_broadcasts", "ij,jk->ik", [(3, 1), (4, 5)]),
+    ("scalar_operand", ",ij->ij", [(), (2, 3)]),
+    ("chain_of_three", "ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    ("chain_of_four", "ab,bc,cd,de->ae", [(2, 3), (3, 4), (4, 3), (3, 2)]),
+    ("chain_of_five", "ab,bc,cd,de,ef->af", [(2, 3), (3, 4), (4, 3), (3, 2), (2, 3)]),
+    ("bilinear_form", "i,ij,j->", [(3,), (3, 4), (4,)]),
+    ("diagonal_times_matrix", "ii,ij->j", [(3, 3), (3, 4)]),
+    ("capitals_sort_first", "Ba,a", [(2, 3), (3,)]),
+    ("spaces_ignored", "i j -> j i", [(2, 3)]),
+    ("empty_inner", "ij,jk->ik", [(2, 0), (0, 3)]),
+]
+
+# The cases also checked in float32.
+EINSUM_FLOAT32_CASES = {"matmul", "trace", "diagonal", "outer", "batch_matmul", "ellipsis_implicit_broadcast",
+                        "size_one_index_broadcasts", "chain_of_three", "bilinear_form", "batch_row_dots"}
+
+
+def einsum_fixtures():
+    fixtures = FixtureFile("einsum", "einsum in every form np.einsum takes, in float64, float32, integers and booleans.")
+    for name, subscripts, shapes in EINSUM_CASES:
+        for dtype in FLOAT_DTYPES:
+            if dtype == "float32" and name not in EINSUM_FLOAT32_CASES:
+                continue
+            operands = [array(normal(shape), dtype) for shape in shapes]
+            expected = in_float64(lambda *x: np.einsum(subscripts, *x), dtype)(*operands)
+            fixtures.add(f"einsum/{dtype}/{name}", "einsum", operands, expected, {"subscripts": subscripts})
+    # Integers multiply and sum in their own dtype (wrapping), mixed dtypes promote, and
+    # booleans give whether some product is true.
+    integer_cases = [
+        ("int32/matmul", "ij,jk->ik", [integers((3, 4), -9, 9, "int32"), integers((4, 2), -9, 9, "int32")]),
+        ("int64/trace", "ii", [integers((3, 3), -9, 9, "int64")]),
+        ("int8_int64/promotes", "ij,jk", [integers((2, 3), -9, 9, "int8"), integers((3, 2), -9, 9, "int64")]),
+        ("int8/wraps", "i,i", [array([100, 100, -128], "int8"), array([3, 2, 1], "int8")]),
+        ("bool/matmul", "ij,jk", [integers((3, 4), 0, 1, "bool"), integers((4, 2), 0, 1, "bool")]),
+    ]
+    for name, subscripts, operands in integer_cases:
+        fixtures.add(f"einsum/{name}", "einsum", operands, np.einsum(subscripts, *operands), {"subscripts": subscripts})
+    return fixtures
+
+
 # MARK: - Shape
 
 
@@ -1897,7 +1963,7 @@ def numpy_files():
 def main():
     files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
              linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures(), convolution_fixtures(),
-             matrix_algebra_fixtures()]
+             matrix_algebra_fixtures(), einsum_fixtures()]
     for fixtures in files:
         fixtures.write()
     total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)
