@@ -148,6 +148,16 @@ extension OpRecords {
                      return try luSolve(lu, pivots, x[1])
                  }]),
                  native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(FactoredDeterminant.self,
+                 values: .notApplicable(because: "made only by the specialize phase, from det and slogdet, whose values the fixtures check"),
+                 gradients: .notApplicable(because: .noPullback),
+                 forwardMode: .notApplicable(because: .noPullback),
+                 gradientTypes: .notApplicable(because: .noPullback),
+                 shapes: .checked([ShapeCase("slogdet of a factorization", [.floats([2, 3, 3])]) { x in
+                     let (lu, pivots) = try luFactor(dominant(x[0]))
+                     return try FactoredDeterminant(logarithmic: true).apply([lu, pivots], at: location).outputs[1]
+                 }]),
+                 native: .notApplicable(because: .noNativeKernel)),
         OpRecord(MatrixInverse.self,
                  values: .checked([.builds(.unary("inv") { try inv($0) })]),
                  gradients: .checked([.unary("inv", .uniform([3, 3])) { try inv(diagonallyDominant($0)) },

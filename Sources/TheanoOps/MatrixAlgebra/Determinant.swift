@@ -2,18 +2,27 @@ import RealModule
 import TheanoCore
 
 extension DenseMatrix {
+    /// The determinant of the matrix this packed LU factorization with `pivots` factors: the
+    /// product of `U`'s diagonal, its sign flipped at each row swap.
+    func determinantOfFactorization(pivots: [Int32]) -> Double {
+        diagonal.reduce(pivotSign(pivots), *)
+    }
+
     /// The sign (±1, or 0 for a singular matrix) and the logarithm of the absolute value of
-    /// the determinant, from the diagonal of an LU factorization and its row swaps.
-    func signAndLogAbsoluteDeterminant(using lapack: LAPACK) throws -> (sign: Double, logAbsolute: Double) {
-        let (lu, pivots, _) = try luFactorization(using: lapack)
-        var sign = pivots.enumerated().reduce(1.0) { $1.offset == Int($1.element) ? $0 : -$0 }
-        var logAbsolute = 0.0
-        for value in lu.diagonal {
+    /// the determinant of the matrix this packed LU factorization with `pivots` factors.
+    func signAndLogDeterminantOfFactorization(pivots: [Int32]) -> (sign: Double, logAbsolute: Double) {
+        var sign = pivotSign(pivots), logAbsolute = 0.0
+        for value in diagonal {
             if value == 0 { return (0, -.infinity) }
             if value < 0 { sign = -sign }
             logAbsolute += Double.log(Swift.abs(value))
         }
         return (sign, logAbsolute)
+    }
+
+    /// −1 for an odd number of row swaps, 1 for an even one.
+    private func pivotSign(_ pivots: [Int32]) -> Double {
+        pivots.enumerated().reduce(1.0) { $1.offset == Int($1.element) ? $0 : -$0 }
     }
 }
 
@@ -33,10 +42,9 @@ public struct Determinant: DifferentiableOp, ForwardDifferentiableOp, ShapeInfer
         let lapack = try LAPACK.required(by: "a determinant")
         try checkSquare(inputs[0])
         let stack = MatrixStack(inputs[0])
-        let values = try stack.matrices.map { matrix -> Double in
+        let values = try stack.matrices.map { matrix in
             let (lu, pivots, _) = try matrix.luFactorization(using: lapack)
-            let sign = pivots.enumerated().reduce(1.0) { $1.offset == Int($1.element) ? $0 : -$0 }
-            return lu.diagonal.reduce(sign, *)
+            return lu.determinantOfFactorization(pivots: pivots)
         }
         return [NDArray(scalars: values, batchShape: stack.batchShape, dtype: matrixAlgebraDType(inputs[0].dtype))]
     }
@@ -75,7 +83,10 @@ public struct SignAndLogDeterminant: DifferentiableOp, ForwardDifferentiableOp, 
         let lapack = try LAPACK.required(by: "a determinant")
         try checkSquare(inputs[0])
         let stack = MatrixStack(inputs[0])
-        let values = try stack.matrices.map { try $0.signAndLogAbsoluteDeterminant(using: lapack) }
+        let values = try stack.matrices.map { matrix in
+            let (lu, pivots, _) = try matrix.luFactorization(using: lapack)
+            return lu.signAndLogDeterminantOfFactorization(pivots: pivots)
+        }
         let dtype = matrixAlgebraDType(inputs[0].dtype)
         return [NDArray(scalars: values.map(\.sign), batchShape: stack.batchShape, dtype: dtype),
                 NDArray(scalars: values.map(\.logAbsolute), batchShape: stack.batchShape, dtype: dtype)]
@@ -96,6 +107,47 @@ public struct SignAndLogDeterminant: DifferentiableOp, ForwardDifferentiableOp, 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
         let batch = Array(inputShapes[0].dropLast(2))
         return [batch, batch]
+    }
+}
+
+/// The determinant, or its sign and the logarithm of its absolute value
+/// (`logarithmic`), of each matrix of a stack given by its packed LU factorization and
+/// pivots (``LUFactor``). Made by the specialize phase from ``Determinant`` and
+/// ``SignAndLogDeterminant``, so that they share the factorization that solves and
+/// inverses of the same matrix use.
+public struct FactoredDeterminant: Op, ShapeInferringOp {
+    public let logarithmic: Bool
+
+    package init(logarithmic: Bool) { self.logarithmic = logarithmic }
+
+    public var description: String { logarithmic ? "slogdet_of_lu" : "det_of_lu" }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let (batch, _, _) = try inputs[0].matrixStack(square: true)
+        guard inputs[1].dtype == .int32, inputs[1].ndim == inputs[0].ndim - 1 else { throw OpError("expects the int32 pivots of the factorization") }
+        let type = TensorType(inputs[0].dtype, shape: batch)
+        return logarithmic ? [type, type] : [type]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let stack = MatrixStack(inputs[0]), size = stack.rows
+        let pivots = inputs[1].contiguous().elements(as: Int32.self)
+        guard inputs[1].shape == Array(inputs[0].shape.dropLast()) else {
+            throw OpError("pivots of shape \(shapeText(inputs[1].shape)) do not belong to factors of shape \(shapeText(inputs[0].shape))")
+        }
+        let factorizations = (0..<stack.count).map { (stack.matrix($0), Array(pivots[($0 * size)..<(($0 + 1) * size)])) }
+        let dtype = inputs[0].dtype
+        guard logarithmic else {
+            return [NDArray(scalars: factorizations.map { $0.determinantOfFactorization(pivots: $1) }, batchShape: stack.batchShape, dtype: dtype)]
+        }
+        let values = factorizations.map { $0.signAndLogDeterminantOfFactorization(pivots: $1) }
+        return [NDArray(scalars: values.map(\.sign), batchShape: stack.batchShape, dtype: dtype),
+                NDArray(scalars: values.map(\.logAbsolute), batchShape: stack.batchShape, dtype: dtype)]
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
+        let batch = Array(inputShapes[0].dropLast(2))
+        return logarithmic ? [batch, batch] : [batch]
     }
 }
 

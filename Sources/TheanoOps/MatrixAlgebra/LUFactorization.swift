@@ -34,8 +34,9 @@ public struct LUFactor: Op, ShapeInferringOp {
 }
 
 /// `x = A⁻¹·b` (or `A⁻ᵀ·b` when `transposed`) from the packed LU factorization of `A` and
-/// its pivots (``LUFactor``), for each matrix of a stack (LAPACK `getrs`). Not
-/// differentiable, like ``LUFactor``.
+/// its pivots (``LUFactor``), for each matrix of a stack (LAPACK `getrs`). Throws when a
+/// factorization is singular (SciPy would return infinities). Not differentiable, like
+/// ``LUFactor``.
 public struct LUSolve: Op, ShapeInferringOp {
     public let transposed: Bool
 
@@ -59,6 +60,7 @@ public struct LUSolve: Op, ShapeInferringOp {
         var index = 0
         return [try solveEach([inputs[0], inputs[2]]) { lu, b in
             defer { index += 1 }
+            if lu.diagonal.contains(0) { throw OpError("the matrix is singular") }
             return try lu.luSolve(pivots: Array(pivots[(index * size)..<((index + 1) * size)]), b, transposed: transposed, using: lapack)
         }]
     }

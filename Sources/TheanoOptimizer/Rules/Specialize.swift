@@ -7,7 +7,7 @@ package let specializeRules: [Rewrite] = [
     powerToSquare, powerToSquareRoot, powerToReciprocal, powerToProducts, productWithItself,
     divisionByConstant, multiplicationByMinusOne, multiplicationByZero, negationOfNegation,
     gemmFromSum, gemvFromSum, gerFromSum, convolutionToMatrixProducts, reductionOverRuns,
-]
+] + matrixSpecializeRules
 
 /// The exponent of `pow(x, c)` when it is a constant the same everywhere.
 private func constantExponent(_ node: Apply) -> Double? {

@@ -9,7 +9,7 @@ import TheanoOps
 package let stabilizeRules: [Rewrite] = [
     logOfOnePlus, logOfOneMinus, expMinusOne, oneMinusSigmoid, logOfSigmoid, softplusFromExp, logOneMinusExpFromExp,
     logOfExp, expOfLog, logOfSoftmax, logOfSumOfExp, sigmoidFromExp, reciprocalSigmoidFromExp, softmaxFromExp, crossentropyOfSoftmax,
-]
+] + matrixStabilizeRules
 
 /// The stabilize rules' shorthand for ``Pattern/underCastsAndBroadcasts(_:)``.
 private func under(_ pattern: Pattern) -> Pattern { .underCastsAndBroadcasts(pattern) }

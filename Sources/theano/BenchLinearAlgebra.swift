@@ -1,0 +1,32 @@
+import Theano
+
+extension Bench {
+    /// W13, float64 dense linear algebra as in the peer harness: the sum of the solution of
+    /// `A·x = b` through the Cholesky factor of `A` (512×512, `M·Mᵀ + 512·I`) for 16
+    /// right-hand sides, with its gradient with respect to `A` and `b`; the singular values
+    /// of a 512×256 matrix; and log|det(A)| of a 256×256 matrix with its gradient.
+    func timeLinearAlgebra() throws {
+        var random = RandomState(seed: 1300)
+        let a = tensor("A", dtype: .float64, shape: [nil, nil]), b = tensor("b", dtype: .float64, shape: [nil, nil])
+
+        let m = tensor("M", dtype: .float64, shape: [512, 512])
+        let positiveDefinite = try function(inputs: [m], outputs: [dot(m, m.T) + 512 * eye(512, dtype: .float64)])(
+            [NDArray.uniform([512, 512], low: -1, high: 1, dtype: .float64, using: &random)])[0]
+        let rightHandSides = NDArray.uniform([512, 16], low: -1, high: 1, dtype: .float64, using: &random)
+        let factor = try cholesky(a)
+        let cost = try sum(solveTriangular(factor.T, solveTriangular(factor, b, lower: true), lower: false))
+        let solveStep = try function(inputs: [a, b], outputs: [cost] + grad(cost, wrt: [a, b]), options: options)
+        try report(workload: "linalg", variant: "cholesky_solve", extra: ["notes": backend]) {
+            _ = try solveStep([positiveDefinite, rightHandSides])
+        }
+
+        let tall = NDArray.uniform([512, 256], low: -1, high: 1, dtype: .float64, using: &random)
+        let singularValues = try function(inputs: [a], outputs: [svdvals(a)], options: options)
+        try report(workload: "linalg", variant: "svd", extra: ["notes": backend]) { _ = try singularValues([tall]) }
+
+        let square = NDArray.uniform([256, 256], low: -1, high: 1, dtype: .float64, using: &random)
+        let logDeterminant = try log(abs(det(a)))
+        let determinantStep = try function(inputs: [a], outputs: [logDeterminant] + grad(logDeterminant, wrt: [a]), options: options)
+        try report(workload: "linalg", variant: "det_grad", extra: ["notes": backend]) { _ = try determinantStep([square]) }
+    }
+}
