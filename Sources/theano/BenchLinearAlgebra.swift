@@ -15,18 +15,21 @@ extension Bench {
         let rightHandSides = NDArray.uniform([512, 16], low: -1, high: 1, dtype: .float64, using: &random)
         let factor = try cholesky(a)
         let cost = try sum(solveTriangular(factor.T, solveTriangular(factor, b, lower: true), lower: false))
-        let solveStep = try function(inputs: [a, b], outputs: [cost] + grad(cost, wrt: [a, b]), options: options)
+        let solveStep = try function(inputs: [a, b], outputs: [cost] + grad(cost, wrt: [a, b]), options: options, profile: profile)
         try report(workload: "linalg", variant: "cholesky_solve", extra: ["notes": backend]) {
             _ = try solveStep([positiveDefinite, rightHandSides])
         }
+        if let profile = solveStep.profile { print(profile) }
 
         let tall = NDArray.uniform([512, 256], low: -1, high: 1, dtype: .float64, using: &random)
-        let singularValues = try function(inputs: [a], outputs: [svdvals(a)], options: options)
+        let singularValues = try function(inputs: [a], outputs: [svdvals(a)], options: options, profile: profile)
         try report(workload: "linalg", variant: "svd", extra: ["notes": backend]) { _ = try singularValues([tall]) }
+        if let profile = singularValues.profile { print(profile) }
 
         let square = NDArray.uniform([256, 256], low: -1, high: 1, dtype: .float64, using: &random)
         let logDeterminant = try log(abs(det(a)))
-        let determinantStep = try function(inputs: [a], outputs: [logDeterminant] + grad(logDeterminant, wrt: [a]), options: options)
+        let determinantStep = try function(inputs: [a], outputs: [logDeterminant] + grad(logDeterminant, wrt: [a]), options: options, profile: profile)
         try report(workload: "linalg", variant: "det_grad", extra: ["notes": backend]) { _ = try determinantStep([square]) }
+        if let profile = determinantStep.profile { print(profile) }
     }
 }

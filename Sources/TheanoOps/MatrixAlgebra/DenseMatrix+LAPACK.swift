@@ -37,10 +37,12 @@ extension DenseMatrix {
 
     /// `A⁻¹·b` (or `A⁻ᵀ·b` when `transposed`) from this packed LU factorization.
     func luSolve(pivots: [Int32], _ b: DenseMatrix, transposed: Bool, using lapack: LAPACK) throws -> DenseMatrix {
-        var x = b, lu = self
+        var x = b
         var fortranPivots = pivots.map { $0 + 1 }
         var n = Integer(rows), k = Integer(b.columns), lda = Integer(Swift.max(1, rows)), ldb = lda, info: Integer = 0
-        lapack.getrs(transposed ? "T" : "N", &n, &k, &lu.elements, &lda, &fortranPivots, &x.elements, &ldb, &info, 1)
+        withReadOnlyPointer { lu in
+            lapack.getrs(transposed ? "T" : "N", &n, &k, lu, &lda, &fortranPivots, &x.elements, &ldb, &info, 1)
+        }
         try Self.check(info, "dgetrs") { _ in "" }
         return x
     }
@@ -56,10 +58,11 @@ extension DenseMatrix {
     /// triangle, with ones on the diagonal when `unitDiagonal`.
     func solveTriangular(_ b: DenseMatrix, lower: Bool, transposed: Bool, unitDiagonal: Bool,
                          using lapack: LAPACK) throws -> DenseMatrix {
-        var x = b, a = self
+        var x = b
         var n = Integer(rows), k = Integer(b.columns), lda = Integer(Swift.max(1, rows)), ldb = lda, info: Integer = 0
-        lapack.trtrs(lower ? "L" : "U", transposed ? "T" : "N", unitDiagonal ? "U" : "N", &n, &k, &a.elements, &lda,
-                     &x.elements, &ldb, &info, 1, 1, 1)
+        withReadOnlyPointer { a in
+            lapack.trtrs(lower ? "L" : "U", transposed ? "T" : "N", unitDiagonal ? "U" : "N", &n, &k, a, &lda, &x.elements, &ldb, &info, 1, 1, 1)
+        }
         try Self.check(info, "dtrtrs") { "the triangular matrix is singular (diagonal element \($0 - 1) is zero)" }
         return x
     }
@@ -67,9 +70,9 @@ extension DenseMatrix {
     /// `A⁻¹·b` where this matrix is the Cholesky factor of `A` (lower: `A = L·Lᵀ`; upper:
     /// `A = Uᵀ·U`).
     func choleskySolve(_ b: DenseMatrix, lower: Bool, using lapack: LAPACK) throws -> DenseMatrix {
-        var x = b, factor = self
+        var x = b
         var n = Integer(rows), k = Integer(b.columns), lda = Integer(Swift.max(1, rows)), ldb = lda, info: Integer = 0
-        lapack.potrs(lower ? "L" : "U", &n, &k, &factor.elements, &lda, &x.elements, &ldb, &info, 1)
+        withReadOnlyPointer { factor in lapack.potrs(lower ? "L" : "U", &n, &k, factor, &lda, &x.elements, &ldb, &info, 1) }
         try Self.check(info, "dpotrs") { _ in "" }
         return x
     }

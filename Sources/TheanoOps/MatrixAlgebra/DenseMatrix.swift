@@ -42,8 +42,21 @@ struct DenseMatrix {
     /// The matrix with the triangle on the other side of the diagonal set to zero.
     func triangle(lower: Bool) -> DenseMatrix {
         var result = self
-        for j in 0..<columns { for i in 0..<rows where lower ? i < j : i > j { result[i, j] = 0 } }
+        let rows = self.rows
+        result.elements.withUnsafeMutableBufferPointer { elements in
+            for j in 0..<columns {
+                // Column j: rows above the diagonal (i < j) or below it (i > j).
+                let range = lower ? 0..<Swift.min(j, rows) : Swift.min(j + 1, rows)..<rows
+                for i in range { elements[j * rows + i] = 0 }
+            }
+        }
         return result
+    }
+
+    /// Calls `body` with the address of the elements, for LAPACK arguments it only reads
+    /// (declared without `const` in Fortran's interface): no copy is made.
+    func withReadOnlyPointer<R>(_ body: (UnsafeMutablePointer<Double>) throws -> R) rethrows -> R {
+        try elements.withUnsafeBufferPointer { try body(UnsafeMutablePointer(mutating: $0.baseAddress!)) }
     }
 
     /// The symmetric matrix whose both triangles are this matrix's `lower` (or upper) one.
@@ -59,13 +72,14 @@ struct DenseMatrix {
 struct MatrixStack {
     let batchShape: [Int]
     let rows: Int, columns: Int
-    private let values: [Double]
+    /// The elements, float64 and contiguous (row-major).
+    private let values: NDArray
 
     /// The stack of `array`, which has at least 2 dimensions.
     init(_ array: NDArray) {
         batchShape = Array(array.shape.dropLast(2))
         (rows, columns) = (array.shape[array.ndim - 2], array.shape[array.ndim - 1])
-        values = array.cast(to: .float64).contiguous().elements(as: Double.self)
+        values = array.cast(to: .float64).contiguous()
     }
 
     /// The number of matrices.
@@ -73,10 +87,14 @@ struct MatrixStack {
 
     /// Matrix `index` of the stack, in column-major order.
     func matrix(_ index: Int) -> DenseMatrix {
-        var matrix = DenseMatrix(zeros: rows, columns)
-        let start = index * rows * columns
-        for i in 0..<rows { for j in 0..<columns { matrix[i, j] = values[start + i * columns + j] } }
-        return matrix
+        let (rows, columns) = (self.rows, self.columns), size = rows * columns
+        let elements = [Double](unsafeUninitializedCapacity: size) { buffer, initialized in
+            values.withUnsafePointer(to: Double.self) { source in
+                transpose(source + index * size, rows: rows, columns: columns, into: buffer.baseAddress!)
+            }
+            initialized = size
+        }
+        return DenseMatrix(rows: rows, columns: columns, elements: elements)
     }
 
     /// Every matrix of the stack.
@@ -84,17 +102,23 @@ struct MatrixStack {
 
     /// `transform` of each matrix (all results `rows`×`columns`), stacked as `dtype`.
     func map(rows: Int, columns: Int, dtype: DType, _ transform: (DenseMatrix) throws -> DenseMatrix) rethrows -> NDArray {
-        NDArray(matrices: try matrices.map(transform), batchShape: batchShape, rows: rows, columns: columns, dtype: dtype)
+        NDArray(matrices: try (0..<count).map { try transform(matrix($0)) }, batchShape: batchShape, rows: rows, columns: columns, dtype: dtype)
     }
 }
 
 extension NDArray {
     /// The matrices (all of one shape) stacked over `batchShape`, as `dtype`.
     init(matrices: [DenseMatrix], batchShape: [Int], rows: Int, columns: Int, dtype: DType) {
-        var values = [Double]()
-        values.reserveCapacity(matrices.count * rows * columns)
-        for matrix in matrices { for i in 0..<rows { for j in 0..<columns { values.append(matrix[i, j]) } } }
-        self = NDArray(values, shape: batchShape + [rows, columns]).cast(to: dtype)
+        let stacked = NDArray(uninitialized: batchShape + [rows, columns], dtype: .float64), size = rows * columns
+        stacked.withUnsafeMutablePointer(to: Double.self) { target in
+            for (index, matrix) in matrices.enumerated() {
+                let start = target + index * size
+                matrix.elements.withUnsafeBufferPointer { source in
+                    transpose(source.baseAddress!, rows: columns, columns: rows, into: start)
+                }
+            }
+        }
+        self = stacked.cast(to: dtype)
     }
 
     /// The vectors (all of one length) stacked over `batchShape`, as `dtype`.
@@ -105,5 +129,19 @@ extension NDArray {
     /// One number per matrix of a stack, over `batchShape`, as `dtype`.
     init(scalars: [Double], batchShape: [Int], dtype: DType) {
         self = NDArray(scalars, shape: batchShape).cast(to: dtype)
+    }
+}
+
+/// Writes the transpose of the `rows`×`columns` row-major matrix at `source` to `target`
+/// (`columns`×`rows`, row-major), in 8×8 tiles: a tile's eight rows share a cache set when
+/// the row length is a power of two (512 doubles: 4 KiB apart), and eight fit its ways.
+private func transpose(_ source: UnsafePointer<Double>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Double>) {
+    let tile = 8
+    for rowStart in stride(from: 0, to: rows, by: tile) {
+        let rowEnd = Swift.min(rowStart + tile, rows)
+        for columnStart in stride(from: 0, to: columns, by: tile) {
+            let columnEnd = Swift.min(columnStart + tile, columns)
+            for j in columnStart..<columnEnd { for i in rowStart..<rowEnd { target[j * rows + i] = source[i * columns + j] } }
+        }
     }
 }

@@ -46,7 +46,7 @@ package func identity(like x: Variable, at location: SourceLocation) throws -> V
 /// `Φ(x)`: the lower triangle of each matrix with its diagonal halved, the map in the
 /// derivative of a Cholesky factor.
 package func lowerTriangleHalvingDiagonal(_ x: Variable) throws -> Variable {
-    try 0.5 * (tril(x) + tril(x, k: -1))
+    try Triangle(lower: true, offset: 0, diagonalScale: 0.5)(x, at: .resolve(fileID: #fileID, line: #line))
 }
 
 /// The gradient with respect to a matrix an op reads as symmetric from one triangle, given
@@ -54,6 +54,14 @@ package func lowerTriangleHalvingDiagonal(_ x: Variable) throws -> Variable {
 /// stands for itself and its mirror image, so it collects both (`g + gᵀ`), the diagonal once.
 package func gradientOfSymmetricRead(_ g: Variable, lower: Bool) throws -> Variable {
     let folded = try lowerTriangleHalvingDiagonal(g + g.matrixTranspose)
+    return lower ? folded : try folded.matrixTranspose
+}
+
+/// ``gradientOfSymmetricRead(_:lower:)`` of `−u·vᵀ` (the gradient of a solve), from one
+/// product: `g + gᵀ = −[u v]·[v u]ᵀ`, with no transposed matrix to add.
+package func gradientOfSymmetricRead(negatedOuterProductOf u: Variable, _ v: Variable, lower: Bool) throws -> Variable {
+    let sum = try -matmul(concatenate([u, v], axis: -1), concatenate([v, u], axis: -1).matrixTranspose)
+    let folded = try lowerTriangleHalvingDiagonal(sum)
     return lower ? folded : try folded.matrixTranspose
 }
 

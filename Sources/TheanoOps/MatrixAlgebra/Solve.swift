@@ -50,8 +50,9 @@ public struct Solve: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
         let a = node.inputs[0]
         // The symmetric matrices are their own transposes; a general one is transposed.
         let bBar = try self([structure == .general ? a.matrixTranspose : a, g], at: node.location)
-        let aBar = try -matmul(bBar, node.output(0).matrixTranspose)
-        return [structure == .general ? aBar : try gradientOfSymmetricRead(aBar, lower: lower), bBar]
+        let x = node.output(0)
+        if structure != .general { return [try gradientOfSymmetricRead(negatedOuterProductOf: bBar, x, lower: lower), bBar] }
+        return [try -matmul(bBar, x.matrixTranspose), bBar]
     }
 
     /// `dx = A⁻¹·(db − dA·x)` with `dA` the change of the matrix read.

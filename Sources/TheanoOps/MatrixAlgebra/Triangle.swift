@@ -2,35 +2,48 @@ import TheanoCore
 
 /// The lower (or upper) triangle of each matrix of a stack, the rest set to zero: NumPy's
 /// `tril` and `triu`. `offset` moves the diagonal that bounds the triangle: positive above
-/// the main one, negative below. Linear, so its gradient and tangent are the op itself.
+/// the main one, negative below. The gradients of the matrix-algebra ops also scale the
+/// main diagonal (`diagonalScale`, 1 for `tril` and `triu`). Linear and self-adjoint, so its
+/// gradient and tangent are the op itself.
 public struct Triangle: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
     public let lower: Bool
     public let offset: Int
+    public let diagonalScale: Double
 
-    package init(lower: Bool, offset: Int) {
-        (self.lower, self.offset) = (lower, offset)
+    package init(lower: Bool, offset: Int, diagonalScale: Double = 1) {
+        (self.lower, self.offset, self.diagonalScale) = (lower, offset, diagonalScale)
     }
 
-    public var description: String { "\(lower ? "tril" : "triu")(k=\(offset))" }
+    public var description: String {
+        "\(lower ? "tril" : "triu")(k=\(offset)\(diagonalScale == 1 ? "" : ", diagonal×\(diagonalScale)"))"
+    }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
         _ = try inputs[0].matrixStack()
         return [inputs[0]]
     }
 
-    /// Whether element (`row`, `column`) is kept.
-    func keeps(row: Int, column: Int) -> Bool { lower ? column - row <= offset : column - row >= offset }
-
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         struct Keep: ElementVisitor {
             let source: NDArray, op: Triangle
             func visit<T: Element>(_: T.Type) -> NDArray {
-                var values = source.contiguous().elements(as: T.self)
+                let result = source.contiguousCopy(), zero = T(doubleValue: 0)
                 let (rows, columns) = (source.shape[source.ndim - 2], source.shape[source.ndim - 1])
-                for start in stride(from: 0, to: values.count, by: Swift.max(1, rows * columns)) {
-                    for i in 0..<rows { for j in 0..<columns where !op.keeps(row: i, column: j) { values[start + i * columns + j] = T(doubleValue: 0) } }
+                result.withUnsafeMutablePointer(to: T.self) { values in
+                    for start in stride(from: 0, to: result.count, by: Swift.max(1, rows * columns)) {
+                        for i in 0..<rows {
+                            // Row i keeps columns up to i + offset (lower) or from it (upper).
+                            let bound = Swift.min(Swift.max(i + op.offset + (op.lower ? 1 : 0), 0), columns)
+                            for j in op.lower ? bound..<columns : 0..<bound { values[start + i * columns + j] = zero }
+                            let keepsDiagonal = op.lower ? op.offset >= 0 : op.offset <= 0
+                            if op.diagonalScale != 1, keepsDiagonal, i < columns {
+                                let diagonal = values + start + i * columns + i
+                                diagonal.pointee = T(doubleValue: diagonal.pointee.doubleValue * op.diagonalScale)
+                            }
+                        }
+                    }
                 }
-                return NDArray(values, shape: source.shape)
+                return result
             }
         }
         return [inputs[0].dtype.visit(Keep(source: inputs[0], op: self))]
