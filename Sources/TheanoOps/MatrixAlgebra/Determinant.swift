@@ -1,17 +1,22 @@
 import RealModule
 import TheanoCore
 
-extension DenseMatrix {
-    /// The determinant of the matrix this packed LU factorization with `pivots` factors: the
-    /// product of `U`'s diagonal, its sign flipped at each row swap.
-    func determinantOfFactorization(pivots: [Int32]) -> Double {
-        diagonal.reduce(pivotSign(pivots), *)
-    }
+/// What a determinant needs of an LU factorization `P·A = L·U`: the diagonal of `U` and
+/// the row swaps.
+struct FactoredDiagonal {
+    let diagonal: [Double]
+    let pivots: [Int32]
+
+    /// −1 for an odd number of row swaps, 1 for an even one.
+    private var pivotSign: Double { pivots.enumerated().reduce(1.0) { $1.offset == Int($1.element) ? $0 : -$0 } }
+
+    /// The product of `U`'s diagonal, its sign flipped at each row swap.
+    var determinant: Double { diagonal.reduce(pivotSign, *) }
 
     /// The sign (±1, or 0 for a singular matrix) and the logarithm of the absolute value of
-    /// the determinant of the matrix this packed LU factorization with `pivots` factors.
-    func signAndLogDeterminantOfFactorization(pivots: [Int32]) -> (sign: Double, logAbsolute: Double) {
-        var sign = pivotSign(pivots), logAbsolute = 0.0
+    /// the determinant.
+    var signAndLogAbsoluteDeterminant: (sign: Double, logAbsolute: Double) {
+        var sign = pivotSign, logAbsolute = 0.0
         for value in diagonal {
             if value == 0 { return (0, -.infinity) }
             if value < 0 { sign = -sign }
@@ -20,9 +25,15 @@ extension DenseMatrix {
         return (sign, logAbsolute)
     }
 
-    /// −1 for an odd number of row swaps, 1 for an even one.
-    private func pivotSign(_ pivots: [Int32]) -> Double {
-        pivots.enumerated().reduce(1.0) { $1.offset == Int($1.element) ? $0 : -$0 }
+    /// The factorization of each matrix of `a`.
+    static func factoring(_ a: NDArray, using lapack: LAPACK) throws -> (stack: MatrixStack, factors: [FactoredDiagonal]) {
+        try checkSquare(a)
+        let stack = MatrixStack(a)
+        let factors = try stack.matrices.map { matrix in
+            let (lu, pivots, _) = try matrix.luFactorization(using: lapack)
+            return FactoredDiagonal(diagonal: lu.diagonal, pivots: pivots)
+        }
+        return (stack, factors)
     }
 }
 
@@ -39,14 +50,8 @@ public struct Determinant: DifferentiableOp, ForwardDifferentiableOp, ShapeInfer
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let lapack = try LAPACK.required(by: "a determinant")
-        try checkSquare(inputs[0])
-        let stack = MatrixStack(inputs[0])
-        let values = try stack.matrices.map { matrix in
-            let (lu, pivots, _) = try matrix.luFactorization(using: lapack)
-            return lu.determinantOfFactorization(pivots: pivots)
-        }
-        return [NDArray(scalars: values, batchShape: stack.batchShape, dtype: matrixAlgebraDType(inputs[0].dtype))]
+        let (stack, factors) = try FactoredDiagonal.factoring(inputs[0], using: LAPACK.required(by: "a determinant"))
+        return [NDArray(scalars: factors.map(\.determinant), batchShape: stack.batchShape, dtype: matrixAlgebraDType(inputs[0].dtype))]
     }
 
     /// `Ā = ḡ·det(A)·A⁻ᵀ`.
@@ -80,13 +85,8 @@ public struct SignAndLogDeterminant: DifferentiableOp, ForwardDifferentiableOp, 
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let lapack = try LAPACK.required(by: "a determinant")
-        try checkSquare(inputs[0])
-        let stack = MatrixStack(inputs[0])
-        let values = try stack.matrices.map { matrix in
-            let (lu, pivots, _) = try matrix.luFactorization(using: lapack)
-            return lu.signAndLogDeterminantOfFactorization(pivots: pivots)
-        }
+        let (stack, factors) = try FactoredDiagonal.factoring(inputs[0], using: LAPACK.required(by: "a determinant"))
+        let values = factors.map(\.signAndLogAbsoluteDeterminant)
         let dtype = matrixAlgebraDType(inputs[0].dtype)
         return [NDArray(scalars: values.map(\.sign), batchShape: stack.batchShape, dtype: dtype),
                 NDArray(scalars: values.map(\.logAbsolute), batchShape: stack.batchShape, dtype: dtype)]
@@ -130,19 +130,21 @@ public struct FactoredDeterminant: Op, ShapeInferringOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let stack = MatrixStack(inputs[0]), size = stack.rows
-        let pivots = inputs[1].contiguous().elements(as: Int32.self)
-        guard inputs[1].shape == Array(inputs[0].shape.dropLast()) else {
-            throw OpError("pivots of shape \(shapeText(inputs[1].shape)) do not belong to factors of shape \(shapeText(inputs[0].shape))")
+        let (lu, size) = (inputs[0], inputs[0].shape.last!)
+        guard inputs[1].shape == Array(lu.shape.dropLast()) else {
+            throw OpError("pivots of shape \(shapeText(inputs[1].shape)) do not belong to factors of shape \(shapeText(lu.shape))")
         }
-        let factorizations = (0..<stack.count).map { (stack.matrix($0), Array(pivots[($0 * size)..<(($0 + 1) * size)])) }
-        let dtype = inputs[0].dtype
-        guard logarithmic else {
-            return [NDArray(scalars: factorizations.map { $0.determinantOfFactorization(pivots: $1) }, batchShape: stack.batchShape, dtype: dtype)]
+        // Only U's diagonal is read: no copy of the factors.
+        let diagonals = try ExtractDiagonal(offset: 0).perform([lu])[0].cast(to: .float64).elements(as: Double.self)
+        let pivots = inputs[1].contiguous().elements(as: Int32.self), batchShape = Array(lu.shape.dropLast(2))
+        let factors = (0..<batchShape.reduce(1, *)).map { index in
+            let range = (index * size)..<((index + 1) * size)
+            return FactoredDiagonal(diagonal: Array(diagonals[range]), pivots: Array(pivots[range]))
         }
-        let values = factorizations.map { $0.signAndLogDeterminantOfFactorization(pivots: $1) }
-        return [NDArray(scalars: values.map(\.sign), batchShape: stack.batchShape, dtype: dtype),
-                NDArray(scalars: values.map(\.logAbsolute), batchShape: stack.batchShape, dtype: dtype)]
+        guard logarithmic else { return [NDArray(scalars: factors.map(\.determinant), batchShape: batchShape, dtype: lu.dtype)] }
+        let values = factors.map(\.signAndLogAbsoluteDeterminant)
+        return [NDArray(scalars: values.map(\.sign), batchShape: batchShape, dtype: lu.dtype),
+                NDArray(scalars: values.map(\.logAbsolute), batchShape: batchShape, dtype: lu.dtype)]
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] {
