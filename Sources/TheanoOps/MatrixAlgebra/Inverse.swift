@@ -92,26 +92,27 @@ public struct PseudoInverse: DifferentiableOp, ForwardDifferentiableOp, ShapeInf
     }
 }
 
+/// The projections onto the complements of `a`'s column and row spaces, `I − A·X` and
+/// `I − X·A`, for `X = A⁺`: the terms by which a pseudo-inverse's derivatives differ from an
+/// inverse's.
+private func complementProjections(_ a: Variable, inverse x: Variable, at location: SourceLocation) throws -> (columns: Variable, rows: Variable) {
+    (try identity(like: a.matrixTranspose, at: location) - matmul(a, x), try identity(like: a, at: location) - matmul(x, a))
+}
+
 /// The gradient with respect to `a` of a scalar whose gradient with respect to `a`'s
 /// pseudo-inverse `inverse` is `g` (see ``PseudoInverse``).
 func pseudoInverseGradient(_ a: Variable, inverse x: Variable, _ g: Variable, at location: SourceLocation) throws -> Variable {
     let xT = try x.matrixTranspose, gT = try g.matrixTranspose
-    let leftResidual = try identity(like: a.matrixTranspose, at: location) - matmul(a, x)
-    let rightResidual = try identity(like: a, at: location) - matmul(x, a)
-    return try -matmul(matmul(xT, g), xT)
-        + matmul(matmul(leftResidual, gT), matmul(x, xT))
-        + matmul(matmul(xT, x), matmul(gT, rightResidual))
+    let (columns, rows) = try complementProjections(a, inverse: x, at: location)
+    return try -matmul(matmul(xT, g), xT) + matmul(matmul(columns, gT), matmul(x, xT)) + matmul(matmul(xT, x), matmul(gT, rows))
 }
 
 /// The change of `a`'s pseudo-inverse `inverse` for a change `da` of `a`:
 /// `dX = −X·dA·X + X·Xᵀ·dAᵀ·(I − A·X) + (I − X·A)·dAᵀ·Xᵀ·X`.
 func pseudoInverseTangent(_ a: Variable, inverse x: Variable, _ da: Variable, at location: SourceLocation) throws -> Variable {
     let xT = try x.matrixTranspose, daT = try da.matrixTranspose
-    let leftResidual = try identity(like: a.matrixTranspose, at: location) - matmul(a, x)
-    let rightResidual = try identity(like: a, at: location) - matmul(x, a)
-    return try -matmul(matmul(x, da), x)
-        + matmul(matmul(x, xT), matmul(daT, leftResidual))
-        + matmul(matmul(rightResidual, daT), matmul(xT, x))
+    let (columns, rows) = try complementProjections(a, inverse: x, at: location)
+    return try -matmul(matmul(x, da), x) + matmul(matmul(x, xT), matmul(daT, columns)) + matmul(matmul(rows, daT), matmul(xT, x))
 }
 
 /// The Moore–Penrose pseudo-inverse of each matrix of `a` (NumPy's `linalg.pinv`):
