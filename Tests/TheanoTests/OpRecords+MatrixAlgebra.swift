@@ -201,7 +201,7 @@ extension OpRecords {
                                        let (values, vectors) = try eigh(x[0], lower: p.bool("lower", default: true))
                                        guard try p.int("output") == 1 else { return values }
                                        // The sign of each eigenvector is arbitrary: make its first element positive.
-                                       return try vectors * sign(vectors[TensorIndex.stride(to: 1, by: 1)])
+                                       return try vectors * expandDims(sign(vectors[0]), axis: 0)
                                    }), .builds(.unary("eigvalsh") { try eigvalsh($0) })]),
                  gradients: .checked([
                      .binary("eigvalsh, noise above the diagonal", .uniform([4, 4]), .uniform([4, 4])) { a, n in
@@ -235,8 +235,7 @@ extension OpRecords {
                  values: .checked([.builds(.withParameters("svd") { x, p in
                                        let (u, _, vt) = try svd(x[0], fullMatrices: p.bool("full", default: true))
                                        // Signs are arbitrary: each column of u and each row of vt starts positive.
-                                       let first = TensorIndex.stride(to: 1, by: 1), all = TensorIndex.stride(by: 1)
-                                       return try p.int("output") == 0 ? u * sign(u[first]) : vt * sign(vt[all, first])
+                                       return try p.int("output") == 0 ? u * expandDims(sign(u[0]), axis: 0) : vt * expandDims(sign(vt.T[0]), axis: 1)
                                    }), .builds(.unary("svdvals") { try svdvals($0) })]),
                  gradients: .checked([
                      .unary("svdvals of a tall matrix", .uniform([4, 3])) { try svdvals($0) },

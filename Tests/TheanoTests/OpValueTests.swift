@@ -26,6 +26,13 @@ struct OpValueTests {
     @Test(arguments: try Fixtures.cases(in: "matrix_algebra"))
     func matrixAlgebra(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
+    /// The matrix-algebra cases on the native backend, where the LAPACK ops run their
+    /// reference implementations between compiled kernels.
+    @Test(arguments: try Fixtures.cases(in: "matrix_algebra").map { VariantCase(fixture: $0, inputs: .contiguous) })
+    func matrixAlgebraNative(_ variant: VariantCase) throws {
+        try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
+    }
+
     @Test(arguments: try Fixtures.cases(in: "nnet"))
     func neuralNetwork(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 

@@ -56,7 +56,12 @@ struct DenseMatrix {
     /// Calls `body` with the address of the elements, for LAPACK arguments it only reads
     /// (declared without `const` in Fortran's interface): no copy is made.
     func withReadOnlyPointer<R>(_ body: (UnsafeMutablePointer<Double>) throws -> R) rethrows -> R {
-        try elements.withUnsafeBufferPointer { try body(UnsafeMutablePointer(mutating: $0.baseAddress!)) }
+        var placeholder = 0.0
+        return try elements.withUnsafeBufferPointer { buffer in
+            // An empty matrix may have no address; LAPACK reads nothing of it but wants one.
+            guard let address = buffer.baseAddress else { return try body(&placeholder) }
+            return try body(UnsafeMutablePointer(mutating: address))
+        }
     }
 
     /// The symmetric matrix whose both triangles are this matrix's `lower` (or upper) one.
@@ -89,8 +94,8 @@ struct MatrixStack {
     func matrix(_ index: Int) -> DenseMatrix {
         let (rows, columns) = (self.rows, self.columns), size = rows * columns
         let elements = [Double](unsafeUninitializedCapacity: size) { buffer, initialized in
-            values.withUnsafePointer(to: Double.self) { source in
-                transpose(source + index * size, rows: rows, columns: columns, into: buffer.baseAddress!)
+            if let target = buffer.baseAddress, size > 0 {
+                values.withUnsafePointer(to: Double.self) { source in transpose(source + index * size, rows: rows, columns: columns, into: target) }
             }
             initialized = size
         }
@@ -114,7 +119,7 @@ extension NDArray {
             for (index, matrix) in matrices.enumerated() {
                 let start = target + index * size
                 matrix.elements.withUnsafeBufferPointer { source in
-                    transpose(source.baseAddress!, rows: columns, columns: rows, into: start)
+                    if let source = source.baseAddress, size > 0 { transpose(source, rows: columns, columns: rows, into: start) }
                 }
             }
         }
