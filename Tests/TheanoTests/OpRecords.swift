@@ -163,7 +163,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
 /// The records, and the cases of each facet gathered from them.
 enum OpRecords {
     static let all: [OpRecord] = elementwise + reductions + linearAlgebra + neuralNet + shapeOps + indexing + control + random + convolution
-        + matrixAlgebra
+        + matrixAlgebra + sparse
 
     static let gradientCases = all.flatMap(\.gradients.cases)
     static let shapeCases = all.flatMap(\.shapes.cases)

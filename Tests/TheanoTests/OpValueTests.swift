@@ -33,6 +33,9 @@ struct OpValueTests {
         try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
     }
 
+    @Test(arguments: try Fixtures.cases(in: "sparse"))
+    func sparse(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
+
     @Test(arguments: try Fixtures.cases(in: "nnet"))
     func neuralNetwork(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
@@ -104,7 +107,7 @@ struct OpValueTests {
 
 /// The names of the fixture files, without their `.json` extension.
 private let allFixtureFiles = ["elementwise", "reductions", "shape", "indexing", "linalg", "nnet", "numpy_semantics", "stabilize", "convolution",
-                                "matrix_algebra", "einsum"]
+                                "matrix_algebra", "einsum", "sparse"]
 
 // MARK: - Running a case
 

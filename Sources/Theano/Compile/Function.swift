@@ -86,8 +86,7 @@ public final class Function: @unchecked Sendable {
             throw TheanoError.wrongArgumentCount(function: name, expected: inputs.count, got: given.count)
         }
         let arguments = given.count == inputs.count ? given : given + inputs[given.count...].map { defaults[$0]! }
-        for index in inputs.indices where arguments[index].dtype != inputTypes[index].dtype
-            || !inputTypes[index].accepts(shape: arguments[index].shape) {
+        for index in inputs.indices where !inputTypes[index].accepts(arguments[index]) {
             throw TheanoError.badInput(function: name, input: inputs[index].name.map { "'\($0)'" } ?? "#\(index)",
                                        expected: inputTypes[index], dtype: arguments[index].dtype, shape: arguments[index].shape)
         }

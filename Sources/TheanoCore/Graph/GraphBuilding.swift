@@ -5,7 +5,13 @@ extension Op {
     package func apply(_ inputs: [Variable], at location: SourceLocation) throws -> Apply {
         let types = inputs.map(\.type)
         do {
-            return Apply(op: self, inputs: inputs, outputTypes: try outputTypes(types), location: location)
+            // Sparse matrices reach only the ops that declare they take them.
+            if !(self is any SparseOp), let index = types.firstIndex(where: \.isSparse) {
+                throw OpError("input \(index) is a \(types[index].format) sparse matrix, which it does not take: use toDense, or a sparse operation")
+            }
+            let outputs = try outputTypes(types)
+            if !(self is any SparseOp), outputs.contains(where: \.isSparse) { throw OpError("it would make a sparse matrix, which it does not declare") }
+            return Apply(op: self, inputs: inputs, outputTypes: outputs, location: location)
         } catch let error as OpError {
             throw TheanoError.typeMismatch(op: description, inputs: types, reason: error.description, location: location)
         }
@@ -75,7 +81,7 @@ public func constant(_ value: Double, dtype: DType = .defaultFloat, fileID: Stri
 public func shared(_ value: NDArray, name: String? = nil, shape: [Int?]? = nil,
                    fileID: String = #fileID, line: Int = #line) throws -> SharedVariable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
-    let type = TensorType(value.dtype, shape: shape ?? value.shape.map { $0 })
+    let type = TensorType(value.dtype, shape: shape ?? value.shape.map { $0 }, format: value.format)
     guard type.accepts(shape: value.shape) else {
         throw TheanoError.invalidArgument(function: "shared", reason: "value of shape \(shapeText(value.shape)) does not fit static shape \(type)", location: location)
     }

@@ -63,6 +63,10 @@ public protocol SharedStateCarryingOp: Op {
     func finalValues(of node: Apply) throws -> [SharedVariable: Variable]
 }
 
+/// An op that takes or makes sparse matrices (``TensorType/format`` `.csr`, `.csc`): graph
+/// construction refuses sparse operands for every other op.
+public protocol SparseOp: Op {}
+
 /// An op that can say the shapes of its outputs from the shapes of its inputs without
 /// computing anything else.
 public protocol ShapeInferringOp: Op {

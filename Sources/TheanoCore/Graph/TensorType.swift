@@ -3,23 +3,32 @@
 /// Each dimension is either a known size or `nil` (unknown until run time). A dimension of
 /// static size 1 is *broadcastable*: elementwise operations stretch it to the size of the
 /// other operands. Broadcasting is decided here, at graph construction, never at run time.
+///
+/// A type's `format` says how its values are stored: dense arrays, or sparse matrices (CSR or
+/// CSC, see ``SparseMatrix``) that only the ops conforming to ``SparseOp`` accept.
 public struct TensorType: Hashable, Sendable, CustomStringConvertible {
     /// The element type.
     public var dtype: DType
     /// The static shape: each dimension's size, or `nil` where it is known only at run time.
     public var shape: [Int?]
+    /// How the values are stored.
+    public var format: StorageFormat
 
-    /// The type of tensors of `dtype` with the static shape `shape`.
-    public init(_ dtype: DType, shape: [Int?]) {
+    /// The type of tensors of `dtype` with the static shape `shape`, stored as `format`.
+    public init(_ dtype: DType, shape: [Int?], format: StorageFormat = .dense) {
         self.dtype = dtype
         self.shape = shape
+        self.format = format
     }
 
     /// The number of dimensions.
     public var ndim: Int { shape.count }
 
-    /// For each dimension, whether its static size is 1.
-    public var broadcastable: [Bool] { shape.map { $0 == 1 } }
+    /// Whether values are sparse matrices.
+    public var isSparse: Bool { format != .dense }
+
+    /// For each dimension, whether its static size is 1 (a sparse matrix never broadcasts).
+    public var broadcastable: [Bool] { shape.map { $0 == 1 && !isSparse } }
 
     /// The number of elements, when every dimension is known.
     public var staticSize: Int? {
@@ -30,13 +39,19 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The same shape with another dtype.
-    public func with(dtype: DType) -> TensorType { TensorType(dtype, shape: shape) }
+    public func with(dtype: DType) -> TensorType { TensorType(dtype, shape: shape, format: format) }
 
     /// Whether a variable of type `other` may stand where one of this type stood: same dtype,
     /// rank and broadcastable dimensions, and no known size contradicted.
     public func fits(_ other: TensorType) -> Bool {
-        other.dtype == dtype && other.broadcastable == broadcastable
+        other.dtype == dtype && other.format == format && other.broadcastable == broadcastable
             && zip(shape, other.shape).allSatisfy { $0 == nil || $1 == nil || $0 == $1 }
+    }
+
+    /// Whether `value` may be given for a variable of this type: its dtype, storage format
+    /// and shape.
+    public func accepts(_ value: NDArray) -> Bool {
+        value.dtype == dtype && value.format == format && accepts(shape: value.shape)
     }
 
     /// Whether a concrete shape is compatible with this type.
@@ -46,8 +61,20 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
-    /// Renders as `float32[?, 784]`; a scalar is `float32[]`.
+    /// Renders as `float32[?, 784]`; a scalar is `float32[]`; a sparse matrix `csr float32[?, 784]`.
     public var description: String {
-        "\(dtype)[\(shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]"
+        (isSparse ? "\(format) " : "") + "\(dtype)[\(shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]"
     }
+}
+
+/// How a tensor's values are stored.
+public enum StorageFormat: String, Hashable, Sendable, CustomStringConvertible {
+    /// A strided array of every element (``NDArray``).
+    case dense
+    /// A sparse matrix, compressed by rows: each row's stored columns and values.
+    case csr
+    /// A sparse matrix, compressed by columns: each column's stored rows and values.
+    case csc
+
+    public var description: String { rawValue }
 }

@@ -54,12 +54,13 @@ public final class Constant: Variable {
 
     package init(_ value: NDArray, name: String? = nil, location: SourceLocation) {
         self.value = value
-        super.init(type: TensorType(value.dtype, shape: value.shape), name: name, location: location)
+        super.init(type: TensorType(value.dtype, shape: value.shape, format: value.format), name: name, location: location)
     }
 
     /// Whether `other` holds the same dtype, shape and elements (NaNs compare by bits).
     func hasSameValue(as other: Constant) -> Bool {
-        value.dtype == other.value.dtype && value.shape == other.value.shape
+        if value.sparse != nil || other.value.sparse != nil { return value.sparse == other.value.sparse }
+        return value.dtype == other.value.dtype && value.shape == other.value.shape
             && value.contiguous().withBytes { a in other.value.contiguous().withBytes { b in a.elementsEqual(b) } }
     }
 
@@ -104,7 +105,7 @@ public final class SharedVariable: Variable, @unchecked Sendable {
 
     /// Replaces the value; it must fit the variable's type.
     public func setValue(_ newValue: NDArray) throws {
-        guard newValue.dtype == type.dtype, type.accepts(shape: newValue.shape) else {
+        guard type.accepts(newValue) else {
             throw TheanoError.badInput(function: "SharedVariable.setValue", input: name ?? "shared variable",
                                        expected: type, dtype: newValue.dtype, shape: newValue.shape)
         }

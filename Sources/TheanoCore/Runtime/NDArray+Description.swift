@@ -1,6 +1,7 @@
 extension NDArray: CustomStringConvertible {
     /// NumPy's repr: `array([[1., 2.], [3., 4.]], dtype=float32)` laid out over lines.
     public var description: String {
+        if let sparse { return sparse.description }
         let texts = elementsText
         let width = texts.map(\.count).max() ?? 0
         var index = 0
@@ -20,6 +21,7 @@ extension NDArray: CustomStringConvertible {
 
     /// Each element as NumPy prints it (`1.`, `-inf`, `True`).
     package var elementsText: [String] {
+        if let sparse { return sparse.dense().elementsText }
         switch dtype {
         case .bool: return elements(as: Bool.self).map { $0 ? "True" : "False" }
         case .float32, .float64:

@@ -21,9 +21,12 @@ public struct NDArray: Sendable {
         /// A variable only so that ``NDArray/hasUniqueStorage()`` can ask whether it is shared
         /// (never written, so reads need no exclusive-access check).
         @exclusivity(unchecked) @usableFromInline var storage: Storage
+        /// The sparse matrix this array stands for, which has no dense elements (`storage`
+        /// is then an empty placeholder).
+        @usableFromInline let sparse: SparseMatrix?
 
-        init(shape: [Int], strides: [Int], offset: Int, storage: Storage) {
-            (self.shape, self.strides, self.offset, self.storage) = (shape, strides, offset, storage)
+        init(shape: [Int], strides: [Int], offset: Int, storage: Storage, sparse: SparseMatrix? = nil) {
+            (self.shape, self.strides, self.offset, self.storage, self.sparse) = (shape, strides, offset, storage, sparse)
         }
     }
 
@@ -33,7 +36,27 @@ public struct NDArray: Sendable {
     @inlinable public var strides: [Int] { header.strides }
     /// Position of the first element in `storage`, in elements.
     @inlinable package var offset: Int { header.offset }
-    @inlinable package var storage: Storage { header.storage }
+    @inlinable package var storage: Storage {
+        precondition(header.sparse == nil, "a sparse matrix has no dense elements: only sparse operations read it")
+        return header.storage
+    }
+
+    /// A value standing for the sparse matrix `matrix` where arrays flow: a function's
+    /// arguments and results, shared variables, constants.
+    public init(sparse matrix: SparseMatrix) {
+        dtype = matrix.dtype
+        header = Header(shape: matrix.shape, strides: NDArray.contiguousStrides(matrix.shape), offset: 0,
+                        storage: NDArray.sparsePlaceholder, sparse: matrix)
+    }
+
+    /// The sparse matrix this value stands for, if it is one.
+    public var sparse: SparseMatrix? { header.sparse }
+
+    /// How the value is stored: `.dense`, or the sparse matrix's format.
+    public var format: StorageFormat { header.sparse?.format ?? .dense }
+
+    /// The storage of every sparse value: none.
+    private static let sparsePlaceholder = Storage(byteCount: 0)!
 
     /// A zero-filled, contiguous array.
     public init(zeros shape: [Int], dtype: DType) {

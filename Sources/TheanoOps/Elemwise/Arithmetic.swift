@@ -176,9 +176,11 @@ public struct Negate: UnaryNumericOp, CElementwiseOp {
 // MARK: - Operators
 
 extension Variable {
-    /// The elementwise sum, broadcasting the operands and promoting their dtypes.
+    /// The elementwise sum, broadcasting the operands and promoting their dtypes; of two
+    /// sparse matrices, their sparse sum (``SparseAdd``).
     public static func + (lhs: Variable, rhs: Variable) throws -> Variable {
-        try elementwise(Add(), [lhs, rhs], at: .operatorCaller())
+        if lhs.isSparse && rhs.isSparse { return try SparseAdd()([lhs, rhs], at: .operatorCaller()) }
+        return try elementwise(Add(), [lhs, rhs], at: .operatorCaller())
     }
     /// The elementwise difference, broadcasting the operands and promoting their dtypes.
     public static func - (lhs: Variable, rhs: Variable) throws -> Variable {

@@ -56,9 +56,11 @@ public struct Dot: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
 /// N-d `a` and an M-d `b` contract the last axis of `a` with the second-to-last axis of `b`
 /// (its only axis if it is a vector), giving `a`'s other axes followed by `b`'s. Every case
 /// is one matrix product (`Dot`, which the optimizer turns into BLAS calls) between
-/// transposes and reshapes. Operands are cast to their common dtype.
+/// transposes and reshapes. Operands are cast to their common dtype. A sparse operand makes
+/// it ``structuredDot(_:_:fileID:line:)``.
 public func dot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
+    if a.isSparse || b.isSparse { return try structuredDot(a, b, fileID: fileID, line: line) }
     if a.ndim == 0 || b.ndim == 0 { return try elementwise(Multiply(), [a, b], at: location) }
     if b.ndim > 2 {
         let contracted = b.ndim - 2

@@ -1,7 +1,7 @@
 import TheanoCore
 
 /// The shape of a tensor as an `int64` vector, known when the function runs.
-public struct Shape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+public struct Shape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp, SparseOp {
     package init() {}
 
     public var description: String { "shape" }
@@ -16,7 +16,7 @@ public struct Shape: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp
 }
 
 /// The size of one dimension of a tensor as an `int64` scalar (Theano's `Shape_i`).
-public struct ShapeAt: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+public struct ShapeAt: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp, SparseOp {
     /// The dimension whose size it gives.
     public let axis: Int
 

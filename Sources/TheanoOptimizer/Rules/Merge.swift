@@ -31,13 +31,18 @@ package let mergeEquivalentNodes = GraphPass("merge") { graph in
     return replacements
 }
 
-/// Identifies a constant by dtype, shape and bytes.
+/// Identifies a constant by dtype, shape, storage format and bytes (a sparse matrix's: its
+/// values, then its indices and index pointers).
 private struct ConstantKey: Hashable {
-    let dtype: DType, shape: [Int], bytes: [UInt8]
+    let dtype: DType, shape: [Int], format: StorageFormat, bytes: [UInt8]
     init(_ constant: Constant) {
-        dtype = constant.value.dtype
-        shape = constant.value.shape
-        bytes = constant.value.contiguous().withBytes { Array($0) }
+        let value = constant.value
+        (dtype, shape, format) = (value.dtype, value.shape, value.format)
+        if let sparse = value.sparse {
+            bytes = sparse.data.withBytes { Array($0) } + (sparse.indices + [-1] + sparse.indptr).withUnsafeBytes { Array($0) }
+        } else {
+            bytes = value.contiguous().withBytes { Array($0) }
+        }
     }
 }
 

@@ -1032,6 +1032,52 @@ def einsum_fixtures():
     return fixtures
 
 
+# MARK: - Sparse
+
+
+def sparse_fixtures():
+    """Sparse matrices against SciPy: each input is a dense matrix with zeros, which the
+    case's graph stores as CSR or CSC; results are compared densely. A local generator keeps
+    the other files' draws unchanged."""
+    import scipy.sparse as sp
+
+    fixtures = FixtureFile("sparse", "CSR and CSC matrices: conversions, transposes and products with dense matrices.")
+    r = np.random.default_rng(SEED + 17)
+
+    def sparse_like(rows, columns, density=0.3):
+        values = dyadic(r.normal(size=(rows, columns)))
+        values[r.random((rows, columns)) > density] = 0
+        return values
+
+    for dtype in FLOAT_DTYPES:
+        for fmt in ("csr", "csc"):
+            s, d = sparse_like(5, 4).astype(dtype), array(dyadic(r.normal(size=(4, 3))), dtype)
+            matrix = sp.csr_matrix(s) if fmt == "csr" else sp.csc_matrix(s)
+            fixtures.add(f"to_dense/{fmt}/{dtype}", "to_dense", [s], matrix.toarray(), params={"format": fmt})
+            fixtures.add(f"structured_dot/{fmt}/{dtype}", "structured_dot", [s, d], in_float64(lambda a, b: a @ b, dtype)(s, d),
+                         params={"format": fmt})
+            fixtures.add(f"dense_dot_sparse/{fmt}/{dtype}", "dense_dot_sparse", [d.T, s.T],
+                         in_float64(lambda a, b: a @ b, dtype)(d.T, s.T), params={"format": fmt})
+            fixtures.add(f"sparse_transpose/{fmt}/{dtype}", "sparse_transpose", [s], matrix.T.toarray(), params={"format": fmt})
+            g = array(dyadic(r.normal(size=(5, 4))), dtype)
+            fixtures.add(f"sample_at_structure/{fmt}/{dtype}", "sample_at_structure", [s, g], np.where(s != 0, g, 0).astype(dtype),
+                         params={"format": fmt})
+            a, b = array(dyadic(r.normal(size=(5, 3))), dtype), array(dyadic(r.normal(size=(4, 3))), dtype)
+            fixtures.add(f"sampled_product/{fmt}/{dtype}", "sampled_product", [s, a, b],
+                         np.where(s != 0, in_float64(lambda x, y: x @ y.T, dtype)(a, b), 0).astype(dtype), params={"format": fmt})
+        x = sparse_like(3, 5).astype(dtype)
+        fixtures.add(f"change_format/{dtype}", "change_format", [x], sp.csr_matrix(x).tocsc().toarray())
+    for fmt in ("csr", "csc"):
+        x, y = sparse_like(4, 5), sparse_like(4, 5)
+        y[0, :] = x[0, :]  # shared positions add up
+        fixtures.add(f"sparse_add/{fmt}", "sparse_add", [x, y], x + y, params={"format": fmt})
+    empty = np.zeros((3, 4))
+    fixtures.add("structured_dot/nothing_stored", "structured_dot", [empty, np.ones((4, 2))], np.zeros((3, 2)), params={"format": "csr"})
+    fixtures.add("structured_dot/empty_rows", "structured_dot", [np.zeros((0, 4)), np.ones((4, 2))], np.zeros((0, 2)),
+                 params={"format": "csr"})
+    return fixtures
+
+
 # MARK: - Shape
 
 
@@ -1963,7 +2009,7 @@ def numpy_files():
 def main():
     files = [elementwise_fixtures(), reduction_fixtures(), shape_fixtures(), indexing_fixtures(),
              linalg_fixtures(), nnet_fixtures(), numpy_semantics_fixtures(), stabilize_fixtures(), convolution_fixtures(),
-             matrix_algebra_fixtures(), einsum_fixtures()]
+             matrix_algebra_fixtures(), einsum_fixtures(), sparse_fixtures()]
     for fixtures in files:
         fixtures.write()
     total = sum((OUTPUT_DIRECTORY / f"{f.stem}.json").stat().st_size for f in files)

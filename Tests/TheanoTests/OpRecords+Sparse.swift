@@ -1,0 +1,104 @@
+@testable import Theano
+@testable import TheanoCore
+@testable import TheanoOps
+import Testing
+
+// Records of the sparse-matrix ops (Sources/TheanoOps/Sparse). Fixtures give dense matrices
+// with zeros, which each case's graph stores as CSR or CSC (Fixtures/sparse.json); gradient
+// cases draw dense matrices with no zeros, so every position is stored and the structured
+// gradient is the whole one, which finite differences see.
+
+extension OpRecords {
+    /// The storage format a fixture case names.
+    private static func format(_ params: FixtureParameters) throws -> StorageFormat {
+        try #require(StorageFormat(rawValue: params.contains("format") ? params.string("format") : "csr"))
+    }
+
+    /// A fixed structure: a 3×4 matrix storing five positions.
+    static let pattern = NDArray([[1.0, 0, 2, 0], [0, 0, 3, 0], [4, 0, 0, 5]])
+
+    static let sparse: [OpRecord] = [
+        OpRecord(DenseToSparse.self,
+                 values: .checked([.builds(.withParameters("to_dense") { x, p in try toDense(toSparse(x[0], format: format(p))) })]),
+                 gradients: .checked([.unary("toDense(toSparse(x))", .uniform([3, 4])) { try toDense(toSparse($0)) },
+                                      .unary("toDense(toSparse(x, csc))", .uniform([3, 4])) { try toDense(toSparse($0, format: .csc)) }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("toSparse of a [1, n] row") { try toDense(toSparse($0)) }]),
+                 shapes: .checked([ShapeCase("toSparse", [.floats([3, 4])]) { try toSparse($0[0]) }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(SparseToDense.self,
+                 values: .checked([.reaches("to_dense")]),
+                 gradients: .checked([.unary("sum of toDense(toSparse(x)) squared", .uniform([3, 4])) { try sum(sqr(toDense(toSparse($0)))) }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("toDense of a [1, n] row") { try toDense(toSparse($0)) }]),
+                 shapes: .checked([ShapeCase("toDense", [.floats([3, 4])]) { try toDense(toSparse($0[0])) }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(ChangeSparseFormat.self,
+                 values: .checked([.builds(.unary("change_format") { try toDense(toSparse(toSparse($0), format: .csc)) })]),
+                 gradients: .checked([.unary("CSR to CSC", .uniform([3, 4])) { try toDense(toSparse(toSparse($0), format: .csc)) }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("CSR to CSC of a [1, n] row") { try toDense(toSparse(toSparse($0), format: .csc)) }]),
+                 shapes: .checked([ShapeCase("CSR to CSC", [.floats([3, 4])]) { try toSparse(toSparse($0[0]), format: .csc) }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(SampleAtStructure.self,
+                 values: .checked([.builds(.withParameters("sample_at_structure") { x, p in
+                                       try toDense(SampleAtStructure()([toSparse(x[0], format: format(p)), x[1]], at: location))
+                                   })]),
+                 gradients: .checked([.unary("values at a fixed structure", .uniform([3, 4])) { g in
+                     try toDense(SampleAtStructure()([toSparse(constant(pattern)), g], at: location))
+                 }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([SizeOneOperands("a [1, n] row at a fixed structure", [[1, 4]]) { g in
+                     try toDense(SampleAtStructure()([toSparse(constant(NDArray([[1.0, 0, 2, 0]]))), g[0]], at: location))
+                 }]),
+                 shapes: .checked([ShapeCase("sample", [.floats([3, 4]), .floats([3, 4])]) { x in
+                     try SampleAtStructure()([toSparse(x[0]), x[1]], at: location)
+                 }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(StructuredDot.self,
+                 values: .checked([.builds(.withParameters("structured_dot") { x, p in try structuredDot(toSparse(x[0], format: format(p)), x[1]) }),
+                                   .builds(.withParameters("dense_dot_sparse") { x, p in try dot(x[0], toSparse(x[1], format: format(p))) })]),
+                 gradients: .checked([
+                     .binary("CSR · dense", .uniform([3, 4]), .uniform([4, 2])) { s, d in try structuredDot(toSparse(s), d) },
+                     .binary("CSC · dense", .uniform([3, 4]), .uniform([4, 2])) { s, d in try structuredDot(toSparse(s, format: .csc), d) },
+                     .binary("dense · CSR", .uniform([2, 3]), .uniform([3, 4])) { d, s in try dot(d, toSparse(s)) },
+                 ]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([SizeOneOperands("[1, n] sparse · [n, 1]", [[1, 3], [3, 1]]) { try structuredDot(toSparse($0[0]), $0[1]) }]),
+                 shapes: .checked([ShapeCase("structuredDot", [.floats([3, 4]), .floats([4, 2])]) { x in try structuredDot(toSparse(x[0]), x[1]) }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(SampledProduct.self,
+                 values: .checked([.builds(.withParameters("sampled_product") { x, p in
+                                       try toDense(SampledProduct()([toSparse(x[0], format: format(p)), x[1], x[2]], at: location))
+                                   })]),
+                 gradients: .checked([.binary("(A·Bᵀ) at a fixed structure", .uniform([3, 2]), .uniform([4, 2])) { a, b in
+                     try toDense(SampledProduct()([toSparse(constant(pattern), format: .csc), a, b], at: location))
+                 }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([SizeOneOperands("[1, k] and [n, k] at a fixed row", [[1, 2], [4, 2]]) { x in
+                     try toDense(SampledProduct()([toSparse(constant(NDArray([[1.0, 0, 2, 0]]))), x[0], x[1]], at: location))
+                 }]),
+                 shapes: .checked([ShapeCase("sampled product", [.floats([3, 4]), .floats([3, 2]), .floats([4, 2])]) { x in
+                     try SampledProduct()([toSparse(x[0]), x[1], x[2]], at: location)
+                 }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(SparseAdd.self,
+                 values: .checked([.builds(.withParameters("sparse_add") { x, p in
+                                       try toDense(toSparse(x[0], format: format(p)) + toSparse(x[1], format: format(p)))
+                                   })]),
+                 gradients: .checked([.binary("toSparse(x) + toSparse(y)", .uniform([3, 4]), .uniform([3, 4])) { x, y in
+                     try toDense(toSparse(x) + toSparse(y, format: .csr))
+                 }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([SizeOneOperands("[1, n] rows", [[1, 3], [1, 3]]) { try toDense(toSparse($0[0]) + toSparse($0[1])) }]),
+                 shapes: .checked([ShapeCase("sparse add", [.floats([3, 4]), .floats([3, 4])]) { x in try toSparse(x[0]) + toSparse(x[1]) }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(SparseTranspose.self,
+                 values: .checked([.builds(.withParameters("sparse_transpose") { x, p in try toDense(toSparse(x[0], format: format(p)).sparseTransposed) })]),
+                 gradients: .checked([.unary("toDense(toSparse(x)ᵀ)", .uniform([3, 4])) { try toDense(toSparse($0).sparseTransposed) }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("transpose of a [1, n] row") { try toDense(toSparse($0).sparseTransposed) }]),
+                 shapes: .checked([ShapeCase("transpose", [.floats([3, 4])]) { try toSparse($0[0]).sparseTransposed }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+    ]
+}
