@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
         W3 (MLP 784-2048-2048-10 relu SGD step, batch 512), W4 and W5 (Elman and LSTM networks by scan, 50 steps of \
         batch 32, 128 → 256 → 16, one SGD step with BPTT), scan (per-step time of a 10-element loop), W6 (fused 5-op elementwise, 10M float32), W7 (call \
         overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache, and answering at once: time to the first result and to the compiled code), W9 (row \
-        softmax and column sums of 4096×4096), W10 (one SGD step of LeNet-5 on 28×28 images, batch 64/256), W11 (10M float32 uniform, normal and Bernoulli(0.3) draws), W13 (float64 linear algebra: a Cholesky solve of 512×512 by 512×16 with its gradient, the singular values of 512×256, log|det| of 256×256 with its gradient), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
+        softmax and column sums of 4096×4096), W10 (one SGD step of LeNet-5 on 28×28 images, batch 64/256), W11 (10M float32 uniform, normal and Bernoulli(0.3) draws), W12 (a float32 CSR matrix of 20,000×20,000 at 0.1 % density times a dense 20,000×64, and the gradient w.r.t. the dense one), W13 (float64 linear algebra: a Cholesky solve of 512×512 by 512×16 with its gradient, the singular values of 512×256, log|det| of 256×256 with its gradient), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
         gradients, N = 5, 20, 80, 320; and the whole compile of chains of 1,000 and 10,000 `c = c + v` or \
         `y = tanh(y) * 0.5 + v` with their gradient), threads (one function called 2,000 times from one thread, then from \
         two at once).
@@ -55,12 +55,13 @@ struct Bench: ParsableCommand {
             case "W9": try timeSoftmaxAndSums()
             case "W10": for batch in [64, 256] { try timeLeNet(batch: batch) }
             case "W11": try timeRandomDraws()
+            case "W12": try timeSparseProducts()
             case "W13": try timeLinearAlgebra()
             case "threads": try timeConcurrentCalls()
             case "rewrite":
                 for layers in [5, 20, 80, 320] { try timeRewriting(layers: layers) }
                 for chain in Chain.allCases { for length in [1_000, 10_000] { try timeChain(chain, length: length) } }
-            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, W10, W11, W13, rewrite, threads")
+            default: throw ValidationError("unknown workload \(workload); known: W1, W2, W3, W4, W5, scan, W6, W7, W8, W9, W10, W11, W12, W13, rewrite, threads")
             }
         }
     }

@@ -32,4 +32,31 @@ extension Bench {
         try report(workload: "linalg", variant: "det_grad", extra: ["notes": backend]) { _ = try determinantStep([square]) }
         if let profile = determinantStep.profile { print(profile) }
     }
+
+    /// W12, as in the peer harness: a float32 CSR matrix of 20,000×20,000 storing about
+    /// 400,000 positions (0.1 %, drawn uniformly, duplicates dropped; values in [-1, 1)) times
+    /// a dense 20,000×64 matrix; and the gradient of the sum of the product's squares with
+    /// respect to the dense matrix (`Sᵀ·2·S·D`).
+    func timeSparseProducts() throws {
+        let (size, columns, stored) = (20_000, 64, 400_000)
+        var random = RandomState(seed: 1100)
+        let positions = Array(Set((0..<stored).map { _ in Int(random.next() % UInt64(size * size)) })).sorted()
+        var indptr = [Int](repeating: 0, count: size + 1)
+        for position in positions { indptr[position / size + 1] += 1 }
+        for row in 0..<size { indptr[row + 1] += indptr[row] }
+        let values = NDArray.uniform([positions.count], low: -1, high: 1, dtype: .float32, using: &random)
+        let matrix = try SparseMatrix(format: .csr, shape: [size, size], data: values, indices: positions.map { $0 % size }, indptr: indptr)
+        let dense = NDArray.uniform([size, columns], low: -1, high: 1, dtype: .float32, using: &random)
+
+        let s = try sparseMatrix("S", dtype: .float32), d = tensor("D", dtype: .float32, shape: [nil, nil])
+        let product = try structuredDot(s, d)
+        let variants = [("fwd", product), ("grad", try grad(sum(product * product), wrt: [d])[0])]
+        for (variant, output) in variants {
+            let f = try function(inputs: [s, d], outputs: [output], options: options, profile: profile)
+            try report(workload: "sparse_dot", variant: variant, extra: ["notes": backend + ", \(positions.count) stored"]) {
+                _ = try f([NDArray(sparse: matrix), dense])
+            }
+            if let profile = f.profile { print(profile) }
+        }
+    }
 }

@@ -2,7 +2,7 @@ import TheanoCore
 
 /// The product `S·D` of a sparse matrix and a dense one, a dense matrix (Theano's
 /// `structured_dot`): each stored value `S[i, j]` adds `S[i, j]·D[j, :]` to row `i`, so the
-/// work is the stored count times `D`'s columns. CSR rows run in parallel.
+/// work is the stored count times `D`'s columns. Bands of result rows run in parallel.
 ///
 /// Gradients: `D̄ = Sᵀ·Ḡ`, and the *structured* `S̄`: `(Ḡ·Dᵀ)[i, j]` at the stored positions
 /// only (``SampledProduct``), never the dense `Ḡ·Dᵀ`.
@@ -37,7 +37,7 @@ public struct StructuredDot: DifferentiableOp, ForwardDifferentiableOp, ShapeInf
                                 s.indptr.withUnsafeBufferPointer { indptr in
                                     /// Adds `scale` times row `source` of D into `row`.
                                     func accumulate(_ scale: T, _ source: UnsafePointer<T>, into row: UnsafeMutablePointer<T>) {
-                                        for k in 0..<columns { row[k] = T.add(row[k], T.multiply(scale, source[k])) }
+                                        for k in 0..<columns { row[k] += scale * source[k] }
                                     }
                                     if s.format == .csr {
                                         // Row i gathers the rows of D its stored columns name.
@@ -49,10 +49,14 @@ public struct StructuredDot: DifferentiableOp, ForwardDifferentiableOp, ShapeInf
                                             }
                                         }
                                     } else {
-                                        // Column j of S scatters D's row j into the rows it stores.
-                                        for j in 0..<s.shape[1] {
-                                            for entry in indptr[j]..<indptr[j + 1] {
-                                                accumulate(values[entry], dense + j * columns, into: result + indices[entry] * columns)
+                                        // Column j of S scatters D's row j into the rows it stores. Each
+                                        // thread owns a band of result rows and scans every column for
+                                        // the entries that fall in it: no two threads write one row.
+                                        parallelFor(rows, workPerItem: Swift.max(1, columns * s.storedCount / Swift.max(rows, 1))) { start, end in
+                                            for j in 0..<s.shape[1] {
+                                                for entry in indptr[j]..<indptr[j + 1] where (start..<end).contains(indices[entry]) {
+                                                    accumulate(values[entry], dense + j * columns, into: result + indices[entry] * columns)
+                                                }
                                             }
                                         }
                                     }
