@@ -36,8 +36,10 @@ public struct NDArray: Sendable {
     @inlinable public var strides: [Int] { header.strides }
     /// Position of the first element in `storage`, in elements.
     @inlinable package var offset: Int { header.offset }
+    /// (Checked in debug builds: only sparse operations, which never ask, receive a sparse
+    /// value; the call path of release builds keeps the one load.)
     @inlinable package var storage: Storage {
-        precondition(header.sparse == nil, "a sparse matrix has no dense elements: only sparse operations read it")
+        assert(header.sparse == nil, "a sparse matrix has no dense elements: only sparse operations read it")
         return header.storage
     }
 
