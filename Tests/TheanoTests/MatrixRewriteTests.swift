@@ -218,9 +218,27 @@ extension RewriteRuleCases {
     ]
 }
 
+extension RewriteRuleCases {
+    /// Conversions of sparse matrices that undo each other.
+    static let sparse: [RewriteRuleCase] = [
+        RewriteRuleCase("dense_of_sparse_of_dense", "toDense(toSparse(x))", x: [nil, nil], expected: """
+            exp [id A] float32[?, ?]
+             └─ x [id B] float32[?, ?]
+            """) { x in try exp(toDense(toSparse(x))) },
+        RewriteRuleCase("sparse_transpose_of_transpose", "toDense(toSparse(x)ᵀᵀ)", x: [nil, nil], expected: """
+            exp [id A] float32[?, ?]
+             └─ x [id B] float32[?, ?]
+            """) { x in try exp(toDense(toSparse(x).sparseTransposed.sparseTransposed)) },
+        RewriteRuleCase("sparse_format_round_trip", "CSR to CSC and back, then dense", x: [nil, nil], expected: """
+            exp [id A] float32[?, ?]
+             └─ x [id B] float32[?, ?]
+            """) { x in try exp(toDense(toSparse(toSparse(toSparse(x), format: .csc), format: .csr))) },
+    ]
+}
+
 @Suite("Matrix structure rewrites")
 struct MatrixRewriteTests {
-    @Test(arguments: RewriteRuleCases.matrixAlgebra)
+    @Test(arguments: RewriteRuleCases.matrixAlgebra + RewriteRuleCases.sparse)
     func matrixRule(_ rule: RewriteRuleCase) throws { try rule.check() }
 
     /// The op types of `outputs` compiled from `inputs`, with how many nodes of each.

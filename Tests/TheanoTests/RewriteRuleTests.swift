@@ -573,7 +573,7 @@ enum RewriteRuleCases {
             """) { x in try x + constant(2.0) * constant(3.0) },
     ]
 
-    static let all = inlinePhase + shapePhase + canonicalizePhase + stabilizePhase + specializePhase + wholeGraph + matrixAlgebra
+    static let all = inlinePhase + shapePhase + canonicalizePhase + stabilizePhase + specializePhase + wholeGraph + matrixAlgebra + sparse
 }
 
 @Suite("Rewrite rules")

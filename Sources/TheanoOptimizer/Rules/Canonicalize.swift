@@ -4,7 +4,7 @@ import TheanoOps
 /// Rules of the canonicalize phase: algebraic canonical forms that later phases match.
 package let canonicalizeRules: [Rewrite] = [
     addCanonizer, mulCanonizer, negationOfNegation, liftDimShuffle, sumOfScaled, liftSubtensor, reduceOfReduce, joinSliceGradients,
-]
+] + sparseCanonicalizeRules
 
 /// `x - x → 0`, `x + 0 → x`, `(x + 2) + 3 → x + 5`, …
 let addCanonizer = Rewrite.node("add_canonizer", on: [Add.self, Subtract.self, Negate.self]) { node, context in
