@@ -93,6 +93,38 @@ extension OpRecords {
                  gradientTypes: .checked([SizeOneOperands("[1, n] rows", [[1, 3], [1, 3]]) { try toDense(toSparse($0[0]) + toSparse($0[1])) }]),
                  shapes: .checked([ShapeCase("sparse add", [.floats([3, 4]), .floats([3, 4])]) { x in try toSparse(x[0]) + toSparse(x[1]) }]),
                  native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(SparseValues.self,
+                 values: .checked([.reaches("structured_sigmoid")]),
+                 gradients: .checked([.unary("sigmoid of the stored values", .uniform([3, 4])) { try toDense(structuredSigmoid(toSparse($0))) }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("exp of the stored values of a [1, n] row") { try toDense(structuredExp(toSparse($0))) }]),
+                 shapes: .notApplicable(because: .notShapeInferring),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(SparseWithValues.self,
+                 values: .checked([.builds(.withParameters("structured_sigmoid") { x, p in try toDense(structuredSigmoid(toSparse(x[0], format: format(p)))) }),
+                                   .builds(.withParameters("structured_add") { x, p in try toDense(structuredAdd(toSparse(x[0], format: format(p)), row: x[1])) }),
+                                   .builds(.withParameters("structured_scale") { x, p in try toDense(structuredScale(toSparse(x[0], format: format(p)), by: 2.5)) })]),
+                 gradients: .checked([
+                     .binary("structuredAdd of a row", .uniform([3, 4]), .uniform([4])) { x, row in try toDense(structuredAdd(toSparse(x, format: .csc), row: row)) },
+                     .unary("structuredPow", .positive([3, 4])) { try toDense(structuredPow(toSparse($0), 3)) },
+                 ]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([.unary("scaled stored values of a [1, n] row") { try toDense(structuredScale(toSparse($0), by: 2)) }]),
+                 shapes: .checked([ShapeCase("structuredExp", [.floats([3, 4])]) { try structuredExp(toSparse($0[0])) }]),
+                 native: .notApplicable(because: .noNativeKernel)),
+        OpRecord(StoredPositions.self,
+                 values: .checked([.builds(.withParameters("stored_positions") { x, p in
+                                       try StoredPositions(axis: p.int("axis"))(toSparse(x[0], format: format(p)), at: location)
+                                   }), .reaches("structured_add")]),
+                 gradients: .checked([.binary("a row gathered by stored column", .uniform([3, 4]), .uniform([4])) { x, row in
+                     try toDense(structuredAdd(toSparse(x), row: row))
+                 }]),
+                 forwardMode: .onGradientCases,
+                 gradientTypes: .checked([SizeOneOperands("a [1, n] row and a row to add", [[1, 3], [3]]) {
+                     try toDense(structuredAdd(toSparse($0[0]), row: $0[1]))
+                 }]),
+                 shapes: .notApplicable(because: .notShapeInferring),
+                 native: .notApplicable(because: .noNativeKernel)),
         OpRecord(SparseTranspose.self,
                  values: .checked([.builds(.withParameters("sparse_transpose") { x, p in try toDense(toSparse(x[0], format: format(p)).sparseTransposed) })]),
                  gradients: .checked([.unary("toDense(toSparse(x)ᵀ)", .uniform([3, 4])) { try toDense(toSparse($0).sparseTransposed) }]),

@@ -1071,6 +1071,23 @@ def sparse_fixtures():
         x, y = sparse_like(4, 5), sparse_like(4, 5)
         y[0, :] = x[0, :]  # shared positions add up
         fixtures.add(f"sparse_add/{fmt}", "sparse_add", [x, y], x + y, params={"format": fmt})
+    for dtype in FLOAT_DTYPES:
+        for fmt in ("csr", "csc"):
+            x, row = sparse_like(4, 5).astype(dtype), array(dyadic(r.normal(size=5)), dtype)
+            stored = x != 0
+            sigmoid = in_float64(lambda v: 1 / (1 + np.exp(-v)), dtype)(x)
+            fixtures.add(f"structured_sigmoid/{fmt}/{dtype}", "structured_sigmoid", [x], np.where(stored, sigmoid, 0).astype(dtype),
+                         params={"format": fmt})
+            fixtures.add(f"structured_add/{fmt}/{dtype}", "structured_add", [x, row], np.where(stored, x + row, 0).astype(dtype),
+                         params={"format": fmt})
+            fixtures.add(f"structured_scale/{fmt}/{dtype}", "structured_scale", [x], (x * 2.5).astype(dtype), params={"format": fmt})
+    x = sparse_like(4, 5)
+    for fmt, matrix in (("csr", sp.csr_matrix(x)), ("csc", sp.csc_matrix(x))):
+        lines = np.repeat(np.arange(matrix.indptr.size - 1), np.diff(matrix.indptr))
+        rows, columns = (lines, matrix.indices) if fmt == "csr" else (matrix.indices, lines)
+        for axis, positions in ((0, rows), (1, columns)):
+            fixtures.add(f"stored_positions/{fmt}/axis{axis}", "stored_positions", [x], positions.astype("int64"),
+                         params={"format": fmt, "axis": axis})
     empty = np.zeros((3, 4))
     fixtures.add("structured_dot/nothing_stored", "structured_dot", [empty, np.ones((4, 2))], np.zeros((3, 2)), params={"format": "csr"})
     fixtures.add("structured_dot/empty_rows", "structured_dot", [np.zeros((0, 4)), np.ones((4, 2))], np.zeros((0, 2)),
