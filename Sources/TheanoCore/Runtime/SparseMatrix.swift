@@ -60,6 +60,12 @@ public struct SparseMatrix: Sendable, Equatable, CustomStringConvertible {
         self.init(unchecked: format, shape: dense.shape, data: data, indices: indices, indptr: indptr)
     }
 
+    /// The matrix of this structure with other stored values (one per stored position, in
+    /// storage order; the caller has checked the count).
+    package func withData(_ values: NDArray) -> SparseMatrix {
+        SparseMatrix(unchecked: format, shape: shape, data: values.contiguous(), indices: indices, indptr: indptr)
+    }
+
     /// The element type.
     public var dtype: DType { data.dtype }
     /// How many values are stored.

@@ -110,13 +110,10 @@ extension DenseMatrix {
         return (real, imaginary)
     }
 
-    /// What a singular value decomposition computes besides the values.
-    enum SingularVectors { case none, reduced, complete }
-
     /// `A = U·diag(s)·Vᵀ` with the singular values `s` descending; `U` and `Vᵀ` are empty
     /// when `vectors` is `.none`, have `min(m, n)` columns (rows) when `.reduced`, and are
     /// square when `.complete`.
-    func singularValueDecomposition(_ vectors: SingularVectors, using lapack: LAPACK) throws -> (u: DenseMatrix, s: [Double], vt: DenseMatrix) {
+    func singularValueDecomposition(_ vectors: SVD.Vectors, using lapack: LAPACK) throws -> (u: DenseMatrix, s: [Double], vt: DenseMatrix) {
         var a = self
         let k = Swift.min(rows, columns)
         let (uColumns, vtRows) = switch vectors {

@@ -27,11 +27,6 @@ struct DenseMatrix {
     /// The main diagonal.
     var diagonal: [Double] { (0..<Swift.min(rows, columns)).map { self[$0, $0] } }
 
-    /// The first `count` columns.
-    func leadingColumns(_ count: Int) -> DenseMatrix {
-        DenseMatrix(rows: rows, columns: count, elements: Array(elements[0..<(rows * count)]))
-    }
-
     /// The first `count` rows.
     func leadingRows(_ count: Int) -> DenseMatrix {
         var result = DenseMatrix(zeros: count, columns)

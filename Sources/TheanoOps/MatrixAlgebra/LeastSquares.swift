@@ -19,14 +19,8 @@ public struct LeastSquares: DifferentiableOp, ForwardDifferentiableOp, ShapeInfe
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
         let (a, b) = (inputs[0], inputs[1])
-        let (batchA, rows, columns) = try a.matrixStack()
-        let (batchB, rowsB, _) = try b.matrixStack()
-        guard batchA.count == batchB.count else { throw OpError("\(a) and \(b) have different batch dimensions") }
-        for (x, y) in zip(batchA + [rows], batchB + [rowsB]) {
-            if let x, let y, x != y { throw OpError("\(a) and \(b) do not match: dimension sizes \(x) and \(y)") }
-        }
-        let dtype = DType.promote(matrixAlgebraDType(a.dtype), matrixAlgebraDType(b.dtype))
-        return [TensorType(dtype, shape: batchB + [columns, b.shape.last!])]
+        let dtype = try rightHandSidesDType(a, b)
+        return [TensorType(dtype, shape: Array(b.shape.dropLast(2)) + [a.shape.last!, b.shape.last!])]
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {

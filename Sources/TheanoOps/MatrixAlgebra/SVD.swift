@@ -7,6 +7,7 @@ import TheanoCore
 /// Gradients (Townsend, 2016) hold for distinct nonzero singular values; those of the
 /// vectors are defined for the reduced decomposition (or square matrices).
 public struct SVD: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
+    /// What the decomposition computes besides the values.
     public enum Vectors: String, Hashable, Sendable { case none, reduced, complete }
 
     public let vectors: Vectors
@@ -31,8 +32,7 @@ public struct SVD: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp {
         let lapack = try LAPACK.required(by: "a singular value decomposition")
         let stack = MatrixStack(inputs[0]), dtype = matrixAlgebraDType(inputs[0].dtype)
         let k = Swift.min(stack.rows, stack.columns)
-        let kind: DenseMatrix.SingularVectors = switch vectors { case .none: .none; case .reduced: .reduced; case .complete: .complete }
-        let results = try stack.matrices.map { try $0.singularValueDecomposition(kind, using: lapack) }
+        let results = try stack.matrices.map { try $0.singularValueDecomposition(vectors, using: lapack) }
         let values = NDArray(vectors: results.map(\.s), batchShape: stack.batchShape, length: k, dtype: dtype)
         guard vectors != .none else { return [values] }
         let (uColumns, vtRows) = vectors == .reduced ? (k, k) : (stack.rows, stack.columns)

@@ -58,8 +58,14 @@ extension Op {
     /// The type of `x` in `A·x = b` for a stack of square matrices `A` and a stack of
     /// matrices `b` with the same batch shape.
     func solveTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let (a, b) = (inputs[0], inputs[1])
-        let (batchA, rows, _) = try a.matrixStack(square: true)
+        _ = try inputs[0].matrixStack(square: true)
+        return [TensorType(try rightHandSidesDType(inputs[0], inputs[1]), shape: inputs[1].shape)]
+    }
+
+    /// The dtype of `x` in `A·x ≈ b` for stacks of matrices `a` and `b` with the same batch
+    /// shape and as many rows; throws unless they have them.
+    func rightHandSidesDType(_ a: TensorType, _ b: TensorType) throws -> DType {
+        let (batchA, rows, _) = try a.matrixStack()
         let (batchB, rowsB, _) = try b.matrixStack()
         guard batchA.count == batchB.count else {
             throw OpError("a stack of \(batchA.count)-d batches of matrices and one of \(batchB.count)-d batches")
@@ -67,8 +73,7 @@ extension Op {
         for (x, y) in zip(batchA + [rows], batchB + [rowsB]) {
             if let x, let y, x != y { throw OpError("\(a) and \(b) do not match: dimension sizes \(x) and \(y)") }
         }
-        let dtype = DType.promote(matrixAlgebraDType(a.dtype), matrixAlgebraDType(b.dtype))
-        return [TensorType(dtype, shape: b.shape)]
+        return DType.promote(matrixAlgebraDType(a.dtype), matrixAlgebraDType(b.dtype))
     }
 
     /// `solve(A, b)` for each pair of matrices of the stacks `inputs[0]` and `inputs[1]`.

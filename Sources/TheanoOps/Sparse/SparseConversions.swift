@@ -100,8 +100,7 @@ public struct SampleAtStructure: DifferentiableOp, ForwardDifferentiableOp, Shap
             for entry in pattern.indptr[line]..<pattern.indptr[line + 1] { positions.append(line * minor + pattern.indices[entry]) }
         }
         let data = values.reshaped([values.count]).gathered(positions)
-        return [NDArray(sparse: SparseMatrix(unchecked: pattern.format, shape: pattern.shape, data: data,
-                                             indices: pattern.indices, indptr: pattern.indptr))]
+        return [NDArray(sparse: pattern.withData(data))]
     }
 
     public func isConnected(toInput index: Int) -> Bool { index == 1 }

@@ -126,8 +126,7 @@ public struct SampledProduct: DifferentiableOp, ForwardDifferentiableOp, ShapeIn
                         }
                     }
                 }
-                return NDArray(sparse: SparseMatrix(unchecked: pattern.format, shape: pattern.shape, data: data,
-                                                    indices: pattern.indices, indptr: pattern.indptr))
+                return NDArray(sparse: pattern.withData(data))
             }
         }
         return [a.dtype.visitFloat(Sample(pattern: pattern, a: a, b: b))!]

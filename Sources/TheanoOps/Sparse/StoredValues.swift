@@ -44,8 +44,7 @@ public struct SparseWithValues: DifferentiableOp, ForwardDifferentiableOp, Shape
         guard values.count == pattern.storedCount else {
             throw OpError("\(values.count) values for a sparse matrix storing \(pattern.storedCount)")
         }
-        return [NDArray(sparse: SparseMatrix(unchecked: pattern.format, shape: pattern.shape, data: values.contiguous(),
-                                             indices: pattern.indices, indptr: pattern.indptr))]
+        return [NDArray(sparse: pattern.withData(values))]
     }
 
     public func isConnected(toInput index: Int) -> Bool { index == 1 }

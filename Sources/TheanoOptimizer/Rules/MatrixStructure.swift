@@ -68,19 +68,18 @@ private func isKnownPositiveDefinite(_ x: Variable) -> Bool {
     guard let node = x.owner, x.ndim == 2 else { return false }
     if node.op is Add {
         let (a, b) = (node.inputs[0], node.inputs[1])
-        return isGramMatrix(a) && isPositiveDiagonalConstant(b) || isGramMatrix(b) && isPositiveDiagonalConstant(a)
+        return gramFactor(a) != nil && isPositiveDiagonalConstant(b) || gramFactor(b) != nil && isPositiveDiagonalConstant(a)
     }
-    guard node.op is Dot else { return false }
-    let (left, right) = (untransposed(node.inputs[0]), untransposed(node.inputs[1]))
-    guard left.matrix === right.matrix, left.transposed != right.transposed, let factor = choleskyNode(of: left.matrix) else { return false }
-    return factor.op.lower ? right.transposed : left.transposed
+    guard let gram = gramFactor(x), let factor = choleskyNode(of: gram.matrix) else { return false }
+    return factor.op.lower == gram.transposedOnRight
 }
 
-/// Whether `x` is `M·Mᵀ` (or `Mᵀ·M`): symmetric positive semidefinite.
-private func isGramMatrix(_ x: Variable) -> Bool {
-    guard let node = x.owner, node.op is Dot, x.ndim == 2 else { return false }
+/// `M` when `x` is `M·Mᵀ` (`transposedOnRight`) or `Mᵀ·M`: symmetric positive semidefinite.
+private func gramFactor(_ x: Variable) -> (matrix: Variable, transposedOnRight: Bool)? {
+    guard let node = x.owner, node.op is Dot, x.ndim == 2 else { return nil }
     let (left, right) = (untransposed(node.inputs[0]), untransposed(node.inputs[1]))
-    return left.matrix === right.matrix && left.transposed != right.transposed
+    guard left.matrix === right.matrix, left.transposed != right.transposed else { return nil }
+    return (left.matrix, right.transposed)
 }
 
 // MARK: - Stabilize
@@ -149,12 +148,10 @@ let determinantOfTriangular = Rewrite.node("det_of_triangular", on: [Determinant
 /// `cholesky(L·Lᵀ) → L` for a lower Cholesky factor `L` (`cholesky(Uᵀ·U) → U` for an upper
 /// one): the factor is unique.
 let choleskyOfFactorProduct = Rewrite.node("cholesky_of_factor_product", on: [Cholesky.self]) { node, _ in
-    guard let op = node.op as? Cholesky, let product = node.inputs[0].owner, product.op is Dot else { return nil }
-    let (left, right) = (untransposed(product.inputs[0]), untransposed(product.inputs[1]))
-    guard left.matrix === right.matrix, let (_, factor) = choleskyNode(of: left.matrix), factor.lower == op.lower,
-          op.lower ? (!left.transposed && right.transposed) : (left.transposed && !right.transposed)
+    guard let op = node.op as? Cholesky, let gram = gramFactor(node.inputs[0]), let (_, factor) = choleskyNode(of: gram.matrix),
+          factor.lower == op.lower, gram.transposedOnRight == op.lower
     else { return nil }
-    return [left.matrix]
+    return [gram.matrix]
 }
 
 /// `solve(A, b)` with `A` known positive definite (`M·Mᵀ + c·I`, a Cholesky factor's
