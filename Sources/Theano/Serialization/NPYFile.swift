@@ -19,11 +19,15 @@ public enum NPYFile {
 
     /// Writes `array` to `path` as `numpy.save` would.
     public static func write(_ array: NDArray, to path: String) throws {
-        try writeFile(encode(array), to: path)
+        try writeFile(encode(array, path: path), to: path)
     }
 
-    /// The file's bytes for `array`.
-    public static func encode(_ array: NDArray) -> Data {
+    /// The file's bytes for `array`; throws for a sparse matrix, which the format cannot hold
+    /// (``Checkpoint`` saves its parts).
+    public static func encode(_ array: NDArray, path: String = "") throws -> Data {
+        guard array.format == .dense else {
+            throw TheanoError.data(path: path, reason: "a \(array.format) sparse matrix is not an .npy array; save its data, indices and indptr (Checkpoint does)")
+        }
         let shape = array.shape.map(String.init).joined(separator: ", ") + (array.ndim == 1 ? "," : "")
         var header = "{'descr': '\(descriptor(array.dtype))', 'fortran_order': False, 'shape': (\(shape)), }"
         // The magic, the version, the length and the header (ending in a newline) fill a

@@ -24,7 +24,7 @@ public enum NPZArchive {
     static func encode(_ arrays: [(name: String, array: NDArray)], path: String = "") throws -> Data {
         var archive = Data(), directory = Data()
         for (name, array) in arrays {
-            let member = NPYFile.encode(array), fileName = Data("\(name).npy".utf8)
+            let member = try NPYFile.encode(array, path: "\(path)[\(name)]"), fileName = Data("\(name).npy".utf8)
             guard archive.count + member.count < 0xFFFF_FFFF, !name.isEmpty else {
                 throw TheanoError.data(path: path, reason: name.isEmpty ? "an array needs a name" : "the archive would pass 4 GiB, which needs ZIP64")
             }

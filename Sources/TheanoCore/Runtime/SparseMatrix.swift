@@ -60,6 +60,54 @@ public struct SparseMatrix: Sendable, Equatable, CustomStringConvertible {
         self.init(unchecked: format, shape: dense.shape, data: data, indices: indices, indptr: indptr)
     }
 
+    /// The matrix of `shape` whose element `(rows[t], columns[t])` is `values[t]` (SciPy's
+    /// `coo_matrix((values, (rows, columns)), shape).asformat(format)`): repeated positions add
+    /// up, and a zero given is stored. Throws for a position outside `shape` or lists of
+    /// different lengths.
+    public init(format: StorageFormat, shape: [Int], rows: [Int], columns: [Int], values: NDArray) throws {
+        self = try SparseMatrix.assembling(format: format, shape: shape, rows: rows, columns: columns, values: values).matrix
+    }
+
+    /// The matrix from triplets, as ``init(format:shape:rows:columns:values:)``, and for each
+    /// triplet the entry its value went into.
+    package static func assembling(format: StorageFormat, shape: [Int], rows: [Int], columns: [Int], values: NDArray)
+        throws -> (matrix: SparseMatrix, entries: [Int]) {
+        guard format != .dense, shape.count == 2, shape.allSatisfy({ $0 >= 0 }) else {
+            throw OpError("a sparse matrix is CSR or CSC, with two sizes, not \(shape)")
+        }
+        guard values.ndim == 1, rows.count == values.count, columns.count == values.count else {
+            throw OpError("\(rows.count) rows and \(columns.count) columns for \(shapeText(values.shape)) values")
+        }
+        for (axis, positions) in [rows, columns].enumerated() {
+            if let bad = positions.first(where: { !(0..<shape[axis]).contains($0) }) {
+                throw OpError("\(axis == 0 ? "row" : "column") \(bad) is outside a matrix of shape \(shapeText(shape))")
+            }
+        }
+        let (lines, positions) = format == .csr ? (rows, columns) : (columns, rows)
+        let major = format == .csr ? shape[0] : shape[1]
+        // The triplets in storage order: by line, then by position within it.
+        let order = values.count == 0 ? [] : (0..<values.count).sorted { (lines[$0], positions[$0], $0) < (lines[$1], positions[$1], $1) }
+        let given = values.cast(to: .float64).contiguous().elements(as: Double.self)
+        var indices: [Int] = [], sums: [Double] = [], entries = [Int](repeating: 0, count: values.count)
+        var indptr = [Int](repeating: 0, count: major + 1)
+        var previous: (line: Int, position: Int)? = nil
+        for triplet in order {
+            let key = (line: lines[triplet], position: positions[triplet])
+            if let previous, previous == key {
+                sums[sums.count - 1] += given[triplet]
+            } else {
+                indices.append(key.position)
+                sums.append(given[triplet])
+                indptr[key.line + 1] += 1
+                previous = key
+            }
+            entries[triplet] = indices.count - 1
+        }
+        for line in 0..<major { indptr[line + 1] += indptr[line] }
+        let data = NDArray(sums, shape: [sums.count]).cast(to: values.dtype)
+        return (SparseMatrix(unchecked: format, shape: shape, data: data, indices: indices, indptr: indptr), entries)
+    }
+
     /// The matrix of this structure with other stored values (one per stored position, in
     /// storage order; the caller has checked the count).
     package func withData(_ values: NDArray) -> SparseMatrix {

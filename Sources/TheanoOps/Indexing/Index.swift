@@ -68,8 +68,10 @@ extension Variable {
     }
 }
 
-/// Routes a subscript to basic indexing (a view) or advanced indexing (a gather).
+/// Routes a subscript to basic indexing (a view), advanced indexing (a gather) or a sparse
+/// matrix's selection.
 package func subtensor(_ x: Variable, _ indices: [TensorIndex], at location: SourceLocation) throws -> Variable {
+    if x.isSparse { return try sparseSubscript(x, indices, at: location) }
     if let advanced = try AdvancedIndexing(x, indices, at: location) {
         return try advanced.gather()
     }

@@ -212,9 +212,10 @@ package func reduction(_ kind: Reduce.Kind, _ x: Variable, axis: Axes, keepDims:
     return try Reduce(kind: kind, axes: axes, keepDims: keepDims)([x], at: location)
 }
 
-/// The sum of the elements over `axis` (all by default).
+/// The sum of the elements over `axis` (all by default); of a sparse matrix, ``sparseSum(_:axis:keepDims:fileID:line:)``.
 public func sum(_ x: Variable, axis: Axes = .all, keepDims: Bool = false, fileID: String = #fileID, line: Int = #line) throws -> Variable {
-    try reduction(.sum, x, axis: axis, keepDims: keepDims, function: "sum", at: .resolve(fileID: fileID, line: line))
+    if x.isSparse { return try sparseSum(x, axis: axis, keepDims: keepDims, fileID: fileID, line: line) }
+    return try reduction(.sum, x, axis: axis, keepDims: keepDims, function: "sum", at: .resolve(fileID: fileID, line: line))
 }
 
 /// The product of the elements over `axis`.

@@ -72,26 +72,28 @@ public struct SparseToDense: DifferentiableOp, ForwardDifferentiableOp, ShapeInf
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { inputShapes }
 }
 
-/// The values of a dense matrix at the positions a sparse matrix stores, as a sparse matrix
-/// of that structure (inputs: the sparse matrix, whose values are not read, and the dense
-/// one): Theano's `sp_ones_like(s) * g`. Linear in the dense matrix.
+/// The values of a matrix at the positions a sparse matrix stores, as a sparse matrix of that
+/// structure (inputs: the sparse matrix, whose values are not read, and the matrix sampled):
+/// Theano's `sp_ones_like(s) * g`. The matrix sampled may be sparse too (zero where it stores
+/// nothing). Linear in the matrix sampled.
 public struct SampleAtStructure: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp, SparseOp {
     package init() {}
 
     public var description: String { "sample_at_structure" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let (pattern, dense) = (inputs[0], inputs[1])
-        guard pattern.isSparse, dense.ndim == 2, !dense.isSparse else { throw OpError("expects a sparse matrix and a dense one") }
-        for (x, y) in zip(pattern.shape, dense.shape) { if let x, let y, x != y { throw OpError("sizes \(x) and \(y) differ") } }
-        return [TensorType(dense.dtype, shape: zip(pattern.shape, dense.shape).map { $0 ?? $1 }, format: pattern.format)]
+        let (pattern, sampled) = (inputs[0], inputs[1])
+        guard pattern.isSparse, sampled.ndim == 2 else { throw OpError("expects a sparse matrix and a matrix") }
+        for (x, y) in zip(pattern.shape, sampled.shape) { if let x, let y, x != y { throw OpError("sizes \(x) and \(y) differ") } }
+        return [TensorType(sampled.dtype, shape: zip(pattern.shape, sampled.shape).map { $0 ?? $1 }, format: pattern.format)]
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let pattern = try sparseOperand(inputs[0]), dense = inputs[1]
         guard dense.shape == pattern.shape else {
-            throw OpError("a dense matrix of shape \(shapeText(dense.shape)) against a sparse one of shape \(shapeText(pattern.shape))")
+            throw OpError("a matrix of shape \(shapeText(dense.shape)) against a sparse one of shape \(shapeText(pattern.shape))")
         }
+        if let sparse = dense.sparse { return [NDArray(sparse: pattern.withData(try sparse.values(at: pattern)))] }
         let values = (pattern.format == .csr ? dense : dense.transposed()).contiguous()
         let minor = pattern.majorMinor.minor
         var positions: [Int] = []
@@ -105,8 +107,12 @@ public struct SampleAtStructure: DifferentiableOp, ForwardDifferentiableOp, Shap
 
     public func isConnected(toInput index: Int) -> Bool { index == 1 }
 
+    /// The gradient sampled is the sum's at the stored positions: dense for a dense matrix, at
+    /// its own structure for a sparse one.
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
-        [nil, try outputGradients[0].map { try SparseToDense()($0, at: node.location) }]
+        guard let g = outputGradients[0] else { return [nil, nil] }
+        let sampled = node.inputs[1]
+        return [nil, sampled.isSparse ? try self([sampled, g], at: node.location) : try SparseToDense()(g, at: node.location)]
     }
 
     public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
@@ -114,6 +120,25 @@ public struct SampleAtStructure: DifferentiableOp, ForwardDifferentiableOp, Shap
     }
 
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[1]] }
+}
+
+extension SparseMatrix {
+    /// This matrix's values at the positions `pattern` stores (of this shape), in `pattern`'s
+    /// storage order: zero where this matrix stores nothing, the sum where it stores a
+    /// position twice.
+    func values(at pattern: SparseMatrix) throws -> NDArray {
+        let matching = try converted(to: pattern.format)
+        let stored = matching.data.cast(to: .float64).elements(as: Double.self)
+        var line = [Double](repeating: 0, count: pattern.majorMinor.minor), result: [Double] = []
+        result.reserveCapacity(pattern.storedCount)
+        for major in 0..<pattern.majorMinor.major {
+            let entries = matching.indptr[major]..<matching.indptr[major + 1]
+            for entry in entries { line[matching.indices[entry]] += stored[entry] }
+            for entry in pattern.indptr[major]..<pattern.indptr[major + 1] { result.append(line[pattern.indices[entry]]) }
+            for entry in entries { line[matching.indices[entry]] = 0 }
+        }
+        return NDArray(result, shape: [result.count]).cast(to: dtype)
+    }
 }
 
 /// A sparse matrix stored in the other format (CSR as CSC, or back), the same matrix.

@@ -152,6 +152,82 @@ public struct SampledProduct: DifferentiableOp, ForwardDifferentiableOp, ShapeIn
     public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[0]] }
 }
 
+/// The product `A·B` of two sparse matrices, a sparse matrix in `A`'s format (SciPy's `A @ B`),
+/// by Gustavson's row-by-row algorithm: time proportional to the products of stored values.
+/// Its structure is every position some pair of stored values reaches, a sum that cancels to
+/// zero included, so the structure does not depend on the values.
+///
+/// Gradients are structured: `Ā = Ḡ·Bᵀ` at `A`'s stored positions, `B̄ = Aᵀ·Ḡ` at `B`'s, each
+/// a sparse product sampled (``SampleAtStructure``), never a dense one.
+public struct SparseProduct: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp, SparseOp {
+    package init() {}
+
+    public var description: String { "sparse_product" }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let (a, b) = (inputs[0], inputs[1])
+        guard a.isSparse, b.isSparse, a.dtype.isFloat, a.dtype == b.dtype else {
+            throw OpError("multiplies two sparse matrices of the same float dtype")
+        }
+        if let x = a.shape[1], let y = b.shape[0], x != y { throw OpError("inner sizes \(x) and \(y) differ") }
+        return [TensorType(a.dtype, shape: [a.shape[0], b.shape[1]], format: a.format)]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let (a, b) = (try sparseOperand(inputs[0]), try sparseOperand(inputs[1]))
+        guard a.shape[1] == b.shape[0] else {
+            throw OpError("cannot multiply sparse matrices of shapes \(shapeText(a.shape)) and \(shapeText(b.shape))")
+        }
+        // Row by row in CSR; a CSC product is the transpose of the CSR product Bᵀ·Aᵀ.
+        if a.format == .csr { return [NDArray(sparse: try a.rowProduct(b.converted(to: .csr)))] }
+        return [NDArray(sparse: try b.transposed.converted(to: .csr).rowProduct(a.transposed).transposed)]
+    }
+
+    public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let g = outputGradients[0] else { return [nil, nil] }
+        let (a, b, location) = (node.inputs[0], node.inputs[1], node.location)
+        return [try SampleAtStructure()([a, self([g, SparseTranspose()(b, at: location)], at: location)], at: location),
+                try SampleAtStructure()([b, self([SparseTranspose()(a, at: location), g], at: location)], at: location)]
+    }
+
+    public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
+        [try productRule(node.inputs, tangents: inputTangents) { try self($0, at: node.location) }]
+    }
+
+    public func inferShape(_ node: Apply, inputShapes: [[Variable]]) throws -> [[Variable]] { [[inputShapes[0][0], inputShapes[1][1]]] }
+}
+
+extension SparseMatrix {
+    /// The CSR product of this CSR matrix and the CSR matrix `b`: each row accumulates its
+    /// stored values times the rows of `b` they name in a dense row, which the positions
+    /// touched (sorted) then read out.
+    fileprivate func rowProduct(_ b: SparseMatrix) -> SparseMatrix {
+        let (valuesA, valuesB) = (data.cast(to: .float64).elements(as: Double.self), b.data.cast(to: .float64).elements(as: Double.self))
+        let columns = b.shape[1]
+        var row = [Double](repeating: 0, count: columns), touched = [Bool](repeating: false, count: columns)
+        var productIndices: [Int] = [], productValues: [Double] = [], productIndptr = [0], reached: [Int] = []
+        for i in 0..<shape[0] {
+            reached.removeAll(keepingCapacity: true)
+            for entry in indptr[i]..<indptr[i + 1] {
+                let (k, scale) = (indices[entry], valuesA[entry])
+                for other in b.indptr[k]..<b.indptr[k + 1] {
+                    let j = b.indices[other]
+                    if !touched[j] { touched[j] = true; reached.append(j) }
+                    row[j] += scale * valuesB[other]
+                }
+            }
+            for j in reached.sorted() {
+                productIndices.append(j)
+                productValues.append(row[j])
+                (row[j], touched[j]) = (0, false)
+            }
+            productIndptr.append(productIndices.count)
+        }
+        let data = NDArray(productValues, shape: [productValues.count]).cast(to: dtype)
+        return SparseMatrix(unchecked: .csr, shape: [shape[0], columns], data: data, indices: productIndices, indptr: productIndptr)
+    }
+}
+
 /// The transpose of a sparse matrix: the same parts read along the other axis (CSR becomes
 /// CSC), no copy.
 public struct SparseTranspose: DifferentiableOp, ForwardDifferentiableOp, ShapeInferringOp, SparseOp {
@@ -178,8 +254,9 @@ public struct SparseTranspose: DifferentiableOp, ForwardDifferentiableOp, ShapeI
 }
 
 /// The product of two matrices one or both of which are sparse (Theano's `structured_dot`
-/// and `dot` of sparse variables): sparse·dense and dense·sparse give dense matrices.
-/// Gradients with respect to the sparse operand are structured (stored positions only).
+/// and `dot` of sparse variables): sparse·dense and dense·sparse give dense matrices,
+/// sparse·sparse a sparse one (``SparseProduct``). Gradients with respect to a sparse operand
+/// are structured (stored positions only).
 public func structuredDot(_ a: Variable, _ b: Variable, fileID: String = #fileID, line: Int = #line) throws -> Variable {
     let location = SourceLocation.resolve(fileID: fileID, line: line)
     switch (a.isSparse, b.isSparse) {
@@ -189,8 +266,7 @@ public func structuredDot(_ a: Variable, _ b: Variable, fileID: String = #fileID
         return try SourceLocation.attributing(to: location) {
             try StructuredDot()([SparseTranspose()(b, at: location), a.T], at: location).T
         }
-    case (true, true):
-        throw TheanoError.invalidArgument(function: "structuredDot", reason: "products of two sparse matrices are not supported yet; convert one with toDense", location: location)
+    case (true, true): return try SparseProduct()([a, b], at: location)
     case (false, false): return try dot(a, b, fileID: fileID, line: line)
     }
 }

@@ -1088,11 +1088,78 @@ def sparse_fixtures():
         for axis, positions in ((0, rows), (1, columns)):
             fixtures.add(f"stored_positions/{fmt}/axis{axis}", "stored_positions", [x], positions.astype("int64"),
                          params={"format": fmt, "axis": axis})
+    sparse_vocabulary_fixtures(fixtures, sparse_like)
     empty = np.zeros((3, 4))
     fixtures.add("structured_dot/nothing_stored", "structured_dot", [empty, np.ones((4, 2))], np.zeros((3, 2)), params={"format": "csr"})
     fixtures.add("structured_dot/empty_rows", "structured_dot", [np.zeros((0, 4)), np.ones((4, 2))], np.zeros((0, 2)),
                  params={"format": "csr"})
     return fixtures
+
+
+def sparse_vocabulary_fixtures(fixtures, sparse_like):
+    """Sparse · sparse products, sums over axes, subscripts and triplets, against SciPy."""
+    import scipy.sparse as sp
+
+    r = np.random.default_rng(SEED + 18)
+    for dtype in FLOAT_DTYPES:
+        for formats in (("csr", "csr"), ("csc", "csc"), ("csr", "csc"), ("csc", "csr")):
+            x, y = sparse_like(4, 5).astype(dtype), sparse_like(5, 3, density=0.5).astype(dtype)
+            fixtures.add(f"sparse_product/{'_'.join(formats)}/{dtype}", "sparse_product", [x, y], in_float64(lambda a, b: a @ b, dtype)(x, y),
+                         params={"format": formats[0], "format_b": formats[1]})
+    for fmt in ("csr", "csc"):
+        x = sparse_like(4, 5)
+        x[2, :] = 0  # an empty row
+        for axis in (None, 0, 1, -1):
+            for keepdims in (False, True):
+                params = {"format": fmt, "keepdims": keepdims} | ({} if axis is None else {"axis": axis})
+                fixtures.add(f"sparse_sum/{fmt}/axis{axis}/keepdims{keepdims}", "sparse_sum", [x], np.asarray(x.sum(axis=axis, keepdims=keepdims)),
+                             params=params)
+
+    def index(spec, lists):
+        if spec == "list":
+            return lists.pop(0)
+        if ":" in spec:
+            return slice(*[int(part) if part else None for part in spec.split(":")])
+        return int(spec)
+
+    subscripts = [("rows", "1:4", ":", []), ("step_rows", "::-2", ":", []), ("columns", ":", "1:-1", []),
+                  ("both_slices", "0:3", "3:0:-1", []), ("row", "-1", ":", []), ("row_and_columns", "2", "1:4", []),
+                  ("row_list", "list", ":", [[3, 0, 0, -1]]), ("column_list", ":", "list", [[4, 1, 1]]),
+                  ("list_and_slice", "list", "::2", [[2, 1]]), ("slice_and_list", "1:", "list", [[0, 4, -2]]),
+                  ("element", "1", "2", []), ("empty_element", "0", "-1", []), ("pairs", "list", "list", [[0, 3, 3, -1], [1, 2, 2, 0]]),
+                  ("no_rows", "list", ":", [[]])]
+    for fmt in ("csr", "csc"):
+        x = sparse_like(4, 5, density=0.5)
+        x[0, 4] = 0
+        matrix = sp.csr_matrix(x) if fmt == "csr" else sp.csc_matrix(x)
+        assert (matrix[1:4, 1:-1].toarray() == x[1:4, 1:-1]).all() and (matrix[[3, 0], :].toarray() == x[[3, 0]]).all()
+        for name, rows, columns, lists in subscripts:
+            arrays = [np.array(list_, dtype="int64") for list_ in lists]
+            remaining = list(arrays)
+            key = (index(rows, remaining), index(columns, remaining))
+            if name in ("pairs", "element", "empty_element"):
+                expected = np.asarray(matrix[key]).reshape(-1 if name == "pairs" else ())
+            else:
+                # SciPy's matrix subscript (a position keeps its axis), taken on the dense matrix:
+                # SciPy 1.17 fails on a list with a stepped slice.
+                lines = [np.arange(size)[k] if isinstance(k, slice) else np.atleast_1d(k) for k, size in zip(key, x.shape)]
+                expected = x[np.ix_(*lines)]
+            fixtures.add(f"sparse_select/{name}/{fmt}", "sparse_select", [x] + arrays, expected.astype("float64"),
+                         params={"format": fmt, "rows": rows, "columns": columns})
+        rows, columns = np.array([0, 3, 3, -1, 1], "int64"), np.array([1, 2, 2, 0, 0], "int64")
+        values = dyadic(r.normal(size=5))
+        sums = np.zeros_like(x)
+        np.add.at(sums, (rows, columns), values)
+        fixtures.add(f"sparse_elements_adjoint/{fmt}", "sparse_elements_adjoint", [x, values, rows, columns], np.where(x != 0, sums, 0),
+                     params={"format": fmt})
+    for fmt in ("csr", "csc"):
+        for dtype in FLOAT_DTYPES:
+            rows, columns = np.array([2, 0, 2, 1, 2, 0], "int64"), np.array([3, 1, 3, 0, 0, 2], "int64")
+            values = array(dyadic(r.normal(size=6)), dtype)
+            values[3] = 0  # a zero given stays stored
+            expected = sp.coo_matrix((values.astype("float64"), (rows, columns)), shape=(3, 4)).toarray().astype(dtype)
+            fixtures.add(f"from_triplets/{fmt}/{dtype}", "from_triplets", [values, rows, columns], expected,
+                         params={"format": fmt, "shape": [3, 4]})
 
 
 # MARK: - Shape
