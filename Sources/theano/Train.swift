@@ -7,7 +7,7 @@ import TheanoModels
 /// MNIST) and reports its held-out figures and time. Each family of models has its driver:
 /// ``ClassifierTraining`` (mlp, logreg, lenet, dropout-augment), ``SequenceTraining`` (rnn, lstm),
 /// ``GenerativeTraining`` (dae, vae, dvae), ``RBMTraining`` (rbm) and
-/// ``StochasticTraining`` (stochastic, binaryconnect).
+/// ``StochasticTraining`` (stochastic, binaryconnect) and ``BagOfWordsTraining`` (bow).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and report its held-out performance.",
@@ -25,12 +25,14 @@ struct Train: ParsableCommand {
             vae, dvae: a (denoising) variational autoencoder on binarized digits. rbm: a binary \
             RBM trained by CD, PCD or FPCD, with its exact log-likelihood and three samplers. \
             stochastic: a classifier with stochastic gaters, one per gradient estimator. \
-            binaryconnect: binarized weights and power-of-two backpropagation beside a float MLP.
+            binaryconnect: binarized weights and power-of-two backpropagation beside a float MLP. \
+            bow: logistic regression on the sparse bag-of-words features of a generated corpus \
+            (--documents), then on the same features dense, with their time per epoch.
             """
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect
+        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow
         case dropoutAugment = "dropout-augment"
     }
 
@@ -94,8 +96,14 @@ struct Train: ParsableCommand {
     @Option(help: "Directory with MNIST IDX files (instead of the bundled digits).")
     var data: String?
 
+    @Option(help: "Documents of the generated corpus, a fifth held out (bow).")
+    var documents = 7_500
+
     @Option(help: "Seed for the weights, the split, the minibatch order and the random streams.")
     var seed: UInt64 = 1234
+
+    @Flag(help: "Print where each training step spends its time (bow).")
+    var profile = false
 
     @Flag(help: "Run with the reference interpreter instead of the native backend.")
     var reference = false
@@ -139,6 +147,9 @@ struct Train: ParsableCommand {
         case .rbm:
             try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
                             learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()
+        case .bow:
+            try BagOfWordsTraining(documents: documents, epochs: epochs ?? 10, batchSize: batchSize, learningRate: learningRate ?? 0.5,
+                                   seed: seed, options: options, profile: profile).run()
         case .stochastic, .binaryconnect:
             let training = StochasticTraining(data: try loadData(), epochs: epochs ?? (model == .stochastic ? 30 : 100), batchSize: batchSize, hidden: hidden ?? 64,
                                               learningRate: learningRate ?? 0.1, seed: seed, options: options)

@@ -182,8 +182,13 @@ extension NDArray {
         struct Gather: ElementVisitor {
             let source: NDArray, positions: [Int]
             func visit<T: Element>(_: T.Type) -> NDArray {
-                let values = source.contiguous().elements(as: T.self)
-                return NDArray(positions.map { values[$0] }, shape: [positions.count])
+                let result = NDArray(uninitialized: [positions.count], dtype: T.dtype)
+                source.contiguous().withUnsafePointer(to: T.self) { values in
+                    result.withUnsafeMutablePointer(to: T.self) { gathered in
+                        for (slot, position) in positions.enumerated() { gathered[slot] = values[position] }
+                    }
+                }
+                return result
             }
         }
         return dtype.visit(Gather(source: self, positions: positions))
