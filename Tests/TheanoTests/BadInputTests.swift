@@ -55,6 +55,22 @@ struct BadInputTests {
         #expect(try filled(NDArray([1, 2] as [Float]), NDArray(scalar: Int64(3)))[0].shape == [3, 2])
     }
 
+    /// A size-1 slice of unknown static size does not stretch, whether it meets the other
+    /// operand directly or through fused elementwise work (where the reference interpreter
+    /// once let it stretch and the native kernel did not).
+    @Test(arguments: Backend.allCases)
+    func fusedIntermediatesStretchNoMoreThanTheirOperands(backend: Backend) throws {
+        let x = vector("x", dtype: .float64), y = vector("y", dtype: .float64)
+        for build in [{ try x * y[..<1] }, { try x * sign(y[..<1]) }, { try exp(x) + sqr(y[..<1]) * 2 }] as [() throws -> Variable] {
+            let f = try function(inputs: [x, y], outputs: [build()], options: backend.options)
+            expectTheanoError(mentioning: ["only dimensions of static size 1 broadcast"]) { _ = try f(NDArray([1.0, 2, 3]), NDArray([-2.0, 5])) }
+            #expect(try f(NDArray([3.0]), NDArray([-2.0, 5]))[0].shape == [1])
+        }
+        // A size declared 1 stretches.
+        let declared = try function(inputs: [x, y], outputs: [x * sign(y[0].dimshuffle(.newAxis))], options: backend.options)
+        #expect(try declared(NDArray([1.0, 2, 3]), NDArray([-2.0, 5]))[0] == NDArray([-1.0, -2, -3]))
+    }
+
     @Test func identityMatricesOfImpossibleSizesAreErrors() {
         expectTheanoError(mentioning: ["eye", "negative", here()]) { _ = try eye(-2) }
         expectTheanoError(mentioning: ["eye", "cannot allocate"]) { _ = try eye(1 << 21) }

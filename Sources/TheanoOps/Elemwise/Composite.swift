@@ -88,17 +88,20 @@ public struct Composite: ShapeInferringOp {
     /// fused operation whose operands do not fit — the user's `add` and its line, not the
     /// composite.
     package func checkShapes(_ shapes: [[Int]], types: [TensorType]) throws {
-        var valueShapes = shapes, valueTypes = types.map(Optional.some)
+        // Each value's static shape too: an intermediate's dimension is statically 1 only when
+        // all its operands' are, so it stretches at run time no more than they could.
+        var valueShapes = shapes, staticShapes = types.map(\.shape)
         for operation in operations {
             let operandShapes = operation.operands.map { valueShapes[$0] }
             do {
                 let shape = try broadcastShape(operandShapes)
-                let operandTypes = operation.operands.map { valueTypes[$0] }
-                if operandTypes.allSatisfy({ $0 != nil }) {
-                    try checkStaticBroadcasting(shapes: operandShapes, types: operandTypes.map { $0! }, to: shape)
-                }
+                let operandStatics = operation.operands.map { staticShapes[$0] }
+                try checkStaticBroadcasting(shapes: operandShapes, staticShapes: operandStatics, to: shape)
                 valueShapes.append(shape)
-                valueTypes.append(nil)
+                staticShapes.append(shape.indices.map { d in
+                    let sizes = operandStatics.map { $0[d] }
+                    return sizes.allSatisfy { $0 == 1 } ? 1 : sizes.first { $0 != nil && $0 != 1 } ?? nil
+                })
             } catch let error as OpError {
                 throw TheanoError.runtime(op: "\(operation.op) (fused into \(self))", inputShapes: operandShapes, reason: error.description,
                                           location: operation.location)

@@ -167,9 +167,15 @@ package func checkStaticBroadcasting(_ values: [NDArray], types: [TensorType], t
 
 /// ``checkStaticBroadcasting(_:types:to:)`` for arrays of `shapes`.
 package func checkStaticBroadcasting(shapes: [[Int]], types: [TensorType], to target: [Int]) throws {
-    for (position, (shape, type)) in zip(shapes, types).enumerated() {
+    try checkStaticBroadcasting(shapes: shapes, staticShapes: types.map(\.shape), to: target)
+}
+
+/// ``checkStaticBroadcasting(_:types:to:)`` for arrays of `shapes` whose static shapes are
+/// `staticShapes`.
+package func checkStaticBroadcasting(shapes: [[Int]], staticShapes: [[Int?]], to target: [Int]) throws {
+    for (position, (shape, staticShape)) in zip(shapes, staticShapes).enumerated() {
         let lead = target.count - shape.count
-        for d in shape.indices where shape[d] != target[lead + d] && type.shape[d] != 1 {
+        for d in shape.indices where shape[d] != target[lead + d] && staticShape[d] != 1 {
             throw OpError("dimension \(d) of operand \(position) has size \(shape[d]) where \(target[lead + d]) is needed; "
                 + "only dimensions of static size 1 broadcast (declare the size 1, or use .newAxis)")
         }

@@ -43,8 +43,19 @@ public struct StructuredDot: DifferentiableOp, ForwardDifferentiableOp, ShapeInf
                                         // Row i gathers the rows of D its stored columns name.
                                         parallelFor(rows, workPerItem: Swift.max(1, columns * s.storedCount / Swift.max(rows, 1))) { start, end in
                                             for i in start..<end {
-                                                for entry in indptr[i]..<indptr[i + 1] {
-                                                    accumulate(values[entry], dense + indices[entry] * columns, into: result + i * columns)
+                                                // Four stored values at a time: four rows of D read in
+                                                // one pass over the result row.
+                                                let row = result + i * columns
+                                                var entry = indptr[i]
+                                                while entry + 4 <= indptr[i + 1] {
+                                                    let (a, b) = (dense + indices[entry] * columns, dense + indices[entry + 1] * columns)
+                                                    let (c, d) = (dense + indices[entry + 2] * columns, dense + indices[entry + 3] * columns)
+                                                    let (va, vb, vc, vd) = (values[entry], values[entry + 1], values[entry + 2], values[entry + 3])
+                                                    for k in 0..<columns { row[k] += va * a[k] + vb * b[k] + vc * c[k] + vd * d[k] }
+                                                    entry += 4
+                                                }
+                                                for rest in entry..<indptr[i + 1] {
+                                                    accumulate(values[rest], dense + indices[rest] * columns, into: row)
                                                 }
                                             }
                                         }
