@@ -26,9 +26,14 @@ struct FillKernelRunner: NodeRunner {
         let out = try recycler.array(op.fillShape(inputs), dtype: node.outputTypes[0].dtype)
         let count = out.count, function = function
         guard count > 0 else { return [out] }
+        let arguments = NDArray(op.fillKernelArguments(for: inputs))
         out.withUnsafeMutableRawPointer { output in
-            withUnsafeRawPointers(to: [NDArray(op.fillKernelArguments(for: inputs))] + inputs.map { $0.contiguous() }) { input in
-                parallelFor(count, workPerItem: op.workPerElement) { begin, end in function(Int64(begin), Int64(end), input, output) }
+            withExtendedLifetime(arguments) {
+                op.withFillKernelOperands(inputs) { operands in
+                    ([arguments.withUnsafeRawPointer { $0 }] + operands).withUnsafeBufferPointer { input in
+                        parallelFor(count, workPerItem: op.workPerElement) { begin, end in function(Int64(begin), Int64(end), input.baseAddress!, output) }
+                    }
+                }
             }
         }
         return [out]

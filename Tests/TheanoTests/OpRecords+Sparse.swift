@@ -81,7 +81,14 @@ extension OpRecords {
                  forwardMode: .onGradientCases,
                  gradientTypes: .checked([SizeOneOperands("[1, n] sparse · [n, 1]", [[1, 3], [3, 1]]) { try structuredDot(toSparse($0[0]), $0[1]) }]),
                  shapes: .checked([ShapeCase("structuredDot", [.floats([3, 4]), .floats([4, 2])]) { x in try structuredDot(toSparse(x[0]), x[1]) }]),
-                 native: .notApplicable(because: .noNativeKernel)),
+                 native: .checked([
+                     .imageKernel(ImageKernelCase("CSR · dense, a third stored", [[70, 45], [45, 37]], exact: false) { x in
+                         [try structuredDot(toSparse(x[0] * gt(x[0], 1.0 / 3)), x[1])]
+                     }),
+                     .imageKernel(ImageKernelCase("float32 CSR · one column", [[9, 300], [300, 1]], dtype: .float32, exact: false) { x in
+                         [try structuredDot(toSparse(x[0] * gt(x[0], 0.5)), x[1])]
+                     }),
+                 ])),
         OpRecord(SampledProduct.self,
                  values: .checked([.builds(.withParameters("sampled_product") { x, p in
                                        try toDense(SampledProduct()([toSparse(x[0], format: format(p)), x[1], x[2]], at: location))

@@ -36,6 +36,13 @@ struct OpValueTests {
     @Test(arguments: try Fixtures.cases(in: "sparse"))
     func sparse(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 
+    /// The sparse cases on the native backend, where CSR products run a C kernel and the
+    /// other sparse ops their reference implementations.
+    @Test(arguments: try Fixtures.cases(in: "sparse").map { VariantCase(fixture: $0, inputs: .contiguous) })
+    func sparseNative(_ variant: VariantCase) throws {
+        try expectNumPyResult(variant.fixture, inputs: variant.inputs, options: CompileOptions(linker: Scratch.linker()))
+    }
+
     @Test(arguments: try Fixtures.cases(in: "nnet"))
     func neuralNetwork(_ fixture: FixtureCase) throws { try expectNumPyResult(fixture) }
 

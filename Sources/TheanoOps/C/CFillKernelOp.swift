@@ -12,7 +12,7 @@ import TheanoCore
 /// and it writes elements `begin ..< end` (row-major) of `out`. `in[0]` points at the op's
 /// ``fillKernelArguments(for:)`` (numbers read at run time: input sizes, or a draw's number,
 /// so that ops differing only in them share one kernel), the node's inputs follow, each
-/// contiguous.
+/// contiguous (or what ``withFillKernelOperands(_:_:)`` gives).
 package protocol CFillKernelOp: Op {
     /// The kernel's source for `node`, named `name`; `nil` when C cannot express it.
     func cFillKernel(name: String, node: Apply) -> String?
@@ -23,4 +23,16 @@ package protocol CFillKernelOp: Op {
     func fillKernelArguments(for inputs: [NDArray]) -> [Int64]
     /// The cost of one element relative to an addition (what splitting the work weighs).
     var workPerElement: Int { get }
+    /// Calls `body` with what the kernel reads after its arguments: by default each input's
+    /// elements, contiguous; an op whose input is more than one array (a sparse matrix's
+    /// parts) gives its own.
+    func withFillKernelOperands<R>(_ inputs: [NDArray], _ body: ([UnsafeRawPointer?]) throws -> R) rethrows -> R
+}
+
+extension CFillKernelOp {
+    package func withFillKernelOperands<R>(_ inputs: [NDArray], _ body: ([UnsafeRawPointer?]) throws -> R) rethrows -> R {
+        let arrays = inputs.map { $0.contiguous() }
+        // The pointers stay valid while `arrays` keeps every storage alive.
+        return try withExtendedLifetime(arrays) { try body(arrays.map { $0.withUnsafeRawPointer { $0 } }) }
+    }
 }
