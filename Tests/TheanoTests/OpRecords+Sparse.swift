@@ -58,10 +58,20 @@ extension OpRecords {
         OpRecord(SampleAtStructure.self,
                  values: .checked([.builds(.withParameters("sample_at_structure") { x, p in
                                        try toDense(SampleAtStructure()([toSparse(x[0], format: format(p)), x[1]], at: location))
+                                   }),
+                                   .builds(.withParameters("sparse_multiply") { x, p in
+                                       let s = try toSparse(x[0], format: format(p))
+                                       switch try p.string("other") {
+                                       case "sparse": return try toDense(s * toSparse(x[1], format: .csc))
+                                       case "scalar": return try toDense(x[1] * s)
+                                       default: return try toDense(x[1] * s)
+                                       }
                                    })]),
-                 gradients: .checked([.unary("values at a fixed structure", .uniform([3, 4])) { g in
-                     try toDense(SampleAtStructure()([toSparse(constant(pattern)), g], at: location))
-                 }]),
+                 gradients: .checked([
+                     .unary("values at a fixed structure", .uniform([3, 4])) { g in try toDense(SampleAtStructure()([toSparse(constant(pattern)), g], at: location)) },
+                     .binary("sparse * dense", .uniform([3, 4]), .uniform([3, 4])) { s, d in try toDense(toSparse(s) * d) },
+                     .binary("CSR * CSC", .uniform([3, 4]), .uniform([3, 4])) { a, b in try toDense(toSparse(a) * toSparse(b, format: .csc)) },
+                 ]),
                  forwardMode: .onGradientCases,
                  gradientTypes: .checked([SizeOneOperands("a [1, n] row at a fixed structure", [[1, 4]]) { g in
                      try toDense(SampleAtStructure()([toSparse(constant(NDArray([[1.0, 0, 2, 0]]))), g[0]], at: location))

@@ -186,9 +186,13 @@ extension Variable {
     public static func - (lhs: Variable, rhs: Variable) throws -> Variable {
         try elementwise(Subtract(), [lhs, rhs], at: .operatorCaller())
     }
-    /// The elementwise product, broadcasting the operands and promoting their dtypes.
+    /// The elementwise product, broadcasting the operands and promoting their dtypes; with a
+    /// sparse operand, the product at its stored positions (``structuredScale(_:by:fileID:line:)``'s
+    /// kind: a sparse matrix of its structure).
     public static func * (lhs: Variable, rhs: Variable) throws -> Variable {
-        try elementwise(Multiply(), [lhs, rhs], at: .operatorCaller())
+        if lhs.isSparse { return try sparseProduct(lhs, rhs, at: .operatorCaller()) }
+        if rhs.isSparse { return try sparseProduct(rhs, lhs, at: .operatorCaller()) }
+        return try elementwise(Multiply(), [lhs, rhs], at: .operatorCaller())
     }
     /// True division: integer operands are divided as floats.
     public static func / (lhs: Variable, rhs: Variable) throws -> Variable {
@@ -221,13 +225,19 @@ extension Variable {
     public static func - (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
         try elementwise(Subtract(), lhs, rhs, at: .operatorCaller())
     }
-    /// `lhs` times a Swift number, which becomes a constant beside it (see ``ScalarLiteral``).
+    /// `lhs` times a Swift number, which becomes a constant beside it (see ``ScalarLiteral``);
+    /// a sparse `lhs` keeps its structure.
     public static func * (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {
-        try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
+        let location = SourceLocation.operatorCaller()
+        if lhs.isSparse { return try sparseProduct(lhs, literal(rhs, beside: lhs, at: location), at: location) }
+        return try elementwise(Multiply(), lhs, rhs, at: location)
     }
-    /// A Swift number, which becomes a constant beside `rhs` (see ``ScalarLiteral``), times `rhs`.
+    /// A Swift number, which becomes a constant beside `rhs` (see ``ScalarLiteral``), times `rhs`;
+    /// a sparse `rhs` keeps its structure.
     public static func * (lhs: some ScalarLiteral, rhs: Variable) throws -> Variable {
-        try elementwise(Multiply(), lhs, rhs, at: .operatorCaller())
+        let location = SourceLocation.operatorCaller()
+        if rhs.isSparse { return try sparseProduct(rhs, literal(lhs, beside: rhs, at: location), at: location) }
+        return try elementwise(Multiply(), lhs, rhs, at: location)
     }
     /// `lhs` divided by a Swift number (true division).
     public static func / (lhs: Variable, rhs: some ScalarLiteral) throws -> Variable {

@@ -139,3 +139,18 @@ public func structuredAdd(_ s: Variable, row: Variable, fileID: String = #fileID
         try values + subtensor(row, [.tensor(StoredPositions(axis: 1)(s, at: location))], at: location)
     }
 }
+
+/// The elementwise product of the sparse matrix `s` and `other` — a 0-d tensor, or a matrix of
+/// its shape, dense or sparse — at the positions `s` stores (Theano's `mul` of a sparse matrix:
+/// elsewhere the product is zero, so the structure is `s`'s). Gradients are structured. `*`
+/// with a sparse operand comes here.
+package func sparseProduct(_ s: Variable, _ other: Variable, at location: SourceLocation) throws -> Variable {
+    guard s.isSparse, other.ndim == 0 || other.ndim == 2 else {
+        throw TheanoError.invalidArgument(function: "mul", reason: "multiplies a sparse matrix by a scalar or a matrix of its shape, not \(other.type)",
+                                          location: location)
+    }
+    return try SourceLocation.attributing(to: location) {
+        let factors = other.ndim == 0 ? other : try SparseValues()(SampleAtStructure()([s, other], at: location), at: location)
+        return try structured(s) { values in try values * factors }
+    }
+}

@@ -1153,6 +1153,15 @@ def sparse_vocabulary_fixtures(fixtures, sparse_like):
         fixtures.add(f"sparse_elements_adjoint/{fmt}", "sparse_elements_adjoint", [x, values, rows, columns], np.where(x != 0, sums, 0),
                      params={"format": fmt})
     for fmt in ("csr", "csc"):
+        x, y = sparse_like(4, 5, density=0.5), sparse_like(4, 5, density=0.5)
+        d = dyadic(r.normal(size=(4, 5)))
+        matrix = sp.csr_matrix(x) if fmt == "csr" else sp.csc_matrix(x)
+        fixtures.add(f"sparse_multiply/{fmt}/dense", "sparse_multiply", [x, d], matrix.multiply(d).toarray(), params={"format": fmt, "other": "dense"})
+        fixtures.add(f"sparse_multiply/{fmt}/sparse", "sparse_multiply", [x, y], matrix.multiply(sp.csc_matrix(y)).toarray(),
+                     params={"format": fmt, "other": "sparse"})
+        fixtures.add(f"sparse_multiply/{fmt}/scalar", "sparse_multiply", [x, np.array(-1.5)], (matrix * -1.5).toarray(),
+                     params={"format": fmt, "other": "scalar"})
+    for fmt in ("csr", "csc"):
         for dtype in FLOAT_DTYPES:
             rows, columns = np.array([2, 0, 2, 1, 2, 0], "int64"), np.array([3, 1, 3, 0, 0, 2], "int64")
             values = array(dyadic(r.normal(size=6)), dtype)
