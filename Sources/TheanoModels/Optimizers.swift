@@ -55,12 +55,7 @@ public struct Optimizer: Sendable {
     public func updates(_ cost: Variable, parameters: [SharedVariable]) throws -> [SharedVariable: Variable] {
         var gradients = try grad(cost, wrt: parameters)
         if weightDecay != 0 { gradients = try zip(gradients, parameters).map { try $0 + weightDecay * $1 } }
-        if let clipNorm {
-            let squares = try gradients.map { try sum(sqr($0)) }
-            let norm = try sqrt(squares.dropFirst().reduce(squares[0], +))
-            let scale = try minimum(constant(1, dtype: norm.dtype), clipNorm / maximum(norm, constant(1e-12, dtype: norm.dtype)))
-            gradients = try gradients.map { try $0 * scale }
-        }
+        if let clipNorm { gradients = try clipByNorm(gradients, maxNorm: clipNorm) }
         let step = try shared(NDArray(scalar: Float(0)), name: "optimizer_step")
         var updates: [SharedVariable: Variable] = [step: try step + 1]
         for (parameter, gradient) in zip(parameters, gradients) {
@@ -121,4 +116,14 @@ extension Optimizer.Schedule {
         case .step(let rate, let factor, let every): try rate * pow(Theano.constant(factor, dtype: t.dtype), floor(t / Double(every)))
         }
     }
+}
+
+/// The gradients scaled together so that their joint norm is at most `maxNorm` (unchanged
+/// when it is already): clipping by norm, which keeps the step's direction.
+public func clipByNorm(_ gradients: [Variable], maxNorm: Double) throws -> [Variable] {
+    guard !gradients.isEmpty else { return [] }
+    let squares = try gradients.map { try sum(sqr(cast($0, to: .float64))) }
+    let total = try sqrt(squares.dropFirst().reduce(squares[0]) { try $0 + $1 })
+    let scale = try minimum(constant(1, dtype: .float64), maxNorm / maximum(total, constant(1e-12, dtype: .float64)))
+    return try gradients.map { try $0 * cast(scale, to: $0.dtype) }
 }

@@ -7,7 +7,8 @@ import TheanoModels
 /// MNIST) and reports its held-out figures and time. Each family of models has its driver:
 /// ``ClassifierTraining`` (mlp, logreg, lenet, dropout-augment), ``SequenceTraining`` (rnn, lstm),
 /// ``GenerativeTraining`` (dae, vae, dvae), ``RBMTraining`` (rbm) and
-/// ``StochasticTraining`` (stochastic, binaryconnect) and ``BagOfWordsTraining`` (bow).
+/// ``StochasticTraining`` (stochastic, binaryconnect), ``BagOfWordsTraining`` (bow) and
+/// ``SequenceClassifierTraining`` (seqclass).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and report its held-out performance.",
@@ -27,12 +28,14 @@ struct Train: ParsableCommand {
             stochastic: a classifier with stochastic gaters, one per gradient estimator. \
             binaryconnect: binarized weights and power-of-two backpropagation beside a float MLP. \
             bow: logistic regression on the sparse bag-of-words features of a generated corpus \
-            (--documents), then on the same features dense, with their time per epoch.
+            (--documents), then on the same features dense, with their time per epoch. \
+            seqclass: a bidirectional LSTM on the digits read row by row, rows dropped at random \
+            (variable-length sequences, padded batches with masks).
             """
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow
+        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow, seqclass
         case dropoutAugment = "dropout-augment"
     }
 
@@ -147,6 +150,9 @@ struct Train: ParsableCommand {
         case .rbm:
             try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
                             learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()
+        case .seqclass:
+            try SequenceClassifierTraining(data: try loadData(), epochs: epochs ?? 20, batchSize: batchSize, hidden: hidden ?? 32,
+                                           learningRate: learningRate ?? 0.01, seed: seed, options: options).run()
         case .bow:
             try BagOfWordsTraining(documents: documents, epochs: epochs ?? 10, batchSize: batchSize, learningRate: learningRate ?? 0.5,
                                    seed: seed, options: options, profile: profile).run()
