@@ -207,6 +207,42 @@ struct RecurrentLayerTests {
     }
 }
 
+@Suite("Sequence classification")
+struct SequenceClassifierTests {
+    /// Rows dropped at random keep their order, at least one survives, and a batch holds each
+    /// survivor at its step with the mask 1 there and 0 after.
+    @Test func rowSequencesPadWithMasks() throws {
+        let data = try Dataset.digits().subset(Array(0..<40))
+        var random = RandomState(seed: 2)
+        let sequences = RowSequences(data, drop: 0.5, random: &random)
+        #expect(sequences.kept.allSatisfy { !$0.isEmpty && $0 == $0.sorted() } && Set(sequences.kept.map(\.count)).count > 1)
+        let (x, mask, labels) = sequences.batch([3, 7])
+        #expect(x.shape == [8, 2, 8] && mask.shape == [8, 2] && labels == NDArray([data.labels.elements(as: Int64.self)[3], data.labels.elements(as: Int64.self)[7]]))
+        let pixels = data.images.elements(as: Float.self), m = mask.elements(as: Float.self), values = x.elements(as: Float.self)
+        for (b, example) in [3, 7].enumerated() {
+            let rows = sequences.kept[example]
+            #expect((0..<8).map { m[$0 * 2 + b] } == (0..<8).map { $0 < rows.count ? 1 : 0 })
+            for (t, row) in rows.enumerated() {
+                #expect(Array(values[((t * 2 + b) * 8)..<((t * 2 + b) * 8 + 8)]) == Array(pixels[(example * 64 + row * 8)..<(example * 64 + row * 8 + 8)]))
+            }
+        }
+    }
+
+    /// A few Adam steps on one padded batch bring its cost down.
+    @Test func trainingLowersTheCost() throws {
+        let data = try Dataset.digits().subset(Array(0..<64))
+        var random = RandomState(seed: 3)
+        let sequences = RowSequences(data, drop: 0.25, random: &random)
+        let model = try SequenceClassifier(features: 8, hidden: 8, classes: 10, learningRate: 0.02, options: .default)
+        let (x, mask, labels) = sequences.batch(Array(0..<64))
+        let first = try model.step(x, mask: mask, labels: labels)
+        var last = first
+        for _ in 0..<30 { last = try model.step(x, mask: mask, labels: labels) }
+        #expect(last < 0.7 * first, "cost \(first) → \(last)")
+        #expect(try model.predict(x, mask: mask).shape == [64])
+    }
+}
+
 extension NDArray {
     /// Steps `range` of a `[steps, …]` array, contiguous.
     fileprivate func slicedSteps(_ range: Range<Int>) -> NDArray {
