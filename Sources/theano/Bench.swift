@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
     @Argument(help: """
         Workloads: W1 (logistic regression SGD step, batch 256), W2 (MLP 784-500-10 SGD step, batch 64/256/1024), \
         W3 (MLP 784-2048-2048-10 relu SGD step, batch 512), W4 and W5 (Elman and LSTM networks by scan, 50 steps of \
-        batch 32, 128 → 256 → 16, one SGD step with BPTT), scan (per-step time of a 10-element loop), W6 (fused 5-op elementwise, 10M float32), W7 (call \
+        batch 32, 128 → 256 → 16, one SGD step with BPTT; variants: masked sequences of 25–50 steps, and a GRU for W5), scan (per-step time of a 10-element loop), W6 (fused 5-op elementwise, 10M float32), W7 (call \
         overhead of x + 1), W8 (compiling the W2 training function with a cold and a warm kernel cache, and answering at once: time to the first result and to the compiled code), W9 (row \
         softmax and column sums of 4096×4096), W10 (one SGD step of LeNet-5 on 28×28 images, batch 64/256), W11 (10M float32 uniform, normal and Bernoulli(0.3) draws), W12 (a float32 CSR matrix of 20,000×20,000 at 0.1 % density times a dense 20,000×64, and the gradient w.r.t. the dense one), W13 (float64 linear algebra: a Cholesky solve of 512×512 by 512×16 with its gradient, the singular values of 512×256, log|det| of 256×256 with its gradient), rewrite (optimizer time for N-hidden-layer tanh MLPs with \
         gradients, N = 5, 20, 80, 320; and the whole compile of chains of 1,000 and 10,000 `c = c + v` or \
@@ -46,8 +46,13 @@ struct Bench: ParsableCommand {
                     try timeTraining(workload: "mlp_step", variant: "b\(batch)", sizes: [784, 500, 10], batch: batch)
                 }
             case "W3": try timeTraining(workload: "mlp_big", variant: "b512", sizes: [784, 2048, 2048, 10], batch: 512, activation: .relu)
-            case "W4": try timeRecurrent(workload: "rnn_scan", cell: .elman)
-            case "W5": try timeRecurrent(workload: "lstm_scan", cell: .lstm)
+            case "W4":
+                try timeRecurrent(workload: "rnn_scan", cell: .elman)
+                try timeSequencer(workload: "rnn_scan", variant: "masked", cell: "elman")
+            case "W5":
+                try timeRecurrent(workload: "lstm_scan", cell: .lstm)
+                try timeSequencer(workload: "lstm_scan", variant: "masked", cell: "lstm")
+                try timeSequencer(workload: "lstm_scan", variant: "gru", cell: "gru")
             case "scan": try timeScanOverhead()
             case "W6": try timeElementwise()
             case "W7": try timeCallOverhead()
