@@ -67,15 +67,16 @@ public final class HessianFree {
     public func gaussNewtonProduct(_ v: [NDArray], on data: [NDArray]) throws -> [NDArray] { try curvature(data + v) }
 
     /// One step on the batch `data` (the inputs' values, then the targets); returns the loss
-    /// before it.
+    /// before it. The curvature products run on `curvatureData` when given (Martens: a
+    /// smaller batch than the gradient's, each product being the expensive part).
     @discardableResult
-    public func step(_ data: [NDArray]) throws -> Double {
+    public func step(_ data: [NDArray], curvatureData: [NDArray]? = nil) throws -> Double {
         let results = try lossAndGradient(data)
         let loss = results[0].scalar(as: Double.self), gradient = flat(Array(results[1...]))
         let start = parameters.map(\.value)
-        let lambda = damping
+        let lambda = damping, curvatureBatch = curvatureData ?? data
         func product(_ v: [Double]) throws -> [Double] {
-            let gv = flat(try curvature(data + arrays(v)))
+            let gv = flat(try curvature(curvatureBatch + arrays(v)))
             return zip(gv, v).map { $0 + lambda * $1 }
         }
         let direction = try conjugateGradient(product, gradient, from: previousDirection.map { 0.95 * $0 })

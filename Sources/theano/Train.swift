@@ -30,7 +30,8 @@ struct Train: ParsableCommand {
             bow: logistic regression on the sparse bag-of-words features of a generated corpus \
             (--documents), then on the same features dense, with their time per epoch. \
             seqclass: a bidirectional LSTM on the digits read row by row, rows dropped at random \
-            (variable-length sequences, padded batches with masks).
+            (variable-length sequences, padded batches with masks). rnn --optimizer hessian-free: \
+            the language model by SGD, then by Hessian-free optimization for as long.
             """
     )
 
@@ -99,6 +100,15 @@ struct Train: ParsableCommand {
     @Option(help: "Directory with MNIST IDX files (instead of the bundled digits).")
     var data: String?
 
+    /// How `rnn` trains.
+    enum TrainingMethod: String, ExpressibleByArgument, CaseIterable {
+        case sgd
+        case hessianFree = "hessian-free"
+    }
+
+    @Option(help: "How rnn trains: sgd, or hessian-free (after SGD, for the same time, both curves with --plot).")
+    var optimizer: TrainingMethod = .sgd
+
     @Option(help: "Documents of the generated corpus, a fifth held out (bow).")
     var documents = 7_500
 
@@ -113,6 +123,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
+        if optimizer != .sgd, model != .rnn { throw ValidationError("--optimizer hessian-free works with rnn") }
         if save != nil || resume != nil, ![.mlp, .logreg, .lenet].contains(model) {
             throw ValidationError("--save and --resume work with mlp, logreg and lenet")
         }
@@ -127,7 +138,12 @@ struct Train: ParsableCommand {
             let training = SequenceTraining(epochs: epochs ?? 10, batchSize: batchSize,
                                             hidden: hidden ?? (model == .rnn ? 128 : 32), learningRate: learningRate ?? (model == .rnn ? 0.3 : 1),
                                             seed: seed, options: options)
-            try model == .rnn ? training.languageModel() : training.reber()
+            if model == .rnn, optimizer == .hessianFree {
+                try HessianFreeTraining(epochs: epochs ?? 10, batchSize: batchSize, hidden: hidden ?? 128, learningRate: learningRate ?? 0.3,
+                                        seed: seed, options: options, plotPath: plot).run()
+            } else {
+                try model == .rnn ? training.languageModel() : training.reber()
+            }
         case .mlp, .logreg, .lenet, .dropoutAugment:
             let training = ClassifierTraining(data: try loadData(), epochs: epochs ?? (model == .lenet ? 12 : 30), batchSize: batchSize, hidden: hidden ?? 32,
                                               learningRate: learningRate ?? (model == .logreg ? 0.5 : 0.1), l2: l2, seed: seed, options: options,
