@@ -8,7 +8,8 @@ import TheanoModels
 /// ``ClassifierTraining`` (mlp, logreg, lenet, dropout-augment), ``SequenceTraining`` (rnn, lstm),
 /// ``GenerativeTraining`` (dae, vae, dvae), ``RBMTraining`` (rbm) and
 /// ``StochasticTraining`` (stochastic, binaryconnect), ``BagOfWordsTraining`` (bow) and
-/// ``SequenceClassifierTraining`` (seqclass).
+/// ``SequenceClassifierTraining`` (seqclass), ``LanguageModelTraining`` (rnnlm) and
+/// ``HessianFreeTraining`` (rnn --optimizer hessian-free).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and report its held-out performance.",
@@ -31,12 +32,14 @@ struct Train: ParsableCommand {
             (--documents), then on the same features dense, with their time per epoch. \
             seqclass: a bidirectional LSTM on the digits read row by row, rows dropped at random \
             (variable-length sequences, padded batches with masks). rnn --optimizer hessian-free: \
-            the language model by SGD, then by Hessian-free optimization for as long.
+            the language model by SGD, then by Hessian-free optimization for as long. rnnlm: a \
+            word-level recurrent language model on a generated topic corpus (with --online, also \
+            evaluated with its embeddings updated after every prediction).
             """
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow, seqclass
+        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow, seqclass, rnnlm
         case dropoutAugment = "dropout-augment"
     }
 
@@ -109,6 +112,12 @@ struct Train: ParsableCommand {
     @Option(help: "How rnn trains: sgd, or hessian-free (after SGD, for the same time, both curves with --plot).")
     var optimizer: TrainingMethod = .sgd
 
+    @Flag(help: "Also evaluate with the embeddings updated after every prediction (rnnlm).")
+    var online = false
+
+    @Option(help: "Step size of the test-time updates of the embeddings (rnnlm --online).")
+    var onlineRate = 0.5
+
     @Option(help: "Documents of the generated corpus, a fifth held out (bow).")
     var documents = 7_500
 
@@ -124,6 +133,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
         if optimizer != .sgd, model != .rnn { throw ValidationError("--optimizer hessian-free works with rnn") }
+        if online, model != .rnnlm { throw ValidationError("--online works with rnnlm") }
         if save != nil || resume != nil, ![.mlp, .logreg, .lenet].contains(model) {
             throw ValidationError("--save and --resume work with mlp, logreg and lenet")
         }
@@ -166,6 +176,9 @@ struct Train: ParsableCommand {
         case .rbm:
             try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
                             learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()
+        case .rnnlm:
+            try LanguageModelTraining(epochs: epochs ?? 8, batchSize: batchSize, hidden: hidden ?? 64, learningRate: learningRate ?? 0.01,
+                                      onlineRate: onlineRate, online: online, seed: seed, options: options).run()
         case .seqclass:
             try SequenceClassifierTraining(data: try loadData(), epochs: epochs ?? 20, batchSize: batchSize, hidden: hidden ?? 32,
                                            learningRate: learningRate ?? 0.01, seed: seed, options: options).run()

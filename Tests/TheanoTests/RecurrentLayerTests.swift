@@ -243,6 +243,30 @@ struct SequenceClassifierTests {
     }
 }
 
+@Suite("Recurrent language model")
+struct RecurrentLanguageModelTests {
+    /// Word by word, the frozen evaluation leaves the embeddings alone and repeats itself; the
+    /// online one moves them while it reads (a different perplexity) and puts them back; the
+    /// perplexity is exp of the mean loss, so it starts near the vocabulary's size.
+    @Test func onlineEvaluationAdaptsAndRestoresTheEmbeddings() throws {
+        let model = try RecurrentLanguageModel(vocabulary: 30, hidden: 8, learningRate: 0.05, onlineRate: 0.5, seed: 4, options: .default)
+        var random = RandomState(seed: 5)
+        let documents = (0..<4).map { _ in (0..<12).map { _ in Int.random(in: 0..<6, using: &random) } }
+        let before = model.embeddings.value
+        let frozen = try model.perplexity(of: documents, online: false)
+        #expect(try model.perplexity(of: documents, online: false) == frozen && model.embeddings.value == before)
+        #expect(frozen > 15 && frozen < 60, "an untrained model of 30 words: perplexity \(frozen)")
+        let adapted = try model.perplexity(of: documents, online: true)
+        #expect(adapted < frozen, "reading words from 6 of 30 adapts towards them: \(adapted) against \(frozen)")
+        #expect(model.embeddings.value == before)
+
+        let words = NDArray((0..<40).map { Int64($0 % 6) }, shape: [10, 4]), targets = NDArray((0..<40).map { Int64(($0 + 1) % 6) }, shape: [10, 4])
+        let first = try model.step(words: words, targets: targets)
+        for _ in 0..<20 { _ = try model.step(words: words, targets: targets) }
+        #expect(try model.step(words: words, targets: targets) < 0.8 * first)
+    }
+}
+
 extension NDArray {
     /// Steps `range` of a `[steps, …]` array, contiguous.
     fileprivate func slicedSteps(_ range: Range<Int>) -> NDArray {
