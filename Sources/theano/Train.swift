@@ -143,21 +143,22 @@ struct Train: ParsableCommand {
         let options: CompileOptions = reference ? .default : .native
         let batchSize = self.batchSize ?? (model == .rbm ? 20 : 32)
         CurvePlot.shared.draw(to: plot)
+        /// The options given, or the model's defaults.
+        func settings(epochs defaultEpochs: Int, hidden defaultHidden: Int = 0, learningRate defaultRate: Double) -> TrainingSettings {
+            TrainingSettings(epochs: epochs ?? defaultEpochs, batchSize: batchSize, hidden: hidden ?? defaultHidden,
+                             learningRate: learningRate ?? defaultRate, seed: seed, options: options)
+        }
         switch model {
         case .rnn, .lstm:
-            let training = SequenceTraining(epochs: epochs ?? 10, batchSize: batchSize,
-                                            hidden: hidden ?? (model == .rnn ? 128 : 32), learningRate: learningRate ?? (model == .rnn ? 0.3 : 1),
-                                            seed: seed, options: options)
+            let training = SequenceTraining(settings: settings(epochs: 10, hidden: model == .rnn ? 128 : 32, learningRate: model == .rnn ? 0.3 : 1))
             if model == .rnn, optimizer == .hessianFree {
-                try HessianFreeTraining(epochs: epochs ?? 10, batchSize: batchSize, hidden: hidden ?? 128, learningRate: learningRate ?? 0.3,
-                                        seed: seed, options: options, plotPath: plot).run()
+                try HessianFreeTraining(settings: training.settings, plotPath: plot).run()
             } else {
                 try model == .rnn ? training.languageModel() : training.reber()
             }
         case .mlp, .logreg, .lenet, .dropoutAugment:
-            let training = ClassifierTraining(data: try loadData(), epochs: epochs ?? (model == .lenet ? 12 : 30), batchSize: batchSize, hidden: hidden ?? 32,
-                                              learningRate: learningRate ?? (model == .logreg ? 0.5 : 0.1), l2: l2, seed: seed, options: options,
-                                              savePath: save, resumePath: resume)
+            let training = ClassifierTraining(settings: settings(epochs: model == .lenet ? 12 : 30, hidden: 32, learningRate: model == .logreg ? 0.5 : 0.1),
+                                              data: try loadData(), l2: l2, savePath: save, resumePath: resume)
             switch model {
             case .logreg: try training.logisticRegression()
             case .mlp: try training.mlp(dropout: dropout, depth: depth, bottleneck: bottleneck)
@@ -177,17 +178,13 @@ struct Train: ParsableCommand {
             try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
                             learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()
         case .rnnlm:
-            try LanguageModelTraining(epochs: epochs ?? 8, batchSize: batchSize, hidden: hidden ?? 64, learningRate: learningRate ?? 0.01,
-                                      onlineRate: onlineRate, online: online, seed: seed, options: options).run()
+            try LanguageModelTraining(settings: settings(epochs: 8, hidden: 64, learningRate: 0.01), onlineRate: onlineRate, online: online).run()
         case .seqclass:
-            try SequenceClassifierTraining(data: try loadData(), epochs: epochs ?? 20, batchSize: batchSize, hidden: hidden ?? 32,
-                                           learningRate: learningRate ?? 0.01, seed: seed, options: options).run()
+            try SequenceClassifierTraining(settings: settings(epochs: 20, hidden: 32, learningRate: 0.01), data: try loadData()).run()
         case .bow:
-            try BagOfWordsTraining(documents: documents, epochs: epochs ?? 10, batchSize: batchSize, learningRate: learningRate ?? 0.5,
-                                   seed: seed, options: options, profile: profile).run()
+            try BagOfWordsTraining(settings: settings(epochs: 10, learningRate: 0.5), documents: documents, profile: profile).run()
         case .stochastic, .binaryconnect:
-            let training = StochasticTraining(data: try loadData(), epochs: epochs ?? (model == .stochastic ? 30 : 100), batchSize: batchSize, hidden: hidden ?? 64,
-                                              learningRate: learningRate ?? 0.1, seed: seed, options: options)
+            let training = StochasticTraining(settings: settings(epochs: model == .stochastic ? 30 : 100, hidden: 64, learningRate: 0.1), data: try loadData())
             try model == .stochastic ? training.gatedClassifiers() : training.binaryConnect()
         }
     }

@@ -5,13 +5,9 @@ import TheanoModels
 /// `theano train bow`: logistic regression on bag-of-words features of a generated corpus,
 /// trained twice from the same start, on CSR features and on the same features dense; reports
 /// each one's held-out accuracy and time per epoch. The last line is `test accuracy: 0.xxxx`.
-struct BagOfWordsTraining {
+struct BagOfWordsTraining: TrainingDriver {
+    let settings: TrainingSettings
     let documents: Int
-    let epochs: Int
-    let batchSize: Int
-    let learningRate: Double
-    let seed: UInt64
-    let options: CompileOptions
     /// Whether to print where each training step spends its time.
     let profile: Bool
 

@@ -4,15 +4,10 @@ import TheanoModels
 
 /// `theano train mlp|logreg|lenet|dropout-augment`: digit classifiers; the last line is
 /// `test accuracy: 0.xxxx`.
-struct ClassifierTraining {
+struct ClassifierTraining: TrainingDriver {
+    let settings: TrainingSettings
     let data: (train: Dataset, test: Dataset)
-    let epochs: Int
-    let batchSize: Int
-    let hidden: Int
-    let learningRate: Double
     let l2: Double
-    let seed: UInt64
-    let options: CompileOptions
     /// Where to save the trained parameters, and where to start from.
     let savePath: String?, resumePath: String?
 

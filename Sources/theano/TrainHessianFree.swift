@@ -6,13 +6,8 @@ import TheanoModels
 /// `theano train rnn`, trained twice from the same weights: by minibatch SGD for `epochs`
 /// passes, then by Hessian-free optimization for the same wall time. Prints the held-out bits
 /// per character of each against time and, with `--plot`, draws both curves.
-struct HessianFreeTraining {
-    let epochs: Int
-    let batchSize: Int
-    let hidden: Int
-    let learningRate: Double
-    let seed: UInt64
-    let options: CompileOptions
+struct HessianFreeTraining: TrainingDriver {
+    let settings: TrainingSettings
     let plotPath: String?
     let steps = 40
 

@@ -7,15 +7,10 @@ import TheanoModels
 /// keep to a topic (``TopicCorpus``: a Zipf background of 2,000 made-up words plus the topic's
 /// own); reports held-out perplexity, and with `--online` also with the embeddings updated
 /// after every prediction, as the paper does at test time.
-struct LanguageModelTraining {
-    let epochs: Int
-    let batchSize: Int
-    let hidden: Int
-    let learningRate: Double
+struct LanguageModelTraining: TrainingDriver {
+    let settings: TrainingSettings
     let onlineRate: Double
     let online: Bool
-    let seed: UInt64
-    let options: CompileOptions
     let steps = 20
 
     func run() throws {

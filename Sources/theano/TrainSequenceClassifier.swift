@@ -5,14 +5,9 @@ import TheanoModels
 /// `theano train seqclass`: a bidirectional LSTM classifying the digits read row by row, a
 /// quarter of the rows dropped at random (so the sequences have different lengths and each
 /// batch is padded, with a mask); the last line is `test accuracy: 0.xxxx`.
-struct SequenceClassifierTraining {
+struct SequenceClassifierTraining: TrainingDriver {
+    let settings: TrainingSettings
     let data: (train: Dataset, test: Dataset)
-    let epochs: Int
-    let batchSize: Int
-    let hidden: Int
-    let learningRate: Double
-    let seed: UInt64
-    let options: CompileOptions
 
     func run() throws {
         var random = RandomState(seed: seed)

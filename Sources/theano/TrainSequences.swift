@@ -7,13 +7,8 @@ import TheanoModels
 /// `theano train lstm`: an LSTM predicting the next symbol of the embedded Reber grammar;
 /// reports how often its most probable symbol is one the grammar allows, over all
 /// positions and at the one position that needs a long memory.
-struct SequenceTraining {
-    let epochs: Int
-    let batchSize: Int
-    let hidden: Int
-    let learningRate: Double
-    let seed: UInt64
-    let options: CompileOptions
+struct SequenceTraining: TrainingDriver {
+    let settings: TrainingSettings
     let steps = 40
 
     func languageModel() throws {

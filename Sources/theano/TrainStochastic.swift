@@ -3,14 +3,9 @@ import Theano
 import TheanoModels
 
 /// `theano train stochastic|binaryconnect`: classifiers with stochastic units or weights.
-struct StochasticTraining {
+struct StochasticTraining: TrainingDriver {
+    let settings: TrainingSettings
     let data: (train: Dataset, test: Dataset)
-    let epochs: Int
-    let batchSize: Int
-    let hidden: Int
-    let learningRate: Double
-    let seed: UInt64
-    let options: CompileOptions
 
     /// One gated classifier per gradient estimator, then a table of their test accuracy and
     /// the fraction of their gates that are exactly 0.

@@ -1,4 +1,30 @@
 import Foundation
+import Theano
+
+/// What every training driver is told by the command line: passes over the data, minibatch
+/// size, hidden units, step size, seed and backend.
+struct TrainingSettings {
+    let epochs: Int
+    let batchSize: Int
+    let hidden: Int
+    let learningRate: Double
+    let seed: UInt64
+    let options: CompileOptions
+}
+
+/// A training driver: it reads its settings by name (`epochs`, `hidden`, …).
+protocol TrainingDriver {
+    var settings: TrainingSettings { get }
+}
+
+extension TrainingDriver {
+    var epochs: Int { settings.epochs }
+    var batchSize: Int { settings.batchSize }
+    var hidden: Int { settings.hidden }
+    var learningRate: Double { settings.learningRate }
+    var seed: UInt64 { settings.seed }
+    var options: CompileOptions { settings.options }
+}
 
 /// What one epoch reports: its training loss, figures measured after it (printed and, with
 /// `--plot`, drawn), and a note printed as is.
