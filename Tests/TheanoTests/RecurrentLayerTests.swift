@@ -162,7 +162,8 @@ struct RecurrentLayerTests {
         let lower = try ElmanCell(inputs: Self.inputs, hidden: Self.hidden, dtype: .float64, random: &random)
         let upper = try LSTMCell(inputs: Self.hidden, hidden: 2, dtype: .float64, random: &random)
         let x = tensor3("x", dtype: .float64), row = matrix("row", dtype: .float64)
-        let repeated = try Repeater(lower)(row, steps: constant(NDArray(scalar: Int64(4)))).outputs
+        let repeater = try Repeater(lower, normStabilizer: 0.7)(row, steps: constant(NDArray(scalar: Int64(4))))
+        let repeated = repeater.outputs, penaltyByHand = try normStabilizerPenalty(repeated, beta: 0.7)
         let tiled = try Sequencer(lower)(alloc(row, sizes: [constant(NDArray(scalar: Int64(4))), row.shape[0], row.shape[1]])).outputs
         let stacked = try RecurrentStack([Sequencer(lower), Sequencer(upper)])(x).outputs
         let byHand = try Sequencer(upper)(Sequencer(lower)(x).outputs).outputs
@@ -170,7 +171,8 @@ struct RecurrentLayerTests {
         let bySum = try Sequencer(lower)(x).outputs + Sequencer(lower, goBackwards: true)(x).outputs
         let concatenated = try BiSequencer(forward: lower, backward: lower)(x).outputs
         let values = draws([[Self.steps, Self.batch, Self.inputs], [Self.batch, Self.inputs]], seed: 12)
-        let r = try evaluate([x, row], [repeated, tiled, stacked, byHand, both, bySum, concatenated], values)
+        let r = try evaluate([x, row], [repeated, tiled, stacked, byHand, both, bySum, concatenated, repeater.penalty, penaltyByHand], values)
+        #expect(r[7].scalar(as: Double.self) > 0 && r[7] == r[8])
         #expect(r[0].isClose(to: r[1], rtol: 1e-12, atol: 1e-12) && r[2].isClose(to: r[3], rtol: 1e-12, atol: 1e-12))
         #expect(r[4].isClose(to: r[5], rtol: 1e-12, atol: 1e-12) && r[6].shape == [Self.steps, Self.batch, 2 * Self.hidden])
     }
