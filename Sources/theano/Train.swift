@@ -9,7 +9,7 @@ import TheanoModels
 /// ``GenerativeTraining`` (dae, vae, dvae), ``RBMTraining`` (rbm) and
 /// ``StochasticTraining`` (stochastic, binaryconnect), ``BagOfWordsTraining`` (bow) and
 /// ``SequenceClassifierTraining`` (seqclass), ``LanguageModelTraining`` (rnnlm) and
-/// ``HessianFreeTraining`` (rnn --optimizer hessian-free).
+/// ``HessianFreeTraining`` (rnn --optimizer hessian-free) and ``TrackerTraining`` (tracker).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and report its held-out performance.",
@@ -34,12 +34,13 @@ struct Train: ParsableCommand {
             (variable-length sequences, padded batches with masks). rnn --optimizer hessian-free: \
             the language model by SGD, then by Hessian-free optimization for as long. rnnlm: a \
             word-level recurrent language model on a generated topic corpus (with --online, also \
-            evaluated with its embeddings updated after every prediction).
+            evaluated with its embeddings updated after every prediction). tracker: the Recurrent \
+            Attentive Tracking Model on generated bouncing balls (--frames DIR writes PNG frames).
             """
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow, seqclass, rnnlm
+        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow, seqclass, rnnlm, tracker
         case dropoutAugment = "dropout-augment"
     }
 
@@ -112,6 +113,9 @@ struct Train: ParsableCommand {
     @Option(help: "How rnn trains: sgd, or hessian-free (after SGD, for the same time, both curves with --plot).")
     var optimizer: TrainingMethod = .sgd
 
+    @Option(help: "Write the first held-out sequence's frames with the attention window as PNG files into this directory (tracker).")
+    var frames: String?
+
     @Flag(help: "Also evaluate with the embeddings updated after every prediction (rnnlm).")
     var online = false
 
@@ -134,6 +138,7 @@ struct Train: ParsableCommand {
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
         if optimizer != .sgd, model != .rnn { throw ValidationError("--optimizer hessian-free works with rnn") }
         if online, model != .rnnlm { throw ValidationError("--online works with rnnlm") }
+        if frames != nil, model != .tracker { throw ValidationError("--frames works with tracker") }
         if save != nil || resume != nil, ![.mlp, .logreg, .lenet].contains(model) {
             throw ValidationError("--save and --resume work with mlp, logreg and lenet")
         }
@@ -177,6 +182,8 @@ struct Train: ParsableCommand {
         case .rbm:
             try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
                             learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()
+        case .tracker:
+            try TrackerTraining(settings: settings(epochs: 10, hidden: 64, learningRate: 0.003), framesDirectory: frames).run()
         case .rnnlm:
             try LanguageModelTraining(settings: settings(epochs: 8, hidden: 64, learningRate: 0.01), onlineRate: onlineRate, online: online).run()
         case .seqclass:

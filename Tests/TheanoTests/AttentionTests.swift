@@ -78,3 +78,25 @@ struct AttentionTests {
         #expect(intersectionOverUnion((0, 0, 1, 1), (2, 2, 3, 3)) == 0)
     }
 }
+
+@Suite("Recurrent attentive tracker")
+struct RecurrentAttentiveTrackerTests {
+    /// Trained through its glimpses, the tracker's windows follow the ball better than they
+    /// did; each frame gets a window, the first where the ball starts.
+    @Test func trainingBringsTheWindowsToTheBall() throws {
+        let balls = BouncingBalls(sequences: 8, steps: 6, size: 16, radius: 2, seed: 5)
+        let batch = balls.batch(Array(0..<8))
+        let model = try RecurrentAttentiveTracker(frameSize: 16, glimpseSize: 4, hidden: 8, learningRate: 0.01, seed: 2, options: .default)
+        let first = try model.step(frames: batch.frames, start: batch.start, centers: batch.centers)
+        var last = first
+        for _ in 0..<40 { last = try model.step(frames: batch.frames, start: batch.start, centers: batch.centers) }
+        #expect(last < 0.5 * first, "cost \(first) → \(last)")
+        let windows = try model.track(frames: batch.frames, start: batch.start)
+        #expect(windows.shape == [6, 8, 4])
+        let w = windows.elements(as: Float.self), start = batch.start.elements(as: Float.self)
+        for b in 0..<8 {
+            let window = Array(w[(4 * b)..<(4 * b + 3)]), ball = Array(start[(2 * b)..<(2 * b + 2)])
+            #expect(window == ball + [1.5])
+        }
+    }
+}

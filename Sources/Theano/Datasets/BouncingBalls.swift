@@ -48,6 +48,17 @@ public struct BouncingBalls: Sendable {
     }
 }
 
+extension BouncingBalls {
+    /// The sequences `indices` time-major, as a recurrent model reads them: frames
+    /// `[steps, batch, size, size]`, the first frame's centres `[batch, 2]` and every frame's
+    /// `[steps, batch, 2]`.
+    public func batch(_ indices: [Int]) -> (frames: NDArray, start: NDArray, centers: NDArray) {
+        let centers = self.centers.rows(indices).transposed([1, 0, 2]).contiguousCopy()
+        return (frames.rows(indices).transposed([1, 0, 2, 3]).contiguousCopy(), self.centers.rows(indices).sliced(axis: 1, start: 0, count: 1, step: 1)
+                    .reshaped([indices.count, 2]).contiguousCopy(), centers)
+    }
+}
+
 /// The intersection over union of two axis-aligned boxes, each `(minX, minY, maxX, maxY)`:
 /// 0 when they do not overlap, 1 when they are the same.
 public func intersectionOverUnion(_ a: (Double, Double, Double, Double), _ b: (Double, Double, Double, Double)) -> Double {
