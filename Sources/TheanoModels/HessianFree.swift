@@ -81,16 +81,17 @@ public final class HessianFree {
         }
         let direction = try conjugateGradient(product, gradient, from: previousDirection.map { 0.95 * $0 })
         previousDirection = direction
-        // The model's predicted change, ½ dᵀ A d + gᵀ d, and the line search.
-        let ad = try product(direction)
-        let predicted = 0.5 * dot(direction, ad) + dot(gradient, direction)
+        // The line search, then the model's predicted change for the step taken,
+        // ½ s² dᵀ A d + s gᵀ d, against the actual one.
+        let curvatureAlong = dot(direction, try product(direction))
         var scale = 1.0, newLoss = Double.infinity
-        for _ in 0..<12 {
+        for attempt in 0..<12 {
+            if attempt > 0 { scale *= 0.8 }
             try apply(start, direction, scale)
             newLoss = try lossOnly(data)[0].scalar(as: Double.self)
             if newLoss < loss + 1e-2 * scale * dot(gradient, direction) { break }
-            scale *= 0.8
         }
+        let predicted = 0.5 * scale * scale * curvatureAlong + scale * dot(gradient, direction)
         let ratio = (newLoss - loss) / (predicted < 0 ? predicted : -1e-12)
         if ratio < 0.25 { damping *= 1.5 } else if ratio > 0.75 { damping *= 2.0 / 3.0 }
         if !(newLoss < loss) {
