@@ -63,8 +63,7 @@ public struct TopicCorpus: Sendable {
         let counts = try SparseMatrix(format: .csr, shape: [count, vocabulary.count], rows: rows, columns: columns,
                                       values: NDArray([Double](repeating: 1, count: rows.count), shape: [rows.count]))
         let damped = counts.data.elements(as: Double.self).map { Foundation.log1p($0) }
-        return try SparseMatrix(format: .csr, shape: counts.shape, data: NDArray(damped, shape: [damped.count]).cast(to: dtype),
-                                indices: counts.indices, indptr: counts.indptr)
+        return counts.withData(NDArray(damped, shape: [damped.count]).cast(to: dtype))
     }
 
     /// The labels as an `int64` vector.

@@ -31,7 +31,8 @@ public final class RecurrentAttentiveTracker {
         let centers = tensor3("centers", dtype: .float32)
         let batch = try frames.shape[1]
         let h0 = try alloc(constant(0, dtype: .float32), sizes: [batch, constant(NDArray(scalar: Int64(hidden)))])
-        let scales = try alloc(constant(NDArray([Float(baseStride), Float(baseVariance)])), sizes: [batch, constant(NDArray(scalar: Int64(2)))])
+        let baseScales = constant(NDArray([Float(baseStride), Float(baseVariance)]))
+        let scales = try alloc(baseScales, sizes: [batch, constant(NDArray(scalar: Int64(2)))])
         let a0 = try concatenate([start, scales], axis: 1)                                   // [batch, 4]: x, y, stride, variance
         let (glimpse, cell, locator, reach) = (self.glimpse, self.cell, self.locator, Double(frameSize) / 4)
         let loop = try scan(sequences: [ScanSequence(frames)], outputsInfo: [.recurrent(h0), .recurrent(a0)], name: "tracker") { v in
@@ -40,7 +41,7 @@ public final class RecurrentAttentiveTracker {
             let state = try cell(flatten(seen, ndim: 2), states: [h])[0]
             let raw = try tanh(locator(state))
             let next = try concatenate([a[.all, 0..<2] + reach * raw[.all, 0..<2],
-                                        constant(NDArray([Float(baseStride), Float(baseVariance)])).dimshuffle(.newAxis, 0) * exp(raw[.all, 2..<4])], axis: 1)
+                                        baseScales.dimshuffle(.newAxis, 0) * exp(raw[.all, 2..<4])], axis: 1)
             return [state, next]
         }
         // The window each frame was read through: the start, then each step's decision.

@@ -80,11 +80,7 @@ public struct SparseSelection: DifferentiableOp, ForwardDifferentiableOp, Sparse
     private func positions(_ lines: Lines, _ operands: ArraySlice<NDArray>, axis: Int, size: Int) throws -> [Int]? {
         switch lines {
         case .list:
-            return try operands.first!.cast(to: .int64).elements(as: Int64.self).map { position in
-                let wrapped = position < 0 ? Int(position) + size : Int(position)
-                guard (0..<size).contains(wrapped) else { throw OpError("index \(position) is out of bounds for axis \(axis) with size \(size)") }
-                return wrapped
-            }
+            return try wrappedPositions(operands.first!, axis: axis, size: size)
         case .entry(let entry):
             if entry == .slice(.none, .none, .none) { return nil }
             let scalars = operands.map { Int($0.cast(to: .int64).elements(as: Int64.self)[0]) }
@@ -241,16 +237,18 @@ private func elementPositionTypes(_ s: TensorType, _ rows: TensorType, _ columns
 /// The positions two vectors name in a matrix of `shape`, wrapped and checked.
 private func elementPositions(_ rows: NDArray, _ columns: NDArray, shape: [Int]) throws -> [(row: Int, column: Int)] {
     guard rows.count == columns.count else { throw OpError("\(rows.count) rows and \(columns.count) columns") }
-    let lists = try [rows, columns].enumerated().map { axis, list in
-        try list.cast(to: .int64).contiguous().elements(as: Int64.self).map { position in
-            let wrapped = position < 0 ? Int(position) + shape[axis] : Int(position)
-            guard (0..<shape[axis]).contains(wrapped) else {
-                throw OpError("index \(position) is out of bounds for axis \(axis) with size \(shape[axis])")
-            }
-            return wrapped
-        }
-    }
+    let lists = try [rows, columns].enumerated().map { axis, list in try wrappedPositions(list, axis: axis, size: shape[axis]) }
     return Array(zip(lists[0], lists[1])).map { (row: $0, column: $1) }
+}
+
+/// The integer vector `list`'s positions along an axis of `size`, negative ones counted from
+/// the end; throws for one outside.
+private func wrappedPositions(_ list: NDArray, axis: Int, size: Int) throws -> [Int] {
+    try list.cast(to: .int64).contiguous().elements(as: Int64.self).map { position in
+        let wrapped = position < 0 ? Int(position) + size : Int(position)
+        guard (0..<size).contains(wrapped) else { throw OpError("index \(position) is out of bounds for axis \(axis) with size \(size)") }
+        return wrapped
+    }
 }
 
 extension SparseMatrix {
