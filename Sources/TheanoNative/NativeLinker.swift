@@ -29,16 +29,25 @@ public struct NativeLinker: Linker {
     /// How long one run of the C compiler may take: a compiler still running then is
     /// stopped, and the function runs its reference implementations, with a warning.
     public var compileTimeout: Duration
+    /// Whether each large matrix product runs on the BLAS thread count that has lately taken
+    /// less time for it (``ProductThreading``), which keeps products fast when other work holds
+    /// a core. Off by default, because it makes results depend on timing: OpenBLAS sums in a
+    /// different order on one thread than on several, so the last bits of a product change
+    /// with the count, and training with the same seed takes a different path. Off, products
+    /// of 10⁷ operations or more use every core and smaller ones one thread, every call, and
+    /// the same inputs give the same bits.
+    public var adaptiveThreading: Bool
 
     /// A native linker keeping modules in `cache`, with the given compilers, fast math, BLAS
-    /// use and compile time limit.
+    /// use, compile time limit and thread policy.
     public init(cache: ModuleCache = ModuleCache(), fastMath: Bool = false, compilerCandidates: [String]? = nil, usesBLAS: Bool = true,
-                compileTimeout: Duration = .seconds(120)) {
+                compileTimeout: Duration = .seconds(120), adaptiveThreading: Bool = false) {
         self.cache = cache
         self.fastMath = fastMath
         self.compilerCandidates = compilerCandidates
         self.usesBLAS = usesBLAS
         self.compileTimeout = compileTimeout
+        self.adaptiveThreading = adaptiveThreading
     }
 
     public func link(_ graph: FunctionGraph, updates: [SharedVariable], overwritableInputs: Set<Int>,
@@ -56,7 +65,7 @@ public struct NativeLinker: Linker {
         let blas = usesBLAS && lowered.hasProducts ? BLAS.shared : nil
         // The runners that need no module: loops (their steps linked by this linker) and BLAS products.
         var moduleFree: [ObjectIdentifier: any NodeRunner] = [:]
-        let threading = ProductThreading(cores: cores)
+        let threading = ProductThreading(cores: cores, adaptive: adaptiveThreading)
         for node in lowered.nodes {
             let id = ObjectIdentifier(node)
             switch lowered.lowerings[id] {

@@ -37,8 +37,8 @@ enum Scratch {
     static func freshPath(_ name: String) -> String { root + "/\(name)-\(UUID().uuidString)" }
 
     static func linker(cache: ModuleCache = cache, usesBLAS: Bool = true, fastMath: Bool = false,
-                       compilers: [String]? = nil) -> NativeLinker {
-        NativeLinker(cache: cache, fastMath: fastMath, compilerCandidates: compilers, usesBLAS: usesBLAS)
+                       compilers: [String]? = nil, adaptiveThreading: Bool = false) -> NativeLinker {
+        NativeLinker(cache: cache, fastMath: fastMath, compilerCandidates: compilers, usesBLAS: usesBLAS, adaptiveThreading: adaptiveThreading)
     }
 }
 
@@ -684,13 +684,13 @@ struct NativeBackendTests {
 
     /// Products of few columns large enough to be split across cores (a logistic regression's
     /// forward `x·W` and its weight gradient `xᵀ·δ` accumulated into `W`, 2.6 MFLOP each, and
-    /// with a transposed right operand): called until the product threading has tried every
-    /// thread count, each call agreeing with the reference.
+    /// with a transposed right operand): called until the adaptive product threading has tried
+    /// every thread count, each call agreeing with the reference.
     @Test(arguments: [DType.float32, .float64])
     func skinnyProductsSplitAcrossCoresMatchTheReference(dtype: DType) throws {
         let (x, w, v, delta) = (matrix("x", dtype: dtype), matrix("w", dtype: dtype), matrix("v", dtype: dtype), matrix("d", dtype: dtype))
         let outputs = [try dot(x, w), try w - 0.01 * dot(x.T, delta), try dot(x, v.T)]
-        let pair = try CompiledPair(inputs: [x, w, v, delta], outputs: outputs)
+        let pair = try CompiledPair(inputs: [x, w, v, delta], outputs: outputs, linker: Scratch.linker(adaptiveThreading: true))
         var random = RandomState(seed: 11)
         func uniform(_ shape: [Int]) -> NDArray { NDArray.uniform(shape, low: -1, high: 1, using: &random).cast(to: dtype) }
         let (m, k, n) = (131, 1003, 10)
@@ -700,6 +700,27 @@ struct NativeBackendTests {
             let (native, reference) = try pair.callBoth(arguments)
             for (index, (a, b)) in zip(native, reference).enumerated() {
                 #expect(a.isClose(to: b, rtol: rtol, atol: rtol), "output \(index), call \(call)")
+            }
+        }
+    }
+
+    /// By default a product runs the same way every call, so repeated calls — past the point
+    /// where adaptive threading would try another thread count — and a second compiled copy
+    /// give the same bits, for BLAS products and the kernels of few columns alike (OpenBLAS
+    /// rounds differently on one thread and on two).
+    @Test(arguments: [DType.float32, .float64])
+    func productsGiveTheSameBitsEveryCall(dtype: DType) throws {
+        let (x, w, v) = (matrix("x", dtype: dtype), matrix("w", dtype: dtype), matrix("v", dtype: dtype))
+        let outputs = [try tanh(dot(x, w)), try dot(x.T, dot(x, v))]
+        var random = RandomState(seed: 12)
+        func uniform(_ shape: [Int]) -> NDArray { NDArray.uniform(shape, low: -1, high: 1, using: &random).cast(to: dtype) }
+        let arguments = [uniform([300, 400]), uniform([400, 200]), uniform([400, 6])]
+        let options = CompileOptions(linker: Scratch.linker())
+        let first = try function(inputs: [x, w, v], outputs: outputs, options: options), second = try function(inputs: [x, w, v], outputs: outputs, options: options)
+        let expected = try first(arguments)
+        for call in 0..<40 {
+            for (index, (a, b)) in zip(try (call % 2 == 0 ? first : second)(arguments), expected).enumerated() {
+                #expect(mismatch(a, b, tolerance: .exact) == nil, "output \(index), call \(call)")
             }
         }
     }
