@@ -9,7 +9,8 @@ import TheanoModels
 /// ``GenerativeTraining`` (dae, vae, dvae), ``RBMTraining`` (rbm) and
 /// ``StochasticTraining`` (stochastic, binaryconnect), ``BagOfWordsTraining`` (bow) and
 /// ``SequenceClassifierTraining`` (seqclass), ``LanguageModelTraining`` (rnnlm) and
-/// ``HessianFreeTraining`` (rnn --optimizer hessian-free) and ``TrackerTraining`` (tracker).
+/// ``HessianFreeTraining`` (rnn --optimizer hessian-free), ``TrackerTraining`` (tracker) and
+/// ``CharacterModelTraining`` (charlm).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model and report its held-out performance.",
@@ -22,6 +23,9 @@ struct Train: ParsableCommand {
             logreg: logistic regression. lenet: LeNet-5 (the digits upsampled to 32×32). dropout-augment: a dropout MLP, then a deterministic \
             one trained on its dropout noise projected into input space. rnn: an Elman network \
             as a character-level language model. lstm: an LSTM on the embedded Reber grammar. \
+            charlm: character-level LSTM and IRNN language models on the Book of Genesis (bundled), \
+            without and with the norm stabilizer (--cell, --norm-stabilizer), also evaluated on \
+            sequences four times longer than trained on. \
             dae: a denoising autoencoder with tied weights, fine-tuned into a classifier. \
             zae: zero-bias autoencoders on digit patches, their codes classified. \
             vae, dvae: a (denoising) variational autoencoder on binarized digits. rbm: a binary \
@@ -40,7 +44,7 @@ struct Train: ParsableCommand {
     )
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case mlp, logreg, lenet, rnn, lstm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow, seqclass, rnnlm, tracker
+        case mlp, logreg, lenet, rnn, lstm, charlm, dae, zae, vae, dvae, rbm, stochastic, binaryconnect, bow, seqclass, rnnlm, tracker
         case dropoutAugment = "dropout-augment"
     }
 
@@ -116,6 +120,12 @@ struct Train: ParsableCommand {
     @Option(help: "Write the first held-out sequence's frames with the attention window as PNG files into this directory (tracker).")
     var frames: String?
 
+    @Option(help: "The recurrent layer of charlm: lstm or irnn (default: both).")
+    var cell: CharacterLanguageModel.Cell?
+
+    @Option(help: "The norm stabilizer's weight β for charlm (default: compare none with 50; 0 trains without it).")
+    var normStabilizer: Double?
+
     @Flag(help: "Also evaluate with the embeddings updated after every prediction (rnnlm).")
     var online = false
 
@@ -138,6 +148,7 @@ struct Train: ParsableCommand {
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
         if optimizer != .sgd, model != .rnn { throw ValidationError("--optimizer hessian-free works with rnn") }
         if online, model != .rnnlm { throw ValidationError("--online works with rnnlm") }
+        if cell != nil || normStabilizer != nil, model != .charlm { throw ValidationError("--cell and --norm-stabilizer work with charlm") }
         if frames != nil, model != .tracker { throw ValidationError("--frames works with tracker") }
         if save != nil || resume != nil, ![.mlp, .logreg, .lenet].contains(model) {
             throw ValidationError("--save and --resume work with mlp, logreg and lenet")
@@ -182,6 +193,10 @@ struct Train: ParsableCommand {
         case .rbm:
             try RBMTraining(training: training, sampler: sampler, samplesPath: samples, hidden: hidden ?? 16, epochs: epochs ?? 60,
                             learningRate: learningRate ?? 0.05, batchSize: batchSize, cdSteps: cdSteps, seed: seed, options: options).run()
+        case .charlm:
+            try CharacterModelTraining(epochs: epochs, batchSize: batchSize, hidden: hidden ?? 128, learningRate: learningRate, seed: seed, options: options,
+                                       cells: cell.map { [$0] } ?? CharacterLanguageModel.Cell.allCases,
+                                       stabilizers: normStabilizer.map { [$0 > 0 ? $0 : nil] } ?? [nil, 50]).run()
         case .tracker:
             try TrackerTraining(settings: settings(epochs: 10, hidden: 64, learningRate: 0.003), framesDirectory: frames).run()
         case .rnnlm:
