@@ -34,8 +34,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print where the training workloads spend their time.")
     var profile = false
 
-    var options: CompileOptions { reference ? .default : .native }
-    var backend: String { reference ? "reference interpreter" : "native" }
+    @Flag(help: "Let each large matrix product run on the BLAS thread count lately faster for it (results then depend on timing).")
+    var adaptiveThreading = false
+
+    var options: CompileOptions { reference ? .default : CompileOptions(linker: NativeLinker(adaptiveThreading: adaptiveThreading)) }
+    var backend: String { reference ? "reference interpreter" : adaptiveThreading ? "native, adaptive threading" : "native" }
 
     func run() throws {
         for workload in workloads {
