@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Theano", targets: ["Theano"]),
         .library(name: "TheanoModels", targets: ["TheanoModels"]),
+        .library(name: "TheanoDistributed", targets: ["TheanoDistributed"]),
         .library(name: "TheanoTestSupport", targets: ["TheanoTestSupport"]),
         .executable(name: "theano", targets: ["theano"]),
     ],
@@ -30,17 +31,19 @@ let package = Package(
             dependencies: ["TheanoLoops", "TheanoNative"],
             resources: [.copy("Datasets/Resources")]
         ),
-        .target(name: "TheanoModels", dependencies: ["Theano"]),
+        // Collectives over MPI (loaded at run time) and the graph op that calls them.
+        .target(name: "TheanoDistributed", dependencies: ["Theano"]),
+        .target(name: "TheanoModels", dependencies: ["Theano", "TheanoDistributed"]),
         .target(name: "TheanoTestSupport", dependencies: ["Theano"]),
         .executableTarget(
             name: "theano",
-            dependencies: ["Theano", "TheanoModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Theano", "TheanoModels", "TheanoDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "TheanoTests",
             // The tool is built for tests that run it as a second process (the kernel cache).
             dependencies: ["TheanoCore", "TheanoOps", "TheanoOptimizer", "TheanoAutodiff", "TheanoNative", "TheanoLoops", "Theano",
-                           "TheanoModels", "TheanoTestSupport", "theano"],
+                           "TheanoModels", "TheanoDistributed", "TheanoTestSupport", "theano"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -53,7 +53,14 @@ public struct Optimizer: Sendable {
 
     /// The updates of `parameters` (and of the optimizer's state) for one step on `cost`.
     public func updates(_ cost: Variable, parameters: [SharedVariable]) throws -> [SharedVariable: Variable] {
-        var gradients = try grad(cost, wrt: parameters)
+        try updates(gradients: grad(cost, wrt: parameters), parameters: parameters)
+    }
+
+    /// The updates of `parameters` (and of the optimizer's state) for one step along
+    /// `gradients` (one per parameter, computed however the caller likes — reduced over
+    /// processes, for data-parallel training).
+    public func updates(gradients: [Variable], parameters: [SharedVariable]) throws -> [SharedVariable: Variable] {
+        var gradients = gradients
         if weightDecay != 0 { gradients = try zip(gradients, parameters).map { try $0 + weightDecay * $1 } }
         if let clipNorm { gradients = try clipByNorm(gradients, maxNorm: clipNorm) }
         let step = try shared(NDArray(scalar: Float(0)), name: "optimizer_step")

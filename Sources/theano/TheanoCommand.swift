@@ -5,6 +5,6 @@ struct TheanoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "theano",
         abstract: "Symbolic tensor expressions compiled to fast functions: examples and tools.",
-        subcommands: [Train.self, Bench.self, VizCommand.self, CacheCommand.self, InfoCommand.self]
+        subcommands: [Train.self, Bench.self, VizCommand.self, CacheCommand.self, InfoCommand.self, MPICommand.self]
     )
 }

@@ -63,6 +63,11 @@ public protocol SharedStateCarryingOp: Op {
     func finalValues(of node: Apply) throws -> [SharedVariable: Variable]
 }
 
+/// An op that exchanges values with other processes when it runs (a collective such as
+/// `allreduce`): every process must reach it, in the same order, when the function runs, so
+/// compilation never computes it ahead of time (constant folding leaves it alone).
+public protocol CommunicatingOp: Op {}
+
 /// An op that takes or makes sparse matrices (``TensorType/format`` `.csr`, `.csc`): graph
 /// construction refuses sparse operands for every other op.
 public protocol SparseOp: Op {}

@@ -8,9 +8,10 @@ package final class DynamicLibrary: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
 
     /// Loads the library at `path` (or a name the loader searches for, like
-    /// `libopenblas.so.0`); `nil` with the loader's message when it cannot.
-    package static func load(_ path: String) -> Result<DynamicLibrary, LoadError> {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+    /// `libopenblas.so.0`); `nil` with the loader's message when it cannot. With `global`,
+    /// its symbols resolve the libraries loaded after it (as MPI's plugins need).
+    package static func load(_ path: String, global: Bool = false) -> Result<DynamicLibrary, LoadError> {
+        guard let handle = dlopen(path, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL)) else {
             return .failure(LoadError(message: dlerror().map { String(cString: $0) } ?? "dlopen failed"))
         }
         return .success(DynamicLibrary(path: path, handle: handle))

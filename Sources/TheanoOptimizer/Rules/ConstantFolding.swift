@@ -2,10 +2,11 @@ import TheanoCore
 import TheanoOps
 
 /// Nodes whose inputs are all constants are computed once, at compile time, with their
-/// reference implementation. Results larger than `maximumFoldedElements` stay computed at
+/// reference implementation — except collectives (``CommunicatingOp``), which must run when
+/// every process runs the function. Results larger than `maximumFoldedElements` stay computed at
 /// run time (folding them would only move a big allocation into the compiled function).
 package let constantFolding = Rewrite.node("constant_folding") { node, _ in
-    guard node.inputs.allSatisfy({ $0 is Constant }), !(node.op is Nonzero) else { return nil }
+    guard node.inputs.allSatisfy({ $0 is Constant }), !(node.op is Nonzero), !(node.op is any CommunicatingOp) else { return nil }
     if let size = node.outputTypes.map(\.staticSize).reduce(Int?.some(0), { a, b in a.flatMap { x in b.map { x + $0 } } }),
        size > maximumFoldedElements { return nil }
     // A node that fails on its constants is left to fail when the function runs, where the
