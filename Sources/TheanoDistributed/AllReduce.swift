@@ -35,13 +35,17 @@ public struct AllReduce: DifferentiableOp, ForwardDifferentiableOp, ShapeInferri
     }
 
     public func pullback(_ node: Apply, outputGradients: [Variable?]) throws -> [Variable?] {
-        guard reduction != .max else { throw OpError("allreduce(.max) has no gradient; reduce with .sum or .mean") }
+        guard reduction != .max else {
+            throw TheanoError.invalidArgument(function: "grad", reason: "allreduce(.max) has no gradient; reduce with .sum or .mean", location: node.location)
+        }
         let gradients = try zip(outputGradients, node.outputs).map { try $0 ?? zerosLike($1) }
         return try AllReduce(reduction).apply(gradients, at: node.location).outputs
     }
 
     public func pushforward(_ node: Apply, inputTangents: [Variable?]) throws -> [Variable?] {
-        guard reduction != .max else { throw OpError("allreduce(.max) has no forward-mode derivative") }
+        guard reduction != .max else {
+            throw TheanoError.invalidArgument(function: "Rop", reason: "allreduce(.max) has no derivative; reduce with .sum or .mean", location: node.location)
+        }
         let changing = inputTangents.indices.filter { inputTangents[$0] != nil }
         guard !changing.isEmpty else { return inputTangents.map { _ in nil } }
         let reduced = try AllReduce(reduction).apply(changing.map { inputTangents[$0]! }, at: node.location).outputs

@@ -49,12 +49,16 @@ struct MPILibrary: @unchecked Sendable {
     /// (24 bytes in Open MPI, 20 in MPICH).
     static let requestBytes = 8, statusBytes = 64
 
-    /// The library names tried, Open MPI's first.
-    static let candidates = ["libmpi.so.40", "libmpi.so", "libmpich.so.12", "libmpich.so"]
+    /// The library names tried: `THEANO_MPI_LIBRARY` alone when set (a path or a name),
+    /// else Open MPI's and MPICH's.
+    static var candidates: [String] {
+        ProcessInfo.processInfo.environment["THEANO_MPI_LIBRARY"].map { [$0] } ?? ["libmpi.so.40", "libmpi.so", "libmpich.so.12", "libmpich.so"]
+    }
 
-    /// The first of `candidates` that loads, or an error naming what to install.
+    /// The first of ``candidates`` that loads, or an error naming what to install.
     static func load() throws -> MPILibrary {
         var reasons: [String] = []
+        let candidates = self.candidates
         for candidate in candidates {
             switch DynamicLibrary.load(candidate, global: true) {
             case .success(let library): return try MPILibrary(library, path: candidate)

@@ -90,6 +90,7 @@ extension OpRecord {
             switch value {
             case .checked(let cases): (facet, cases.count, nil)
             case .notApplicable(let reason): (facet, 0, reason)
+            case .checkedElsewhere(let tests): (facet, 0, Reason(stringLiteral: "checked by \(tests)"))
             }
         }
         let forwardReason: Reason? = if case .notApplicable(let reason) = forwardMode { reason } else { nil }

@@ -29,6 +29,7 @@ extension Facet {
         switch self {
         case .checked(let cases): .checked(cases.flatMap(transform))
         case .notApplicable(let reason): .notApplicable(because: reason)
+        case .checkedElsewhere(let tests): .checkedElsewhere(by: tests)
         }
     }
 
@@ -38,6 +39,7 @@ extension Facet {
         switch self {
         case .checked: .onGradientCases
         case .notApplicable(let reason): .notApplicable(because: reason)
+        case .checkedElsewhere(let tests): .notApplicable(because: Reason(stringLiteral: "checked by \(tests)"))
         }
     }
 }

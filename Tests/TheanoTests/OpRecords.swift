@@ -36,6 +36,9 @@ extension Reason {
 enum Facet<Case: Sendable>: Sendable {
     case checked([Case])
     case notApplicable(because: Reason)
+    /// Checked, but by the named tests of their own rather than on generic cases: the
+    /// collectives, which run only inside MPI jobs.
+    case checkedElsewhere(by: String)
 
     /// The cases (none when the facet does not apply).
     var cases: [Case] {
@@ -43,7 +46,10 @@ enum Facet<Case: Sendable>: Sendable {
     }
 
     var isChecked: Bool {
-        if case .checked = self { true } else { false }
+        switch self {
+        case .checked, .checkedElsewhere: true
+        case .notApplicable: false
+        }
     }
 
     /// The facet checked on `more` cases too.
@@ -163,7 +169,7 @@ struct OpRecord: Sendable, CustomTestStringConvertible {
 /// The records, and the cases of each facet gathered from them.
 enum OpRecords {
     static let all: [OpRecord] = elementwise + reductions + linearAlgebra + neuralNet + shapeOps + indexing + control + random + convolution
-        + matrixAlgebra + sparse
+        + matrixAlgebra + sparse + distributed
 
     static let gradientCases = all.flatMap(\.gradients.cases)
     static let shapeCases = all.flatMap(\.shapes.cases)
