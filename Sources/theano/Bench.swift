@@ -34,6 +34,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print where the training workloads spend their time.")
     var profile = false
 
+    @Flag(help: "W2 and W3 by data-parallel SGD in the MPI job this process belongs to (mpirun -np N theano bench W2 W3 --distributed), the global batch split across the processes.")
+    var distributed = false
+
     @Flag(help: "Let each large matrix product run on the BLAS thread count lately faster for it (results then depend on timing).")
     var adaptiveThreading = false
 
@@ -44,10 +47,16 @@ struct Bench: ParsableCommand {
         for workload in workloads {
             switch workload {
             case "W1": try timeTraining(workload: "logreg_step", variant: "b256", sizes: [784, 10], batch: 256)
+            case "W2" where distributed:
+                for batch in [64, 256, 1024] {
+                    try timeDataParallel(workload: "mlp_step", variant: "b\(batch)", sizes: [784, 500, 10], batch: batch)
+                }
             case "W2":
                 for batch in [64, 256, 1024] {
                     try timeTraining(workload: "mlp_step", variant: "b\(batch)", sizes: [784, 500, 10], batch: batch)
                 }
+            case "W3" where distributed:
+                try timeDataParallel(workload: "mlp_big", variant: "b512", sizes: [784, 2048, 2048, 10], batch: 512, activation: .relu)
             case "W3": try timeTraining(workload: "mlp_big", variant: "b512", sizes: [784, 2048, 2048, 10], batch: 512, activation: .relu)
             case "W4":
                 try timeRecurrent(workload: "rnn_scan", cell: .elman)
@@ -321,7 +330,8 @@ struct Bench: ParsableCommand {
     /// calls, the times are per call (still in ms, as every workload's are) and the line
     /// adds `us_per_call`, as the peers' W7 does.
     func report(workload: String, variant: String, extra: [String: Any], callsPerSample: Int = 1, flops: Double? = nil,
-                        bytes: Double? = nil, _ body: () throws -> Void) throws {
+                        bytes: Double? = nil, printing: Bool = true, annotate: (Double) throws -> [String: Any] = { _ in [:] },
+                        _ body: () throws -> Void) throws {
         for _ in 0..<3 { try body() }
         var times: [Double] = []
         for _ in 0..<runs {
@@ -333,7 +343,9 @@ struct Bench: ParsableCommand {
         var rate: [String: Any] = flops.map { ["gflops_exact": $0 / (median * 1e-3) / 1e9] } ?? [:]
         if let bytes { rate["gb_per_s"] = bytes / (median * 1e-3) / 1e9 }
         if callsPerSample > 1 { rate.merge(["us_per_call": median * 1e3, "inner": callsPerSample]) { $1 } }
-        try printLine(workload: workload, variant: variant, times: times, extra: extra.merging(rate) { $1 })
+        let annotations = try annotate(median)
+        guard printing else { return }
+        try printLine(workload: workload, variant: variant, times: times, extra: extra.merging(rate) { $1 }.merging(annotations) { $1 })
     }
 
     /// One JSON line in the peer harness's schema.
