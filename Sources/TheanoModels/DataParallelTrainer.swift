@@ -11,19 +11,25 @@ import TheanoDistributed
 /// The parameters start from rank 0's values (broadcast when the trainer is made); the cost
 /// of a share is the sum of its examples' losses divided by the size of the global batch,
 /// so that the summed gradient is the gradient of the global batch's mean loss even when the
-/// shares differ in size. Checkpoints are written by rank 0 alone and read by every process.
+/// shares differ in size. Checkpoints (the parameters and the optimizer's state) are written
+/// by rank 0 alone and read by rank 0, which gives them to the others.
 public final class DataParallelTrainer {
     /// The job.
     public let communicator: Communicator
     /// What training moves, the same on every process.
     public let parameters: [SharedVariable]
+    /// The optimizer's state (its step count, momenta, moment estimates), the same on every
+    /// process, by name.
+    public let optimizerState: [SharedVariable]
     private let trainStep: Function
 
     /// A trainer of `parameters` by `optimizer` on `losses` (one per example of the local
     /// share, a vector) computed from `inputs` (the share's data, examples along the first
-    /// axis). Compiles the step and broadcasts rank 0's parameters.
+    /// axis). `layerUpdates` are the layers' own updates (batch norm's running averages),
+    /// applied by each process from its share. Compiles the step and broadcasts rank 0's
+    /// parameters.
     public init(inputs: [Variable], losses: Variable, parameters: [SharedVariable], optimizer: Optimizer, communicator: Communicator,
-                options: CompileOptions = .native) throws {
+                layerUpdates: [SharedVariable: Variable] = [:], options: CompileOptions = .native) throws {
         (self.communicator, self.parameters) = (communicator, parameters)
         let globalBatch = scalar("global_batch", dtype: losses.dtype)
         let total = try sum(losses)
@@ -36,14 +42,16 @@ public final class DataParallelTrainer {
             for (index, value) in zip(members, try allreduce(members.map { all[$0] }, .sum)) { reduced[index] = value }
         }
         let updates = try optimizer.updates(gradients: reduced.dropLast().map { $0! }, parameters: parameters)
-        trainStep = try function(inputs: inputs + [globalBatch], outputs: [reduced.last!! / globalBatch], updates: updates, name: "train_data_parallel",
-                                 options: options)
+        let trained = Set(parameters)
+        optimizerState = updates.keys.filter { !trained.contains($0) }.sorted { ($0.name ?? "") < ($1.name ?? "") }
+        trainStep = try function(inputs: inputs + [globalBatch], outputs: [reduced.last!! / globalBatch],
+                                 updates: updates.merging(layerUpdates) { optimizer, _ in optimizer }, name: "train_data_parallel", options: options)
         try synchronize()
     }
 
-    /// Sets every process's parameters to rank 0's.
+    /// Sets every process's parameters and optimizer state to rank 0's.
     public func synchronize() throws {
-        for parameter in parameters { try parameter.setValue(communicator.broadcast(parameter.value, root: 0)) }
+        for variable in parameters + optimizerState { try variable.setValue(communicator.broadcast(variable.value, root: 0)) }
     }
 
     /// The examples of a global batch of `count` this process takes: a contiguous range,
@@ -79,16 +87,19 @@ public final class DataParallelTrainer {
         return Set(digests).count == 1
     }
 
-    /// Writes the parameters to `path` from rank 0 (the others wait until it is written).
+    /// Writes the parameters and the optimizer's state to `path` from rank 0 (the others wait
+    /// until it is written).
     public func save(to path: String) throws {
-        if communicator.rank == 0 { try Checkpoint.save(parameters, to: path) }
+        if communicator.rank == 0 { try Checkpoint.save(parameters + optimizerState, to: path) }
         try communicator.barrier()
     }
 
-    /// Reads the parameters from `path` on rank 0 and gives them to every process (so only
-    /// rank 0 needs the file).
+    /// Reads the parameters and the optimizer's state from `path` (as ``save(to:)`` wrote
+    /// them) on rank 0 and gives them to every process, so only rank 0 needs the file and
+    /// training goes on where it stopped. A failure on rank 0 is thrown there; the others
+    /// then wait, until the job is aborted or their collective times out.
     public func resume(from path: String) throws {
-        if communicator.rank == 0 { try Checkpoint.load(parameters, from: path) }
+        if communicator.rank == 0 { try Checkpoint.load(parameters + optimizerState, from: path) }
         try synchronize()
     }
 }

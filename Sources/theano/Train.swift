@@ -138,7 +138,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for the weights, the split, the minibatch order and the random streams.")
     var seed: UInt64 = 1234
 
-    @Flag(help: "Train by synchronous data-parallel SGD over the processes of an MPI job: mpirun -np N theano train mlp --distributed (mlp).")
+    @Flag(help: "Train by synchronous data-parallel SGD over the processes of an MPI job: mpirun -np N theano train mlp --distributed (mlp, lenet).")
     var distributed = false
 
     @Flag(help: "With --distributed, check after every step that all processes hold the same parameters (every epoch otherwise).")
@@ -154,7 +154,7 @@ struct Train: ParsableCommand {
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
         if optimizer != .sgd, model != .rnn { throw ValidationError("--optimizer hessian-free works with rnn") }
         if online, model != .rnnlm { throw ValidationError("--online works with rnnlm") }
-        if distributed, model != .mlp { throw ValidationError("--distributed works with mlp") }
+        if distributed, model != .mlp, model != .lenet { throw ValidationError("--distributed works with mlp and lenet") }
         if distributed, dropout > 0 || bottleneck != nil { throw ValidationError("--distributed trains the plain MLP (no --dropout or --bottleneck)") }
         if verifyEveryStep, !distributed { throw ValidationError("--verify-every-step works with --distributed") }
         if cell != nil || normStabilizer != nil, model != .charlm { throw ValidationError("--cell and --norm-stabilizer work with charlm") }
@@ -182,7 +182,12 @@ struct Train: ParsableCommand {
                 try model == .rnn ? training.languageModel() : training.reber()
             }
         case .mlp where distributed:
-            try DistributedTraining(settings: settings(epochs: 30, hidden: 32, learningRate: 0.1), data: try loadData(), depth: depth,
+            try DistributedTraining(settings: settings(epochs: 30, hidden: 32, learningRate: 0.1), model: .mlp(depth: depth), data: try loadData(),
+                                    savePath: save, resumePath: resume, verifyEveryStep: verifyEveryStep).run()
+        case .lenet where distributed:
+            let settings = settings(epochs: 12, learningRate: 0.001)
+            let images = try ClassifierTraining(settings: settings, data: try loadData(), l2: 0, savePath: nil, resumePath: nil).lenetImages()
+            try DistributedTraining(settings: settings, model: .lenet(size: images.size), data: (images.train, images.test),
                                     savePath: save, resumePath: resume, verifyEveryStep: verifyEveryStep).run()
         case .mlp, .logreg, .lenet, .dropoutAugment:
             let training = ClassifierTraining(settings: settings(epochs: model == .lenet ? 12 : 30, hidden: 32, learningRate: model == .logreg ? 0.5 : 0.1),

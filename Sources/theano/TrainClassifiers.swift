@@ -33,19 +33,11 @@ struct ClassifierTraining: TrainingDriver {
     /// LeNet-5 (the Theano tutorial's widths) trained by Adam: on MNIST's 28×28 images, or on
     /// the 8×8 digits enlarged to 32×32 by bilinear upsampling (in the graph, once).
     func lenet(learningRate: Double) throws {
-        let side = Int(Double(data.train.features).squareRoot())
-        let ratio = side < 28 ? 32 / side : 1
-        var (train, test) = data
-        if ratio > 1 {
-            let x = tensor4("x", dtype: .float32)
-            let enlarge = try function(inputs: [x], outputs: [bilinearUpsampling(x, ratio: ratio)], options: options)
-            (train, test) = (try upsampled(train, side: side, ratio: ratio, by: enlarge), try upsampled(test, side: side, ratio: ratio, by: enlarge))
-        }
-        let size = side * ratio
+        let (train, test, size, note) = try lenetImages()
         var random = RandomState(seed: seed)
         let network = try TheanoModels.lenet(size: size, classes: train.classes, random: &random)
         print("LeNet-5 \(try network.outputShape([nil, 1, size, size]).map { $0.map(String.init) ?? "?" }) on \(train.count) training and "
-              + "\(test.count) test images of \(size)×\(size)" + (ratio > 1 ? " (\(side)×\(side) upsampled ×\(ratio))" : ""))
+              + "\(test.count) test images of \(size)×\(size)" + note)
         let classifier = try compiling {
             try ConvolutionalClassifier(network: network, imageShape: [1, size, size], optimizer: Optimizer(.adam(), learningRate: .constant(learningRate)),
                                         l2: l2, options: options)
@@ -58,6 +50,18 @@ struct ClassifierTraining: TrainingDriver {
         print("total time \(format(time)), \(format(time / epochs)) per epoch")
         try save(classifier.parameters)
         print("test accuracy: \(fixed(try classifier.accuracy(on: test)))")
+    }
+
+    /// The images LeNet-5 reads: MNIST's as they are, the 8×8 digits enlarged to 32×32 by
+    /// bilinear upsampling; with their side and a note saying what was done.
+    func lenetImages() throws -> (train: Dataset, test: Dataset, size: Int, note: String) {
+        let side = Int(Double(data.train.features).squareRoot())
+        let ratio = side < 28 ? 32 / side : 1
+        guard ratio > 1 else { return (data.train, data.test, side, "") }
+        let x = tensor4("x", dtype: .float32)
+        let enlarge = try function(inputs: [x], outputs: [bilinearUpsampling(x, ratio: ratio)], options: options)
+        return (try upsampled(data.train, side: side, ratio: ratio, by: enlarge), try upsampled(data.test, side: side, ratio: ratio, by: enlarge),
+                side * ratio, " (\(side)×\(side) upsampled ×\(ratio))")
     }
 
     /// `data` with each `side`×`side` image enlarged `ratio` times by `enlarge` (a compiled
