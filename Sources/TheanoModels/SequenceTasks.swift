@@ -40,6 +40,61 @@ public struct EmbeddedReberGrammar {
     }
 }
 
+/// Strings of the embedded Reber grammar one after another, as one stream cut into windows
+/// of `steps` symbols (one starting at each string), with what may follow each symbol: the
+/// data of `theano train lstm`, and how its predictions are scored.
+public struct ReberStream {
+    /// The symbols, and for each the symbols the grammar allows next.
+    public let symbols: [Int], successors: [Set<Int>]
+    /// Where each window starts (each with `steps` symbols and the one after them).
+    public let starts: [Int]
+    /// The window length.
+    public let steps: Int
+    /// The index of `E`, which ends each string.
+    private let end: Int
+
+    /// `strings` strings of `grammar`, drawn from `random`.
+    public init(_ grammar: EmbeddedReberGrammar, strings: Int, steps: Int, random: inout RandomState) {
+        var symbols: [Int] = [], successors: [Set<Int>] = [], starts: [Int] = []
+        for _ in 0..<strings {
+            starts.append(symbols.count)
+            let string = grammar.string(using: &random)
+            symbols += string.symbols
+            successors += string.successors
+        }
+        (self.symbols, self.successors, self.steps) = (symbols, successors, steps)
+        self.starts = starts.filter { $0 + steps + 1 < symbols.count }
+        end = grammar.alphabet.firstIndex(of: "E")!
+    }
+
+    /// How many predictions were right: over all positions, and at the one position that
+    /// needs a long memory (the second-to-last symbol of a string, which repeats the second).
+    public struct Score: Sendable {
+        public var right = 0, total = 0, rightLongRange = 0, totalLongRange = 0
+
+        public init() {}
+
+        /// The fraction right over all positions.
+        public var accuracy: Double { Double(right) / Double(Swift.max(total, 1)) }
+        /// The fraction right at the long-range position.
+        public var longRangeAccuracy: Double { Double(rightLongRange) / Double(Swift.max(totalLongRange, 1)) }
+    }
+
+    /// The score of `predictions` (`[steps, starts.count]`, the most probable next symbol)
+    /// for the windows at `starts`, added to `score`.
+    public func score(_ predictions: [Int64], starts windows: [Int], into score: inout Score) {
+        for t in 0..<steps {
+            for (b, start) in windows.enumerated() {
+                let allowed = successors[start + t], ok = allowed.contains(Int(predictions[t * windows.count + b]))
+                (score.right, score.total) = (score.right + (ok ? 1 : 0), score.total + 1)
+                if allowed.count == 1, start + t + 2 < symbols.count, symbols[start + t + 2] == end {
+                    (score.rightLongRange, score.totalLongRange) = (score.rightLongRange + (ok ? 1 : 0), score.totalLongRange + 1)
+                }
+            }
+        }
+    }
+}
+
 /// English-like sentences from a small grammar ("the old cat follows a bird ."), as a
 /// character stream: a corpus for character-level language models.
 public struct ToySentences {

@@ -138,7 +138,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for the weights, the split, the minibatch order and the random streams.")
     var seed: UInt64 = 1234
 
-    @Flag(help: "Train by synchronous data-parallel SGD over the processes of an MPI job: mpirun -np N theano train mlp --distributed (mlp, lenet).")
+    @Flag(help: "Train by synchronous data-parallel SGD over the processes of an MPI job: mpirun -np N theano train mlp --distributed (mlp, lenet, lstm).")
     var distributed = false
 
     @Flag(help: "With --distributed, check after every step that all processes hold the same parameters (every epoch otherwise).")
@@ -154,12 +154,12 @@ struct Train: ParsableCommand {
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
         if optimizer != .sgd, model != .rnn { throw ValidationError("--optimizer hessian-free works with rnn") }
         if online, model != .rnnlm { throw ValidationError("--online works with rnnlm") }
-        if distributed, model != .mlp, model != .lenet { throw ValidationError("--distributed works with mlp and lenet") }
+        if distributed, ![.mlp, .lenet, .lstm].contains(model) { throw ValidationError("--distributed works with mlp, lenet and lstm") }
         if distributed, dropout > 0 || bottleneck != nil { throw ValidationError("--distributed trains the plain MLP (no --dropout or --bottleneck)") }
         if verifyEveryStep, !distributed { throw ValidationError("--verify-every-step works with --distributed") }
         if cell != nil || normStabilizer != nil, model != .charlm { throw ValidationError("--cell and --norm-stabilizer work with charlm") }
         if frames != nil, model != .tracker { throw ValidationError("--frames works with tracker") }
-        if save != nil || resume != nil, ![.mlp, .logreg, .lenet].contains(model) {
+        if save != nil || resume != nil, ![.mlp, .logreg, .lenet].contains(model), !distributed {
             throw ValidationError("--save and --resume work with mlp, logreg and lenet")
         }
     }
@@ -174,6 +174,19 @@ struct Train: ParsableCommand {
                              learningRate: learningRate ?? defaultRate, seed: seed, options: options)
         }
         switch model {
+        case .mlp where distributed:
+            try DistributedTraining(settings: settings(epochs: 30, hidden: 32, learningRate: 0.1), model: .mlp(depth: depth, data: try loadData()),
+                                    savePath: save, resumePath: resume, verifyEveryStep: verifyEveryStep).run()
+        case .lenet where distributed:
+            let settings = settings(epochs: 12, learningRate: 0.001)
+            let images = try ClassifierTraining(settings: settings, data: try loadData(), l2: 0, savePath: nil, resumePath: nil).lenetImages()
+            try DistributedTraining(settings: settings, model: .lenet(size: images.size, data: (images.train, images.test)),
+                                    savePath: save, resumePath: resume, verifyEveryStep: verifyEveryStep).run()
+        case .lstm where distributed:
+            let settings = settings(epochs: 10, hidden: 32, learningRate: 1)
+            let (train, test) = SequenceTraining(settings: settings).reberStreams()
+            try DistributedTraining(settings: settings, model: .lstm(train: train, test: test, alphabet: EmbeddedReberGrammar().alphabet.count),
+                                    savePath: save, resumePath: resume, verifyEveryStep: verifyEveryStep).run()
         case .rnn, .lstm:
             let training = SequenceTraining(settings: settings(epochs: 10, hidden: model == .rnn ? 128 : 32, learningRate: model == .rnn ? 0.3 : 1))
             if model == .rnn, optimizer == .hessianFree {
@@ -181,14 +194,6 @@ struct Train: ParsableCommand {
             } else {
                 try model == .rnn ? training.languageModel() : training.reber()
             }
-        case .mlp where distributed:
-            try DistributedTraining(settings: settings(epochs: 30, hidden: 32, learningRate: 0.1), model: .mlp(depth: depth), data: try loadData(),
-                                    savePath: save, resumePath: resume, verifyEveryStep: verifyEveryStep).run()
-        case .lenet where distributed:
-            let settings = settings(epochs: 12, learningRate: 0.001)
-            let images = try ClassifierTraining(settings: settings, data: try loadData(), l2: 0, savePath: nil, resumePath: nil).lenetImages()
-            try DistributedTraining(settings: settings, model: .lenet(size: images.size), data: (images.train, images.test),
-                                    savePath: save, resumePath: resume, verifyEveryStep: verifyEveryStep).run()
         case .mlp, .logreg, .lenet, .dropoutAugment:
             let training = ClassifierTraining(settings: settings(epochs: model == .lenet ? 12 : 30, hidden: 32, learningRate: model == .logreg ? 0.5 : 0.1),
                                               data: try loadData(), l2: l2, savePath: save, resumePath: resume)

@@ -28,40 +28,30 @@ struct SequenceTraining: TrainingDriver {
         }
     }
 
-    func reber() throws {
-        let grammar = EmbeddedReberGrammar()
+    /// The training and held-out streams of `reber()`, drawn from the seed.
+    func reberStreams() -> (train: ReberStream, test: ReberStream) {
         var random = RandomState(seed: seed)
-        func stream(_ strings: Int) -> (symbols: [Int], successors: [Set<Int>], starts: [Int]) {
-            var symbols: [Int] = [], successors: [Set<Int>] = [], starts: [Int] = []
-            for _ in 0..<strings {
-                starts.append(symbols.count)
-                let string = grammar.string(using: &random)
-                symbols += string.symbols
-                successors += string.successors
-            }
-            return (symbols, successors, starts.filter { $0 + steps + 1 < symbols.count })
-        }
-        let train = stream(3000), test = stream(500)
-        let alphabet = grammar.alphabet.count, end = grammar.alphabet.firstIndex(of: "E")!
+        return reberStreams(random: &random)
+    }
+
+    private func reberStreams(random: inout RandomState) -> (train: ReberStream, test: ReberStream) {
+        let grammar = EmbeddedReberGrammar()
+        return (ReberStream(grammar, strings: 3000, steps: steps, random: &random), ReberStream(grammar, strings: 500, steps: steps, random: &random))
+    }
+
+    func reber() throws {
+        var random = RandomState(seed: seed)
+        let (train, test) = reberStreams(random: &random)
+        let alphabet = EmbeddedReberGrammar().alphabet.count
         print("LSTM on the embedded Reber grammar: \(hidden) hidden units, \(train.starts.count) training and \(test.starts.count) held-out strings (windows of \(steps) symbols)")
         let model = try compile(.lstm, alphabet: alphabet)
         try run(model, train: train.symbols, trainStarts: train.starts, alphabet: alphabet, random: &random) {
-            var (right, total, rightLong, totalLong) = (0, 0, 0, 0)
+            var score = ReberStream.Score()
             for starts in batches(of: test.starts) {
                 let (inputs, labels) = nextSymbolBatch(test.symbols, starts: starts, steps: steps, alphabet: alphabet)
-                let predictions = try model.evaluate(inputs, labels).predictions.elements(as: Int64.self)
-                for t in 0..<steps {
-                    for (b, start) in starts.enumerated() {
-                        let allowed = test.successors[start + t], ok = allowed.contains(Int(predictions[t * starts.count + b]))
-                        (right, total) = (right + (ok ? 1 : 0), total + 1)
-                        // The second-to-last symbol: only the memory of the second one tells which.
-                        if allowed.count == 1, start + t + 2 < test.symbols.count, test.symbols[start + t + 2] == end {
-                            (rightLong, totalLong) = (rightLong + (ok ? 1 : 0), totalLong + 1)
-                        }
-                    }
-                }
+                test.score(try model.evaluate(inputs, labels).predictions.elements(as: Int64.self), starts: starts, into: &score)
             }
-            return "next-symbol accuracy \(fixed(Double(right) / Double(total)))  long-range \(fixed(Double(rightLong) / Double(max(totalLong, 1))))"
+            return "next-symbol accuracy \(fixed(score.accuracy))  long-range \(fixed(score.longRangeAccuracy))"
         }
     }
 

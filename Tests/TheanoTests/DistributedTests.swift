@@ -78,12 +78,13 @@ struct DistributedTests {
         }
     }
 
-    /// The data-parallel MLP (SGD) in two and three processes, and LeNet-5 (Adam) in two, end
+    /// The data-parallel MLP (SGD) in two and three processes, LeNet-5 (Adam) and the Reber
+    /// LSTM (SGD through time, its examples windows of a stream) in two, end
     /// with the parameters and optimizer state of one process training on the same global
     /// batches (to float32 rounding of the summation order, which Adam's division by small
     /// second moments magnifies; a global batch of 31 splits unevenly), every process holding
     /// the same parameters after every step.
-    @Test(arguments: [("mlp", [2, 3], 2, 88), ("lenet", [2], 1, 44)])
+    @Test(arguments: [("mlp", [2, 3], 2, 88), ("lenet", [2], 1, 44), ("lstm", [2], 1, 97)])
     func dataParallelTrainingEqualsOneProcess(model: String, jobs: [Int], epochs: Int, steps: Int) throws {
         let directory = Scratch.freshPath("distributed-\(model)")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
