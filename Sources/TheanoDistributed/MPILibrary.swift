@@ -71,10 +71,13 @@ struct MPILibrary: @unchecked Sendable {
     private init(_ library: DynamicLibrary, path: String) throws {
         self.library = library
         self.path = path
-        func function<T>(_ name: String, _ type: T.Type) throws -> T {
+        func symbol(_ name: String) throws -> UnsafeMutableRawPointer {
             guard let symbol = library.symbol(name) else { throw DistributedError.mpiIncomplete(path: path, missing: name) }
-            return unsafeBitCast(symbol, to: type)
+            return symbol
         }
+        func function<T>(_ name: String, _ type: T.Type) throws -> T { unsafeBitCast(try symbol(name), to: type) }
+        /// An Open MPI handle: the address of the library's object.
+        func object(_ name: String) throws -> Handle { Int(bitPattern: try symbol(name)) }
         initialize = try function("MPI_Init_thread", Initialize.self)
         initialized = try function("MPI_Initialized", Flag.self)
         finalized = try function("MPI_Finalized", Flag.self)
@@ -90,10 +93,6 @@ struct MPILibrary: @unchecked Sendable {
         libraryVersion = try function("MPI_Get_library_version", LibraryVersion.self)
         if library.symbol("ompi_mpi_comm_world") != nil {
             family = .openMPI
-            func object(_ name: String) throws -> Handle {
-                guard let symbol = library.symbol(name) else { throw DistributedError.mpiIncomplete(path: path, missing: name) }
-                return Int(bitPattern: symbol)
-            }
             world = try object("ompi_mpi_comm_world")
             (float32, float64, int64, byte) = (try object("ompi_mpi_float"), try object("ompi_mpi_double"), try object("ompi_mpi_int64_t"), try object("ompi_mpi_byte"))
             (sum, max) = (try object("ompi_mpi_op_sum"), try object("ompi_mpi_op_max"))

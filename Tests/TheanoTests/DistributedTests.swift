@@ -36,18 +36,9 @@ enum MPIJob {
 
     /// Starts `program arguments` in `processes` processes.
     static func start(_ processes: Int, _ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Tool.Running {
-        let running = Tool.Running()
-        running.process.executableURL = URL(fileURLWithPath: try #require(launcher))
-        running.process.arguments = launcherFlags + ["-np", "\(processes)", program] + arguments
-        var variables = ProcessInfo.processInfo.environment
         // Containers often forbid the single-copy transport between processes.
-        variables["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-        for (name, value) in environment { variables[name] = value }
-        running.process.environment = variables
-        running.process.standardOutput = running.output
-        running.process.standardError = running.errors
-        try running.process.run()
-        return running
+        let variables = environment.merging(["OMPI_MCA_btl_vader_single_copy_mechanism": "none"]) { given, _ in given }
+        return try Tool.launch(try #require(launcher), launcherFlags + ["-np", "\(processes)", program] + arguments, environment: variables)
     }
 
     /// Runs the `theano` tool in `processes` processes, to completion.
@@ -234,17 +225,11 @@ struct NetworkNamespaces {
 
     /// `theano arguments` in one process per host, started from the first host.
     func run(_ arguments: [String]) throws -> Tool.Result {
-        let running = Tool.Running()
-        running.process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let subnet = addresses[0].split(separator: ".").prefix(3).joined(separator: ".") + ".0/24"
         let command = ["ip", "netns", "exec", names[0], try #require(MPIJob.launcher), "--allow-run-as-root", "-np", "2",
                        "--hostfile", "\(directory)/hosts", "--mca", "plm_rsh_agent", "\(directory)/agent", "--mca", "btl", "tcp,self",
                        "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", subnet, try #require(Tool.executable)] + arguments
-        running.process.arguments = ["-c", "exec timeout 120 \"$@\"", "sh"] + command
-        running.process.standardOutput = running.output
-        running.process.standardError = running.errors
-        try running.process.run()
-        return running.finish()
+        return try Tool.launch("/bin/sh", ["-c", "exec timeout 120 \"$@\"", "sh"] + command).finish()
     }
 
     /// The bytes the first host has sent over its link.

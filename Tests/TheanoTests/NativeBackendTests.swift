@@ -897,7 +897,12 @@ enum Tool {
     /// Starts `theano` with `arguments`, and the test process's environment changed by
     /// `environment` (a `nil` value removes the variable).
     static func start(_ arguments: [String], environment: [String: String?] = [:]) throws -> Running {
-        let path = try #require(executable, "the theano executable is built beside the tests")
+        try launch(try #require(executable, "the theano executable is built beside the tests"), arguments, environment: environment)
+    }
+
+    /// Starts the program at `path` with `arguments`, its output read through pipes, and the
+    /// test process's environment changed by `environment` (a `nil` value removes the variable).
+    static func launch(_ path: String, _ arguments: [String], environment: [String: String?] = [:]) throws -> Running {
         let running = Running()
         running.process.executableURL = URL(fileURLWithPath: path)
         running.process.arguments = arguments
