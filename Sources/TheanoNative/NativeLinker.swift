@@ -34,7 +34,7 @@ public struct NativeLinker: Linker {
     /// a core. Off by default, because it makes results depend on timing: OpenBLAS sums in a
     /// different order on one thread than on several, so the last bits of a product change
     /// with the count, and training with the same seed takes a different path. Off, products
-    /// of 10⁷ operations or more use every core and smaller ones one thread, every call, and
+    /// of 4·10⁶ operations or more use every core and smaller ones one thread, every call, and
     /// the same inputs give the same bits.
     public var adaptiveThreading: Bool
 
