@@ -42,13 +42,15 @@ public final class Communicator: @unchecked Sendable {
         _ = library.initialized(&flag)
         if flag == 0 {
             var provided: Int32 = 0
-            try check("MPI_Init_thread", library.initialize(nil, nil, MPILibrary.threadSerialized, &provided))
+            try check(library, "MPI_Init_thread", library.initialize(nil, nil, MPILibrary.threadSerialized, &provided))
             finalizingLibrary = library
             atexit { finalizeAtExit() }
         }
+        // Errors (sizes that differ between processes, a dead peer) are thrown, not fatal.
+        try check(library, "MPI_Comm_set_errhandler", library.setErrorHandler(library.world, library.errorsReturn))
         var rank: Int32 = 0, size: Int32 = 0
-        try check("MPI_Comm_rank", library.rank(library.world, &rank))
-        try check("MPI_Comm_size", library.size(library.world, &size))
+        try check(library, "MPI_Comm_rank", library.rank(library.world, &rank))
+        try check(library, "MPI_Comm_size", library.size(library.world, &size))
         let seconds = ProcessInfo.processInfo.environment["THEANO_MPI_TIMEOUT"].flatMap(Double.init) ?? 120
         return Communicator(library: library, rank: Int(rank), size: Int(size), timeout: .milliseconds(Int64(seconds * 1000)))
     }
@@ -86,6 +88,11 @@ public final class Communicator: @unchecked Sendable {
         guard (0..<size).contains(root) else { throw DistributedError.unsupported(operation: "broadcast", reason: "root \(root) is not a rank of 0..<\(size)") }
         let result = value.contiguousCopy()
         let bytes = result.count * result.dtype.byteSize
+        // Every process must pass as many bytes: compare first, for a clear error.
+        let sizes = try gatherBytes(of: [Int64(bytes)], "broadcast").map { $0[0] }
+        guard Set(sizes).count == 1 else {
+            throw DistributedError.unsupported(operation: "broadcast", reason: "the processes' arrays differ in size (bytes by rank: \(sizes))")
+        }
         let count = try int32(bytes, "broadcast")
         try result.withUnsafeMutableRawPointer { pointer in
             try collective("broadcast", bytes: bytes) { request in library.broadcast(pointer, count, library.byte, Int32(root), library.world, request) }
@@ -136,9 +143,9 @@ public final class Communicator: @unchecked Sendable {
         let source = value.contiguousCopy()
         let bytes = source.count * source.dtype.byteSize
         // Every process must send as many bytes: compare first, for a clear error.
-        let sizes = try gatherBytes(of: [Int64(bytes), Int64(source.dtype.hashValue & 0xffff)], "allgather")
-        guard Set(sizes.map { $0[0] }).count == 1 else {
-            throw DistributedError.unsupported(operation: "allgather", reason: "the processes' arrays differ in size (bytes by rank: \(sizes.map { $0[0] }))")
+        let sizes = try gatherBytes(of: [Int64(bytes)], "allgather").map { $0[0] }
+        guard Set(sizes).count == 1 else {
+            throw DistributedError.unsupported(operation: "allgather", reason: "the processes' arrays differ in size (bytes by rank: \(sizes))")
         }
         return try gatherRaw(source, bytes: bytes)
     }
@@ -162,11 +169,11 @@ public final class Communicator: @unchecked Sendable {
             let status = UnsafeMutableRawPointer.allocate(byteCount: MPILibrary.statusBytes, alignment: 8)
             defer { request.deallocate(); status.deallocate() }
             request.initializeMemory(as: UInt8.self, repeating: 0, count: MPILibrary.requestBytes)
-            try Self.check("MPI_I\(operation)", start(request))
+            try Self.check(library, "MPI_I\(operation)", start(request))
             var done: Int32 = 0, polls = 0
             let deadline = started + timeout
             while true {
-                try Self.check("MPI_Test", library.test(request, &done, status))
+                try Self.check(library, "MPI_Test (\(operation))", library.test(request, &done, status))
                 if done != 0 { break }
                 polls += 1
                 if polls & 0xff == 0, ContinuousClock.now > deadline {
@@ -215,8 +222,8 @@ public final class Communicator: @unchecked Sendable {
         return value
     }
 
-    private static func check(_ call: String, _ code: Int32) throws {
-        guard code == 0 else { throw DistributedError.mpiFailed(call: call, code: code) }
+    private static func check(_ library: MPILibrary, _ call: String, _ code: Int32) throws {
+        guard code == 0 else { throw DistributedError.mpiFailed(call: call, code: code, message: library.message(for: code)) }
     }
 }
 

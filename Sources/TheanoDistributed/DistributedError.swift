@@ -4,8 +4,8 @@ public enum DistributedError: Error, CustomStringConvertible {
     case mpiMissing(tried: [String], reasons: [String])
     /// The library lacks a function or object every MPI has.
     case mpiIncomplete(path: String, missing: String)
-    /// An MPI call returned an error code.
-    case mpiFailed(call: String, code: Int32)
+    /// An MPI call returned an error code; `message` is the library's.
+    case mpiFailed(call: String, code: Int32, message: String)
     /// A collective did not complete in time: another process died, hangs, or never reached it.
     case timeout(operation: String, rank: Int, size: Int, seconds: Double)
     /// Values that cannot take part in a collective (another dtype, sizes that differ).
@@ -21,8 +21,8 @@ public enum DistributedError: Error, CustomStringConvertible {
                 + "or MPICH (apt-get install mpich libmpich-dev)"
         case let .mpiIncomplete(path, missing):
             return "\(path) lacks \(missing): it is not an MPI 3 library"
-        case let .mpiFailed(call, code):
-            return "\(call) failed with MPI error code \(code)"
+        case let .mpiFailed(call, code, message):
+            return "\(call) failed (MPI error \(code)): \(message)"
         case let .timeout(operation, rank, size, seconds):
             return "\(operation) on rank \(rank) of \(size) did not complete within \(Int(seconds)) s: another process died, hangs, or did not "
                 + "reach the same collective (THEANO_MPI_TIMEOUT sets the limit in seconds)"

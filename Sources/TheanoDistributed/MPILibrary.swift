@@ -26,6 +26,8 @@ struct MPILibrary: @unchecked Sendable {
     typealias AllGather = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Handle, UnsafeMutableRawPointer) -> Int32
     typealias Test = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer) -> Int32
     typealias LibraryVersion = @convention(c) (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
+    typealias SetErrorHandler = @convention(c) (Handle, Handle) -> Int32
+    typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
 
     let family: Family
     let path: String
@@ -33,6 +35,9 @@ struct MPILibrary: @unchecked Sendable {
     let rank: Query, size: Query
     let barrier: Barrier, broadcast: Broadcast, allReduce: AllReduce, allGather: AllGather, test: Test
     let libraryVersion: LibraryVersion
+    let setErrorHandler: SetErrorHandler, errorString: ErrorString
+    /// `MPI_ERRORS_RETURN`: errors come back as codes (thrown) instead of ending the job.
+    let errorsReturn: Handle
     /// `MPI_COMM_WORLD`.
     let world: Handle
     /// `MPI_FLOAT`, `MPI_DOUBLE`, `MPI_INT64_T`, `MPI_BYTE`.
@@ -91,11 +96,14 @@ struct MPILibrary: @unchecked Sendable {
         allGather = try function("MPI_Iallgather", AllGather.self)
         test = try function("MPI_Test", Test.self)
         libraryVersion = try function("MPI_Get_library_version", LibraryVersion.self)
+        setErrorHandler = try function("MPI_Comm_set_errhandler", SetErrorHandler.self)
+        errorString = try function("MPI_Error_string", ErrorString.self)
         if library.symbol("ompi_mpi_comm_world") != nil {
             family = .openMPI
             world = try object("ompi_mpi_comm_world")
             (float32, float64, int64, byte) = (try object("ompi_mpi_float"), try object("ompi_mpi_double"), try object("ompi_mpi_int64_t"), try object("ompi_mpi_byte"))
             (sum, max) = (try object("ompi_mpi_op_sum"), try object("ompi_mpi_op_max"))
+            errorsReturn = try object("ompi_mpi_errors_return")
             inPlace = UnsafeRawPointer(bitPattern: 1)!
         } else {
             // MPICH and its derivatives (Intel MPI, MVAPICH): the constants of its mpi.h.
@@ -103,6 +111,7 @@ struct MPILibrary: @unchecked Sendable {
             world = 0x4400_0000
             (float32, float64, int64, byte) = (0x4c00_040a, 0x4c00_080b, 0x4c00_083a, 0x4c00_010d)
             (sum, max) = (0x5800_0003, 0x5800_0001)
+            errorsReturn = 0x5400_0001
             inPlace = UnsafeRawPointer(bitPattern: -1)!
         }
     }
@@ -115,6 +124,13 @@ struct MPILibrary: @unchecked Sendable {
         case .int64: int64
         default: nil
         }
+    }
+
+    /// What the library says of error `code` (`MPI_Error_string`).
+    func message(for code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 1024), length: Int32 = 0
+        guard errorString(code, &buffer, &length) == 0 else { return "MPI error \(code)" }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// What the library says it is (`MPI_Get_library_version`), first line.

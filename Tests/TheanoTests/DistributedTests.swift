@@ -157,9 +157,9 @@ struct DistributedTests {
         let result = try MPIJob.start(processes, binary, ["--testing-library", "swift-testing", "--filter", "DistributedInnerTests"],
                                       environment: ["THEANO_DISTRIBUTED_INNER": "1"]).finish()
         #expect(result.status == 0, "\(result.output)\n\(result.errors)")
-        // Swift Testing reports on standard error; each process runs the four tests.
+        // Swift Testing reports on standard error; each process runs the five tests.
         let report = result.output + result.errors
-        #expect(!report.contains("✘") && report.components(separatedBy: "Test run with 4 tests").count - 1 == processes, "\(report)")
+        #expect(!report.contains("✘") && report.components(separatedBy: "Test run with 5 tests").count - 1 == processes, "\(report)")
     }
 }
 
@@ -312,6 +312,21 @@ struct DistributedInnerTests {
                 [NDArray(zeros: [3, 2], dtype: dtype), NDArray(zeros: [5], dtype: dtype)])
             #expect(results.prefix(3).map { Int($0.scalar(as: Int64.self)) } == [3, 2, 5] && results[3].shape == [3, 2] && results[4].shape == [5])
         }
+    }
+
+    /// Processes passing arrays of different sizes to a broadcast or an allgather get a
+    /// thrown error naming the sizes, and the job goes on.
+    @Test func arraysOfDifferentSizesAreErrors() throws {
+        let world = try Communicator.world()
+        let value = NDArray(zeros: [world.rank + 1], dtype: .float32)
+        if world.size == 1 {
+            #expect(try world.broadcast(value) == value && world.allgather(value).shape == [1, 1])
+        } else {
+            expectFailure(mentioning: ["broadcast", "differ in size", "[4, 8"]) { _ = try world.broadcast(value) }
+            expectFailure(mentioning: ["allgather", "differ in size"]) { _ = try world.allgather(value) }
+        }
+        try world.barrier()
+        #expect(try world.allreduce(NDArray([Float(1)]), .sum) == NDArray([Float(world.size)]))
     }
 
     /// `.max` reduces but has no derivative: asking for one is an error naming the reduction.
