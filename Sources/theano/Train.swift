@@ -151,6 +151,11 @@ struct Train: ParsableCommand {
     var reference = false
 
     func validate() throws {
+        for (name, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--hidden", hidden), ("--cd-steps", cdSteps), ("--documents", documents)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, not \(value)") }
+        }
+        if depth < 0 { throw ValidationError("--depth must not be negative, not \(depth)") }
+        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive, not \(learningRate)") }
         if bottleneck != nil, depth < 2 { throw ValidationError("--bottleneck needs --depth 2 or more (it goes between hidden layers)") }
         if optimizer != .sgd, model != .rnn { throw ValidationError("--optimizer hessian-free works with rnn") }
         if online, model != .rnnlm { throw ValidationError("--online works with rnnlm") }

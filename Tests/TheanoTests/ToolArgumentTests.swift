@@ -1,0 +1,20 @@
+import Foundation
+import Testing
+
+/// The `theano` tool refuses numbers that make no sense with a message naming the option,
+/// instead of trapping inside the training loop.
+@Suite("Tool arguments", .enabled(if: Tool.executable != nil))
+struct ToolArgumentTests {
+    @Test(arguments: [
+        (["--batch-size", "0"], "--batch-size must be at least 1, not 0"),
+        (["--epochs", "0"], "--epochs must be at least 1, not 0"),
+        (["--hidden=-2"], "--hidden must be at least 1, not -2"),
+        (["--learning-rate", "nan"], "--learning-rate must be positive, not nan"),
+        (["--learning-rate=-0.1"], "--learning-rate must be positive, not -0.1"),
+        (["--depth=-1"], "--depth must not be negative, not -1"),
+    ])
+    func nonsensicalNumbersAreRefused(arguments: [String], message: String) throws {
+        let result = try Tool.start(["train", "mlp"] + arguments).finish()
+        #expect(result.status != 0 && result.errors.contains(message), "\(result.errors)")
+    }
+}
