@@ -43,6 +43,10 @@ struct Bench: ParsableCommand {
     var options: CompileOptions { reference ? .default : CompileOptions(linker: NativeLinker(adaptiveThreading: adaptiveThreading)) }
     var backend: String { reference ? "reference interpreter" : adaptiveThreading ? "native, adaptive threading" : "native" }
 
+    func validate() throws {
+        if runs < 1 { throw ValidationError("--runs must be at least 1, not \(runs)") }
+    }
+
     func run() throws {
         for workload in workloads {
             switch workload {

@@ -17,4 +17,9 @@ struct ToolArgumentTests {
         let result = try Tool.start(["train", "mlp"] + arguments).finish()
         #expect(result.status != 0 && result.errors.contains(message), "\(result.errors)")
     }
+
+    @Test func benchmarksNeedARun() throws {
+        let result = try Tool.start(["bench", "W7", "--runs", "0"]).finish()
+        #expect(result.status != 0 && result.errors.contains("--runs must be at least 1, not 0"), "\(result.errors)")
+    }
 }
