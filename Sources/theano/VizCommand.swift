@@ -32,6 +32,10 @@ struct VizCommand: ParsableCommand {
     @Flag(help: "Run the reference interpreter instead of the native backend.")
     var reference = false
 
+    func validate() throws {
+        if steps < 0 { throw ValidationError("--steps must not be negative, not \(steps)") }
+    }
+
     func run() throws {
         let options: CompileOptions = reference ? .default : .native
         let profiled = steps > 0
@@ -52,7 +56,11 @@ struct VizCommand: ParsableCommand {
             (function, step) = (network.trainingFunction, { try network.step(x, targets) })
         }
         for _ in 0..<steps { try step() }
-        try function.toHTML().write(toFile: output, atomically: true, encoding: .utf8)
+        do {
+            try function.toHTML().write(toFile: output, atomically: true, encoding: .utf8)
+        } catch {
+            throw TheanoError.toolFailed(tool: "theano viz", reason: "cannot write \(output): \((error as NSError).localizedDescription)")
+        }
         print("wrote \(output): \(function.graph.nodes.count) nodes\(profiled ? ", coloured by their time over \(steps) steps" : "")")
     }
 }

@@ -18,6 +18,13 @@ struct ToolArgumentTests {
         #expect(result.status != 0 && result.errors.contains(message), "\(result.errors)")
     }
 
+    @Test func graphPagesNeedAPlaceAndSteps() throws {
+        let negative = try Tool.start(["viz", "mlp", "--steps=-1"]).finish()
+        #expect(negative.status != 0 && negative.errors.contains("--steps must not be negative, not -1"), "\(negative.errors)")
+        let nowhere = try Tool.start(["viz", "logreg", "--steps", "0", "--output", "/nonexistent/directory/graph.html"]).finish()
+        #expect(nowhere.status != 0 && nowhere.errors.contains("cannot write /nonexistent/directory/graph.html"), "\(nowhere.errors)")
+    }
+
     @Test func benchmarksNeedARun() throws {
         let result = try Tool.start(["bench", "W7", "--runs", "0"]).finish()
         #expect(result.status != 0 && result.errors.contains("--runs must be at least 1, not 0"), "\(result.errors)")
