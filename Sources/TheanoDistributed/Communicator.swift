@@ -88,11 +88,7 @@ public final class Communicator: @unchecked Sendable {
         guard (0..<size).contains(root) else { throw DistributedError.unsupported(operation: "broadcast", reason: "root \(root) is not a rank of 0..<\(size)") }
         let result = value.contiguousCopy()
         let bytes = result.count * result.dtype.byteSize
-        // Every process must pass as many bytes: compare first, for a clear error.
-        let sizes = try gatherBytes(of: [Int64(bytes)], "broadcast").map { $0[0] }
-        guard Set(sizes).count == 1 else {
-            throw DistributedError.unsupported(operation: "broadcast", reason: "the processes' arrays differ in size (bytes by rank: \(sizes))")
-        }
+        try checkSameSize(bytes, "broadcast")
         let count = try int32(bytes, "broadcast")
         try result.withUnsafeMutableRawPointer { pointer in
             try collective("broadcast", bytes: bytes) { request in library.broadcast(pointer, count, library.byte, Int32(root), library.world, request) }
@@ -142,11 +138,7 @@ public final class Communicator: @unchecked Sendable {
     public func allgather(_ value: NDArray) throws -> NDArray {
         let source = value.contiguousCopy()
         let bytes = source.count * source.dtype.byteSize
-        // Every process must send as many bytes: compare first, for a clear error.
-        let sizes = try gatherBytes(of: [Int64(bytes)], "allgather").map { $0[0] }
-        guard Set(sizes).count == 1 else {
-            throw DistributedError.unsupported(operation: "allgather", reason: "the processes' arrays differ in size (bytes by rank: \(sizes))")
-        }
+        try checkSameSize(bytes, "allgather")
         return try gatherRaw(source, bytes: bytes)
     }
 
@@ -189,10 +181,13 @@ public final class Communicator: @unchecked Sendable {
         }
     }
 
-    /// `values` of every process, by rank (a small int64 allgather).
-    private func gatherBytes(of values: [Int64], _ operation: String) throws -> [[Int64]] {
-        let gathered = try gatherRaw(NDArray(values), bytes: values.count * 8).elements(as: Int64.self)
-        return (0..<size).map { Array(gathered[($0 * values.count)..<(($0 + 1) * values.count)]) }
+    /// Throws, naming the sizes, unless every process passes `bytes` to `operation` (a small
+    /// allgather first, so that a mismatch is a clear error rather than MPI's truncation).
+    private func checkSameSize(_ bytes: Int, _ operation: String) throws {
+        let sizes = try gatherRaw(NDArray([Int64(bytes)]), bytes: 8).elements(as: Int64.self)
+        guard Set(sizes).count == 1 else {
+            throw DistributedError.unsupported(operation: operation, reason: "the processes' arrays differ in size (bytes by rank: \(sizes))")
+        }
     }
 
     /// The bytes of `source` (contiguous) from every process, stacked.
