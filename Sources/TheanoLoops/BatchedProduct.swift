@@ -26,13 +26,15 @@ struct BatchedProduct {
     }
 
     /// The products of `step` (laid out by `signature`) whose matrix the step reads in no
-    /// other way.
+    /// other way, and whose other factor is a state the step reads or a value it keeps for
+    /// the gradient (a saved output, at tap 0: the step's own).
     package static func all(in step: FunctionGraph, signature: ScanSignature) -> [BatchedProduct] {
         var stateArguments: [Variable: (output: Int, tap: Int)] = [:]
         var arguments = step.inputs.dropFirst(signature.sequenceTaps.reduce(0) { $0 + $1.count })
         for j in signature.recurrentOutputs {
             for tap in signature.outputTaps[j] { stateArguments[arguments.removeFirst()] = (j, tap) }
         }
+        for j in signature.userOutputs.upperBound..<signature.outputTaps.count { stateArguments[step.outputs[j]] = (j, 0) }
         var found: [BatchedProduct] = []
         for (k, matrix) in step.inputs.suffix(signature.nonSequenceCount).enumerated() where matrix.dtype.isFloat && matrix.ndim == 2 {
             let readers = step.readers(of: matrix)
@@ -52,7 +54,7 @@ struct BatchedProduct {
     package func gradient(cotangents: Variable, node: Apply, signature: ScanSignature) throws -> Variable {
         let depth = signature.historyOffset(output)
         // Step t read history row t + depth + tap; the steps' rows run up to `tap` from the end.
-        let states = try Subtensor(entries: [.slice(.constant(depth + tap), .constant(tap), .none)])([node.outputs[output]], at: node.location)
+        let states = try Subtensor(entries: [.slice(.constant(depth + tap), tap == 0 ? .none : .constant(tap), .none)])([node.outputs[output]], at: node.location)
         func rows(_ x: Variable) throws -> Variable {
             x.ndim == 2 ? x : try reshape(x, sizes: [constant(-1, dtype: .int64), x.dimensionSizes().last!], at: node.location)
         }

@@ -12,6 +12,11 @@ import TheanoAutodiff
 /// again — a third of its products. The value kept is the sum the product feeds (`z`, not
 /// `h_{t-1}·U`), so the forward step still computes it as one `gemm`. An Elman step's
 /// pullback reads only `tanh(z)`, its result, so nothing is kept.
+///
+/// Also kept: the left factor of a product by a loop-invariant matrix that the step computes
+/// itself (a GRU's `(r ⊙ h_{t-1})·U_n`). With the factor of every step at hand, the matrix's
+/// gradient is one product after the gradient loop (``BatchedProduct``) instead of one small
+/// product per step.
 enum SavedPreactivations {
     /// The values to keep for a step computing `results` from `arguments`.
     package static func values(results: [Variable], arguments: [Variable]) throws -> [Variable] {
@@ -39,6 +44,13 @@ enum SavedPreactivations {
                 value = next[0].output(0)
             }
             if !results.contains(where: { $0 === value }), !saved.contains(where: { $0 === value }) { saved.append(value) }
+        }
+        for node in order where node.op is Dot {
+            let (factor, matrix) = (node.inputs[0], node.inputs[1])
+            guard factor.ndim == 2, factor.dtype.isFloat, matrix.ndim == 2, !(matrix is Constant), !dependent.contains(matrix),
+                  dependent.contains(factor), !arguments.contains(where: { $0 === factor }), readers[matrix]?.count == 1,
+                  !results.contains(where: { $0 === factor }), !saved.contains(where: { $0 === factor }) else { continue }
+            saved.append(factor)
         }
         return saved
     }

@@ -327,6 +327,41 @@ struct ScanGradientTests {
         for (a, b) in zip(looped, unrolled) { #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12)) }
     }
 
+    /// A product whose left factor the step computes itself (a GRU's `(r ⊙ h_{t-1})·U`) keeps
+    /// that factor as a saved output, and `U`'s gradient is one product after the gradient
+    /// loop: the same gradients as the unrolled loop, forwards, backwards and truncated, on
+    /// both backends.
+    @Test(arguments: [(false, nil), (true, nil), (false, 2)] as [(Bool, Int?)])
+    func computedFactorProductGradientsAreOneProductAfterTheLoop(goBackwards: Bool, truncate: Int?) throws {
+        let x = tensor3("x", dtype: .float64), w = matrix("w", dtype: .float64), u = matrix("u", dtype: .float64)
+        let h0 = matrix("h0", dtype: .float64)
+        func step(_ xt: Variable, _ previous: Variable, _ w: Variable, _ u: Variable) throws -> Variable {
+            let gate = try sigmoid(dot(xt, w))
+            return try tanh(dot(gate * previous, u) + xt[.all, 0..<4])
+        }
+        let h = try scan(sequences: [ScanSequence(x)], outputsInfo: [.recurrent(h0)], goBackwards: goBackwards, truncateGradient: truncate) { s in
+            [try step(s[0], s[1], w, u)]
+        }[0]
+        let loop = try #require(h.owner?.inputs[0].owner?.op as? Scan)
+        #expect(loop.body.signature.savedOutputs == 1 && loop.body.batchedProducts.count == 1)
+        var state = h0, kept: [Variable] = []
+        let order = goBackwards ? Array((0..<5).reversed()) : Array(0..<5)
+        for (position, t) in order.enumerated() {
+            let early = truncate.map { position < 5 - $0 } ?? false
+            func held(_ v: Variable) throws -> Variable { early ? try disconnectedGrad(v) : v }
+            state = try step(x[t], held(state), held(w), held(u))
+            if !early { kept.append(state) }
+        }
+        let unrolledCost = try kept.dropFirst().reduce(sum(kept[0])) { try $0 + sum($1) }
+        let inputs = [x, w, u, h0]
+        let arguments = [randomValues([5, 2, 4], seed: 80), randomValues([4, 4], seed: 81), randomValues([4, 4], seed: 82), randomValues([2, 4], seed: 83)]
+        let unrolled = try function(inputs: inputs, outputs: try grad(unrolledCost, wrt: [w, u, h0], disconnected: .zero))(arguments)
+        for options in [CompileOptions.default, CompileOptions(linker: Scratch.linker())] {
+            let looped = try function(inputs: inputs, outputs: try grad(sum(h), wrt: [w, u, h0], disconnected: .zero), options: options)(arguments)
+            for (a, b) in zip(looped, unrolled) { #expect(a.isClose(to: b, rtol: 1e-12, atol: 1e-12)) }
+        }
+    }
+
     /// Elementwise work on a sequence's elements and invariant values follows the products out
     /// of the step, and work on non-sequences alone (`2·Uᵀ`) is done once, before the loop.
     @Test func invariantWorkLeavesTheStep() throws {
