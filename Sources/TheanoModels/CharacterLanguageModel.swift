@@ -37,15 +37,13 @@ public final class CharacterLanguageModel {
 
         let characters = matrix("characters", dtype: .int64), targets = matrix("targets", dtype: .int64)
         let output = try layer(oneHot(characters, classes: alphabet, dtype: .float32))
-        let logits = try readout(output.outputs)
-        let crossentropy = try sequenceCrossentropy(logits, targets)
+        let losses = try stepCrossentropies(readout(output.outputs), targets)
+        let crossentropy = try mean(losses)
         let updates = try Optimizer(.adam(), learningRate: .constant(learningRate), clipNorm: clipNorm)
             .updates(crossentropy + output.penalty, parameters: layer.parameters + readout.parameters)
         trainStep = try function(inputs: [characters, targets], outputs: [crossentropy], updates: updates, name: "train", options: options)
 
         // Per step: the cross-entropy and the hidden state's norm, each averaged over the batch.
-        let flat = try reshape(logits, sizes: [constant(NDArray(scalar: Int64(-1))), constant(NDArray(scalar: Int64(alphabet)))])
-        let losses = try reshape(categoricalCrossentropy(softmax(flat), flatten(targets)), sizes: [targets.shape[0], targets.shape[1]])
         let norms = try sqrt(sum(sqr(output.outputs), axis: 2))
         evaluator = try function(inputs: [characters, targets], outputs: [mean(losses, axis: 1), mean(norms, axis: 1)], name: "evaluate", options: options)
     }

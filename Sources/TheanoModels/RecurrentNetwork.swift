@@ -102,8 +102,7 @@ public final class RecurrentNetwork {
             case .squaredError:
                 return try 0.5 * Double(outputs) * mean(sqr(y - target), axis: [0, 2])
             case .crossentropy:
-                let perStep = try categoricalCrossentropy(softmax(reshape(y, [-1, outputs])), flatten(target))
-                return try mean(reshape(perStep, sizes: [y.shape[0], y.shape[1]]), axis: 0)
+                return try mean(stepCrossentropies(y, target), axis: 0)
             }
         }
 

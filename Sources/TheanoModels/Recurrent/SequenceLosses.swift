@@ -4,12 +4,22 @@ import Theano
 /// `targets` (`[steps, batch]`) over the real steps, where `mask` is 1 (all steps without a
 /// mask), in nats per step.
 public func sequenceCrossentropy(_ logits: Variable, _ targets: Variable, mask: Variable? = nil) throws -> Variable {
-    let classes = try logits.shape[2]
-    let flat = try reshape(logits, sizes: [constant(NDArray(scalar: Int64(-1))), classes])
-    let losses = try categoricalCrossentropy(softmax(flat), flatten(targets))
+    let losses = try flatCrossentropies(logits, targets)
     guard let mask else { return try mean(losses) }
     let weights = try flatten(cast(mask, to: logits.dtype))
     return try sum(losses * weights) / maximum(sum(weights), constant(1, dtype: logits.dtype))
+}
+
+/// The cross-entropy of `softmax(logits)` (`[steps, batch, classes]`) against integer
+/// `targets` (`[steps, batch]`) at every step of every sequence: `[steps, batch]`, in nats.
+public func stepCrossentropies(_ logits: Variable, _ targets: Variable) throws -> Variable {
+    try reshape(flatCrossentropies(logits, targets), sizes: [targets.shape[0], targets.shape[1]])
+}
+
+/// The step cross-entropies, steps and sequences flattened into one axis.
+private func flatCrossentropies(_ logits: Variable, _ targets: Variable) throws -> Variable {
+    let flat = try reshape(logits, sizes: [constant(NDArray(scalar: Int64(-1))), logits.shape[2]])
+    return try categoricalCrossentropy(softmax(flat), flatten(targets))
 }
 
 /// The norm stabilizer of Krueger and Memisevic ("Regularizing RNNs by Stabilizing
